@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+// Layers, each depending only downward (see ../shared/STYLE.md and SPEC.md §1):
+//   osmanthus (CLI) → Osmanthus* libraries → OsmanthusStorage → C shims.
+import PackageDescription
+
+let package = Package(
+    name: "Osmanthus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "OsmanthusStorage", targets: ["OsmanthusStorage"]),
+        .library(name: "OsmanthusBSON", targets: ["OsmanthusBSON"]),
+        .executable(name: "osmanthus", targets: ["osmanthus"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "CCRC32C"),
+        .target(
+            name: "OsmanthusStorage",
+            dependencies: [
+                "CLZ4", "CZstd", "CCRC32C",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+        .target(name: "OsmanthusBSON"),
+        .executableTarget(
+            name: "osmanthus",
+            dependencies: [
+                "OsmanthusStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "OsmanthusStorageTests",
+            dependencies: ["OsmanthusStorage", "CCRC32C"],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(name: "OsmanthusBSONTests", dependencies: ["OsmanthusBSON"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,79 @@
+/// The seam between the engine and the operating system's files (STYLE.md "Faults through a
+/// file-system seam"). The engine touches files only through this protocol, so tests can swap in
+/// `MemFileSystem` (crashable: drops what was not synced) or `FaultInjectionFileSystem`.
+///
+/// Paths are plain strings; directories are separated by "/".
+public protocol FileSystem: Sendable {
+    /// Creates (or truncates) a file for appending.
+    func createWritable(_ path: String) throws -> WritableFile
+    /// Opens an existing file for appending at its end.
+    func openAppendable(_ path: String) throws -> WritableFile
+    func openReadable(_ path: String) throws -> ReadableFile
+
+    func fileExists(_ path: String) -> Bool
+    func fileSize(_ path: String) throws -> UInt64
+    /// Names (not paths) of the entries in `directory`.
+    func listDirectory(_ directory: String) throws -> [String]
+    func createDirectory(_ path: String) throws
+    func removeFile(_ path: String) throws
+    /// Atomic replace of `to` by `from`.
+    func rename(_ from: String, to: String) throws
+    /// A hard link (snapshots share immutable files this way).
+    func link(_ from: String, to: String) throws
+    /// Makes creations, renames and removals in `directory` durable.
+    func syncDirectory(_ directory: String) throws
+    /// Takes an exclusive lock on `path`, creating it; `.busy` if another process holds it.
+    func lockFile(_ path: String) throws -> FileLock
+}
+
+/// A file written front to back. Not thread-safe: one owner at a time.
+public protocol WritableFile: AnyObject {
+    var path: String { get }
+    /// Bytes appended so far (including any not yet flushed to the OS).
+    var size: UInt64 { get }
+    func append(_ bytes: UnsafeRawBufferPointer) throws
+    /// Hands buffered bytes to the OS (survives a process crash, not a power loss).
+    func flush() throws
+    /// Flushes and makes the contents durable (fsync/fdatasync).
+    func sync() throws
+    func close() throws
+}
+
+extension WritableFile {
+    public func append(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { (raw) throws in try append(raw) }
+    }
+}
+
+/// A file read at arbitrary offsets; safe to use from many threads at once.
+public protocol ReadableFile: AnyObject, Sendable {
+    var path: String { get }
+    var size: UInt64 { get }
+    /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
+    func read(at offset: UInt64, count: Int) throws -> [UInt8]
+    func close()
+}
+
+extension ReadableFile {
+    /// Reads exactly `count` bytes or fails with `.corruption` (the file is shorter than its
+    /// metadata says).
+    public func readExactly(at offset: UInt64, count: Int) throws -> [UInt8] {
+        let bytes = try read(at: offset, count: count)
+        guard bytes.count == count else {
+            throw StorageError.corruption(
+                "file too short: wanted \(count) bytes, got \(bytes.count)", file: path, offset: offset)
+        }
+        return bytes
+    }
+}
+
+/// Held while a database is open; `unlock` releases it.
+public protocol FileLock: AnyObject, Sendable {
+    func unlock()
+}
+
+/// Joins path components with "/".
+@inline(__always)
+public func joinPath(_ directory: String, _ name: String) -> String {
+    directory.hasSuffix("/") ? directory + name : directory + "/" + name
+}

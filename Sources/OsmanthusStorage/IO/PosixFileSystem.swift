@@ -1,0 +1,253 @@
+import Glibc
+
+/// The real file system, through thin POSIX wrappers that retry on EINTR.
+public struct PosixFileSystem: FileSystem {
+    public init() {}
+
+    public func createWritable(_ path: String) throws -> WritableFile {
+        let fd = try Posix.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        return PosixWritableFile(path: path, fd: fd, size: 0)
+    }
+
+    public func openAppendable(_ path: String) throws -> WritableFile {
+        let fd = try Posix.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            Glibc.close(fd)
+            throw Posix.error("fstat", path, e)
+        }
+        return PosixWritableFile(path: path, fd: fd, size: UInt64(st.st_size))
+    }
+
+    public func openReadable(_ path: String) throws -> ReadableFile {
+        let fd = try Posix.open(path, O_RDONLY | O_CLOEXEC, 0)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            Glibc.close(fd)
+            throw Posix.error("fstat", path, e)
+        }
+        return PosixReadableFile(path: path, fd: fd, size: UInt64(st.st_size))
+    }
+
+    public func fileExists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public func fileSize(_ path: String) throws -> UInt64 {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw Posix.error("stat", path, errno) }
+        return UInt64(st.st_size)
+    }
+
+    public func listDirectory(_ directory: String) throws -> [String] {
+        guard let dir = opendir(directory) else { throw Posix.error("opendir", directory, errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { ptr in
+                ptr.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public func createDirectory(_ path: String) throws {
+        // Creates missing parents too, like `mkdir -p`.
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw Posix.error("mkdir", current, errno)
+            }
+        }
+    }
+
+    public func removeFile(_ path: String) throws {
+        guard unlink(path) == 0 else { throw Posix.error("unlink", path, errno) }
+    }
+
+    public func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw Posix.error("rename", from, errno) }
+    }
+
+    public func link(_ from: String, to: String) throws {
+        guard Glibc.link(from, to) == 0 else { throw Posix.error("link", from, errno) }
+    }
+
+    public func syncDirectory(_ directory: String) throws {
+        let fd = try Posix.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+        defer { Glibc.close(fd) }
+        guard Posix.retrying({ fsync(fd) }) == 0 else { throw Posix.error("fsync", directory, errno) }
+    }
+
+    public func lockFile(_ path: String) throws -> FileLock {
+        let fd = try Posix.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // flock locks belong to the open file description, so a second open of the same
+        // directory in this process is refused too (fcntl record locks would be shared).
+        if Posix.retrying({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 {
+            let e = errno
+            Glibc.close(fd)
+            if e == EWOULDBLOCK {
+                throw StorageError(
+                    .busy, "the database directory is in use by another process or handle (\(path) is locked)",
+                    file: path, errno: e)
+            }
+            throw Posix.error("flock", path, e)
+        }
+        return PosixFileLock(fd: fd)
+    }
+}
+
+/// Small syscall helpers.
+enum Posix {
+    static func retrying(_ call: () -> Int32) -> Int32 {
+        while true {
+            let r = call()
+            if r == -1 && errno == EINTR { continue }
+            return r
+        }
+    }
+
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t) throws -> Int32 {
+        let fd = retrying { Glibc.open(path, flags, mode) }
+        guard fd >= 0 else { throw error("open", path, errno) }
+        return fd
+    }
+
+    static func error(_ call: String, _ path: String, _ code: Int32) -> StorageError {
+        let text = String(cString: strerror(code))
+        switch code {
+        case ENOSPC, EDQUOT:
+            return StorageError(.noSpace, "\(call) \(path): \(text)", file: path, errno: code)
+        case ENOENT:
+            return StorageError(.notFound, "\(call) \(path): \(text)", file: path, errno: code)
+        default:
+            return StorageError(.io, "\(call) \(path): \(text)", file: path, errno: code)
+        }
+    }
+}
+
+/// Buffers appends (64 KiB) so small log records do not each cost a syscall.
+final class PosixWritableFile: WritableFile {
+    let path: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var size: UInt64
+    private static let bufferLimit = 64 * 1024
+
+    init(path: String, fd: Int32, size: UInt64) {
+        self.path = path
+        self.fd = fd
+        self.size = size
+        buffer.reserveCapacity(Self.bufferLimit)
+    }
+
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(fd >= 0, "append to a closed file")
+        if buffer.count + bytes.count > Self.bufferLimit {
+            try flush()
+            if bytes.count > Self.bufferLimit {
+                try writeAll(bytes)
+                size += UInt64(bytes.count)
+                return
+            }
+        }
+        buffer.append(contentsOf: bytes)
+        size += UInt64(bytes.count)
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        // On failure the buffered bytes are dropped: the caller sees the error and must treat
+        // the file's tail as unknown (the engine stops writing to it).
+        defer { buffer.removeAll(keepingCapacity: true) }
+        try buffer.withUnsafeBytes { (raw) throws in try writeAll(raw) }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, base + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Posix.error("write", path, errno)
+            }
+            done += n
+        }
+    }
+
+    func sync() throws {
+        try flush()
+        guard Posix.retrying({ fdatasync(fd) }) == 0 else { throw Posix.error("fdatasync", path, errno) }
+    }
+
+    func close() throws {
+        guard fd >= 0 else { return }
+        defer {
+            Glibc.close(fd)
+            fd = -1
+        }
+        try flush()
+    }
+}
+
+/// Immutable after init, and `pread` is thread-safe: Sendable.
+final class PosixReadableFile: ReadableFile, @unchecked Sendable {
+    let path: String
+    let fd: Int32
+    let size: UInt64
+
+    init(path: String, fd: Int32, size: UInt64) {
+        self.path = path
+        self.fd = fd
+        self.size = size
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        var result = [UInt8](repeating: 0, count: count)
+        var done = 0
+        var failure: Int32 = 0
+        result.withUnsafeMutableBytes { raw in
+            while done < count {
+                let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                done += n
+            }
+        }
+        if failure != 0 { throw Posix.error("pread", path, failure) }
+        if done < count { result.removeLast(count - done) }
+        return result
+    }
+
+    func close() {}
+}
+
+/// Closing the descriptor releases the flock.
+final class PosixFileLock: FileLock, @unchecked Sendable {
+    // Protected by being written once in `unlock`, which the owner calls once.
+    private var fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    func unlock() {
+        if fd >= 0 {
+            Glibc.close(fd)
+            fd = -1
+        }
+    }
+    deinit { unlock() }
+}

@@ -1,0 +1,9 @@
+import Testing
+
+@testable import OsmanthusBSON
+
+struct BSONPlaceholderTests {
+    @Test func moduleLoads() {
+        #expect(String(describing: BSON.self) == "BSON")
+    }
+}
