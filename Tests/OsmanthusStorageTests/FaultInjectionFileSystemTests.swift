@@ -20,7 +20,9 @@ struct FaultInjectionFileSystemTests {
 
     /// One call of `operation` through `fs`, on paths under "/db". Files the call needs are opened
     /// now, before any rule is set, so only `operation` itself meets the rules.
-    private func prepare(_ operation: Operation, on fs: FaultInjectionFileSystem) throws -> () throws -> Void {
+    private func prepare(
+        _ operation: Operation, on fs: FaultInjectionFileSystem
+    ) throws -> () throws -> Void {
         switch operation {
         case .create: return { _ = try fs.createWritable("/db/new") }
         case .open: return { _ = try fs.openReadable("/db/f") }

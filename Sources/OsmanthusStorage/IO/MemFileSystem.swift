@@ -15,6 +15,9 @@ import Synchronization
 /// Paths are strings normalized lexically ("a//b/./c" is "a/b/c"). Absolute paths live under
 /// "/" and relative ones under "."; both roots always exist and survive crashes. Directories
 /// cannot be renamed or removed (the engine does neither).
+///
+/// Safe to use from many threads: one `Mutex` (`state`) guards everything, so the class is
+/// checked `Sendable` without `@unchecked`.
 public final class MemFileSystem: FileSystem {
     /// One file's contents (an inode: hard links share it).
     struct Inode {
@@ -150,7 +153,8 @@ public final class MemFileSystem: FileSystem {
         let path = MemPath.normalize(path)
         try state.withLock { state throws in
             // Like `mkdir -p`: every missing ancestor is created.
-            for directory in MemPath.ancestors(of: path) + [path] where !state.directories.contains(directory) {
+            let wanted = MemPath.ancestors(of: path) + [path]
+            for directory in wanted where !state.directories.contains(directory) {
                 if state.files[directory] != nil {
                     throw StorageError(.io, "mkdir \(directory): a file is in the way", file: directory)
                 }
@@ -173,7 +177,8 @@ public final class MemFileSystem: FileSystem {
         let to = MemPath.normalize(to)
         try state.withLock { state throws in
             if state.directories.contains(from) {
-                throw StorageError(.unsupported, "rename \(from): MemFileSystem does not rename directories", file: from)
+                throw StorageError(
+                    .unsupported, "rename \(from): MemFileSystem does not rename directories", file: from)
             }
             let id = try Self.requireFile(from, in: state, call: "rename")
             try Self.requireParent(of: to, in: state, call: "rename")
@@ -230,7 +235,8 @@ public final class MemFileSystem: FileSystem {
             }
             if state.locks[path] != nil {
                 throw StorageError(
-                    .busy, "the database directory is in use by another handle (\(path) is locked)", file: path)
+                    .busy, "the database directory is in use by another handle (\(path) is locked)",
+                    file: path)
             }
             if state.files[path] == nil {
                 state.files[path] = Self.newInode(in: &state)
@@ -325,106 +331,6 @@ public final class MemFileSystem: FileSystem {
             let count = state.openHandles[id, default: 0] - 1
             state.openHandles[id] = count > 0 ? count : nil
             Self.collectIfUnreferenced(id, in: &state)
-        }
-    }
-}
-
-/// Appends straight into the inode: there is no process-level buffer, so `flush` has nothing to do.
-final class MemWritableFile: WritableFile {
-    let path: String
-    private let fileSystem: MemFileSystem
-    private let inode: Int
-    private(set) var size: UInt64
-    private var closed = false
-
-    init(fileSystem: MemFileSystem, path: String, inode: Int, size: UInt64) {
-        self.fileSystem = fileSystem
-        self.path = path
-        self.inode = inode
-        self.size = size
-    }
-
-    deinit {
-        if !closed { fileSystem.releaseHandle(inode) }
-    }
-
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
-        precondition(!closed, "append to a closed file")
-        let id = inode
-        fileSystem.state.withLock { state in
-            state.inodes[id]?.data.append(contentsOf: bytes)
-        }
-        size += UInt64(bytes.count)
-    }
-
-    func flush() throws {
-        precondition(!closed, "flush of a closed file")
-    }
-
-    func sync() throws {
-        precondition(!closed, "sync of a closed file")
-        let id = inode
-        fileSystem.state.withLock { state in
-            guard let length = state.inodes[id]?.data.count else { return }
-            state.inodes[id]?.syncedLength = length
-            state.inodes[id]?.syncedOverride = nil
-        }
-    }
-
-    func close() throws {
-        guard !closed else { return }
-        closed = true
-        fileSystem.releaseHandle(inode)
-    }
-}
-
-/// Reads whatever the inode holds at the time of the read, as `pread` would; `size` is the size
-/// at open, as `fstat` gave it.
-final class MemReadableFile: ReadableFile {
-    let path: String
-    let size: UInt64
-    private let fileSystem: MemFileSystem
-    private let inode: Int
-
-    init(fileSystem: MemFileSystem, path: String, inode: Int, size: UInt64) {
-        self.fileSystem = fileSystem
-        self.path = path
-        self.inode = inode
-        self.size = size
-    }
-
-    deinit { fileSystem.releaseHandle(inode) }
-
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-        precondition(count >= 0, "negative read count")
-        let id = inode
-        return fileSystem.state.withLock { state -> [UInt8] in
-            guard let data = state.inodes[id]?.data, offset < UInt64(data.count) else { return [] }
-            let start = Int(offset)
-            return Array(data[start..<(start + min(count, data.count - start))])
-        }
-    }
-
-    func close() {}
-}
-
-/// Releases the path when unlocked (once; later calls do nothing).
-final class MemFileLock: FileLock {
-    private let fileSystem: MemFileSystem
-    private let path: String
-    private let token: Int
-
-    init(fileSystem: MemFileSystem, path: String, token: Int) {
-        self.fileSystem = fileSystem
-        self.path = path
-        self.token = token
-    }
-
-    func unlock() {
-        let path = path
-        let token = token
-        fileSystem.state.withLock { state in
-            if state.locks[path] == token { state.locks[path] = nil }
         }
     }
 }
