@@ -1,7 +1,9 @@
-/// A small seeded generator so randomized tests can print and replay their seed.
+/// A seeded random number generator, so a failing randomized test can be replayed from its seed.
 struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
+
     init(seed: UInt64) { state = seed }
+
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
