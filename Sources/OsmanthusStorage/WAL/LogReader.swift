@@ -180,22 +180,31 @@ public final class LogReader {
         while true {
             let start = candidate - candidate % blockSize
             if !loaded || start != blockStart { try load(at: start) }
-            var p = Int(candidate - start)
-            while p + LogFormat.headerSize <= block.count {
-                if isIntactRecord(at: p) { return start + UInt64(p) }
-                p += 1
-            }
+            let from = Int(candidate - start)
+            let found = block.withUnsafeBytes { Self.firstIntactRecord(in: $0, from: from) }
+            if let found { return start + UInt64(found) }
             if block.count < LogFormat.blockSize { return nil }
             candidate = start + blockSize
         }
     }
 
-    private func isIntactRecord(at p: Int) -> Bool {
-        let typeByte = block[p + 6]
-        guard LogFormat.RecordType(rawValue: typeByte) != nil else { return false }
-        let length = Int(block[p + 4]) | Int(block[p + 5]) << 8
-        let payloadStart = p + LogFormat.headerSize
-        guard payloadStart + length <= block.count else { return false }
-        return checksumMatches(block.loadFixed32(at: p), typeByte, payloadStart..<(payloadStart + length))
+    /// The first position ≥ `from` in `block` where an intact record of a known type starts.
+    private static func firstIntactRecord(in block: UnsafeRawBufferPointer, from: Int) -> Int? {
+        var p = from
+        while p + LogFormat.headerSize <= block.count {
+            // The type byte is the cheapest test and rejects zeros and most garbage.
+            let type = block[p + 6]
+            if type >= LogFormat.RecordType.full.rawValue && type <= LogFormat.RecordType.last.rawValue {
+                let length = Int(block[p + 4]) | Int(block[p + 5]) << 8
+                let payloadStart = p + LogFormat.headerSize
+                if payloadStart + length <= block.count {
+                    let stored = block.loadUnaligned(fromByteOffset: p, as: UInt32.self).littleEndian
+                    let payload = UnsafeRawBufferPointer(rebasing: block[payloadStart..<(payloadStart + length)])
+                    if LogFormat.maskedChecksum(type: type, payload: payload) == stored { return p }
+                }
+            }
+            p += 1
+        }
+        return nil
     }
 }
