@@ -9,9 +9,10 @@ enum BloomFilter {
     /// Probe counts above this are reserved: such a filter matches everything.
     static let maxProbes = 30
 
-    /// k = bitsPerKey · ln 2 minimizes the false-positive rate (≈ 0.8% at 10 bits per key).
+    /// k = bitsPerKey · ln 2 (rounded) minimizes the false-positive rate: 7 probes and ≈ 0.8%
+    /// at 10 bits per key.
     static func probeCount(bitsPerKey: Int) -> Int {
-        min(max(Int(Double(bitsPerKey) * 0.69), 1), maxProbes)
+        min(max(Int((Double(bitsPerKey) * 0.693_147).rounded()), 1), maxProbes)
     }
 
     /// Builds a filter for keys given by their `hash` values.
