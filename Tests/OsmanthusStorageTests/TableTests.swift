@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import OsmanthusStorage
@@ -422,5 +423,38 @@ struct TableTests {
             #expect(error.message.contains("magic"))
             #expect(error.offset == file.size - UInt64(TableFormat.footerSize))
         }
+    }
+
+    // MARK: Golden file
+
+    /// Tests/OsmanthusStorageTests/Golden/table-v1.sst was written once by this code with lz4 and
+    /// 128-byte blocks; it must keep decoding to exactly these entries (SPEC.md §7).
+    @Test func goldenTableV1DecodesToKnownEntries() throws {
+        let folder = try #require(Bundle.module.url(forResource: "Golden", withExtension: nil))
+        let path = folder.appendingPathComponent("table-v1.sst").path
+        let file = try PosixFileSystem().openReadable(path)
+        #expect(file.size == 258)
+        let table = try Table.open(file: file, fileNumber: 1, cache: nil)
+        let expected: [Entry] = [
+            (ikey("apple", 3), Array("red and round, red and round, red and round".utf8)),
+            (ikey("apple", 2, .deletion), []),
+            (ikey("apple", 1), Array("green".utf8)),
+            (ikey("banana", 7), Array("yellow, yellow, yellow, yellow, yellow".utf8)),
+            (ikey("cherry", 4), Array("dark red, dark red, dark red, dark red".utf8)),
+        ]
+        #expect(same(try scanForward(table.makeIterator()), expected))
+        #expect(same(try scanBackward(table.makeIterator()), expected.reversed()))
+        #expect(try table.get(lookup("apple", 2))?.key == ikey("apple", 2, .deletion))
+        #expect(try table.get(lookup("banana"))?.value == expected[3].value)
+        #expect(try table.get(lookup("durian")) == nil)
+
+        let bytes = try file.readExactly(at: 0, count: 258)
+        #expect(Array(bytes.suffix(8)) == Array("osmtable".utf8))
+        #expect(bytes.loadFixed32(at: 258 - 16) == 1)  // format version
+        // Two data blocks (apple versions | banana, cherry), both stored lz4-compressed.
+        let memory = ByteArrayFile(path: path, bytes: bytes)
+        let handles = try dataHandles(memory)
+        #expect(handles == [BlockHandle(offset: 0, size: 94), BlockHandle(offset: 99, size: 39)])
+        #expect(handles.allSatisfy { compressionByte(memory, $0) == CompressionKind.lz4.rawValue })
     }
 }
