@@ -457,4 +457,21 @@ struct TableTests {
         #expect(handles == [BlockHandle(offset: 0, size: 94), BlockHandle(offset: 99, size: 39)])
         #expect(handles.allSatisfy { compressionByte(memory, $0) == CompressionKind.lz4.rawValue })
     }
+
+    /// SPEC.md §7.6: one entry, no compression, byte for byte.
+    @Test func specWorkedExampleMatchesTheBuilderByteForByte() throws {
+        let file = try build([(ikey("a", 5), Array("x".utf8))], options())
+        let hex = """
+            00 09 01 61 01 05 00 00 00 00 00 00 78 00 00 00 00 01 00 00 00 00 2a f1 a1 7f
+            10 40 00 11 40 00 01 04 07 00 d8 e2 b3 4d
+            00 09 02 61 01 05 00 00 00 00 00 00 00 15 00 00 00 00 01 00 00 00 00 ee 0f 7d b0
+            1a 09 28 16
+            """
+        var expected = hex.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt8($0, radix: 16) }
+        expected.append(contentsOf: repeatElement(0, count: 36))
+        expected.append(contentsOf: [0x01, 0x00, 0x00, 0x00, 0x40, 0x70, 0xfa, 0x22])
+        expected.append(contentsOf: Array("osmtable".utf8))
+        #expect(expected.count == 123)
+        #expect(file.bytes == expected)
+    }
 }
