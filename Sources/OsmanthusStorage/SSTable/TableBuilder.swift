@@ -23,6 +23,7 @@ public final class TableBuilder {
 
     public init(file: WritableFile, options: TableOptions) {
         precondition(options.blockSize > 0 && options.restartInterval > 0, "bad table options")
+        precondition(options.blockSize <= TableFormat.maxBlockSize / 2, "block size too large")
         self.file = file
         self.options = options
         self.dataBlock = BlockBuilder(restartInterval: options.restartInterval)
