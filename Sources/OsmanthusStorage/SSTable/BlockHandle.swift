@@ -1,4 +1,4 @@
-/// Where a block lives in a table file: `varint64 offset ‖ varint64 size` (SPEC.md §7).
+/// Where a block lives in a table file: `varint64 offset ‖ varint64 size` (SPEC.md §7.1).
 ///
 /// `size` counts the stored block bytes only, not the 5-byte trailer that follows them.
 struct BlockHandle: Equatable, Sendable {

@@ -2,7 +2,7 @@ import CLZ4
 import CZstd
 import Synchronization
 
-/// Block compression (SPEC.md §7 "compression byte").
+/// Block compression (SPEC.md §7.3).
 ///
 /// - lz4: `varint uncompressedLength ‖ lz4 block` (the lz4 block format does not record its size).
 /// - zstd: one zstd frame, which records its content size.
