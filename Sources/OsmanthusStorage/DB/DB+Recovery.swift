@@ -94,6 +94,7 @@ extension DB {
         versions.logNumber = logNumber
         try versions.openManifest(monitor: monitor)
         monitor.withLock {
+            state.pendingOutputs.removeAll()
             state.log = log
             state.logFileNumber = logNumber
             state.liveVersions.append(WeakVersion(version: versions.current))
@@ -105,7 +106,9 @@ extension DB {
         if options.backgroundWork { startBackgroundThreads() }
     }
 
-    /// Writes a memtable to a new L0 table; nil when it is empty.
+    /// Writes a memtable to a new L0 table; nil when it is empty. The table's number stays in
+    /// `pendingOutputs` (safe from deletion) until the caller has installed it in a version and
+    /// removes it.
     func writeLevel0Table(_ mem: MemTable) throws -> FileMetadata? {
         guard !mem.isEmpty else { return nil }
         let number = monitor.withLock { () -> UInt64 in
@@ -113,7 +116,6 @@ extension DB {
             state.pendingOutputs.insert(n)
             return n
         }
-        defer { monitor.withLock { _ = state.pendingOutputs.remove(number) } }
         let writer = try TableFileWriter(
             directory: path, number: number, fileSystem: fileSystem, options: options.tableOptions(forLevel: 0))
         do {

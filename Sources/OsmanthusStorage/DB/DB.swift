@@ -254,8 +254,9 @@ public final class DB: @unchecked Sendable {
                 allowDelay = false
                 continue
             }
+            // An empty memtable always has room, whatever its arena has reserved.
+            if state.mem.isEmpty { return }
             if !force && state.mem.approximateMemoryUsage <= options.memtableSize { return }
-            if force && state.mem.isEmpty { return }
             if state.imm != nil {
                 if !background {
                     try flushImmutable(holdingLock: true)
