@@ -18,7 +18,11 @@ public struct Decimal128: Sendable, Hashable, CustomStringConvertible {
     static let maxExponent = 6111
     static let maxDigits = 34
     /// 10^34 - 1, the largest coefficient.
-    static let maxCoefficient: UInt128 = 9_999_999_999_999_999_999_999_999_999_999
+    static let maxCoefficient: UInt128 = {
+        var power: UInt128 = 1
+        for _ in 0..<maxDigits { power *= 10 }
+        return power - 1
+    }()
     private static let signBit: UInt64 = 1 << 63
     private static let infinityBits: UInt64 = 0x7800_0000_0000_0000
     private static let nanBits: UInt64 = 0x7C00_0000_0000_0000
