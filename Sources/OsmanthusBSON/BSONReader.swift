@@ -1,17 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Reads elements and values out of bytes that `BSONValidator` has already accepted, so no
-/// bounds are re-checked here. Offsets are relative to the buffer; `storage` is the same bytes
-/// as an array slice, so that embedded documents become zero-copy slices of it.
+/// bounds are re-checked here. Offsets are relative to `buffer`, which is `base` from offset
+/// `start` on, so that embedded documents become zero-copy views of `base`.
 struct BSONReader {
     let buffer: UnsafeRawBufferPointer
-    let storage: ArraySlice<UInt8>
+    let base: [UInt8]
+    let start: Int
 
     /// One element of a document: its type, where its key is, and where its value starts/ends.
     struct Element {
@@ -33,12 +26,10 @@ struct BSONReader {
         UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
+    /// The NUL ending the cstring at `start` (the validator guarantees one).
     @inline(__always)
     func cstringEnd(from start: Int) -> Int {
-        guard let base = buffer.baseAddress else { return start }
-        // The validator guarantees a NUL before the end of the document.
-        let found = memchr(base + start, 0, buffer.count - start)
-        return found.map { base.distance(to: UnsafeRawPointer($0)) } ?? start
+        CStringScanner.findNUL(in: buffer, from: start, to: buffer.count)?.nul ?? start
     }
 
     /// The element starting at `offset`, or nil at the document's terminator.
@@ -85,11 +76,9 @@ struct BSONReader {
         string(from: element.keyStart, to: element.keyEnd)
     }
 
-    /// The embedded document at `offset` as a slice of the same storage.
+    /// The embedded document at `offset`, as a view of the same buffer.
     func document(at offset: Int) -> Document {
-        let length = Int(int32(at: offset))
-        let base = storage.startIndex + offset
-        return Document(validated: storage[base..<(base + length)])
+        Document(validated: base, start: start + offset)
     }
 
     /// The values of the array at `offset`, in order (keys ignored).

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Checks that bytes are one well-formed BSON document, once, so that everything reading a
 /// `Document` afterwards can trust lengths and terminators without re-checking.
 ///
@@ -72,13 +64,10 @@ struct BSONValidator {
     /// Finds the NUL that ends a cstring starting at `start`, which must come before `end`;
     /// checks the UTF-8 in between. Returns the NUL's offset.
     private func cstringEnd(from start: Int, before end: Int, what: String) throws -> Int {
-        guard start < end, let base = buffer.baseAddress,
-            let found = memchr(base + start, 0, end - start)
-        else {
+        guard let (nul, sawNonASCII) = CStringScanner.findNUL(in: buffer, from: start, to: end) else {
             throw invalid("\(what) runs past the end of its document", at: start)
         }
-        let nul = base.distance(to: UnsafeRawPointer(found))
-        if let bad = UTF8Validator.firstInvalid(in: buffer, from: start, to: nul) {
+        if sawNonASCII, let bad = UTF8Validator.firstInvalid(in: buffer, from: start, to: nul) {
             throw BSONError(.invalidUTF8, "\(what) is not valid UTF-8", offset: bad)
         }
         return nul

@@ -18,9 +18,9 @@ public enum BSONValue: Sendable {
     case datetime(Int64)
     case null
     /// Options are stored in alphabetical order (the encoder sorts them).
-    case regex(pattern: String, options: String)
+    indirect case regex(pattern: String, options: String)
     /// Deprecated; read so that old documents decode.
-    case dbPointer(namespace: String, id: ObjectId)
+    indirect case dbPointer(namespace: String, id: ObjectId)
     case javascript(String)
     /// Deprecated; read so that old documents decode.
     case symbol(String)

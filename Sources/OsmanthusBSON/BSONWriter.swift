@@ -6,39 +6,43 @@
 /// first and throw).
 enum BSONWriter {
     @inline(__always)
-    static func appendInt32(_ value: Int32, to out: inout ArraySlice<UInt8>) {
+    static func appendInt32(_ value: Int32, to out: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
     }
 
     @inline(__always)
-    static func appendUInt64(_ value: UInt64, to out: inout ArraySlice<UInt8>) {
+    static func appendUInt64(_ value: UInt64, to out: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
     }
 
     /// Overwrites the int32 at `offset` (relative to the slice's start) with `value`.
     @inline(__always)
-    static func patchInt32(_ value: Int, at offset: Int, in out: inout ArraySlice<UInt8>) {
+    static func patchInt32(_ value: Int, at offset: Int, in out: inout [UInt8]) {
         out.withUnsafeMutableBytes {
             $0.storeBytes(of: Int32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: Int32.self)
         }
     }
 
-    static func appendCString(_ text: String, to out: inout ArraySlice<UInt8>) {
-        let before = out.count
-        out.append(contentsOf: text.utf8)
-        precondition(!out[(out.startIndex + before)...].contains(0), "BSON keys and regex parts cannot contain NUL")
+    static func appendCString(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { utf8 in
+            precondition(!utf8.contains(0), "BSON keys and regex parts cannot contain NUL")
+            out.append(contentsOf: utf8)
+        }
         out.append(0)
     }
 
-    static func appendString(_ text: String, to out: inout ArraySlice<UInt8>) {
-        let utf8 = text.utf8
-        appendInt32(Int32(truncatingIfNeeded: utf8.count + 1), to: &out)
-        out.append(contentsOf: utf8)
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { utf8 in
+            appendInt32(Int32(truncatingIfNeeded: utf8.count + 1), to: &out)
+            out.append(contentsOf: utf8)
+        }
         out.append(0)
     }
 
     /// Appends the decimal digits of `index` and a NUL (an array key), without allocating.
-    static func appendIndexKey(_ index: Int, to out: inout ArraySlice<UInt8>) {
+    static func appendIndexKey(_ index: Int, to out: inout [UInt8]) {
         if index < 10 {
             out.append(UInt8(ascii: "0") + UInt8(index))
         } else {
@@ -55,18 +59,18 @@ enum BSONWriter {
     }
 
     /// Appends a whole element: type byte, key, value.
-    static func appendElement(key: String, value: BSONValue, to out: inout ArraySlice<UInt8>) {
+    static func appendElement(key: String, value: BSONValue, to out: inout [UInt8]) {
         out.append(value.type.rawValue)
         appendCString(key, to: &out)
         appendValue(value, to: &out)
     }
 
     /// Appends a value's bytes (no type byte, no key).
-    static func appendValue(_ value: BSONValue, to out: inout ArraySlice<UInt8>) {
+    static func appendValue(_ value: BSONValue, to out: inout [UInt8]) {
         switch value {
         case .double(let v): appendUInt64(v.bitPattern, to: &out)
         case .string(let v), .javascript(let v), .symbol(let v): appendString(v, to: &out)
-        case .document(let v): out.append(contentsOf: v.storage)
+        case .document(let v): v.withUnsafeBytes { out.append(contentsOf: $0) }
         case .array(let values): appendArray(values, to: &out)
         case .binary(let v):
             let isOld = v.subtype.rawValue == BSONFormat.binaryOldSubtype
@@ -88,7 +92,7 @@ enum BSONWriter {
             let start = out.count
             appendInt32(0, to: &out)
             appendString(code, to: &out)
-            out.append(contentsOf: scope.storage)
+            scope.withUnsafeBytes { out.append(contentsOf: $0) }
             patchInt32(out.count - start, at: start, in: &out)
         case .int32(let v): appendInt32(v, to: &out)
         case .timestamp(let increment, let seconds): appendUInt64(UInt64(seconds) << 32 | UInt64(increment), to: &out)
@@ -99,7 +103,7 @@ enum BSONWriter {
         }
     }
 
-    static func appendArray(_ values: [BSONValue], to out: inout ArraySlice<UInt8>) {
+    static func appendArray(_ values: [BSONValue], to out: inout [UInt8]) {
         let start = out.count
         appendInt32(0, to: &out)
         for (index, element) in values.enumerated() {

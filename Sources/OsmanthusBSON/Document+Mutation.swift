@@ -1,12 +1,26 @@
 /// Editing a document's bytes in place. Each edit keeps the bytes canonical and the header
 /// length right; limits are not checked here but by `encode()`/`checkLimits()`.
 extension Document {
+    /// Runs `body` on the document's own bytes, so that appends happen in place (an embedded
+    /// document's view is copied out of its parent's buffer first).
+    @inline(__always)
+    mutating func withMutableBytes<R>(_ body: (inout [UInt8]) -> R) -> R {
+        if !ownsWholeBuffer {
+            base = bytes
+            start = 0
+        }
+        if base.capacity < 64 { base.reserveCapacity(64) }
+        return body(&base)
+    }
+
     /// Appends a field at the end (even if the key already exists).
     public mutating func append(_ key: String, _ value: BSONValue) {
-        storage.removeLast()  // the terminator
-        BSONWriter.appendElement(key: key, value: value, to: &storage)
-        storage.append(0)
-        BSONWriter.patchInt32(storage.count, at: 0, in: &storage)
+        withMutableBytes { bytes in
+            bytes.removeLast()  // the terminator
+            BSONWriter.appendElement(key: key, value: value, to: &bytes)
+            bytes.append(0)
+            BSONWriter.patchInt32(bytes.count, at: 0, in: &bytes)
+        }
     }
 
     /// Replaces the value of the first field named `key` in place, or appends the field.
@@ -15,13 +29,12 @@ extension Document {
             append(key, value)
             return
         }
-        var replacement = ArraySlice<UInt8>()
-        replacement.append(value.type.rawValue)
-        BSONWriter.appendCString(key, to: &replacement)
-        BSONWriter.appendValue(value, to: &replacement)
-        let base = storage.startIndex
-        storage.replaceSubrange((base + element.start)..<(base + element.valueEnd), with: replacement)
-        BSONWriter.patchInt32(storage.count, at: 0, in: &storage)
+        var replacement = [UInt8]()
+        BSONWriter.appendElement(key: key, value: value, to: &replacement)
+        withMutableBytes { bytes in
+            bytes.replaceSubrange(element.start..<element.valueEnd, with: replacement)
+            BSONWriter.patchInt32(bytes.count, at: 0, in: &bytes)
+        }
     }
 
     /// Removes the first field named `key`; returns its value, or nil if there was none.
@@ -29,9 +42,10 @@ extension Document {
     public mutating func remove(_ key: String) -> BSONValue? {
         guard let element = findElement(key) else { return nil }
         let value = withReader { $0.value(type: element.type, at: element.valueStart) }
-        let base = storage.startIndex
-        storage.removeSubrange((base + element.start)..<(base + element.valueEnd))
-        BSONWriter.patchInt32(storage.count, at: 0, in: &storage)
+        withMutableBytes { bytes in
+            bytes.removeSubrange(element.start..<element.valueEnd)
+            BSONWriter.patchInt32(bytes.count, at: 0, in: &bytes)
+        }
         return value
     }
 
@@ -42,11 +56,13 @@ extension Document {
 
     /// Appends every field of `other`, in order.
     public mutating func append(contentsOf other: Document) {
-        storage.removeLast()
-        other.withUnsafeBytes { buffer in
-            storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[4..<(buffer.count - 1)]))
+        withMutableBytes { bytes in
+            bytes.removeLast()
+            other.withUnsafeBytes { buffer in
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[4..<(buffer.count - 1)]))
+            }
+            bytes.append(0)
+            BSONWriter.patchInt32(bytes.count, at: 0, in: &bytes)
         }
-        storage.append(0)
-        BSONWriter.patchInt32(storage.count, at: 0, in: &storage)
     }
 }

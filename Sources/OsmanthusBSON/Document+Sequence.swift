@@ -4,13 +4,12 @@ extension Document: Sequence {
 
     /// Walks the fields in order, decoding each key and value as it goes.
     public struct Iterator: IteratorProtocol {
-        let storage: ArraySlice<UInt8>
+        let document: Document
         var position = 4
 
         public mutating func next() -> (key: String, value: BSONValue)? {
             let position = self.position
-            let result: (Element, Int)? = storage.withUnsafeBytes { buffer in
-                let reader = BSONReader(buffer: buffer, storage: storage)
+            let result: (Element, Int)? = document.withReader { reader in
                 guard let element = reader.element(at: position) else { return nil }
                 return ((reader.key(of: element), reader.value(type: element.type, at: element.valueStart)), element.valueEnd)
             }
@@ -20,7 +19,7 @@ extension Document: Sequence {
         }
     }
 
-    public func makeIterator() -> Iterator { Iterator(storage: storage) }
+    public func makeIterator() -> Iterator { Iterator(document: self) }
 
     public var underestimatedCount: Int { isEmpty ? 0 : 1 }
 }
@@ -29,12 +28,11 @@ extension Document: Hashable {
     /// Byte equality of the canonical encodings: same keys in the same order with the same
     /// BSON values (see `BSONValue`'s `==`).
     public static func == (a: Document, b: Document) -> Bool {
-        a.storage.count == b.storage.count
-            && a.storage.withUnsafeBytes { x in b.storage.withUnsafeBytes { y in bytesEqual(x, y) } }
+        a.withUnsafeBytes { x in b.withUnsafeBytes { y in bytesEqual(x, y) } }
     }
 
     public func hash(into hasher: inout Hasher) {
-        storage.withUnsafeBytes { hasher.combine(bytes: $0) }
+        withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 

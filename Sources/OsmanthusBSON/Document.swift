@@ -17,35 +17,41 @@ import Darwin
 /// Duplicate keys are kept as they come (the BSON corpus has such documents); lookups, `set`
 /// and `remove` act on the first.
 public struct Document: Sendable {
-    /// A complete, valid, canonical BSON document.
-    var storage: ArraySlice<UInt8>
+    /// The buffer holding this document: the whole of it for a top-level document, or a parent
+    /// document's buffer for an embedded one (a zero-copy view; the first edit copies it out).
+    var base: [UInt8]
+    /// Where this document starts in `base`; its int32 header gives its length.
+    var start: Int
 
     /// The empty document.
     public init() {
-        storage = ArraySlice(BSONFormat.emptyDocument)
+        base = BSONFormat.emptyDocument
+        start = 0
     }
 
-    /// Bytes the caller knows are valid and canonical (from the validator, or a slice of a
-    /// validated document).
-    init(validated storage: ArraySlice<UInt8>) {
-        self.storage = storage
+    /// A complete, valid, canonical document at `start` in `base` (from the validator, or an
+    /// embedded document of a validated one).
+    init(validated base: [UInt8], start: Int = 0) {
+        self.base = base
+        self.start = start
     }
 
     /// Decodes and validates BSON bytes. Throws `BSONError` (`.invalidDocument`, `.invalidUTF8`,
     /// `.limitExceeded`) naming the offset of the first problem. Bytes that are valid but not
     /// canonical (array keys out of sequence, regex options unsorted) are re-encoded.
     public init(bytes: [UInt8]) throws {
-        try self.init(bytes: bytes[...])
-    }
-
-    public init(bytes: ArraySlice<UInt8>) throws {
         let canonical = try bytes.withUnsafeBytes { buffer in
             var validator = BSONValidator(buffer)
             try validator.validate()
             return validator.isCanonical
         }
-        storage = bytes
+        base = bytes
+        start = 0
         if !canonical { self = canonicalized() }
+    }
+
+    public init(bytes: ArraySlice<UInt8>) throws {
+        try self.init(bytes: Array(bytes))
     }
 
     /// A document with these fields, in order (duplicates kept).
@@ -54,15 +60,25 @@ public struct Document: Sendable {
         for (key, value) in fields { append(key, value) }
     }
 
-    /// The canonical BSON bytes (zero-copy when the document owns its whole buffer).
-    public var bytes: [UInt8] { Array(storage) }
-
     /// The size of the encoded document in bytes.
-    public var byteCount: Int { storage.count }
+    public var byteCount: Int {
+        base.withUnsafeBytes {
+            Int(Int32(littleEndian: $0.loadUnaligned(fromByteOffset: start, as: Int32.self)))
+        }
+    }
+
+    /// Whether this document is all of `base` (so `base` can be handed out or edited as is).
+    var ownsWholeBuffer: Bool { start == 0 && base.count == byteCount }
+
+    /// The canonical BSON bytes (no copy for a document that owns its buffer).
+    public var bytes: [UInt8] {
+        ownsWholeBuffer ? base : Array(base[start..<(start + byteCount)])
+    }
 
     /// Calls `body` with the encoded bytes.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try storage.withUnsafeBytes(body)
+        let count = byteCount
+        return try base.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
     }
 
     /// The canonical bytes, after checking the limits an encoder must enforce: at most
@@ -75,10 +91,10 @@ public struct Document: Sendable {
 
     /// Throws `.limitExceeded` if the document is over 16 MiB or nested over 100 levels.
     public func checkLimits() throws {
-        guard storage.count <= BSONLimits.maxDocumentSize else {
+        let size = byteCount
+        guard size <= BSONLimits.maxDocumentSize else {
             throw BSONError(
-                .limitExceeded,
-                "document of \(storage.count) bytes is over the \(BSONLimits.maxDocumentSize)-byte limit")
+                .limitExceeded, "document of \(size) bytes is over the \(BSONLimits.maxDocumentSize)-byte limit")
         }
         let tooDeep = withReader { $0.exceedsMaxDepth(documentAt: 0, level: 1) }
         guard !tooDeep else {
@@ -86,9 +102,13 @@ public struct Document: Sendable {
         }
     }
 
+    /// Runs `body` with a reader whose offset 0 is this document's first byte.
     @inline(__always)
     func withReader<R>(_ body: (BSONReader) throws -> R) rethrows -> R {
-        try storage.withUnsafeBytes { try body(BSONReader(buffer: $0, storage: storage)) }
+        let count = byteCount
+        return try base.withUnsafeBytes { whole in
+            try body(BSONReader(buffer: UnsafeRawBufferPointer(rebasing: whole[start..<(start + count)]), base: base, start: start))
+        }
     }
 
     /// The re-encoding of a valid but non-canonical document (recursively).
@@ -152,7 +172,7 @@ public struct Document: Sendable {
         }
     }
 
-    public var isEmpty: Bool { storage.count == BSONFormat.minDocumentSize }
+    public var isEmpty: Bool { byteCount == BSONFormat.minDocumentSize }
 
     /// The keys, in order.
     public var keys: [String] { map(\.key) }

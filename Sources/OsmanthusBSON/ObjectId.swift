@@ -90,11 +90,6 @@ public struct ObjectId: Sendable, Hashable, Comparable, CustomStringConvertible 
         withUnsafeBytes(of: low.bigEndian) { out.append(contentsOf: $0) }
     }
 
-    func append(to out: inout ArraySlice<UInt8>) {
-        withUnsafeBytes(of: high.bigEndian) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: low.bigEndian) { out.append(contentsOf: $0) }
-    }
-
     /// The creation time in seconds since the epoch (the first 4 bytes).
     public var seconds: UInt32 { UInt32(truncatingIfNeeded: high >> 32) }
 
