@@ -7,12 +7,12 @@
 enum BSONWriter {
     @inline(__always)
     static func appendInt32(_ value: Int32, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     @inline(__always)
     static func appendUInt64(_ value: UInt64, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     /// Overwrites the int32 at `offset` (relative to the slice's start) with `value`.

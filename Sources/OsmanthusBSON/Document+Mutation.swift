@@ -16,8 +16,9 @@ extension Document {
     /// Appends a field at the end (even if the key already exists).
     public mutating func append(_ key: String, _ value: BSONValue) {
         withMutableBytes { bytes in
-            bytes.removeLast()  // the terminator
-            BSONWriter.appendElement(key: key, value: value, to: &bytes)
+            bytes[bytes.count - 1] = value.type.rawValue  // the terminator becomes the type byte
+            BSONWriter.appendCString(key, to: &bytes)
+            BSONWriter.appendValue(value, to: &bytes)
             bytes.append(0)
             BSONWriter.patchInt32(bytes.count, at: 0, in: &bytes)
         }
