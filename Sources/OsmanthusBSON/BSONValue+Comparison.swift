@@ -34,7 +34,7 @@ extension BSONValue {
             return compareDocuments(x, y)
         case (.array(let x), .array(let y)):
             for (left, right) in zip(x, y) {
-                let order = compareElements(left, right)
+                let order = compare(left, right)  // keys are equal by position
                 if order != 0 { return order }
             }
             return sign(x.count - y.count)
@@ -90,11 +90,6 @@ extension BSONValue {
                 if order != 0 { return order }
             }
         }
-    }
-
-    /// Array elements: keys are equal by position, so type rank then value.
-    private static func compareElements(_ x: BSONValue, _ y: BSONValue) -> Int {
-        compare(x, y)
     }
 
     @inline(__always)

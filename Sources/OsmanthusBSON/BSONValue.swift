@@ -96,7 +96,9 @@ public enum BSONValue: Sendable {
         case .int32(let v): Int64(v)
         case .int64(let v): v
         case .double(let v): Int64(exactly: v)
-        case .decimal128(let v): Int64(exactly: v.doubleValue).flatMap { Decimal128.compareExactly(Decimal128($0), v) == 0 ? $0 : nil }
+        case .decimal128(let v):
+            // Through the nearest double, then checked exactly against the decimal.
+            Int64(exactly: v.doubleValue).flatMap { Decimal128.compareExactly(Decimal128($0), v) == 0 ? $0 : nil }
         default: nil
         }
     }

@@ -191,4 +191,19 @@ struct DocumentTests {
         #expect(document.contains("a"))
         #expect(!document.contains("c"))
     }
+
+    /// The BSON corpus prose test: NUL cannot be encoded in keys or regex parts. In code it is a
+    /// programmer error (a precondition); parsers of outside input throw instead.
+    @Test func nulInAKeyOrRegexIsRefused() async throws {
+        await #expect(processExitsWith: .failure) {
+            var document = Document()
+            document.append("a\u{0}b", .null)
+        }
+        await #expect(processExitsWith: .failure) {
+            var document = Document()
+            document.append("r", .regex(pattern: "a\u{0}", options: ""))
+        }
+        #expect(throws: BSONError.self) { try Document(extendedJSON: #"{"a\u0000": 1}"#) }
+        #expect(throws: BSONError.self) { try BSONEncoder().encode(["a\u{0}": 1]) }
+    }
 }
