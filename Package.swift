@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Osmanthus", dependencies: ["OsmanthusStorage", "OsmanthusBSON"]),
         .target(
             name: "OsmanthusWire",
-            dependencies: ["OsmanthusBSON", "CCRC32C", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["OsmanthusBSON", "CCRC32C", "CZstd", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
             name: "OsmanthusServer",

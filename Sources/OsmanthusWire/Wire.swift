@@ -1,2 +1,0 @@
-/// OsmanthusWire: MongoDB wire protocol messages (SPEC.md §13).
-public enum Wire {}
