@@ -1,4 +1,90 @@
-/// OsmanthusServer: the MongoDB-compatible server (SPEC.md §13).
-public enum OsmanthusServerInfo {
-    public static let version = "0.1.0"
+import Logging
+import NIOCore
+import NIOPosix
+import OsmanthusWire
+import Synchronization
+
+/// The MongoDB-compatible server (SPEC.md §13): listens, frames messages with `MessageDecoder`,
+/// runs commands on a thread pool and answers in kind.
+///
+/// ```swift
+/// let server = Server(configuration: configuration, logger: logger)
+/// let address = try server.start()
+/// ...
+/// try server.shutdown()
+/// ```
+public final class Server: Sendable {
+    let core: ServerCore
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let registry: ConnectionRegistry
+    /// The listening channel and the idle-cursor sweeper, set by `start`, cleared by `shutdown`.
+    private let running = Mutex<(listener: (any Channel)?, sweeper: RepeatedTask?)>((nil, nil))
+
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "osmanthus.server")) {
+        self.core = ServerCore(configuration: configuration, logger: logger)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        self.threadPool = NIOThreadPool(numberOfThreads: configuration.commandThreads)
+        self.registry = ConnectionRegistry(limit: configuration.maxConnections)
+    }
+
+    /// Binds and starts accepting connections; returns the bound address (with the real port
+    /// when the configuration asked for port 0).
+    @discardableResult
+    public func start() throws -> SocketAddress {
+        threadPool.start()
+        let core = self.core
+        let threadPool = self.threadPool
+        let registry = self.registry
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(MessageToByteHandler(MessageEncoder()))
+                    try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
+                    try pipeline.addHandler(ConnectionHandler(server: core, threadPool: threadPool, registry: registry))
+                }
+            }
+        let configuration = core.configuration
+        let listener = try bootstrap.bind(host: configuration.host, port: configuration.port).wait()
+        guard let address = listener.localAddress else {
+            throw ChannelError.unknownLocalAddress
+        }
+        if configuration.advertise == nil {
+            core.advertisedAddress = "\(configuration.host):\(address.port ?? configuration.port)"
+        }
+        let sweeper = group.next().scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { _ in
+            let closed = core.cursors.closeIdle()
+            if closed > 0 { core.logger.info("closed \(closed) idle cursors") }
+        }
+        running.withLock { $0 = (listener, sweeper) }
+        core.logger.info("listening on \(address), advertised as \(core.advertisedAddress)")
+        return address
+    }
+
+    /// The address `start` bound, or nil.
+    public var localAddress: SocketAddress? {
+        running.withLock { $0.listener?.localAddress }
+    }
+
+    /// Stops listening, closes every connection, waits for running commands, then stops the
+    /// threads. The caller closes the database afterwards.
+    public func shutdown() throws {
+        let (listener, sweeper) = running.withLock { state in
+            defer { state = (nil, nil) }
+            return state
+        }
+        sweeper?.cancel()
+        try? listener?.close().wait()
+        for channel in registry.all {
+            try? channel.close().wait()
+        }
+        try threadPool.syncShutdownGracefully()
+        try group.syncShutdownGracefully()
+        core.logger.info("server stopped")
+    }
 }

@@ -10,14 +10,3 @@ struct OsmanthusCommand: ParsableCommand {
         subcommands: [Serve.self]
     )
 }
-
-struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server (not built yet).")
-
-    @Option(help: "Data directory.")
-    var dataDir: String = "./data"
-
-    func run() throws {
-        throw ValidationError("the server is not built yet (issue 7)")
-    }
-}

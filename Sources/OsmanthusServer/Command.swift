@@ -1,0 +1,70 @@
+import Osmanthus
+import OsmanthusBSON
+
+/// One command the server answers: its name (the first key of the command document), its
+/// aliases, and the function that runs it on a command thread. `run` returns the reply
+/// without `ok` (the dispatcher adds `ok: 1`) or throws an error that `ErrorMapping` turns
+/// into `{ok: 0, errmsg, code, codeName}`.
+struct Command: Sendable {
+    var name: String
+    var aliases: [String] = []
+    /// Only valid on the `admin` database (MongoDB answers Unauthorized elsewhere).
+    var adminOnly = false
+    var help: String
+    var run: @Sendable (CommandRequest, CommandContext) throws -> Document
+}
+
+/// A decoded command: the body of an OP_MSG (sequences merged) or an OP_QUERY on `<db>.$cmd`.
+struct CommandRequest: Sendable {
+    /// The command's name exactly as sent (the first key).
+    var name: String
+    /// The whole command document. Driver fields (`lsid`, `$clusterTime`, `txnNumber`,
+    /// `$readPreference`, `readConcern`, `writeConcern`, `apiVersion`, ...) are left in it and
+    /// ignored by commands that do not support them.
+    var body: Document
+    /// `$db` (OP_MSG) or the database part of the OP_QUERY namespace.
+    var databaseName: String
+
+    /// The value of the first field (`{find: "c"}` → "c").
+    var argument: BSONValue {
+        body.firstField?.value ?? .null
+    }
+
+    init(body: Document, databaseName: String) throws {
+        guard let first = body.firstField else {
+            throw OsmanthusError(.failedToParse, "empty command document")
+        }
+        self.name = first.key
+        self.body = body
+        self.databaseName = databaseName
+    }
+
+    /// The first field as a collection name (`{find: "c"}`): a non-empty string.
+    func collectionName() throws -> String {
+        guard case .string(let name) = argument else {
+            throw OsmanthusError(
+                .invalidNamespace, "collection name has invalid type \(argument.type.name)")
+        }
+        guard !name.isEmpty, !name.contains("\0") else {
+            throw OsmanthusError(.invalidNamespace, "Invalid namespace specified '\(databaseName).\(name)'")
+        }
+        return name
+    }
+
+    /// "db.collection" for cursor replies and error messages.
+    func namespace(_ collection: String) -> String { "\(databaseName).\(collection)" }
+}
+
+/// Who is asking: the connection a command arrived on, and the server it runs in.
+struct CommandContext: Sendable {
+    var server: ServerCore
+    var connection: ConnectionInfo
+}
+
+/// What the server knows about one client connection.
+struct ConnectionInfo: Sendable {
+    /// The `connectionId` in `hello`; increasing from 1.
+    var id: Int64
+    /// "host:port" of the client (`whatsmyuri`).
+    var remoteAddress: String
+}

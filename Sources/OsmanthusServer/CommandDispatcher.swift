@@ -1,0 +1,52 @@
+import Osmanthus
+import OsmanthusBSON
+
+/// Finds a command by name and runs it; every outcome is a reply document. Commands live in
+/// `Commands/<Family>.swift`, each family listing its `Command`s.
+final class CommandDispatcher: Sendable {
+    /// By name and alias.
+    private let table: [String: Command]
+    /// The commands in registration order (`listCommands`).
+    let commands: [Command]
+
+    init(commands: [Command]) {
+        var table: [String: Command] = [:]
+        for command in commands {
+            for name in [command.name] + command.aliases {
+                precondition(table[name] == nil, "command '\(name)' registered twice")
+                table[name] = command
+            }
+        }
+        self.table = table
+        self.commands = commands
+    }
+
+    static let standard = CommandDispatcher(
+        commands: HandshakeCommands.all + AdminCommands.all)
+
+    func command(named name: String) -> Command? { table[name] }
+
+    /// Runs `request` and returns its reply: the command's document with `ok: 1`, or
+    /// `ErrorMapping`'s `{ok: 0, ...}`.
+    func run(_ request: CommandRequest, context: CommandContext) -> Document {
+        context.server.statistics.count(.command)
+        guard let command = table[request.name] else {
+            return ErrorMapping.reply(for: OsmanthusError(.commandNotFound, "no such command: '\(request.name)'"))
+        }
+        if command.adminOnly, request.databaseName != "admin" {
+            return ErrorMapping.reply(
+                for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database."))
+        }
+        do {
+            var reply = try command.run(request, context)
+            if !reply.contains("ok") { reply.append("ok", 1.0) }
+            return reply
+        } catch {
+            let mapped = ErrorMapping.osmanthusError(for: error)
+            if mapped.code == .internalError || mapped.code == .storageError {
+                context.server.logger.error("command \(request.name) failed: \(error)")
+            }
+            return ErrorMapping.reply(for: mapped)
+        }
+    }
+}

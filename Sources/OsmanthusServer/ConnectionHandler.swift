@@ -1,0 +1,150 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Osmanthus
+import OsmanthusBSON
+import OsmanthusWire
+
+/// One client connection: takes decoded messages, runs each command on the thread pool (never
+/// on the event loop: engine calls block) and writes the reply. Commands of one connection
+/// run one at a time, in order, as a client that waits for each reply expects; an awaitable
+/// hello waits on a scheduled task, holding no thread.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = WireMessage
+    typealias OutboundOut = WireMessage
+
+    private let server: ServerCore
+    private let threadPool: NIOThreadPool
+    private let registry: ConnectionRegistry
+    private var info = ConnectionInfo(id: 0, remoteAddress: "")
+    private var logger: Logger
+
+    /// Messages received while a command runs.
+    private var pending = CircularBuffer<WireMessage>()
+    private var busy = false
+    /// Set once the channel is gone: late completions must not touch the context.
+    private var closed = false
+    private var awaitingHello: Scheduled<Void>?
+    private var nextRequestID: Int32 = 1
+
+    init(server: ServerCore, threadPool: NIOThreadPool, registry: ConnectionRegistry) {
+        self.server = server
+        self.threadPool = threadPool
+        self.registry = registry
+        self.logger = server.logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let id = server.nextConnectionID()
+        let remote = context.channel.remoteAddress.map(Self.format) ?? "unknown"
+        info = ConnectionInfo(id: id, remoteAddress: remote)
+        logger[metadataKey: "conn"] = "\(id)"
+        server.statistics.currentConnections.add(1, ordering: .relaxed)
+        server.statistics.totalConnections.add(1, ordering: .relaxed)
+        guard registry.add(id: id, channel: context.channel) else {
+            logger.warning("too many connections; closing \(remote)")
+            context.close(promise: nil)
+            return
+        }
+        logger.debug("connection from \(remote)")
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        awaitingHello?.cancel()
+        awaitingHello = nil
+        pending.removeAll()
+        registry.remove(id: info.id)
+        server.statistics.currentConnections.add(-1, ordering: .relaxed)
+        logger.debug("connection closed")
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        pending.append(unwrapInboundIn(data))
+        processNext(context: context)
+    }
+
+    /// Undecodable input cannot be resynchronised: log it and close.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? WireError {
+            logger.error("closing connection \(info.id) from \(info.remoteAddress): \(error)")
+        } else if !(error is ChannelError), (error as? IOError)?.errnoCode != ECONNRESET {
+            logger.error("connection \(info.id): \(error)")
+        }
+        context.close(promise: nil)
+    }
+
+    private func processNext(context: ChannelHandlerContext) {
+        guard !busy, !closed, let message = pending.popFirst() else { return }
+        busy = true
+        let request: InboundRequest
+        do {
+            request = try InboundRequest(message)
+        } catch {
+            logger.error("closing connection \(info.id): \(error)")
+            context.close(promise: nil)
+            return
+        }
+        switch request.kind {
+        case .unsupportedQuery(let failure):
+            send(failure, to: request, context: context)
+            finish(context: context)
+        case .command(let command):
+            if let wait = HandshakeCommands.awaitTime(for: command, server: server) {
+                awaitingHello = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
+                    self.awaitingHello = nil
+                    self.execute(command, for: request, context: context)
+                }
+            } else {
+                execute(command, for: request, context: context)
+            }
+        case .failed(let error):
+            send(ErrorMapping.reply(for: error), to: request, context: context)
+            finish(context: context)
+        }
+    }
+
+    private func execute(_ command: CommandRequest, for request: InboundRequest, context: ChannelHandlerContext) {
+        guard !closed else { return }
+        let server = self.server
+        let commandContext = CommandContext(server: server, connection: info)
+        threadPool.runIfActive(eventLoop: context.eventLoop) {
+            server.dispatcher.run(command, context: commandContext)
+        }.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let reply): self.send(reply, to: request, context: context)
+            case .failure(let error): self.send(ErrorMapping.reply(for: error), to: request, context: context)
+            }
+            self.finish(context: context)
+        }
+    }
+
+    private func finish(context: ChannelHandlerContext) {
+        busy = false
+        processNext(context: context)
+    }
+
+    private func send(_ reply: Document, to request: InboundRequest, context: ChannelHandlerContext) {
+        guard !closed, !request.moreToCome else { return }
+        let body: WireMessage.Body
+        switch request.style {
+        case .msg: body = .msg(OpMsg(body: reply))
+        case .reply(let flags): body = .reply(OpReply(responseFlags: flags, documents: [reply]))
+        }
+        let message = WireMessage(
+            requestID: nextRequestID, responseTo: request.requestID, body: body, compressor: request.compressor)
+        nextRequestID = nextRequestID == Int32.max ? 1 : nextRequestID + 1
+        context.writeAndFlush(wrapOutboundOut(message)).assumeIsolated().whenFailure { error in
+            if !(error is ChannelError) { self.logger.error("reply to request \(request.requestID) not sent: \(error)") }
+        }
+    }
+
+    private static func format(_ address: SocketAddress) -> String {
+        switch address {
+        case .v6: "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+        default: "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import NIOCore
+
+/// How `osmanthus serve` runs: where it listens, how it presents itself in `hello`, and the
+/// limits it enforces.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind.
+    public var host: String = "127.0.0.1"
+    /// The port to bind; 0 picks a free one (see `Server.localAddress`).
+    public var port: Int = 27017
+    /// "host:port" clients should use to reach this server (`hosts`, `primary`, `me` in
+    /// `hello`). Default: the bound host and port.
+    public var advertise: String?
+    /// The replica set name reported in `hello` (drivers then treat the server as a one-node set).
+    public var replicaSetName: String = "rs0"
+    /// Threads running commands (engine calls block, so never on an event loop).
+    public var commandThreads: Int = max(4, 2 * System.coreCount)
+    /// Event-loop threads for the sockets.
+    public var eventLoopThreads: Int = max(1, min(4, System.coreCount))
+    /// A cursor unused for this long is closed (MongoDB's cursorTimeoutMillis default).
+    public var cursorIdleTimeout: TimeAmount = .minutes(10)
+    /// The most cursors one connection may have open at once.
+    public var maxCursorsPerConnection: Int = 1000
+    /// The most concurrent connections; more are accepted and closed at once.
+    public var maxConnections: Int = 10_000
+    /// Reported by `getCmdLineOpts` and `serverStatus`.
+    public var dataDirectory: String = ""
+    public var commandLine: [String] = []
+
+    public init() {}
+}

@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+import Osmanthus
+import OsmanthusBSON
+import Synchronization
+
+/// What every command can reach: the configuration, the identity reported in `hello`, the
+/// cursors, the counters and the command table. Shared by all connections and command threads.
+final class ServerCore: Sendable {
+    let configuration: ServerConfiguration
+    let logger: Logger
+    /// `topologyVersion.processId`: new each time the server starts, so a client that saw an
+    /// earlier process knows its view is stale.
+    let processID = ObjectId()
+    /// `topologyVersion.counter`: a one-node set whose role never changes stays at 0.
+    let topologyCounter: Int64 = 0
+    let startedAt = NIODeadline.now()
+    let startedAtMilliseconds = WallClock.nowMilliseconds()
+    let statistics = ServerStatistics()
+    let cursors: CursorManager
+    let dispatcher: CommandDispatcher
+    private let advertised: Mutex<String>
+    private let lastConnectionID = Atomic<Int64>(0)
+
+    init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.cursors = CursorManager(
+            idleTimeout: configuration.cursorIdleTimeout, maxPerConnection: configuration.maxCursorsPerConnection)
+        self.dispatcher = CommandDispatcher.standard
+        self.advertised = Mutex(configuration.advertise ?? "\(configuration.host):\(configuration.port)")
+    }
+
+    /// "host:port" as reported in `hello` (`hosts`, `primary`, `me`).
+    var advertisedAddress: String {
+        get { advertised.withLock { $0 } }
+        set { advertised.withLock { $0 = newValue } }
+    }
+
+    func nextConnectionID() -> Int64 {
+        lastConnectionID.add(1, ordering: .relaxed).newValue
+    }
+
+    var uptimeMilliseconds: Int64 {
+        (NIODeadline.now() - startedAt).nanoseconds / 1_000_000
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import OsmanthusServer
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `osmanthus serve`: the MongoDB-compatible server over a data directory. Prints
+/// "listening on HOST:PORT" on stdout once it accepts connections; SIGINT or SIGTERM stop it
+/// cleanly (listener closed, connections closed, database closed, exit 0).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the MongoDB-compatible server.")
+
+    @Option(help: "Data directory.")
+    var dataDir: String = "./data"
+
+    @Option(help: "Port to listen on (0: any free port; the chosen one is printed).")
+    var port: Int = 27017
+
+    @Option(help: "Address to bind.")
+    var bind: String = "127.0.0.1"
+
+    @Option(help: "host:port clients should use to reach this server (default: bind address and port).")
+    var advertise: String?
+
+    @Option(help: "Replica set name reported to drivers.")
+    var replicaSet: String = "rs0"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let advertise {
+            guard let colon = advertise.lastIndex(of: ":"), Int(advertise[advertise.index(after: colon)...]) != nil else {
+                throw ValidationError("--advertise must be host:port")
+            }
+        }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "osmanthus.server")
+
+        var configuration = ServerConfiguration()
+        configuration.host = bind
+        configuration.port = port
+        configuration.advertise = advertise
+        configuration.replicaSetName = replicaSet
+        configuration.dataDirectory = dataDir
+        configuration.commandLine = CommandLine.arguments
+
+        // Signals are handled on a dispatch queue; the main thread waits for one.
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+
+        let server = Server(configuration: configuration, logger: logger)
+        let address = try server.start()
+        print("listening on \(bind):\(address.port ?? port)")
+        fflush(nil)  // all streams: tests wait for this line on a pipe
+
+        stop.wait()
+        logger.info("shutting down")
+        for source in sources { source.cancel() }
+        try server.shutdown()
+        logger.info("stopped")
+    }
+}
