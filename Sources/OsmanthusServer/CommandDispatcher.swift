@@ -22,7 +22,8 @@ final class CommandDispatcher: Sendable {
     }
 
     static let standard = CommandDispatcher(
-        commands: HandshakeCommands.all + AdminCommands.all)
+        commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
+            + FindAndModifyCommand.all + CatalogCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Osmanthus
 import OsmanthusWire
 import Synchronization
 
@@ -8,10 +9,12 @@ import Synchronization
 /// runs commands on a thread pool and answers in kind.
 ///
 /// ```swift
-/// let server = Server(configuration: configuration, logger: logger)
+/// let database = try Database.open(at: path)
+/// let server = Server(database: database, configuration: configuration, logger: logger)
 /// let address = try server.start()
 /// ...
 /// try server.shutdown()
+/// try database.close()
 /// ```
 public final class Server: Sendable {
     let core: ServerCore
@@ -21,8 +24,9 @@ public final class Server: Sendable {
     /// The listening channel and the idle-cursor sweeper, set by `start`, cleared by `shutdown`.
     private let running = Mutex<(listener: (any Channel)?, sweeper: RepeatedTask?)>((nil, nil))
 
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "osmanthus.server")) {
-        self.core = ServerCore(configuration: configuration, logger: logger)
+    /// A server over `database`, which the caller opened and closes after `shutdown`.
+    public init(database: Database, configuration: ServerConfiguration, logger: Logger = Logger(label: "osmanthus.server")) {
+        self.core = ServerCore(database: database, configuration: configuration, logger: logger)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.commandThreads)
         self.registry = ConnectionRegistry(limit: configuration.maxConnections)

@@ -7,6 +7,8 @@ import Synchronization
 /// What every command can reach: the configuration, the identity reported in `hello`, the
 /// cursors, the counters and the command table. Shared by all connections and command threads.
 final class ServerCore: Sendable {
+    /// The embedded database every command reads and writes.
+    let database: Database
     let configuration: ServerConfiguration
     let logger: Logger
     /// `topologyVersion.processId`: new each time the server starts, so a client that saw an
@@ -22,7 +24,8 @@ final class ServerCore: Sendable {
     private let advertised: Mutex<String>
     private let lastConnectionID = Atomic<Int64>(0)
 
-    init(configuration: ServerConfiguration, logger: Logger) {
+    init(database: Database, configuration: ServerConfiguration, logger: Logger) {
+        self.database = database
         self.configuration = configuration
         self.logger = logger
         self.cursors = CursorManager(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Logging
+import Osmanthus
 import OsmanthusServer
 
 #if canImport(Glibc)
@@ -72,15 +73,24 @@ struct Serve: ParsableCommand {
             sources.append(source)
         }
 
-        let server = Server(configuration: configuration, logger: logger)
-        let address = try server.start()
-        print("listening on \(bind):\(address.port ?? port)")
+        let database = try Database.open(at: dataDir)
+        let server = Server(database: database, configuration: configuration, logger: logger)
+        let boundPort: Int
+        do {
+            boundPort = try server.start().port ?? port
+        } catch {
+            try? server.shutdown()
+            try? database.close()
+            throw error
+        }
+        print("listening on \(bind):\(boundPort)")
         fflush(nil)  // all streams: tests wait for this line on a pipe
 
         stop.wait()
         logger.info("shutting down")
         for source in sources { source.cancel() }
         try server.shutdown()
+        try database.close()
         logger.info("stopped")
     }
 }

@@ -34,11 +34,12 @@ final class CursorManager: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// A new cursor over `source`, checked out to the caller (who must `checkIn` it).
-    func open(
-        namespace: String, connectionID: Int64, sessionID: BSONValue?, source: any DocumentSource, limit: Int = 0
-    ) throws -> ServerCursor {
+    /// Keeps `cursor` (which still has documents) for later getMores and gives it its id;
+    /// it is not checked out. Throws when its connection already has the most cursors allowed.
+    @discardableResult
+    func register(_ cursor: ServerCursor) throws -> Int64 {
         try state.withLock { state in
+            let connectionID = cursor.connectionID
             let open = state.perConnection[connectionID, default: 0]
             guard open < maxPerConnection else {
                 throw OsmanthusError(
@@ -46,12 +47,10 @@ final class CursorManager: Sendable {
             }
             var id: Int64
             repeat { id = Int64.random(in: 1...Int64.max) } while state.entries[id] != nil
-            let cursor = ServerCursor(
-                id: id, namespace: namespace, connectionID: connectionID, sessionID: sessionID, source: source,
-                limit: limit)
-            state.entries[id] = Entry(cursor: cursor, lastUsed: .now(), inUse: true)
+            Self.assign(id, to: cursor)
+            state.entries[id] = Entry(cursor: cursor, lastUsed: .now(), inUse: false)
             state.perConnection[connectionID] = open + 1
-            return cursor
+            return id
         }
     }
 
@@ -113,6 +112,19 @@ final class CursorManager: Sendable {
                 guard let sessions else { return true }
                 guard let owner = entry.cursor.sessionID else { return false }
                 return sessions.contains(owner)
+            }.map(\.cursor.id)
+            for id in ids { Self.remove(id, from: &state) }
+            return ids.count
+        }
+    }
+
+    /// Closes the cursors on `namespace` (a dropped or renamed collection), or on every
+    /// namespace starting with it when `prefix` (a dropped database: "db.").
+    @discardableResult
+    func kill(namespace: String, prefix: Bool = false) -> Int {
+        state.withLock { state in
+            let ids = state.entries.values.filter { entry in
+                prefix ? entry.cursor.namespace.hasPrefix(namespace) : entry.cursor.namespace == namespace
             }.map(\.cursor.id)
             for id in ids { Self.remove(id, from: &state) }
             return ids.count

@@ -1,4 +1,5 @@
 import OsmanthusBSON
+import OsmanthusWire
 
 /// Where a server cursor's documents come from: the embedded API's `Cursor`, or anything
 /// else that yields documents one at a time (an aggregation result, a list of collections).
@@ -19,47 +20,52 @@ final class ArrayDocumentSource: DocumentSource {
 /// command at a time — `CursorManager` hands a cursor out exclusively (`checkOut`) and takes it
 /// back (`checkIn`) under its lock, which also orders the memory accesses between threads.
 final class ServerCursor: @unchecked Sendable {
-    let id: Int64
+    /// 0 until `CursorManager.register` gives it an id (and shares it).
+    fileprivate(set) var id: Int64 = 0
     /// "db.collection", echoed in replies and checked by getMore.
     let namespace: String
     let connectionID: Int64
     /// The session that opened it (endSessions and killAllSessions close it).
     let sessionID: BSONValue?
-    /// A limit on the documents the whole cursor returns (find's `limit`), if the source
-    /// does not apply it itself; 0 = none.
-    private var remaining: Int
     private let source: any DocumentSource
-    /// A document read but not sent because the batch was full.
+    /// A document read but not sent because the batch was full (or read to look ahead).
     private var lookahead: Document?
-    private(set) var isExhausted = false
+    /// The source has returned nil.
+    private var sourceDone = false
 
-    init(id: Int64, namespace: String, connectionID: Int64, sessionID: BSONValue?, source: any DocumentSource, limit: Int = 0) {
-        self.id = id
+    /// No documents are left to send.
+    var isExhausted: Bool { lookahead == nil && sourceDone }
+
+    init(namespace: String, connectionID: Int64, sessionID: BSONValue?, source: any DocumentSource) {
         self.namespace = namespace
         self.connectionID = connectionID
         self.sessionID = sessionID
         self.source = source
-        self.remaining = limit
     }
+
+    /// The most bytes of documents in one batch: the reply must stay within
+    /// maxBsonObjectSize, with room for the cursor fields and each array element's key.
+    static let maxBatchBytes = WireFormat.maxBsonObjectSize - 64 * 1024
+    /// Bytes an array element adds besides its document (type byte, index key).
+    static let elementOverhead = 8
 
     /// Up to `maxCount` documents (nil: no count limit) whose sizes add up to at most
     /// `maxBytes` — except that a batch always takes at least one document. Reads one document
     /// ahead, so a cursor whose documents all fit reports itself exhausted at once.
-    func nextBatch(maxCount: Int?, maxBytes: Int) throws -> [Document] {
+    func nextBatch(maxCount: Int?, maxBytes: Int = ServerCursor.maxBatchBytes) throws -> [Document] {
         var batch: [Document] = []
         var bytes = 0
         while maxCount.map({ batch.count < $0 }) ?? true {
             guard let document = try pull() else { break }
-            if !batch.isEmpty, bytes + document.byteCount > maxBytes {
+            let size = document.byteCount + Self.elementOverhead
+            if !batch.isEmpty, bytes + size > maxBytes {
                 lookahead = document
                 return batch
             }
-            bytes += document.byteCount
+            bytes += size
             batch.append(document)
         }
-        if !isExhausted, lookahead == nil {
-            lookahead = try pull()
-        }
+        if lookahead == nil { lookahead = try pull() }
         return batch
     }
 
@@ -68,15 +74,16 @@ final class ServerCursor: @unchecked Sendable {
             lookahead = nil
             return document
         }
-        guard !isExhausted else { return nil }
+        guard !sourceDone else { return nil }
         guard let document = try source.next() else {
-            isExhausted = true
+            sourceDone = true
             return nil
-        }
-        if remaining > 0 {
-            remaining -= 1
-            if remaining == 0 { isExhausted = true }
         }
         return document
     }
+}
+
+extension CursorManager {
+    /// Gives `cursor` its id (called under the manager's lock, before anyone else sees it).
+    static func assign(_ id: Int64, to cursor: ServerCursor) { cursor.id = id }
 }

@@ -1,0 +1,201 @@
+import Osmanthus
+import OsmanthusBSON
+
+/// Databases and collections: create, drop, list, rename, statistics, and the `_id` index
+/// every collection has (secondary indexes come later).
+enum CatalogCommands {
+    static let all: [Command] = [
+        Command(name: "create", help: "creates a collection", run: create),
+        Command(name: "drop", help: "drops a collection", run: drop),
+        Command(name: "dropDatabase", help: "drops a database", run: dropDatabase),
+        Command(name: "listDatabases", adminOnly: true, help: "the databases", run: listDatabases),
+        Command(name: "listCollections", help: "a database's collections; returns a cursor", run: listCollections),
+        Command(name: "renameCollection", adminOnly: true, help: "renames or moves a collection", run: renameCollection),
+        Command(name: "listIndexes", help: "a collection's indexes; returns a cursor", run: listIndexes),
+        Command(name: "createIndexes", help: "not supported yet", run: createIndexes),
+        Command(name: "dropIndexes", aliases: ["deleteIndexes"], help: "drops indexes (only _id_ exists)", run: dropIndexes),
+        Command(name: "dbStats", help: "a database's size and counts", run: dbStats),
+        Command(name: "collStats", help: "a collection's size and counts", run: collStats),
+    ]
+
+    /// The one index every collection has.
+    static let idIndex: Document = ["v": 2, "key": ["_id": 1], "name": "_id_"]
+
+    static func create(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        for option in ["viewOn", "timeseries", "clusteredIndex", "encryptedFields"] where request.body.contains(option) {
+            throw OsmanthusError(.notImplemented, "create with '\(option)' is not supported yet")
+        }
+        if try request.body.commandBool("capped", in: "create") == true {
+            throw OsmanthusError(.notImplemented, "capped collections are not supported yet")
+        }
+        _ = try context.server.database.createCollection(name, in: request.databaseName)
+        return [:]
+    }
+
+    static func drop(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        context.server.cursors.kill(namespace: request.namespace(name))
+        // Dropping a collection that does not exist succeeds, as in MongoDB 7.0.
+        guard try context.server.database.dropCollection(name, in: request.databaseName) else { return [:] }
+        return ["ns": .string(request.namespace(name)), "nIndexesWas": 1]
+    }
+
+    static func dropDatabase(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        try Namespace.validateDatabase(request.databaseName)
+        context.server.cursors.kill(namespace: request.databaseName + ".", prefix: true)
+        try context.server.database.dropDatabase(request.databaseName)
+        return ["dropped": .string(request.databaseName)]
+    }
+
+    static func listDatabases(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let filter = try request.body.commandDocument("filter", in: "listDatabases") ?? Document()
+        let nameOnly = try request.body.commandBool("nameOnly", in: "listDatabases") ?? false
+        var databases: [BSONValue] = []
+        var total: Int64 = 0
+        for info in try context.server.database.listDatabases() {
+            let entry: Document =
+                nameOnly
+                ? ["name": .string(info.name)]
+                : ["name": .string(info.name), "sizeOnDisk": .int64(info.sizeOnDisk), "empty": .bool(info.empty)]
+            guard try NameFilter.matches(entry, filter) else { continue }
+            total += info.sizeOnDisk
+            databases.append(.document(entry))
+        }
+        if nameOnly { return ["databases": .array(databases)] }
+        return ["databases": .array(databases), "totalSize": .int64(total), "totalSizeMb": .int64(total / (1024 * 1024))]
+    }
+
+    static func listCollections(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        try Namespace.validateDatabase(request.databaseName)
+        let body = request.body
+        let filter = try body.commandDocument("filter", in: "listCollections") ?? Document()
+        let nameOnly = try body.commandBool("nameOnly", in: "listCollections") ?? false
+        let batchSize = try CursorReply.batchSize(
+            body.commandDocument("cursor", in: "listCollections")?.commandInt("batchSize", in: "listCollections.cursor"),
+            command: "listCollections.cursor")
+        var entries: [Document] = []
+        for info in try context.server.database.listCollections(in: request.databaseName) {
+            let entry: Document =
+                nameOnly
+                ? ["name": .string(info.name), "type": .string(info.type)]
+                : [
+                    "name": .string(info.name), "type": .string(info.type), "options": .document(info.options),
+                    "info": ["readOnly": false], "idIndex": .document(idIndex),
+                ]
+            if try NameFilter.matches(entry, filter) { entries.append(entry) }
+        }
+        let cursor = ServerCursor(
+            namespace: "\(request.databaseName).$cmd.listCollections", connectionID: context.connection.id,
+            sessionID: body["lsid"], source: ArrayDocumentSource(entries))
+        return try CursorReply.first(cursor, batchSize: batchSize ?? Int.max, server: context.server)
+    }
+
+    static func renameCollection(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        guard case .string(let source) = request.argument else {
+            throw OsmanthusError(.typeMismatch, "renameCollection takes the source namespace as a string")
+        }
+        guard let target = try request.body.commandString("to", in: "renameCollection") else {
+            throw OsmanthusError(.failedToParse, "BSON field 'renameCollection.to' is missing but a required field")
+        }
+        let from = try Namespace.split(source)
+        let to = try Namespace.split(target)
+        let dropTarget = try request.body.commandBool("dropTarget", in: "renameCollection") ?? false
+        guard source != target else {
+            throw OsmanthusError(.illegalOperation, "Can't rename a collection to itself")
+        }
+        context.server.cursors.kill(namespace: source)
+        try context.server.database.renameCollection(
+            from.collection, in: from.database, to: to.collection, in: to.database, dropTarget: dropTarget)
+        return [:]
+    }
+
+    static func listIndexes(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        try requireCollection(name, request, context)
+        return CursorReply.complete([idIndex], namespace: request.namespace(name))
+    }
+
+    static func createIndexes(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        let indexes = try request.body.commandDocuments("indexes", in: "createIndexes") ?? []
+        // Asking for the _id index that already exists is fine; anything else waits for indexes.
+        guard !indexes.isEmpty, indexes.allSatisfy({ $0["key"]?.documentValue == ["_id": 1] }) else {
+            throw OsmanthusError(.notImplemented, "secondary indexes are not supported yet")
+        }
+        try Namespace.validateCollection(name, in: request.databaseName)
+        return ["numIndexesBefore": 1, "numIndexesAfter": 1, "note": "all indexes already exist"]
+    }
+
+    static func dropIndexes(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try requireCollection(name, request, context)
+        switch request.body["index"] {
+        case .string("*")?:
+            return ["nIndexesWas": 1]
+        case .string("_id_")?, .document(["_id": 1])?:
+            throw OsmanthusError(.invalidOptions, "cannot drop _id index")
+        case let other:
+            throw OsmanthusError(.indexNotFound, "index not found with name [\(other.map { "\($0)" } ?? "")]")
+        }
+    }
+
+    static func dbStats(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        try Namespace.validateDatabase(request.databaseName)
+        let database = context.server.database
+        let collections = try database.listCollections(in: request.databaseName)
+        var objects = 0
+        for info in collections {
+            objects += try database.collection(info.name, in: request.databaseName).count()
+        }
+        let size = try database.listDatabases().first { $0.name == request.databaseName }?.sizeOnDisk ?? 0
+        return [
+            "db": .string(request.databaseName),
+            "collections": .int64(Int64(collections.count)),
+            "views": 0,
+            "objects": .int64(Int64(objects)),
+            "avgObjSize": .double(objects > 0 ? Double(size) / Double(objects) : 0),
+            "dataSize": .double(Double(size)),
+            "storageSize": .double(Double(size)),
+            "indexes": .int64(Int64(collections.count)),
+            "indexSize": 0.0,
+            "totalSize": .double(Double(size)),
+            "scaleFactor": 1,
+        ]
+    }
+
+    static func collStats(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        try requireCollection(name, request, context)
+        let cursor = try context.server.database.collection(name, in: request.databaseName).find()
+        var count = 0
+        var size = 0
+        while let document = try cursor.next() {
+            count += 1
+            size += document.byteCount
+        }
+        return [
+            "ns": .string(request.namespace(name)),
+            "count": .int64(Int64(count)),
+            "size": .int64(Int64(size)),
+            "avgObjSize": .int64(count > 0 ? Int64(size / count) : 0),
+            "storageSize": .int64(Int64(size)),
+            "nindexes": 1,
+            "indexSizes": ["_id_": 0],
+            "totalIndexSize": 0,
+            "totalSize": .int64(Int64(size)),
+            "scaleFactor": 1,
+        ]
+    }
+
+    private static func requireCollection(_ name: String, _ request: CommandRequest, _ context: CommandContext) throws {
+        let exists = try context.server.database.listCollections(in: request.databaseName).contains { $0.name == name }
+        guard exists else {
+            throw OsmanthusError(.namespaceNotFound, "ns does not exist: \(request.namespace(name))")
+        }
+    }
+}

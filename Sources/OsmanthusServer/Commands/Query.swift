@@ -1,0 +1,163 @@
+import Osmanthus
+import OsmanthusBSON
+
+/// Reads: find with server-side cursors, getMore, killCursors, count, distinct, and the few
+/// aggregate pipelines drivers use for counting.
+enum QueryCommands {
+    static let all: [Command] = [
+        Command(name: "find", help: "queries a collection; returns a cursor", run: find),
+        Command(name: "getMore", help: "the next batch of a cursor", run: getMore),
+        Command(name: "killCursors", help: "closes cursors", run: killCursors),
+        Command(name: "count", help: "counts matching documents", run: count),
+        Command(name: "distinct", help: "the distinct values of a field", run: distinct),
+        Command(name: "aggregate", help: "$match/$sort/$skip/$limit/$project, then $group count or $count", run: aggregate),
+    ]
+
+    /// The documents of an embedded-API cursor, for a server cursor.
+    final class CollectionSource: DocumentSource {
+        let cursor: Cursor
+        init(_ cursor: Cursor) { self.cursor = cursor }
+        func next() throws -> Document? { try cursor.next() }
+    }
+
+    static func find(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        context.server.statistics.count(.query)
+        let body = request.body
+        var options = FindOptions()
+        options.sort = try body.commandDocument("sort", in: "find")
+        options.projection = try body.commandDocument("projection", in: "find")
+        options.skip = try nonNegative(body.commandInt("skip", in: "find"), "skip")
+        options.limit = try nonNegative(body.commandInt("limit", in: "find"), "limit")
+        let batchSize = try CursorReply.batchSize(body.commandInt("batchSize", in: "find"), command: "find")
+        let singleBatch = try body.commandBool("singleBatch", in: "find") ?? false
+        if try body.commandBool("tailable", in: "find") == true {
+            throw OsmanthusError(.notImplemented, "tailable cursors are not supported yet")
+        }
+        let filter = try body.commandDocument("filter", in: "find") ?? Document()
+        let collection = context.server.database.collection(name, in: request.databaseName)
+        let cursor = ServerCursor(
+            namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
+            source: CollectionSource(try collection.find(filter, options: options)))
+        // With a limit, the first batch need not be bigger than the limit.
+        let firstBatch = options.limit > 0 ? min(batchSize ?? CursorReply.defaultFirstBatchSize, options.limit) : batchSize
+        return try CursorReply.first(cursor, batchSize: firstBatch, singleBatch: singleBatch, server: context.server)
+    }
+
+    static func getMore(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        guard let id = request.argument.exactInt64, request.argument.isNumber else {
+            throw OsmanthusError(
+                .typeMismatch, "BSON field 'getMore.getMore' is the wrong type '\(request.argument.type.name)', expected type 'long'")
+        }
+        guard let collection = try request.body.commandString("collection", in: "getMore") else {
+            throw OsmanthusError(.failedToParse, "BSON field 'getMore.collection' is missing but a required field")
+        }
+        context.server.statistics.count(.getmore)
+        let batchSize = try CursorReply.batchSize(request.body.commandInt("batchSize", in: "getMore"), command: "getMore")
+        let cursors = context.server.cursors
+        let cursor = try cursors.checkOut(id: id, namespace: request.namespace(collection))
+        let batch: [Document]
+        do {
+            batch = try cursor.nextBatch(maxCount: batchSize.flatMap { $0 > 0 ? $0 : nil })
+        } catch {
+            cursors.checkIn(cursor, close: true)
+            throw error
+        }
+        let exhausted = cursor.isExhausted
+        cursors.checkIn(cursor)
+        return CursorReply.document(id: exhausted ? 0 : id, namespace: cursor.namespace, batchKey: "nextBatch", batch: batch)
+    }
+
+    static func killCursors(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        guard let values = try request.body.commandArray("cursors", in: "killCursors") else {
+            throw OsmanthusError(.failedToParse, "BSON field 'killCursors.cursors' is missing but a required field")
+        }
+        let ids = try values.map { value -> Int64 in
+            guard case .int64(let id) = value else {
+                throw OsmanthusError(.typeMismatch, "killCursors.cursors holds a \(value.type.name), expected long")
+            }
+            return id
+        }
+        let (killed, notFound) = context.server.cursors.kill(ids: ids, namespace: request.namespace(name))
+        return [
+            "cursorsKilled": .array(killed.map { .int64($0) }),
+            "cursorsNotFound": .array(notFound.map { .int64($0) }),
+            "cursorsAlive": [],
+            "cursorsUnknown": [],
+        ]
+    }
+
+    static func count(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        context.server.statistics.count(.query)
+        let body = request.body
+        let filter = try body.commandDocument("query", in: "count") ?? Document()
+        let skip = try nonNegative(body.commandInt("skip", in: "count"), "skip")
+        // A negative limit counts like its absolute value (MongoDB's rule).
+        let limit = abs(try body.commandInt("limit", in: "count") ?? 0)
+        let n = try context.server.database.collection(name, in: request.databaseName)
+            .count(filter, skip: skip, limit: limit)
+        return ["n": integer(n)]
+    }
+
+    static func distinct(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        context.server.statistics.count(.query)
+        guard let key = try request.body.commandString("key", in: "distinct") else {
+            throw OsmanthusError(.failedToParse, "BSON field 'distinct.key' is missing but a required field")
+        }
+        let filter = try request.body.commandDocument("query", in: "distinct") ?? Document()
+        let values = try context.server.database.collection(name, in: request.databaseName).distinct(key, filter: filter)
+        return ["values": .array(values)]
+    }
+
+    static func aggregate(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        guard case .string = request.argument else {
+            throw OsmanthusError(.notImplemented, "database-level aggregation is not supported yet")
+        }
+        let name = try request.collectionName()
+        try Namespace.validateCollection(name, in: request.databaseName)
+        context.server.statistics.count(.query)
+        let body = request.body
+        if try body.commandBool("explain", in: "aggregate") == true {
+            throw OsmanthusError(.notImplemented, "explain is not supported yet")
+        }
+        guard let cursorOptions = try body.commandDocument("cursor", in: "aggregate") else {
+            throw OsmanthusError(
+                .failedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")
+        }
+        guard let stages = try body.commandDocuments("pipeline", in: "aggregate") else {
+            throw OsmanthusError(.failedToParse, "BSON field 'aggregate.pipeline' is missing but a required field")
+        }
+        let batchSize = try CursorReply.batchSize(cursorOptions.commandInt("batchSize", in: "aggregate.cursor"), command: "aggregate.cursor")
+        let plan = try CountingPipeline(stages)
+        let collection = context.server.database.collection(name, in: request.databaseName)
+        let source: any DocumentSource
+        if let output = plan.output {
+            let n = try collection.count(plan.filter, skip: plan.options.skip, limit: plan.options.limit)
+            source = ArrayDocumentSource(output.documents(count: n))
+        } else {
+            source = CollectionSource(try collection.find(plan.filter, options: plan.options))
+        }
+        let cursor = ServerCursor(
+            namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
+            source: source)
+        return try CursorReply.first(cursor, batchSize: batchSize, server: context.server)
+    }
+
+    private static func nonNegative(_ value: Int?, _ field: String) throws -> Int {
+        guard let value else { return 0 }
+        guard value >= 0 else { throw OsmanthusError(.badValue, "\(field) must be non-negative, got \(value)") }
+        return value
+    }
+
+    /// int32 when it fits, as MongoDB answers counts.
+    static func integer(_ n: Int) -> BSONValue {
+        if let small = Int32(exactly: n) { return .int32(small) }
+        return .int64(Int64(n))
+    }
+}
