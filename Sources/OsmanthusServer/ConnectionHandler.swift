@@ -8,10 +8,14 @@ import OsmanthusWire
 /// One client connection: takes decoded messages, runs each command on the thread pool (never
 /// on the event loop: engine calls block) and writes the reply. Commands of one connection
 /// run one at a time, in order, as a client that waits for each reply expects; an awaitable
-/// hello waits on a scheduled task, holding no thread.
-final class ConnectionHandler: ChannelInboundHandler {
+/// hello waits on a scheduled task, holding no thread. A client that pipelines more than
+/// `maxPending` messages is not read from until the backlog drains.
+final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = WireMessage
+    typealias OutboundIn = WireMessage
     typealias OutboundOut = WireMessage
+
+    static let maxPending = 16
 
     private let server: ServerCore
     private let threadPool: NIOThreadPool
@@ -26,6 +30,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var closed = false
     private var awaitingHello: Scheduled<Void>?
     private var nextRequestID: Int32 = 1
+    /// A read the channel asked for while the backlog was full; issued once it drains.
+    private var readHeld = false
 
     init(server: ServerCore, threadPool: NIOThreadPool, registry: ConnectionRegistry) {
         self.server = server
@@ -123,7 +129,20 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func finish(context: ChannelHandlerContext) {
         busy = false
+        if readHeld, !closed, pending.count < Self.maxPending {
+            readHeld = false
+            context.read()
+        }
         processNext(context: context)
+    }
+
+    /// Backpressure: no new reads while `maxPending` messages wait.
+    func read(context: ChannelHandlerContext) {
+        if pending.count >= Self.maxPending {
+            readHeld = true
+        } else {
+            context.read()
+        }
     }
 
     private func send(_ reply: Document, to request: InboundRequest, context: ChannelHandlerContext) {
