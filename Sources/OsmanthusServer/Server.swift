@@ -61,7 +61,9 @@ public final class Server: Sendable {
         if configuration.advertise == nil {
             core.advertisedAddress = "\(configuration.host):\(address.port ?? configuration.port)"
         }
-        let sweeper = group.next().scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { _ in
+        // Sweep often enough that a cursor outlives its timeout by at most half of it.
+        let sweepEvery = min(TimeAmount.seconds(5), .nanoseconds(max(configuration.cursorIdleTimeout.timeAmount.nanoseconds / 2, 1_000_000)))
+        let sweeper = group.next().scheduleRepeatedTask(initialDelay: sweepEvery, delay: sweepEvery) { _ in
             let closed = core.cursors.closeIdle()
             if closed > 0 { core.logger.info("closed \(closed) idle cursors") }
         }

@@ -1,4 +1,4 @@
-import NIOCore
+import NIOCore  // System.coreCount
 
 /// How `osmanthus serve` runs: where it listens, how it presents itself in `hello`, and the
 /// limits it enforces.
@@ -17,7 +17,7 @@ public struct ServerConfiguration: Sendable {
     /// Event-loop threads for the sockets.
     public var eventLoopThreads: Int = max(1, min(4, System.coreCount))
     /// A cursor unused for this long is closed (MongoDB's cursorTimeoutMillis default).
-    public var cursorIdleTimeout: TimeAmount = .minutes(10)
+    public var cursorIdleTimeout: Duration = .seconds(600)
     /// The most cursors one connection may have open at once.
     public var maxCursorsPerConnection: Int = 1000
     /// The most concurrent connections; more are accepted and closed at once.
@@ -27,4 +27,13 @@ public struct ServerConfiguration: Sendable {
     public var commandLine: [String] = []
 
     public init() {}
+}
+
+extension Duration {
+    /// The same span as NIO's TimeAmount (nanoseconds, saturating).
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return .nanoseconds(overflow ? Int64.max : nanos &+ attoseconds / 1_000_000_000)
+    }
 }

@@ -29,7 +29,7 @@ final class ServerCore: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.cursors = CursorManager(
-            idleTimeout: configuration.cursorIdleTimeout, maxPerConnection: configuration.maxCursorsPerConnection)
+            idleTimeout: configuration.cursorIdleTimeout.timeAmount, maxPerConnection: configuration.maxCursorsPerConnection)
         self.dispatcher = CommandDispatcher.standard
         self.advertised = Mutex(configuration.advertise ?? "\(configuration.host):\(configuration.port)")
     }

@@ -32,11 +32,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Replica set name reported to drivers.")
     var replicaSet: String = "rs0"
 
+    @Option(help: "Close cursors idle for this many milliseconds (MongoDB's cursorTimeoutMillis).")
+    var cursorTimeoutMs: Int = 600_000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let advertise {
             guard let colon = advertise.lastIndex(of: ":"), Int(advertise[advertise.index(after: colon)...]) != nil else {
@@ -59,6 +63,7 @@ struct Serve: ParsableCommand {
         configuration.port = port
         configuration.advertise = advertise
         configuration.replicaSetName = replicaSet
+        configuration.cursorIdleTimeout = .milliseconds(Int64(cursorTimeoutMs))
         configuration.dataDirectory = dataDir
         configuration.commandLine = CommandLine.arguments
 

@@ -94,7 +94,7 @@ enum AdminCommands {
         [
             "featureCompatibilityVersion": ["version": "7.0"],
             "authenticationMechanisms": [],
-            "cursorTimeoutMillis": .int64(server.configuration.cursorIdleTimeout.nanoseconds / 1_000_000),
+            "cursorTimeoutMillis": .int64(server.configuration.cursorIdleTimeout.timeAmount.nanoseconds / 1_000_000),
             "logLevel": 0,
             "requireApiVersion": false,
             "transactionLifetimeLimitSeconds": 60,
