@@ -193,3 +193,14 @@ def test_batches_stay_under_the_reply_limit(db):
     blob = "y" * (3 * 1024 * 1024)
     db.big.insert_many([{"_id": i, "blob": blob} for i in range(8)])
     assert [d["_id"] for d in db.big.find().sort("_id", 1)] == list(range(8))
+
+
+def test_get_more_from_another_connection(db, server):
+    seed(db.items, 7)
+    first = db.command("find", "items", batchSize=3)
+    cursor_id = first["cursor"]["id"]
+    assert cursor_id != 0
+    with server.client(directConnection=True) as other:
+        more = other[db.name].command("getMore", cursor_id, collection="items", batchSize=10)
+    assert len(first["cursor"]["firstBatch"]) + len(more["cursor"]["nextBatch"]) == 7
+    assert more["cursor"]["id"] == 0

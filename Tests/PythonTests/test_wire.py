@@ -119,3 +119,22 @@ def test_pipelined_requests_are_answered_in_order(server):
     with connect(server) as sock:
         sock.sendall(b"".join(op_msg(i, {"ping": 1, "$db": "admin"}) for i in range(1, 501)))
         assert [read_message(sock)[1] for _ in range(500)] == list(range(1, 501))
+
+
+def op_msg_with_sequence(request_id, command, identifier, documents, flags=0):
+    sequence = identifier.encode() + b"\x00" + b"".join(bson.encode(d) for d in documents)
+    body = (struct.pack("<I", flags) + b"\x00" + bson.encode(command)
+            + b"\x01" + struct.pack("<i", 4 + len(sequence)) + sequence)
+    return struct.pack("<iiii", 16 + len(body), request_id, 0, 2013) + body
+
+
+def test_unacknowledged_insert_with_a_document_sequence_is_applied_in_order(server, client):
+    docs = [{"_id": i} for i in range(3)]
+    with connect(server) as sock:
+        sock.sendall(op_msg_with_sequence(1, {"insert": "raw", "$db": "t_wire_raw"}, "documents", docs, flags=2))
+        sock.sendall(op_msg(2, {"find": "raw", "filter": {}, "$db": "t_wire_raw"}))
+        _, response_to, _, payload = read_message(sock)
+        assert response_to == 2
+        reply = bson.decode(payload[5:])
+        assert [d["_id"] for d in reply["cursor"]["firstBatch"]] == [0, 1, 2]
+    client.drop_database("t_wire_raw")
