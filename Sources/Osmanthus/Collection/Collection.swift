@@ -258,7 +258,3 @@ public final class Collection: Sendable {
         }.map(\.element)
     }
 }
-
-enum BSONLimits {
-    static let maxDocumentSize = 16 * 1024 * 1024
-}
