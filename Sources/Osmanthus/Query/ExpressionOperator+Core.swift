@@ -132,7 +132,8 @@ extension ExpressionOperator {
                 throw OsmanthusError(.typeMismatch, "$arrayElemAt's second argument must be a numeric value")
             }
             let resolved = position < 0 ? Int64(elements.count) + position : position
-            return resolved >= 0 && resolved < elements.count ? elements[Int(resolved)] : nil
+            guard resolved >= 0, resolved < elements.count else { return Optional<BSONValue>.none }
+            return elements[Int(resolved)]
         },
         ExpressionOperator("$concat", arity: 0...Int.max) { args, context in
             var text = ""
