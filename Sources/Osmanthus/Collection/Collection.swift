@@ -80,7 +80,8 @@ public final class Collection: Sendable {
                 var batch = WriteBatch()
                 var seen = Set<[UInt8]>()
                 for (i, doc, key) in prepared where i < firstError {
-                    if seen.contains(key) || (try storage.get(key)) != nil {
+                    let exists = try seen.contains(key) || storage.get(key) != nil
+                    if exists {
                         result.errors.append((i, duplicateKey(doc, entry)))
                         if ordered { break }
                         continue
