@@ -40,6 +40,9 @@ let package = Package(
             resources: [.copy("Golden")]
         ),
         .testTarget(name: "OsmanthusBSONTests", dependencies: ["OsmanthusBSON"]),
+        // Kills `osmanthus debug crash-writer` with SIGKILL and checks the database it leaves;
+        // imports the executable's module for the workload's rules (one definition for both).
+        .testTarget(name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "osmanthus"]),
     ],
     swiftLanguageModes: [.v6]
 )
