@@ -4,7 +4,7 @@ extension DB {
     func recover() throws {
         let fs = fileSystem
         if options.createIfMissing {
-            try fs.createDirectory(path)
+            try createDirectoryDurably(path)
         } else if !fs.fileExists(path) {
             throw StorageError(.notFound, "database directory \(path) does not exist", file: path)
         }
@@ -16,6 +16,27 @@ extension DB {
             throw error
         }
         monitor.withLock { setFileLock(lock) }
+    }
+
+    /// Creates `directory` and any missing parents, then syncs the parent of each one made: a
+    /// new directory is lost in a power loss until its entry in its parent is durable.
+    private func createDirectoryDurably(_ directory: String) throws {
+        var made: [String] = []
+        var d = directory
+        while d != "/" && d != "." && !d.isEmpty && !fileSystem.fileExists(d) {
+            made.append(d)
+            d = Self.parentDirectory(of: d)
+        }
+        try fileSystem.createDirectory(directory)
+        for d in made { try fileSystem.syncDirectory(Self.parentDirectory(of: d)) }
+    }
+
+    /// The directory holding `path`, lexically ("a" → ".", "/a" → "/", "a/b/" → "a").
+    static func parentDirectory(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
     private func recoverLocked() throws {
