@@ -62,10 +62,26 @@ extension DB {
             default: break
             }
         }
-        for number in versions.current.allFileNumbers where !present.contains(number) {
+        // The log the manifest names as live always exists: it is created, and its directory
+        // synced, before an edit names it, and deleted only after a later edit names a newer
+        // one. Gone, it means edits after the last one read took effect and were lost — the
+        // manifest's tail was damaged after it was synced, not torn by a crash.
+        let liveLogMissing = versions.logNumber != 0 && !logs.contains(versions.logNumber)
+        let missingTable = versions.current.allFileNumbers.first { !present.contains($0) }
+        if let tail = versions.droppedManifestTail, liveLogMissing || missingTable != nil {
+            throw StorageError.corruption(
+                "manifest: damaged record at offset \(tail), and later edits took effect (files they made obsolete are gone)",
+                file: DBFiles.manifest(path, versions.manifestNumber), offset: tail)
+        }
+        if let number = missingTable {
             throw StorageError.corruption(
                 "table \(DBFiles.number(number)).sst is listed in the manifest but missing",
                 file: DBFiles.table(path, number), offset: nil)
+        }
+        if liveLogMissing {
+            throw StorageError.corruption(
+                "log \(DBFiles.number(versions.logNumber)).log, which the manifest names as live, is missing",
+                file: DBFiles.log(path, versions.logNumber), offset: nil)
         }
         let highest = (logs.max() ?? 0)
         versions.nextFileNumber = max(versions.nextFileNumber, highest + 1, (present.max() ?? 0) + 1)
