@@ -63,6 +63,9 @@ let package = Package(
             name: "OsmanthusWireTests",
             dependencies: ["OsmanthusWire", "OsmanthusBSON", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Kills `osmanthus debug crash-writer` with SIGKILL and checks the database it leaves;
+        // imports the executable's module for the workload's rules (one definition for both).
+        .testTarget(name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "osmanthus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -44,6 +44,19 @@ public struct OsmanthusError: Error, Sendable, CustomStringConvertible {
         public static let notImplemented = Code(238, "NotImplemented")
         public static let changeStreamHistoryLost = Code(286, "ChangeStreamHistoryLost")
         public static let location = Code(2, "Location")
+        public static let invalidPipelineOperator = Code(168, "InvalidPipelineOperator")
+        // Assertion codes without a name; MongoDB reports them as "Location<code>".
+        public static let location15975 = Code(15975, "Location15975")  // bad $sort key ordering
+        public static let location15983 = Code(15983, "Location15983")  // expression object with several $-fields
+        public static let location16020 = Code(16020, "Location16020")  // expression operator arity
+        public static let location16410 = Code(16410, "Location16410")  // field name starting with '$'
+        public static let location17276 = Code(17276, "Location17276")  // undefined variable
+        public static let location31250 = Code(31250, "Location31250")  // projection path collision
+        public static let location31253 = Code(31253, "Location31253")  // inclusion in an exclusion projection
+        public static let location31254 = Code(31254, "Location31254")  // exclusion in an inclusion projection
+        public static let location40081 = Code(40081, "Location40081")  // $in expression without an array
+        public static let location17124 = Code(17124, "Location17124")  // $size expression without an array
+        public static let location51246 = Code(51246, "Location51246")  // positional projection found no element
         public static let duplicateKey = Code(11000, "DuplicateKey")
         public static let bsonObjectTooLarge = Code(10334, "BSONObjectTooLarge")
         public static let authenticationFailed = Code(18, "AuthenticationFailed")

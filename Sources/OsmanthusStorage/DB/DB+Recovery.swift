@@ -4,7 +4,7 @@ extension DB {
     func recover() throws {
         let fs = fileSystem
         if options.createIfMissing {
-            try fs.createDirectory(path)
+            try createDirectoryDurably(path)
         } else if !fs.fileExists(path) {
             throw StorageError(.notFound, "database directory \(path) does not exist", file: path)
         }
@@ -16,6 +16,27 @@ extension DB {
             throw error
         }
         monitor.withLock { setFileLock(lock) }
+    }
+
+    /// Creates `directory` and any missing parents, then syncs the parent of each one made: a
+    /// new directory is lost in a power loss until its entry in its parent is durable.
+    private func createDirectoryDurably(_ directory: String) throws {
+        var made: [String] = []
+        var d = directory
+        while d != "/" && d != "." && !d.isEmpty && !fileSystem.fileExists(d) {
+            made.append(d)
+            d = Self.parentDirectory(of: d)
+        }
+        try fileSystem.createDirectory(directory)
+        for d in made { try fileSystem.syncDirectory(Self.parentDirectory(of: d)) }
+    }
+
+    /// The directory holding `path`, lexically ("a" → ".", "/a" → "/", "a/b/" → "a").
+    static func parentDirectory(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
     private func recoverLocked() throws {
@@ -41,10 +62,26 @@ extension DB {
             default: break
             }
         }
-        for number in versions.current.allFileNumbers where !present.contains(number) {
+        // The log the manifest names as live always exists: it is created, and its directory
+        // synced, before an edit names it, and deleted only after a later edit names a newer
+        // one. Gone, it means edits after the last one read took effect and were lost — the
+        // manifest's tail was damaged after it was synced, not torn by a crash.
+        let liveLogMissing = versions.logNumber != 0 && !logs.contains(versions.logNumber)
+        let missingTable = versions.current.allFileNumbers.first { !present.contains($0) }
+        if let tail = versions.droppedManifestTail, liveLogMissing || missingTable != nil {
+            throw StorageError.corruption(
+                "manifest: damaged record at offset \(tail), and later edits took effect (files they made obsolete are gone)",
+                file: DBFiles.manifest(path, versions.manifestNumber), offset: tail)
+        }
+        if let number = missingTable {
             throw StorageError.corruption(
                 "table \(DBFiles.number(number)).sst is listed in the manifest but missing",
                 file: DBFiles.table(path, number), offset: nil)
+        }
+        if liveLogMissing {
+            throw StorageError.corruption(
+                "log \(DBFiles.number(versions.logNumber)).log, which the manifest names as live, is missing",
+                file: DBFiles.log(path, versions.logNumber), offset: nil)
         }
         let highest = (logs.max() ?? 0)
         versions.nextFileNumber = max(versions.nextFileNumber, highest + 1, (present.max() ?? 0) + 1)
