@@ -49,16 +49,13 @@ enum WriteCommands {
         return writeErrors
     }
 
+    /// Inserts in atomic runs through `insertMany` (one engine write batch per run).
     static func insert(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let (collection, documents, ordered) = try prepare(request, context, field: "documents")
-        var inserted = 0
-        let writeErrors = forEach(documents, ordered: ordered) { _, document in
-            context.server.statistics.count(.insert)
-            try document.checkLimits()
-            _ = try collection.insertOne(document)
-            inserted += 1
-        }
-        return reply(n: inserted, writeErrors: writeErrors)
+        context.server.statistics.count(.insert, Int64(documents.count))
+        let result = try collection.insertMany(documents, ordered: ordered)
+        let writeErrors = result.errors.map { ErrorMapping.writeError(index: $0.index, for: $0.error) }
+        return reply(n: result.insertedIds.count, writeErrors: writeErrors)
     }
 
     static func update(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
