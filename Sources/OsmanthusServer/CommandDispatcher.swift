@@ -39,6 +39,11 @@ final class CommandDispatcher: Sendable {
                 for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database."))
         }
         do {
+            // A statement of a multi-document transaction carries `autocommit: false`; running
+            // it outside one would apply what the client expects to be able to abort.
+            if request.body.contains("autocommit") || request.body.contains("startTransaction") {
+                throw OsmanthusError(.notImplemented, "multi-document transactions are not supported yet")
+            }
             var reply = try command.run(request, context)
             if !reply.contains("ok") { reply.append("ok", 1.0) }
             return reply

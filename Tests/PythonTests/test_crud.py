@@ -204,3 +204,23 @@ def test_get_more_from_another_connection(db, server):
         more = other[db.name].command("getMore", cursor_id, collection="items", batchSize=10)
     assert len(first["cursor"]["firstBatch"]) + len(more["cursor"]["nextBatch"]) == 7
     assert more["cursor"]["id"] == 0
+
+
+def test_transactions_are_refused_without_applying_writes(db, client):
+    db.tx.insert_one({"_id": "before"})
+    with pytest.raises(OperationFailure) as failure:
+        with client.start_session() as session:
+            with session.start_transaction():
+                db.tx.insert_one({"_id": "inside"}, session=session)
+    assert failure.value.code == 238
+    assert [d["_id"] for d in db.tx.find()] == ["before"]
+
+
+def test_unacknowledged_write_is_applied(db):
+    import time
+    from pymongo import WriteConcern
+    db.with_options(write_concern=WriteConcern(w=0)).items.insert_one({"_id": "w0"})
+    deadline = time.monotonic() + 10
+    while db.items.find_one({"_id": "w0"}) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)

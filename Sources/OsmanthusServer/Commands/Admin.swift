@@ -50,7 +50,13 @@ enum AdminCommands {
             return ["totalLinesWritten": 0, "log": []]
         },
         Command(name: "logout", help: "no authentication: nothing to do") { _, _ in [:] },
+        Command(name: "commitTransaction", adminOnly: true, help: "not supported yet", run: noTransactions),
+        Command(name: "abortTransaction", adminOnly: true, help: "not supported yet", run: noTransactions),
     ]
+
+    static func noTransactions(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        throw OsmanthusError(.notImplemented, "multi-document transactions are not supported yet")
+    }
 
     static func buildInfo(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         [
