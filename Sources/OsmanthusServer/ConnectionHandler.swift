@@ -82,33 +82,38 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    /// Starts the next waiting command, answering at once (in a loop, not recursively) the
+    /// messages that need no command thread.
     private func processNext(context: ChannelHandlerContext) {
-        guard !busy, !closed, let message = pending.popFirst() else { return }
-        busy = true
-        let request: InboundRequest
-        do {
-            request = try InboundRequest(message)
-        } catch {
-            logger.error("closing connection \(info.id): \(error)")
-            context.close(promise: nil)
-            return
-        }
-        switch request.kind {
-        case .unsupportedQuery(let failure):
-            send(failure, to: request, context: context)
-            finish(context: context)
-        case .command(let command):
-            if let wait = HandshakeCommands.awaitTime(for: command, server: server) {
-                awaitingHello = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
-                    self.awaitingHello = nil
-                    self.execute(command, for: request, context: context)
-                }
-            } else {
-                execute(command, for: request, context: context)
+        while !busy, !closed, let message = pending.popFirst() {
+            let request: InboundRequest
+            do {
+                request = try InboundRequest(message)
+            } catch {
+                logger.error("closing connection \(info.id): \(error)")
+                context.close(promise: nil)
+                return
             }
-        case .failed(let error):
-            send(ErrorMapping.reply(for: error), to: request, context: context)
-            finish(context: context)
+            switch request.kind {
+            case .unsupportedQuery(let failure):
+                send(failure, to: request, context: context)
+            case .failed(let error):
+                send(ErrorMapping.reply(for: error), to: request, context: context)
+            case .command(let command):
+                busy = true
+                if let wait = HandshakeCommands.awaitTime(for: command, server: server) {
+                    awaitingHello = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
+                        self.awaitingHello = nil
+                        self.execute(command, for: request, context: context)
+                    }
+                } else {
+                    execute(command, for: request, context: context)
+                }
+            }
+        }
+        if readHeld, !closed, pending.count < Self.maxPending {
+            readHeld = false
+            context.read()
         }
     }
 
@@ -129,10 +134,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func finish(context: ChannelHandlerContext) {
         busy = false
-        if readHeld, !closed, pending.count < Self.maxPending {
-            readHeld = false
-            context.read()
-        }
         processNext(context: context)
     }
 

@@ -138,3 +138,12 @@ def test_unacknowledged_insert_with_a_document_sequence_is_applied_in_order(serv
         reply = bson.decode(payload[5:])
         assert [d["_id"] for d in reply["cursor"]["firstBatch"]] == [0, 1, 2]
     client.drop_database("t_wire_raw")
+
+
+def test_thousands_of_pipelined_failing_requests_are_all_answered(server):
+    """Requests answered without a command thread (no $db) must not recurse per message."""
+    count = 5000
+    with connect(server) as sock:
+        sock.sendall(b"".join(op_msg(i, {"ping": 1}) for i in range(1, count + 1)))
+        answered = [read_message(sock)[1] for _ in range(count)]
+    assert answered == list(range(1, count + 1))
