@@ -223,9 +223,7 @@ struct MiniCollection {
             if first.0 == nil { first = (before, after) }
         }
         if indices.isEmpty && upsert {
-            var seed = try Update.upsertSeedChecked(from: filter)
-            if update.isReplacement { seed = seed["_id"].map { ["_id": $0] } ?? Document() }
-            var inserted = try update.apply(to: seed, isInsert: true, now: 0)
+            var inserted = try update.upsertDocument(filter: filter, now: 0)
             if inserted["_id"] == nil {
                 inserted = Document([("_id", .objectId(ObjectId()))] + inserted.map { ($0.key, $0.value) })
             }

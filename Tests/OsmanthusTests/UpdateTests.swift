@@ -69,6 +69,8 @@ struct UpdateTests {
         .ok("{_id: 1, a: 1}", "{$set: {a: {b: 2}}}", "{_id: 1, a: {b: 2}}"),
         .ok("{_id: 1, a: 1, b: 2, c: 3}", "{$set: {b: 20, d: 4, a: 10}}", "{_id: 1, a: 10, b: 20, c: 3, d: 4}"),
         .ok("{_id: 1}", "{$set: {\"b.y\": 1, \"b.x\": 1, a: 1}}", "{_id: 1, a: 1, b: {x: 1, y: 1}}"),
+        .ok("{_id: 1, a: {}}", "{$set: {\"a.10\": 1, \"a.9\": 2, \"a.x\": 3}}", "{_id: 1, a: {\"9\": 2, \"10\": 1, x: 3}}"),
+        .ok("{_id: 1, a: []}", "{$set: {\"a.10\": 1, \"a.2\": 2}}", "{_id: 1, a: [null, null, 2, null, null, null, null, null, null, null, 1]}"),
         .ok("{_id: 1, a: 1}", "{$set: {_id: 1}}", "{_id: 1, a: 1}"),
         .fails("{_id: 1, a: 1}", "{$set: {_id: 2}}", 66),
         .fails("{_id: 1, a: 1}", "{$set: {_id: 1.0}}", 66),
@@ -362,6 +364,16 @@ struct UpdateTests {
         let update = try Update(QueryFixtures.doc("{$inc: {x: 1}, $setOnInsert: {d: 1}, $set: {c: 3}}"))
         let result = try update.apply(to: Update.upsertSeed(from: filter), isInsert: true, now: 0)
         #expect(result == QueryFixtures.doc("{_id: 4, c: 3, d: 1, x: 1}"))
+    }
+
+    @Test func upsertDocumentHandlesOperatorAndReplacementUpdates() throws {
+        let filter = try Filter(QueryFixtures.doc("{_id: 4, a: 1}"))
+        #expect(try Update(QueryFixtures.doc("{$set: {b: 2}}")).upsertDocument(filter: filter, now: 0) == QueryFixtures.doc("{_id: 4, a: 1, b: 2}"))
+        #expect(try Update(QueryFixtures.doc("{b: 2}")).upsertDocument(filter: filter, now: 0) == QueryFixtures.doc("{_id: 4, b: 2}"))
+        let noId = try Filter(QueryFixtures.doc("{a: {$gt: 1}}"))
+        #expect(try Update(QueryFixtures.doc("{b: 2}")).upsertDocument(filter: noId, now: 0) == QueryFixtures.doc("{b: 2}"))
+        let twice = try Filter(QueryFixtures.doc("{a: 1, \"a.b\": 1}"))
+        #expect(QueryFixtures.errorCode { try Update(QueryFixtures.doc("{$set: {c: 1}}")).upsertDocument(filter: twice, now: 0) } == 54)
     }
 
     /// A generated sweep: `$inc` of every pair of numeric types, with the result type MongoDB

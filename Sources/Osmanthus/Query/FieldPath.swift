@@ -45,11 +45,24 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Component-wise byte order of paths, the order MongoDB's update tree applies its children in
-/// (`std::map<std::string, ...>`): a path sorts right before its descendants.
+/// The order MongoDB's update tree applies its children in (5.0+, the server's
+/// `cmpPathsAndArrayIndexes`), component by component: two names that both look like numbers
+/// (a digit first, no leading zero) order shorter first, then by bytes — so "2" < "10" —
+/// and any other pair by bytes. A path sorts right before its descendants.
 func comparePaths(_ a: [String], _ b: [String]) -> Int {
     for (x, y) in zip(a, b) where x != y {
-        return BSONValue.compare(.string(x), .string(y))
+        return comparePathComponents(x, y)
     }
     return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+}
+
+private func comparePathComponents(_ x: String, _ y: String) -> Int {
+    func looksNumeric(_ s: String.UTF8View) -> Bool {
+        guard let first = s.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
+        return first != UInt8(ascii: "0") || s.count == 1
+    }
+    if looksNumeric(x.utf8), looksNumeric(y.utf8), x.utf8.count != y.utf8.count {
+        return x.utf8.count < y.utf8.count ? -1 : 1
+    }
+    return BSONValue.compare(.string(x), .string(y))
 }
