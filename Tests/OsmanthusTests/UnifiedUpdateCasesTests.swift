@@ -193,13 +193,13 @@ struct MiniCollection {
 
     private func makeUpdate(_ kind: String, _ arguments: Document) throws -> Update {
         let isReplace = kind.contains("eplace")
-        guard case .document(let spec)? = arguments[isReplace ? "replacement" : "update"] else {
-            throw UnsupportedCase(reason: "pipeline-style update (an array of stages) is not supported yet")
+        guard let spec = arguments[isReplace ? "replacement" : "update"] else {
+            throw UnsupportedCase(reason: "\(kind) without an update")
         }
         let filters = (arguments["arrayFilters"]?.arrayValue ?? []).compactMap(\.documentValue)
-        let update = try Update(spec, arrayFilters: filters)
+        let update = try Update(specValue: spec, arrayFilters: filters)
         // The drivers' rule: update operations need operators, replacements must have none.
-        guard update.isReplacement == isReplace, !(spec.isEmpty && !isReplace) else {
+        guard update.isReplacement == isReplace, spec != .document(Document()) || isReplace else {
             throw ClientError(message: isReplace ? "replacement has operators" : "update has no operators")
         }
         return update

@@ -286,14 +286,43 @@ struct UpdateTests {
         .ok("{a: 1}", "{$set: {_id: 7}}", "{_id: 7, a: 1}").inserting(),
     ]
 
-    static let allCases = setAndUnsetCases + arithmeticCases + renameAndDateCases + arrayCases + positionalCases + validationCases
+    static let pipelineCases: [UpdateCase] = [
+        .ok("{_id: 1, a: 1}", "[{$set: {b: {$add: [\"$a\", 1]}}}]", "{_id: 1, a: 1, b: 2}"),
+        .ok("{_id: 1, a: 1, b: 2}", "[{$set: {a: \"$$REMOVE\"}}]", "{_id: 1, b: 2}"),
+        .ok("{_id: 1, a: 1, b: {c: 1, d: 2}}", "[{$unset: [\"a\", \"b.c\"]}]", "{_id: 1, b: {d: 2}}"),
+        .ok("{_id: 1, a: 1}", "[{$unset: \"a\"}]", "{_id: 1}"),
+        .ok("{_id: 1, x: {z: 0}}", "[{$set: {\"x.y\": 1}}]", "{_id: 1, x: {z: 0, y: 1}}"),
+        .ok("{_id: 1, x: {z: 0}}", "[{$addFields: {x: {y: 1}}}]", "{_id: 1, x: {z: 0, y: 1}}"),
+        .ok("{_id: 1, x: 5}", "[{$set: {x: {y: 1}}}]", "{_id: 1, x: {y: 1}}"),
+        .ok("{_id: 1, a: [1, {c: 1}]}", "[{$set: {\"a.b\": 5}}]", "{_id: 1, a: [{b: 5}, {c: 1, b: 5}]}"),
+        .ok("{_id: 1, a: 1, b: 2}", "[{$project: {a: 1}}]", "{_id: 1, a: 1}"),
+        .ok("{_id: 1, a: 1, b: 2}", "[{$project: {_id: 0, a: 1}}]", "{_id: 1, a: 1}"),
+        .ok("{_id: 1, a: 5}", "[{$replaceWith: {x: \"$a\"}}]", "{_id: 1, x: 5}"),
+        .ok("{_id: 1, sub: {_id: 1, k: 2}}", "[{$replaceRoot: {newRoot: \"$sub\"}}]", "{_id: 1, k: 2}"),
+        .ok("{_id: 1}", "[{$set: {a: 1}}, {$set: {b: \"$a\"}}]", "{_id: 1, a: 1, b: 1}"),
+        .ok("{_id: 1, a: 1}", "[{$set: {b: \"$a\", a: 10}}]", "{_id: 1, a: 10, b: 1}"),
+        .ok("{_id: 1}", "[{$set: {t: \"$$NOW\"}}]", "{_id: 1, t: Date(1700000000123)}"),
+        .ok("{_id: 1, a: [3, 1, 2]}", "[{$set: {n: {$size: \"$a\"}, big: {$gt: [{$max: \"$a\"}, 2]}}}]", "{_id: 1, a: [3, 1, 2], n: 3, big: true}"),
+        .fails("{_id: 1}", "[{$replaceWith: {_id: 2}}]", 66),
+        .fails("{_id: 1, a: 5}", "[{$replaceWith: \"$a\"}]", 2),
+        .fails("{_id: 1}", "[{$group: {_id: null}}]", 9),
+        .fails("{_id: 1}", "[{$set: {a: 1}, $unset: \"b\"}]", 9),
+        .fails("{_id: 1}", "[{$set: 1}]", 9),
+        .fails("{_id: 1}", "[{$set: {a: {$divide: [1, 0]}}}]", 2),
+        .fails("{_id: 1, a: [1]}", "[{$set: {a: 1}}]", 9).filters("[{x: 1}]"),
+        .fails("{_id: 1}", "5", 9),
+        .ok("{x: 1}", "[{$set: {_id: 9}}]", "{_id: 9, x: 1}").inserting(),
+    ]
+
+    static let allCases =
+        setAndUnsetCases + arithmeticCases + renameAndDateCases + arrayCases + positionalCases + validationCases + pipelineCases
 
     @Test(arguments: allCases)
     func updateGivesMongoDBsResult(_ testCase: UpdateCase) {
         let document = QueryFixtures.doc(testCase.document)
         var result: Document?
         let code = QueryFixtures.errorCode {
-            let update = try Update(QueryFixtures.doc(testCase.update), arrayFilters: QueryFixtures.docs(testCase.arrayFilters))
+            let update = try Update(specValue: QueryFixtures.value(testCase.update), arrayFilters: QueryFixtures.docs(testCase.arrayFilters))
             result = try update.apply(
                 to: document, isInsert: testCase.isInsert, positionalIndex: testCase.positionalIndex, now: UpdateTests.now)
         }
