@@ -343,6 +343,42 @@ struct FilterTests {
         #expect(!filter.matches(QueryFixtures.doc("{z: 0}")))
     }
 
+    /// A generated check: `$in` over many values (a binary search inside) agrees with testing
+    /// each value in turn, for documents holding scalars and arrays of mixed types.
+    @Test func largeInListsAgreeWithALinearScan() throws {
+        var generator = SeededGenerator(seed: 7)
+        func randomValue() -> BSONValue {
+            switch Int.random(in: 0..<5, using: &generator) {
+            case 0: .int32(Int32.random(in: 0..<40, using: &generator))
+            case 1: .double(Double(Int.random(in: 0..<40, using: &generator)) / 2)
+            case 2: .int64(Int64.random(in: 0..<40, using: &generator))
+            case 3: .string(String(Int.random(in: 0..<40, using: &generator)))
+            default: .null
+            }
+        }
+        let list = (0..<60).map { _ in randomValue() }
+        let filter = try Filter(["a": ["$in": .array(list)]])
+        var matched = 0
+        for _ in 0..<400 {
+            let value: BSONValue? =
+                Int.random(in: 0..<6, using: &generator) == 0
+                ? nil : Int.random(in: 0..<3, using: &generator) == 0 ? .array([randomValue(), randomValue()]) : randomValue()
+            let document: Document = value.map { ["a": $0] } ?? ["b": 1]
+            let candidates: [BSONValue?] = {
+                guard let value else { return [nil] }
+                if case .array(let elements) = value { return elements + [value] }
+                return [value]
+            }()
+            let expected = candidates.contains { candidate in
+                guard let candidate else { return list.contains(.null) }
+                return list.contains { $0.type.sortRank == candidate.type.sortRank && BSONValue.compare($0, candidate) == 0 }
+            }
+            #expect(filter.matches(document) == expected, "\(document)")
+            if expected { matched += 1 }
+        }
+        #expect(matched > 50 && matched < 400)
+    }
+
     /// A generated sweep: every comparison operator against values of every type bracket, the
     /// expectation computed from the type-bracket rule stated independently here.
     @Test func comparisonsNeverCrossTypeBrackets() throws {
