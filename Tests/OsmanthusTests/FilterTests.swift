@@ -60,6 +60,8 @@ struct FilterTests {
         ("{a: {$eq: {$gt: 1}}}", [("{a: {$gt: 1}}", true), ("{a: 2}", false)]),
         ("{a: {$eq: [1, 2]}}", [("{a: [1, 2]}", true), ("{a: [[1, 2]]}", true), ("{a: 1}", false)]),
         ("{a: {$eq: /x/}}", [("{a: /x/}", true), ("{a: \"x\"}", false)]),
+        ("{\"\": 1}", [("{\"\": 1}", true), ("{a: 1}", false)]),
+        ("{\"a.\": 1}", [("{a: {\"\": 1}}", true), ("{a: 1}", false)]),
     ])
 
     /// `null` matches null and missing; `$exists` tells them apart.

@@ -8,7 +8,8 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     let components: [String]
 
     init(_ dotted: String) {
-        components = dotted.isEmpty ? [] : dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // "" is one empty component (a field named ""), as MongoDB reads it.
+        components = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     }
 
     init(components: [String]) {
