@@ -339,6 +339,25 @@ struct FilterTests {
         #expect(try Filter(QueryFixtures.doc("{a: {$not: {$eq: 1}}}")).equalities.isEmpty)
     }
 
+    @Test func regexFiltersCanBeSharedAcrossTasks() async throws {
+        let filter = try Filter(QueryFixtures.doc("{name: /^user[0-9]*5$/i, tags: {$in: [/x/, \"y\"]}}"))
+        let counts = await withTaskGroup(of: Int.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    var count = 0
+                    for i in 0..<500 {
+                        let document: Document = ["name": .string("USER\(i + task)"), "tags": ["y"]]
+                        if filter.matches(document) { count += 1 }
+                    }
+                    return count
+                }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts.count == 4)
+        #expect(counts.allSatisfy { $0 == 50 })
+    }
+
     @Test func exprErrorsSurfaceThroughEvaluate() throws {
         let filter = try Filter(QueryFixtures.doc("{$expr: {$divide: [1, \"$z\"]}}"))
         #expect(QueryFixtures.errorCode { try filter.evaluate(QueryFixtures.doc("{z: 0}")) } == 2)
