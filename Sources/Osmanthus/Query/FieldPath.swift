@@ -25,10 +25,6 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         components.count <= other.components.count && zip(components, other.components).allSatisfy { $0 == $1 }
     }
 
-    func appending(_ component: String) -> FieldPath {
-        FieldPath(components: components + [component])
-    }
-
     /// An array index component: ASCII digits without a leading zero ("0", "12"; not "01",
     /// "-1" or "+1"), small enough for an Int.
     static func arrayIndex(_ component: String) -> Int? {
@@ -37,12 +33,6 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         guard utf8.count == 1 || first != UInt8(ascii: "0") else { return nil }
         guard utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         return Int(component)
-    }
-
-    /// Whether the component is all ASCII digits (MongoDB's test for a possible array offset in
-    /// queries; "01" passes here but never equals an element's key).
-    static func isAllDigits(_ component: String) -> Bool {
-        !component.isEmpty && component.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 }
 
