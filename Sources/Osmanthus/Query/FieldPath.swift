@@ -8,7 +8,8 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     let components: [String]
 
     init(_ dotted: String) {
-        components = dotted.isEmpty ? [] : dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // "" is one empty component (a field named ""), as MongoDB reads it.
+        components = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     }
 
     init(components: [String]) {
@@ -24,10 +25,6 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         components.count <= other.components.count && zip(components, other.components).allSatisfy { $0 == $1 }
     }
 
-    func appending(_ component: String) -> FieldPath {
-        FieldPath(components: components + [component])
-    }
-
     /// An array index component: ASCII digits without a leading zero ("0", "12"; not "01",
     /// "-1" or "+1"), small enough for an Int.
     static func arrayIndex(_ component: String) -> Int? {
@@ -37,19 +34,26 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         guard utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         return Int(component)
     }
-
-    /// Whether the component is all ASCII digits (MongoDB's test for a possible array offset in
-    /// queries; "01" passes here but never equals an element's key).
-    static func isAllDigits(_ component: String) -> Bool {
-        !component.isEmpty && component.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-    }
 }
 
-/// Component-wise byte order of paths, the order MongoDB's update tree applies its children in
-/// (`std::map<std::string, ...>`): a path sorts right before its descendants.
+/// The order MongoDB's update tree applies its children in (5.0+, the server's
+/// `cmpPathsAndArrayIndexes`), component by component: two names that both look like numbers
+/// (a digit first, no leading zero) order shorter first, then by bytes — so "2" < "10" —
+/// and any other pair by bytes. A path sorts right before its descendants.
 func comparePaths(_ a: [String], _ b: [String]) -> Int {
     for (x, y) in zip(a, b) where x != y {
-        return BSONValue.compare(.string(x), .string(y))
+        return comparePathComponents(x, y)
     }
     return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+}
+
+private func comparePathComponents(_ x: String, _ y: String) -> Int {
+    func looksNumeric(_ s: String.UTF8View) -> Bool {
+        guard let first = s.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
+        return first != UInt8(ascii: "0") || s.count == 1
+    }
+    if looksNumeric(x.utf8), looksNumeric(y.utf8), x.utf8.count != y.utf8.count {
+        return x.utf8.count < y.utf8.count ? -1 : 1
+    }
+    return BSONValue.compare(.string(x), .string(y))
 }

@@ -60,8 +60,8 @@ public struct Filter: Sendable {
                 collect(children[0])
             case .leaf(let path, .traverse, .compare(.eq, let value)) where !path.isEmpty:
                 result.append((path.joined(separator: "."), value))
-            case .leaf(let path, .traverse, .in(let values, let regexes)) where !path.isEmpty && values.count == 1 && regexes.isEmpty:
-                result.append((path.joined(separator: "."), values[0]))
+            case .leaf(let path, .traverse, .in(let set)) where !path.isEmpty && set.values.count == 1 && set.regexes.isEmpty:
+                result.append((path.joined(separator: "."), set.values[0]))
             default:
                 break
             }

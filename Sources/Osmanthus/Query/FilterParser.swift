@@ -167,7 +167,7 @@ struct FilterParser {
                 values.append(entry)
             }
         }
-        return .in(values: values, regexes: regexes)
+        return .in(InSet(values: values, regexes: regexes))
     }
 
     private func parseType(_ argument: BSONValue) throws -> LeafPredicate {

@@ -10,8 +10,8 @@ enum ComparisonOperator: Sendable {
 indirect enum LeafPredicate: Sendable {
     case compare(ComparisonOperator, BSONValue)
     case regex(QueryRegex)
-    /// `$in`: equality with any of `values`, or a match of any of `regexes`.
-    case `in`(values: [BSONValue], regexes: [QueryRegex])
+    /// `$in`: equality with any of the values, or a match of any of the regexes.
+    case `in`(InSet)
     case exists
     /// `$type`; `matchesNumber` is the "number" alias.
     case type(Set<BSONType>, matchesNumber: Bool)
@@ -36,10 +36,8 @@ indirect enum LeafPredicate: Sendable {
         case .regex(let regex):
             guard let value else { return (false, nil) }
             return (regex.matches(value: value), nil)
-        case .in(let values, let regexes):
-            if values.contains(where: { LeafPredicate.compare(value, .eq, $0) }) { return (true, nil) }
-            guard let value else { return (false, nil) }
-            return (regexes.contains { $0.matches(value: value) }, nil)
+        case .in(let set):
+            return (set.contains(value), nil)
         case .exists:
             return (value != nil, nil)
         case .type(let types, let matchesNumber):
@@ -148,5 +146,31 @@ indirect enum LeafPredicate: Sendable {
         }
         guard value.isNumber, let number = value.exactInt64 else { return nil }
         return { position in position >= 63 ? number < 0 : (number >> Int64(position)) & 1 == 1 }
+    }
+}
+
+/// The values of an `$in`, sorted in MongoDB's order so that a lookup is a binary search
+/// (equality in a query is `BSONValue.compare` == 0, which also implies the same type bracket).
+struct InSet: Sendable {
+    let values: [BSONValue]
+    let regexes: [QueryRegex]
+    private let containsNull: Bool
+
+    init(values: [BSONValue], regexes: [QueryRegex]) {
+        self.values = values.sorted { BSONValue.compare($0, $1) < 0 }
+        self.regexes = regexes
+        containsNull = values.contains(.null)
+    }
+
+    func contains(_ value: BSONValue?) -> Bool {
+        guard let value else { return containsNull }
+        var low = 0
+        var high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if BSONValue.compare(values[middle], value) < 0 { low = middle + 1 } else { high = middle }
+        }
+        if low < values.count, BSONValue.compare(values[low], value) == 0 { return true }
+        return regexes.contains { $0.matches(value: value) }
     }
 }

@@ -48,7 +48,11 @@ public struct Projection: Sendable {
             if case .positional = node { continue }  // applied after the tree, from the query's match
             try tree.insert(node, at: path[...], fullPath: path)
         }
-        isInclusion = mode ?? false
+        // Only `_id` named: `{_id: 1}` keeps just `_id`, `{_id: 0}` drops it.
+        isInclusion = mode ?? entries.contains { entry in
+            if case .include = entry.node, entry.path == ["_id"] { return true }
+            return false
+        }
         if isInclusion, !idNamed {
             try tree.insert(.include, at: ["_id"], fullPath: ["_id"])
         }

@@ -28,7 +28,9 @@ struct QueryRegex: Sendable {
         var source = flags.isEmpty ? "" : "(?\(String(Set(flags).sorted())))"
         source += options.contains("m") ? pattern : QueryRegex.pcreDollar(pattern)
         do {
-            compiled = CompiledRegex(try Regex(source).matchingSemantics(.unicodeScalar))
+            let regex = try Regex(source).matchingSemantics(.unicodeScalar)
+            _ = "".contains(regex)  // lowers the program now, before the value is shared
+            compiled = CompiledRegex(regex)
         } catch {
             throw OsmanthusError(.badValue, "Regular expression is invalid: \(error)")
         }
@@ -75,8 +77,9 @@ struct QueryRegex: Sendable {
 }
 
 /// Holds a compiled `Regex`. `Regex` is an immutable value whose lazily lowered program the
-/// standard library publishes atomically, so matching from several threads at once is safe; it
-/// is only not declared `Sendable` because of its generic `Output`. Nothing here is mutable.
+/// standard library publishes atomically (and `QueryRegex` lowers it before sharing), so
+/// matching from several threads at once is safe; it is only not declared `Sendable` because
+/// of its generic `Output`. Nothing here is mutable.
 final class CompiledRegex: @unchecked Sendable {
     let regex: Regex<AnyRegexOutput>
     init(_ regex: Regex<AnyRegexOutput>) { self.regex = regex }

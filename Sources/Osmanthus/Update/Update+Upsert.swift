@@ -16,6 +16,18 @@ extension Update {
         try seed(from: filter, strict: true)
     }
 
+    /// The document an upsert inserts when `filter` matched nothing: for an operator update,
+    /// the checked seed with the update applied as an insert; for a replacement, the
+    /// replacement with the `_id` the filter fixes by equality (if any). The caller adds an
+    /// `_id` if the result has none.
+    public func upsertDocument(filter: Filter, now: Int64) throws -> Document {
+        var seed = try Update.upsertSeedChecked(from: filter)
+        if isReplacement {
+            seed = seed["_id"].map { ["_id": $0] } ?? Document()
+        }
+        return try apply(to: seed, isInsert: true, now: now)
+    }
+
     private static func seed(from filter: Filter, strict: Bool) throws -> Document {
         var kept = [(path: [String], value: BSONValue)]()
         for (dotted, value) in filter.equalityList {
@@ -25,17 +37,19 @@ extension Update {
             }) {
                 if strict {
                     let other = clash.path.joined(separator: ".")
+                    let (longer, shorter) = clash.path.count > path.components.count ? (other, dotted) : (dotted, other)
                     throw OsmanthusError(
                         .notSingleValueField,
                         other == dotted
                             ? "cannot infer query fields to set, path '\(dotted)' is matched twice"
-                            : "cannot infer query fields to set, both paths '\(other)' and '\(dotted)' are matched")
+                            : "cannot infer query fields to set, both paths '\(longer)' and '\(shorter)' are matched")
                 }
                 continue
             }
             kept.append((path.components, value))
         }
-        kept.sort { $0.path.joined(separator: ".").utf8.lexicographicallyPrecedes($1.path.joined(separator: ".").utf8) }
+        // MongoDB keeps the equalities in a hash map (no defined order); path order is stable.
+        kept.sort { comparePaths($0.path, $1.path) < 0 }
         var root = BSONValue.document(Document())
         for (path, value) in kept { insert(value, at: path[...], into: &root) }
         guard case .document(let document) = root else { return Document() }

@@ -14,6 +14,7 @@ public struct Update: Sendable {
     enum Content: Sendable {
         case operators([UpdateAction])
         case replacement(Document)
+        case pipeline(UpdatePipeline)
     }
 
     let content: Content
@@ -60,6 +61,42 @@ public struct Update: Sendable {
         content = .operators(actions)
     }
 
+    /// A pipeline-style update: `$addFields`/`$set`, `$unset`, `$project`, `$replaceRoot` and
+    /// `$replaceWith` stages over aggregation expressions. The result keeps the original `_id`.
+    public init(pipeline: [Document]) throws {
+        spec = Document()
+        arrayFilters = try ArrayFilterSet([])
+        content = .pipeline(try UpdatePipeline(pipeline))
+    }
+
+    /// An update as a command carries it (`u` of an update statement): a document (operators
+    /// or replacement) or an array (a pipeline).
+    public init(specValue: BSONValue, arrayFilters: [Document] = []) throws {
+        switch specValue {
+        case .document(let document):
+            try self.init(document, arrayFilters: arrayFilters)
+        case .array(let stages):
+            guard arrayFilters.isEmpty else {
+                throw OsmanthusError(.failedToParse, "arrayFilters may not be specified for pipeline-style updates")
+            }
+            let documents = try stages.map { stage in
+                guard case .document(let document) = stage else {
+                    throw OsmanthusError(.typeMismatch, "Each element of the 'pipeline' array must be an object")
+                }
+                return document
+            }
+            try self.init(pipeline: documents)
+        default:
+            throw OsmanthusError(.failedToParse, "Update argument must be either an object or an array")
+        }
+    }
+
+    /// Whether this is a pipeline-style update.
+    public var isPipeline: Bool {
+        if case .pipeline = content { return true }
+        return false
+    }
+
     public var isReplacement: Bool {
         if case .replacement = content { return true }
         return false
@@ -74,6 +111,8 @@ public struct Update: Sendable {
             return try Update.replace(doc, with: replacement)
         case .operators(let actions):
             return try applyOperators(actions, to: doc, isInsert: isInsert, positionalIndex: positionalIndex, now: now)
+        case .pipeline(let pipeline):
+            return try Update.replace(doc, with: pipeline.apply(to: doc, now: now))
         }
     }
 

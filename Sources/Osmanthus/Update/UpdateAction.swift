@@ -54,9 +54,6 @@ struct UpdateAction: Sendable {
         default: true
         }
     }
-
-    /// The operator's name for messages.
-    var name: String { op.rawValue }
 }
 
 /// What an action does to the value at its path.
