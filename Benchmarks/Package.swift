@@ -7,7 +7,8 @@ import PackageDescription
 
 // The Osmanthus adapter needs the engine's public DB API (Sources/OsmanthusStorage/DB/DB.swift).
 // Until that file exists in this checkout the adapter is compiled out and the benchmark measures
-// the peers alone; OSMANTHUS_BENCH_NO_DB=1 forces it out.
+// the peers alone; OSMANTHUS_BENCH_NO_DB=1 forces it out. SwiftPM caches manifests without
+// noticing that file appear, so build with `--manifest-cache none` (Tools/bench-storage does).
 let dbSource = Context.packageDirectory + "/../Sources/OsmanthusStorage/DB/DB.swift"
 let hasOsmanthusDB = FileManager.default.fileExists(atPath: dbSource)
     && ProcessInfo.processInfo.environment["OSMANTHUS_BENCH_NO_DB"] != "1"

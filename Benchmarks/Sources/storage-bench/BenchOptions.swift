@@ -66,7 +66,6 @@ struct BenchOptions: Sendable {
                 }
                 options.engine = kind
             case "--repeat-index": options.repeatIndex = try count(flag) - 1
-            case "-h", "--help": throw BenchError(usage)
             default: throw BenchError("unknown flag '\(flag)'\n\(usage)")
             }
         }

@@ -57,7 +57,12 @@ struct ReportPrinter {
                     continue
                 }
                 medians[engine] = median
-                cells.append(grouped(Int(median.rounded())) + spread(samples, median))
+                // A wrong answer (missing key, short scan) makes the speed meaningless: flag it.
+                let wrong = (reports[engine] ?? []).contains { report in
+                    report.problems.contains { $0.hasPrefix(workload.rawValue + ":") }
+                }
+                cells.append(
+                    grouped(Int(median.rounded())) + spread(samples, median) + (wrong ? " (!)" : ""))
             }
             cells.append(ratioCell(medians))
             rows.append(cells)
@@ -86,6 +91,9 @@ struct ReportPrinter {
                 })
         printTable(resources, rightAligned: true)
 
+        if reports.values.contains(where: { $0.contains { !$0.problems.isEmpty } }) {
+            print("(!) the engine gave wrong answers in that workload; see PROBLEM below")
+        }
         for engine in columns {
             for report in reports[engine] ?? [] {
                 for problem in report.problems {

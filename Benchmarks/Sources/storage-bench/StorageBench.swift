@@ -4,8 +4,13 @@ import Foundation
 @main
 struct StorageBench {
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(BenchOptions.usage)
+            return
+        }
         do {
-            let options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
+            let options = try BenchOptions.parse(arguments)
             if options.child {
                 try runChild(options)
             } else {
