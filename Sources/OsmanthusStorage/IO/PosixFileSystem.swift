@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The real file system, through thin POSIX wrappers that retry on EINTR.
 public struct PosixFileSystem: FileSystem {
@@ -10,7 +11,8 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func openAppendable(_ path: String) throws -> WritableFile {
-        let fd = try Posix.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // No O_CREAT: the protocol opens an *existing* file; a missing one is `.notFound`.
+        let fd = try Posix.open(path, O_WRONLY | O_APPEND | O_CLOEXEC, 0)
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno
@@ -45,7 +47,13 @@ public struct PosixFileSystem: FileSystem {
         guard let dir = opendir(directory) else { throw Posix.error("opendir", directory, errno) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            // readdir returns nil both at the end and on failure; only errno tells them apart.
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw Posix.error("readdir", directory, errno) }
+                break
+            }
             let name = withUnsafePointer(to: entry.pointee.d_name) { ptr in
                 ptr.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
@@ -59,9 +67,12 @@ public struct PosixFileSystem: FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw Posix.error("mkdir", current, errno)
-            }
+            guard mkdir(current, 0o755) != 0 else { continue }
+            let e = errno
+            // EEXIST is fine only if what exists is a directory (not a file in the way).
+            var st = stat()
+            if e == EEXIST && stat(current, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { continue }
+            throw Posix.error("mkdir", current, e)
         }
     }
 
@@ -219,8 +230,9 @@ final class PosixReadableFile: ReadableFile, @unchecked Sendable {
         var done = 0
         var failure: Int32 = 0
         result.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
             while done < count {
-                let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = errno
@@ -238,16 +250,14 @@ final class PosixReadableFile: ReadableFile, @unchecked Sendable {
     func close() {}
 }
 
-/// Closing the descriptor releases the flock.
-final class PosixFileLock: FileLock, @unchecked Sendable {
-    // Protected by being written once in `unlock`, which the owner calls once.
-    private var fd: Int32
-    init(fd: Int32) { self.fd = fd }
+/// Closing the descriptor releases the flock. The descriptor is swapped out atomically so that
+/// `unlock` (from any thread) and `deinit` close it exactly once.
+final class PosixFileLock: FileLock {
+    private let fd: Atomic<Int32>
+    init(fd: Int32) { self.fd = Atomic(fd) }
     func unlock() {
-        if fd >= 0 {
-            Glibc.close(fd)
-            fd = -1
-        }
+        let old = fd.exchange(-1, ordering: .acquiringAndReleasing)
+        if old >= 0 { Glibc.close(old) }
     }
     deinit { unlock() }
 }

@@ -1,0 +1,139 @@
+/// Opening a database: lock, read the manifest, replay the logs it has not yet absorbed, and
+/// start a fresh log and manifest (SPEC.md §9.7).
+extension DB {
+    func recover() throws {
+        let fs = fileSystem
+        if options.createIfMissing {
+            try fs.createDirectory(path)
+        } else if !fs.fileExists(path) {
+            throw StorageError(.notFound, "database directory \(path) does not exist", file: path)
+        }
+        let lock = try fs.lockFile(DBFiles.lock(path))
+        do {
+            try recoverLocked()
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        monitor.withLock { setFileLock(lock) }
+    }
+
+    private func recoverLocked() throws {
+        let fs = fileSystem
+        if !fs.fileExists(DBFiles.current(path)) {
+            guard options.createIfMissing, !options.readOnly else {
+                throw StorageError(.notFound, "no database in \(path) (CURRENT is missing)", file: path)
+            }
+            try VersionSet.create(directory: path, fileSystem: fs)
+            try fs.syncDirectory(path)
+        } else if options.errorIfExists {
+            throw StorageError(.invalidArgument, "a database already exists in \(path)", file: path)
+        }
+        try versions.recover()
+
+        let names = try fs.listDirectory(path)
+        var present = Set<UInt64>()
+        var logs: [UInt64] = []
+        for name in names {
+            switch DBFiles.parse(name) {
+            case .table(let n): present.insert(n)
+            case .log(let n): logs.append(n)
+            default: break
+            }
+        }
+        for number in versions.current.allFileNumbers where !present.contains(number) {
+            throw StorageError.corruption(
+                "table \(DBFiles.number(number)).sst is listed in the manifest but missing",
+                file: DBFiles.table(path, number), offset: nil)
+        }
+        let highest = (logs.max() ?? 0)
+        versions.nextFileNumber = max(versions.nextFileNumber, highest + 1, (present.max() ?? 0) + 1)
+
+        // Replay every log the manifest has not absorbed, oldest first.
+        var edit = VersionEdit()
+        var mem = MemTable()
+        var maxSequence = versions.lastSequence
+        for number in logs.sorted() where number >= versions.logNumber {
+            let logPath = DBFiles.log(path, number)
+            let reader = LogReader(file: try fs.openReadable(logPath))
+            var offset: UInt64 = 0
+            while let record = try reader.readRecord() {
+                let batch = try WriteBatch(decoding: record, file: logPath, offset: offset)
+                offset = reader.lastRecordEnd
+                var seq = batch.sequence
+                batch.forEach { kind, key, value in
+                    mem.add(seq, kind, key, value)
+                    seq += 1
+                }
+                if batch.count > 0 { maxSequence = max(maxSequence, seq - 1) }
+                if !options.readOnly && mem.approximateMemoryUsage > options.memtableSize {
+                    if let meta = try writeLevel0Table(mem) { edit.newFiles.append((level: 0, file: meta)) }
+                    mem = MemTable()
+                }
+            }
+        }
+        versions.lastSequence = maxSequence
+        state.visibleSequence = maxSequence
+
+        if options.readOnly {
+            // Keep what the logs held in memory; write nothing.
+            state.mem = mem
+            return
+        }
+        if let meta = try writeLevel0Table(mem) { edit.newFiles.append((level: 0, file: meta)) }
+        if !edit.newFiles.isEmpty { try fs.syncDirectory(path) }
+
+        let logNumber = versions.newFileNumber()
+        let log = LogWriter(file: try fs.createWritable(DBFiles.log(path, logNumber)))
+        try fs.syncDirectory(path)
+        edit.logNumber = logNumber
+        // The recovered tables and the new log number go into the first record of a new
+        // manifest: until CURRENT points at it, the old manifest and logs still describe the
+        // database, so a crash here loses nothing.
+        versions.current = try versions.current.applying(edit)
+        versions.logNumber = logNumber
+        try versions.openManifest(monitor: monitor)
+        monitor.withLock {
+            state.log = log
+            state.logFileNumber = logNumber
+            state.liveVersions.append(WeakVersion(version: versions.current))
+        }
+        for name in names {
+            if case .temp = DBFiles.parse(name) { try? fs.removeFile(joinPath(path, name)) }
+        }
+        deleteObsoleteFiles()
+        if options.backgroundWork { startBackgroundThreads() }
+    }
+
+    /// Writes a memtable to a new L0 table; nil when it is empty.
+    func writeLevel0Table(_ mem: MemTable) throws -> FileMetadata? {
+        guard !mem.isEmpty else { return nil }
+        let number = monitor.withLock { () -> UInt64 in
+            let n = versions.newFileNumber()
+            state.pendingOutputs.insert(n)
+            return n
+        }
+        defer { monitor.withLock { _ = state.pendingOutputs.remove(number) } }
+        let writer = try TableFileWriter(
+            directory: path, number: number, fileSystem: fileSystem, options: options.tableOptions(forLevel: 0))
+        do {
+            let it = mem.makeIterator()
+            it.seekToFirst()
+            while it.isValid {
+                try writer.add(it.key, it.value)
+                it.next()
+            }
+            let meta = try writer.finish(fileSystem: fileSystem)
+            statistics.add(.flushes)
+            statistics.add(.flushBytes, meta?.size ?? 0)
+            return meta
+        } catch {
+            writer.abandon(fileSystem: fileSystem)
+            throw error
+        }
+    }
+
+    private func setFileLock(_ lock: any FileLock) {
+        fileLockStorage = lock
+    }
+}

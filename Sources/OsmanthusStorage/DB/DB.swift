@@ -1,0 +1,378 @@
+import Glibc
+
+/// An open database: an ordered, durable map from byte keys to byte values (SPEC.md §9).
+///
+/// Thread-safe. Writes are group-committed through the write-ahead log into the memtable; full
+/// memtables are flushed to L0 tables and compacted down the levels by background threads. Reads
+/// see a consistent snapshot. Errors are `StorageError`s; a missing key is `nil`.
+public final class DB: @unchecked Sendable {
+    public let path: String
+    let options: Options
+    let fileSystem: any FileSystem
+    let tables: TableCache
+    let blockCache: BlockCache?
+    public let statistics = Statistics()
+    let snapshots = SnapshotRegistry()
+    let versions: VersionSet
+    var fileLockStorage: (any FileLock)?
+    let picker: CompactionPicker
+
+    /// Guards `state` and the fields of `versions` marked as guarded by the DB monitor.
+    let monitor = Monitor()
+    /// Signalled when background work finishes or is needed (flush, compaction, close).
+    let backgroundChanged: Monitor.Condition
+    var state: State
+    var threads: [BackgroundThread] = []
+
+    struct State {
+        var mem = MemTable()
+        var imm: MemTable?
+        /// The active log; written by the current write leader outside the lock.
+        var log: LogWriter?
+        var logFileNumber: UInt64 = 0
+        /// Highest sequence whose write is fully applied: the default read snapshot.
+        var visibleSequence: SequenceNumber = 0
+        /// Group commit queue; the first writer is the leader.
+        var writers: [Writer] = []
+        /// A failed log, flush or manifest write: the database refuses writes until reopened.
+        var backgroundError: StorageError?
+        var closing = false
+        var closed = false
+        var compactionRunning = false
+        var flushRunning = false
+        /// Table numbers being written, not yet in any version: never deleted as obsolete.
+        var pendingOutputs: Set<UInt64> = []
+        /// Every version ever installed that someone may still hold (readers keep it alive).
+        var liveVersions: [WeakVersion] = []
+    }
+
+    struct WeakVersion { weak var version: Version? }
+
+    final class Writer {
+        var batch: WriteBatch
+        let sync: Bool
+        /// A memtable switch requested by `flush()`, carried through the writer queue.
+        let forceFlush: Bool
+        var done = false
+        var error: (any Error)?
+        let cond: Monitor.Condition
+
+        init(batch: WriteBatch, sync: Bool, forceFlush: Bool, monitor: Monitor) {
+            self.batch = batch
+            self.sync = sync
+            self.forceFlush = forceFlush
+            cond = monitor.makeCondition()
+        }
+    }
+
+    private init(path: String, options: Options) {
+        self.path = path
+        self.options = options
+        fileSystem = options.fileSystem
+        blockCache = options.blockCacheCapacity > 0 ? BlockCache(capacity: options.blockCacheCapacity) : nil
+        tables = TableCache(directory: path, fileSystem: options.fileSystem, blockCache: blockCache)
+        versions = VersionSet(directory: path, fileSystem: options.fileSystem)
+        picker = CompactionPicker(options: options)
+        backgroundChanged = monitor.makeCondition()
+        state = State()
+    }
+
+    deinit {
+        if !state.closed { try? close() }
+    }
+
+    // MARK: Open
+
+    /// Opens (or creates) the database in directory `path`.
+    public static func open(at path: String, options: Options = Options()) throws -> DB {
+        let db = DB(path: path, options: options)
+        try db.recover()
+        return db
+    }
+
+    // MARK: Writes
+
+    public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
+        var batch = WriteBatch()
+        batch.put(key, value)
+        try write(batch, options: options)
+    }
+
+    public func delete(_ key: [UInt8], options: WriteOptions = WriteOptions()) throws {
+        var batch = WriteBatch()
+        batch.delete(key)
+        try write(batch, options: options)
+    }
+
+    /// Applies every record of `batch` atomically: after any crash all of it or none is there.
+    public func write(_ batch: WriteBatch, options writeOptions: WriteOptions = WriteOptions()) throws {
+        guard batch.count > 0 else { return }
+        try Self.validate(batch)
+        let writer = Writer(
+            batch: batch, sync: writeOptions.sync ?? options.syncByDefault, forceFlush: false, monitor: monitor)
+        try commit(writer)
+    }
+
+    static func validate(_ batch: WriteBatch) throws {
+        try batch.forEach { kind, key, value in
+            if key.isEmpty { throw StorageError(.invalidArgument, "empty key") }
+            if key.count > Limits.maxKeySize {
+                throw StorageError(.limit, "key of \(key.count) bytes exceeds the limit of \(Limits.maxKeySize)")
+            }
+            if value.count > Limits.maxValueSize {
+                throw StorageError(.limit, "value of \(value.count) bytes exceeds the limit of \(Limits.maxValueSize)")
+            }
+        }
+    }
+
+    /// Group commit (after leveldb's `DBImpl::Write`): writers queue up; the one at the head
+    /// writes its own batch and those queued behind it as one log record with one fsync, then
+    /// wakes them.
+    func commit(_ writer: Writer) throws {
+        monitor.lock()
+        if state.closing || state.closed {
+            monitor.unlock()
+            throw StorageError(.closed, "the database is closed")
+        }
+        if self.options.readOnly && !writer.forceFlush {
+            monitor.unlock()
+            throw StorageError(.unsupported, "the database was opened read-only")
+        }
+        state.writers.append(writer)
+        while !writer.done && state.writers.first !== writer { writer.cond.wait() }
+        if writer.done {
+            monitor.unlock()
+            if let e = writer.error { throw e }
+            return
+        }
+
+        var failure: (any Error)?
+        var last = writer
+        do {
+            try makeRoomForWrite(force: writer.forceFlush)
+        } catch {
+            failure = error
+        }
+        if failure == nil && !writer.forceFlush {
+            let (group, lastWriter, sync) = buildGroup()
+            last = lastWriter
+            var batch = group
+            let first = versions.lastSequence + 1
+            batch.sequence = first
+            versions.lastSequence += SequenceNumber(batch.count)
+            let log = state.log
+            let mem = state.mem
+            monitor.unlock()
+            do {
+                guard let log else { throw StorageError(.closed, "no active log") }
+                let record = batch.encoded
+                try log.addRecord(record)
+                if sync {
+                    try log.sync()
+                    statistics.add(.walSyncs)
+                } else {
+                    // Hand the record to the OS: it then survives a crash of this process.
+                    try log.flush()
+                }
+                statistics.add(.walBytes, UInt64(record.count))
+                var seq = first
+                var bytes: UInt64 = 0
+                batch.forEach { kind, key, value in
+                    mem.add(seq, kind, key, value)
+                    seq += 1
+                    bytes += UInt64(key.count + value.count)
+                }
+                statistics.add(.keysWritten, UInt64(batch.count))
+                statistics.add(.bytesWritten, bytes)
+                statistics.add(.writeGroups)
+            } catch {
+                failure = error
+            }
+            monitor.lock()
+            if let failure {
+                // The log's tail is unknown now: stop writing to it. Reopening recovers every
+                // acknowledged write and cuts the torn tail.
+                state.backgroundError =
+                    state.backgroundError ?? (failure as? StorageError)
+                    ?? StorageError(.io, "log write failed", cause: nil)
+            } else {
+                state.visibleSequence = first + SequenceNumber(batch.count) - 1
+            }
+        }
+        while let w = state.writers.first {
+            state.writers.removeFirst()
+            if w !== writer {
+                w.error = failure
+                w.done = true
+                w.cond.signal()
+            }
+            if w === last { break }
+        }
+        state.writers.first?.cond.signal()
+        if state.closing { backgroundChanged.broadcast() }
+        monitor.unlock()
+        if let failure { throw failure }
+    }
+
+    /// Joins the leader's batch with those queued behind it, up to about 1 MiB. A sync writer
+    /// never joins a group that will not be synced. Caller holds the monitor.
+    private func buildGroup() -> (WriteBatch, Writer, Bool) {
+        let leader = state.writers[0]
+        let size = leader.batch.byteSize
+        let limit = size <= 128 << 10 ? size + (128 << 10) : 1 << 20
+        var group = leader.batch
+        var total = size
+        var last = leader
+        for w in state.writers.dropFirst() {
+            if w.forceFlush || (w.sync && !leader.sync) { break }
+            total += w.batch.byteSize
+            if total > limit { break }
+            group.append(w.batch)
+            last = w
+        }
+        return (group, last, leader.sync)
+    }
+
+    /// Makes sure the memtable has room, switching to a new one (and a new log) when it is full,
+    /// and slowing or stopping the writer while compaction is behind. Caller holds the monitor
+    /// (it is released while waiting or doing I/O).
+    private func makeRoomForWrite(force: Bool) throws {
+        var allowDelay = !force
+        var force = force
+        while true {
+            if let e = state.backgroundError { throw e }
+            if state.closing { throw StorageError(.closed, "the database is closing") }
+            let level0 = versions.current.levels[0].count
+            let background = options.backgroundWork
+            if background && allowDelay && level0 >= options.level0SlowdownTrigger {
+                // Delay each write by 1 ms rather than stop them all later at once.
+                monitor.unlock()
+                usleepMicros(1000)
+                statistics.add(.writeSlowdowns)
+                statistics.add(.stallMicros, 1000)
+                monitor.lock()
+                allowDelay = false
+                continue
+            }
+            if !force && state.mem.approximateMemoryUsage <= options.memtableSize { return }
+            if force && state.mem.isEmpty { return }
+            if state.imm != nil {
+                if !background {
+                    try flushImmutable(holdingLock: true)
+                    continue
+                }
+                let start = monotonicNanos()
+                statistics.add(.writeStops)
+                backgroundChanged.wait()
+                statistics.add(.stallMicros, (monotonicNanos() - start) / 1000)
+                continue
+            }
+            if background && level0 >= options.level0StopTrigger {
+                let start = monotonicNanos()
+                statistics.add(.writeStops)
+                backgroundChanged.wait()
+                statistics.add(.stallMicros, (monotonicNanos() - start) / 1000)
+                continue
+            }
+            try switchMemTable()
+            force = false
+            if background { backgroundChanged.broadcast() }
+        }
+    }
+
+    /// Starts a new log and memtable; the full memtable becomes the immutable one to flush.
+    /// Caller holds the monitor and is the write leader.
+    private func switchMemTable() throws {
+        let number = versions.newFileNumber()
+        let old = state.log
+        monitor.unlock()
+        let newLog: LogWriter
+        do {
+            newLog = LogWriter(file: try fileSystem.createWritable(DBFiles.log(path, number)))
+            try fileSystem.syncDirectory(path)
+            try old?.close()
+        } catch {
+            monitor.lock()
+            throw error
+        }
+        monitor.lock()
+        state.imm = state.mem
+        state.mem = MemTable()
+        state.log = newLog
+        state.logFileNumber = number
+    }
+
+    // MARK: Reads
+
+    /// The value stored under `key`, or nil.
+    public func get(_ key: [UInt8], options readOptions: ReadOptions = ReadOptions()) throws -> [UInt8]? {
+        monitor.lock()
+        if state.closed {
+            monitor.unlock()
+            throw StorageError(.closed, "the database is closed")
+        }
+        let mem = state.mem
+        let imm = state.imm
+        let version = versions.current
+        let sequence = readOptions.snapshot?.sequence ?? state.visibleSequence
+        monitor.unlock()
+        statistics.add(.gets)
+        switch mem.get(key, sequence: sequence) {
+        case .found(let v):
+            statistics.add(.bytesRead, UInt64(v.count))
+            return v
+        case .deleted: return nil
+        case .absent: break
+        }
+        if let imm {
+            switch imm.get(key, sequence: sequence) {
+            case .found(let v):
+                statistics.add(.bytesRead, UInt64(v.count))
+                return v
+            case .deleted: return nil
+            case .absent: break
+            }
+        }
+        switch try version.get(InternalKey.lookupKey(key, sequence), tables: tables) {
+        case .found(let v):
+            statistics.add(.bytesRead, UInt64(v.count))
+            return v
+        case .deleted, .absent: return nil
+        }
+    }
+
+    /// An iterator over the database at `options.snapshot` (or now). It holds the tables it
+    /// reads, so it stays valid while writes, flushes and compactions go on.
+    public func makeIterator(options readOptions: ReadOptions = ReadOptions()) -> DBIterator {
+        monitor.lock()
+        let mem = state.mem
+        let imm = state.imm
+        let version = versions.current
+        let sequence = readOptions.snapshot?.sequence ?? state.visibleSequence
+        let closed = state.closed
+        monitor.unlock()
+        statistics.add(.iteratorsCreated)
+        if closed {
+            return DBIterator(
+                EmptyIterator(error: StorageError(.closed, "the database is closed")), sequence: 0, pinned: [])
+        }
+        var children: [InternalIterator] = [mem.makeIterator()]
+        if let imm { children.append(imm.makeIterator()) }
+        children += version.iterators(tables: tables, fillCache: readOptions.fillCache)
+        return DBIterator(MergingIterator(children), sequence: sequence, pinned: [version])
+    }
+
+    /// Pins the current state for consistent reads; see `Snapshot`.
+    public func snapshot() -> Snapshot {
+        let sequence = monitor.withLock { state.visibleSequence }
+        return snapshots.make(sequence)
+    }
+
+    /// The sequence of the last applied write.
+    public var latestSequence: SequenceNumber { monitor.withLock { state.visibleSequence } }
+}
+
+@inline(__always)
+func usleepMicros(_ micros: UInt32) {
+    _ = usleep(micros)
+}

@@ -1,0 +1,99 @@
+/// Iterates the tables of one sorted level (L1+) as one sequence, opening each table only when
+/// the cursor reaches it.
+final class LevelIterator: InternalIterator {
+    private let files: [FileMetadata]
+    private let tables: TableCache
+    private let fillCache: Bool
+    private var index = 0
+    private var current: InternalIterator?
+    private(set) var error: StorageError?
+
+    init(files: [FileMetadata], tables: TableCache, fillCache: Bool) {
+        self.files = files
+        self.tables = tables
+        self.fillCache = fillCache
+    }
+
+    var isValid: Bool { current?.isValid ?? false }
+    var key: [UInt8] { current?.key ?? [] }
+    var value: [UInt8] { current?.value ?? [] }
+
+    private func open(_ i: Int) {
+        index = i
+        guard i >= 0 && i < files.count else {
+            current = nil
+            return
+        }
+        do {
+            current = try tables.table(files[i].number).makeIterator(fillCache: fillCache)
+        } catch let e as StorageError {
+            error = error ?? e
+            current = nil
+        } catch {
+            self.error = self.error ?? StorageError(.io, "\(error)")
+            current = nil
+        }
+    }
+
+    private func noteError() {
+        if let e = current?.error, error == nil { error = e }
+    }
+
+    func seekToFirst() {
+        open(0)
+        current?.seekToFirst()
+        skipEmptyForward()
+    }
+
+    func seekToLast() {
+        open(files.count - 1)
+        current?.seekToLast()
+        skipEmptyBackward()
+    }
+
+    func seek(_ target: [UInt8]) {
+        var lo = 0
+        var hi = files.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if InternalKey.compare(files[mid].largest, target) < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        open(lo)
+        current?.seek(target)
+        skipEmptyForward()
+    }
+
+    func next() {
+        current?.next()
+        skipEmptyForward()
+    }
+
+    func prev() {
+        current?.prev()
+        skipEmptyBackward()
+    }
+
+    private func skipEmptyForward() {
+        while let c = current, !c.isValid {
+            noteError()
+            if error != nil || index + 1 >= files.count {
+                current = nil
+                return
+            }
+            open(index + 1)
+            current?.seekToFirst()
+        }
+    }
+
+    private func skipEmptyBackward() {
+        while let c = current, !c.isValid {
+            noteError()
+            if error != nil || index == 0 {
+                current = nil
+                return
+            }
+            open(index - 1)
+            current?.seekToLast()
+        }
+    }
+}

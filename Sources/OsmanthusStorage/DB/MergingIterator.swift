@@ -1,0 +1,166 @@
+/// Merges sorted children into one sorted stream (after leveldb's `table/merger.cc`).
+///
+/// Entries are ordered by `InternalKey.compare`, and an internal key found in several children
+/// (which only happens when the same entry is in two places) is yielded once per child, earlier
+/// children first: the merge order is the pair (key, child index).
+///
+/// The valid children sit in a binary heap keyed by that pair (a min-heap going forward, a
+/// max-heap going backward), so each step costs O(log N) comparisons; the top is the current
+/// child. Every other child is parked just past the current entry in the direction of travel.
+/// Switching direction re-parks all of them on the other side of the current entry first.
+///
+/// Each child's key is cached once per move, since the heap compares it many times.
+public final class MergingIterator: InternalIterator {
+    private enum Direction { case forward, reverse }
+
+    private let children: [InternalIterator]
+    /// `keys[i]` is child i's current key while child i is in the heap.
+    private var keys: [[UInt8]]
+    /// Indices of the valid children in heap order; `heap[0]` is the current child.
+    private var heap: [Int] = []
+    private var direction = Direction.forward
+
+    public init(_ children: [InternalIterator]) {
+        self.children = children
+        keys = Array(repeating: [], count: children.count)
+        heap.reserveCapacity(children.count)
+    }
+
+    public var isValid: Bool { !heap.isEmpty }
+
+    public var key: [UInt8] {
+        precondition(isValid, "MergingIterator.key read while invalid")
+        return keys[heap[0]]
+    }
+
+    public var value: [UInt8] {
+        precondition(isValid, "MergingIterator.value read while invalid")
+        return children[heap[0]].value
+    }
+
+    /// The error of the first child (in child order) that has one.
+    public var error: StorageError? {
+        for child in children {
+            if let error = child.error { return error }
+        }
+        return nil
+    }
+
+    public func seekToFirst() {
+        for child in children { child.seekToFirst() }
+        rebuild(.forward)
+    }
+
+    public func seekToLast() {
+        for child in children { child.seekToLast() }
+        rebuild(.reverse)
+    }
+
+    public func seek(_ target: [UInt8]) {
+        for child in children { child.seek(target) }
+        rebuild(.forward)
+    }
+
+    public func next() {
+        precondition(isValid, "MergingIterator.next while invalid")
+        let current = heap[0]
+        guard direction == .forward else {
+            // Park every other child at its first entry after (key, current).
+            let key = keys[current]
+            for (index, child) in children.enumerated() where index != current {
+                child.seek(key)
+                if index < current && child.isValid && InternalKey.compare(child.key, key) == 0 {
+                    child.next()
+                }
+            }
+            children[current].next()
+            rebuild(.forward)
+            return
+        }
+        children[current].next()
+        refreshTop()
+    }
+
+    public func prev() {
+        precondition(isValid, "MergingIterator.prev while invalid")
+        let current = heap[0]
+        guard direction == .reverse else {
+            // Park every other child at its last entry before (key, current).
+            let key = keys[current]
+            for (index, child) in children.enumerated() where index != current {
+                child.seek(key)
+                if !child.isValid {
+                    child.seekToLast()
+                } else if !(index < current && InternalKey.compare(child.key, key) == 0) {
+                    child.prev()
+                }
+            }
+            children[current].prev()
+            rebuild(.reverse)
+            return
+        }
+        children[current].prev()
+        refreshTop()
+    }
+
+    // MARK: Heap
+
+    /// Whether child `a`'s entry comes before child `b`'s in the direction of travel.
+    @inline(__always)
+    private func precedes(_ a: Int, _ b: Int) -> Bool {
+        let order = InternalKey.compare(keys[a], keys[b])
+        switch direction {
+        case .forward: return order < 0 || (order == 0 && a < b)
+        case .reverse: return order > 0 || (order == 0 && a > b)
+        }
+    }
+
+    /// Refills the heap from every valid child after the children were repositioned.
+    private func rebuild(_ newDirection: Direction) {
+        direction = newDirection
+        heap.removeAll(keepingCapacity: true)
+        for (index, child) in children.enumerated() {
+            if child.isValid {
+                keys[index] = child.key
+                heap.append(index)
+            } else {
+                keys[index] = []
+            }
+        }
+        var parent = heap.count / 2 - 1
+        while parent >= 0 {
+            siftDown(parent)
+            parent -= 1
+        }
+    }
+
+    /// Restores the heap after the top child moved one step.
+    private func refreshTop() {
+        let top = heap[0]
+        let child = children[top]
+        if child.isValid {
+            keys[top] = child.key
+        } else {
+            keys[top] = []
+            let last = heap.removeLast()
+            guard !heap.isEmpty else { return }
+            heap[0] = last
+        }
+        siftDown(0)
+    }
+
+    private func siftDown(_ start: Int) {
+        var position = start
+        let count = heap.count
+        while true {
+            let left = 2 * position + 1
+            guard left < count else { return }
+            let right = left + 1
+            var best = left
+            if right < count && precedes(heap[right], heap[left]) { best = right }
+            guard precedes(heap[best], heap[position]) else { return }
+            heap.swapAt(best, position)
+            position = best
+        }
+    }
+}

@@ -1,0 +1,129 @@
+/// A group of puts and deletes applied atomically, kept in its encoded form (SPEC.md §5):
+///
+///     sequence (fixed64) ‖ count (fixed32) ‖ record*
+///     record := kind (1 byte) ‖ bytes(key) ‖ [bytes(value) when kind is value]
+///
+/// The encoding is what the WAL stores, so logging a batch is one append of `encoded`.
+/// Record `i` is applied with sequence `sequence + i`.
+public struct WriteBatch: Sendable {
+    /// The whole representation; always well formed (built by the mutators or validated).
+    private var rep: [UInt8]
+
+    public init() {
+        rep = [UInt8](repeating: 0, count: WriteBatchFormat.headerSize)
+    }
+
+    /// Adopts bytes already validated.
+    private init(validated rep: [UInt8]) {
+        self.rep = rep
+    }
+
+    public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
+        rep.append(ValueKind.value.rawValue)
+        rep.appendLengthPrefixed(key)
+        rep.appendLengthPrefixed(value)
+        setCount(count + 1)
+    }
+
+    public mutating func delete(_ key: [UInt8]) {
+        rep.append(ValueKind.deletion.rawValue)
+        rep.appendLengthPrefixed(key)
+        setCount(count + 1)
+    }
+
+    /// Removes every record and resets the sequence to 0.
+    public mutating func clear() {
+        rep.removeAll(keepingCapacity: true)
+        rep.append(contentsOf: repeatElement(0, count: WriteBatchFormat.headerSize))
+    }
+
+    /// Appends `other`'s records after this batch's; this batch's sequence is kept.
+    public mutating func append(_ other: WriteBatch) {
+        rep.append(contentsOf: other.rep[WriteBatchFormat.headerSize...])
+        setCount(count + other.count)
+    }
+
+    /// Number of records.
+    public var count: Int {
+        Int(rep.loadFixed32(at: WriteBatchFormat.countOffset))
+    }
+
+    /// Encoded size in bytes, header included.
+    public var byteSize: Int { rep.count }
+
+    /// The sequence of the first record.
+    public var sequence: SequenceNumber {
+        get { rep.loadFixed64(at: WriteBatchFormat.sequenceOffset) }
+        set {
+            rep.storeFixed32(UInt32(truncatingIfNeeded: newValue), at: WriteBatchFormat.sequenceOffset)
+            rep.storeFixed32(UInt32(truncatingIfNeeded: newValue >> 32), at: WriteBatchFormat.sequenceOffset + 4)
+        }
+    }
+
+    /// The whole representation.
+    public var encoded: [UInt8] { rep }
+
+    private mutating func setCount(_ n: Int) {
+        precondition(n <= Int(UInt32.max), "a write batch holds at most 2^32 - 1 records")
+        rep.storeFixed32(UInt32(n), at: WriteBatchFormat.countOffset)
+    }
+
+    /// Decodes and fully validates a representation, e.g. a WAL record. `file` and `offset`
+    /// (the record's position in its file) are named in the `.corruption` error on any problem.
+    public init(decoding bytes: [UInt8], file: String? = nil, offset: UInt64? = nil) throws {
+        func corrupt(_ message: String) -> StorageError {
+            StorageError.corruption("write batch: \(message)", file: file, offset: offset)
+        }
+        var reader = ByteReader(bytes)
+        guard let sequence = reader.readFixed64(), let declared = reader.readFixed32() else {
+            throw corrupt("\(bytes.count) bytes is shorter than the \(WriteBatchFormat.headerSize)-byte header")
+        }
+        var found: UInt64 = 0
+        while !reader.isAtEnd {
+            let recordStart = reader.position
+            guard let kindByte = reader.readByte(), let kind = ValueKind(rawValue: kindByte) else {
+                throw corrupt("unknown record kind \(bytes[recordStart]) at byte \(recordStart)")
+            }
+            guard let keyLength = reader.readLength(), reader.skip(keyLength) else {
+                throw corrupt("truncated key in record \(found) at byte \(recordStart)")
+            }
+            if kind == .value {
+                guard let valueLength = reader.readLength(), reader.skip(valueLength) else {
+                    throw corrupt("truncated value in record \(found) at byte \(recordStart)")
+                }
+            }
+            found += 1
+        }
+        guard found == UInt64(declared) else {
+            throw corrupt("header says \(declared) records, found \(found)")
+        }
+        // Records take sequences sequence ..< sequence + count, all within 56 bits.
+        guard sequence <= maxSequenceNumber, found <= maxSequenceNumber - sequence + 1 else {
+            throw corrupt("sequence \(sequence) with \(found) records exceeds the 56-bit sequence space")
+        }
+        self.init(validated: bytes)
+    }
+
+    /// Calls body for each record in order; key/value are slices of the representation
+    /// (the value is empty for a deletion).
+    public func forEach(_ body: (ValueKind, ArraySlice<UInt8>, ArraySlice<UInt8>) throws -> Void) rethrows {
+        var p = WriteBatchFormat.headerSize
+        while p < rep.count {
+            // `rep` is well formed by construction, so these reads cannot fail.
+            guard let kind = ValueKind(rawValue: rep[p]) else { preconditionFailure("bad write batch kind") }
+            p += 1
+            let key = slice(at: &p)
+            let value = kind == .value ? slice(at: &p) : rep[p..<p]
+            try body(kind, key, value)
+        }
+    }
+
+    /// Reads `bytes(...)` at `p` and moves `p` past it.
+    private func slice(at p: inout Int) -> ArraySlice<UInt8> {
+        var reader = ByteReader(rep, from: p)
+        guard let length = reader.readLength() else { preconditionFailure("bad write batch length") }
+        let start = reader.position
+        p = start + length
+        return rep[start..<p]
+    }
+}

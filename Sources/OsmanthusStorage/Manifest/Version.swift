@@ -1,0 +1,137 @@
+/// The live tables of every level at one moment. Immutable: a flush or compaction makes a new
+/// version from the current one and an edit. Readers hold the version they started with, which
+/// keeps its files from being deleted (see `DB.deleteObsoleteFiles`).
+///
+/// L0 tables may overlap and are kept newest first (highest file number first). Tables of L1 and
+/// deeper never overlap and are sorted by smallest key; a user key lives in at most one table per
+/// level (compaction cuts tables at user-key boundaries).
+final class Version: Sendable {
+    let levels: [[FileMetadata]]
+
+    init(levels: [[FileMetadata]]) {
+        precondition(levels.count == Limits.numberOfLevels)
+        self.levels = levels
+    }
+
+    static let empty = Version(levels: Array(repeating: [], count: Limits.numberOfLevels))
+
+    func size(ofLevel level: Int) -> UInt64 { levels[level].reduce(0) { $0 + $1.size } }
+    var totalSize: UInt64 { levels.reduce(0) { $0 + $1.reduce(0) { $0 + $1.size } } }
+    var allFileNumbers: [UInt64] { levels.flatMap { $0.map(\.number) } }
+
+    /// Applies an edit's deletions and additions. Throws `.corruption` when the result would be
+    /// inconsistent (a deleted file that is not there, overlapping tables in L1+), which only a
+    /// damaged manifest can cause.
+    func applying(_ edit: VersionEdit, manifest: String = "") throws -> Version {
+        var result = levels
+        for (level, number) in edit.deletedFiles {
+            guard let i = result[level].firstIndex(where: { $0.number == number }) else {
+                throw StorageError.corruption(
+                    "version edit deletes table \(number) which is not in level \(level)",
+                    file: manifest, offset: nil)
+            }
+            result[level].remove(at: i)
+        }
+        for (level, file) in edit.newFiles {
+            result[level].append(file)
+        }
+        result[0].sort { $0.number > $1.number }
+        for level in 1..<result.count {
+            result[level].sort { InternalKey.compare($0.smallest, $1.smallest) < 0 }
+            for i in result[level].indices.dropFirst() {
+                let prev = result[level][i - 1]
+                let cur = result[level][i]
+                if compareBytes(InternalKey.userKey(prev.largest), InternalKey.userKey(cur.smallest)) >= 0 {
+                    throw StorageError.corruption(
+                        "tables \(prev.number) and \(cur.number) overlap in level \(level)",
+                        file: manifest, offset: nil)
+                }
+            }
+        }
+        return Version(levels: result)
+    }
+
+    /// Index of the first table in sorted level `level` whose largest key is ≥ `internalKey`.
+    func findFile(level: Int, _ internalKey: [UInt8]) -> Int {
+        let files = levels[level]
+        var lo = 0
+        var hi = files.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if InternalKey.compare(files[mid].largest, internalKey) < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The newest version of the lookup key's user key in the tables, at the lookup key's
+    /// sequence.
+    func get(_ lookupKey: [UInt8], tables: TableCache) throws -> MemTable.LookupResult {
+        let userKey = InternalKey.userKey(lookupKey)
+        for file in levels[0] {
+            guard compareBytes(userKey, InternalKey.userKey(file.smallest)) >= 0,
+                compareBytes(userKey, InternalKey.userKey(file.largest)) <= 0
+            else { continue }
+            if let r = try probe(file, lookupKey, tables) { return r }
+        }
+        for level in 1..<levels.count where !levels[level].isEmpty {
+            let i = findFile(level: level, lookupKey)
+            guard i < levels[level].count else { continue }
+            let file = levels[level][i]
+            guard compareBytes(userKey, InternalKey.userKey(file.smallest)) >= 0 else { continue }
+            if let r = try probe(file, lookupKey, tables) { return r }
+        }
+        return .absent
+    }
+
+    private func probe(_ file: FileMetadata, _ lookupKey: [UInt8], _ tables: TableCache) throws
+        -> MemTable.LookupResult?
+    {
+        guard let (key, value) = try tables.table(file.number).get(lookupKey) else { return nil }
+        guard let kind = InternalKey.kind(key) else {
+            throw StorageError.corruption(
+                "bad kind byte in table \(file.number)", file: DBFiles.table(tables.directory, file.number),
+                offset: nil)
+        }
+        return kind == .value ? .found(value) : .deleted
+    }
+
+    /// Tables of `level` whose user-key range meets [smallest, largest] (user keys).
+    func overlappingFiles(level: Int, smallest: ArraySlice<UInt8>, largest: ArraySlice<UInt8>) -> [FileMetadata] {
+        levels[level].filter { f in
+            compareBytes(InternalKey.userKey(f.largest), smallest) >= 0
+                && compareBytes(InternalKey.userKey(f.smallest), largest) <= 0
+        }
+    }
+
+    /// Whether any table in levels deeper than `level` may hold `userKey` (so a tombstone at
+    /// `level` must be kept).
+    func keyMayExistBelow(level: Int, _ userKey: ArraySlice<UInt8>) -> Bool {
+        for l in (level + 1)..<levels.count {
+            for f in levels[l]
+            where compareBytes(userKey, InternalKey.userKey(f.smallest)) >= 0
+                && compareBytes(userKey, InternalKey.userKey(f.largest)) <= 0
+            {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// One iterator per L0 table and one concatenating iterator per deeper level.
+    func iterators(tables: TableCache, fillCache: Bool) -> [InternalIterator] {
+        var result: [InternalIterator] = []
+        for file in levels[0] {
+            do {
+                result.append(try tables.table(file.number).makeIterator(fillCache: fillCache))
+            } catch let e as StorageError {
+                result.append(EmptyIterator(error: e))
+            } catch {
+                result.append(EmptyIterator(error: StorageError(.io, "\(error)")))
+            }
+        }
+        for level in 1..<levels.count where !levels[level].isEmpty {
+            result.append(LevelIterator(files: levels[level], tables: tables, fillCache: fillCache))
+        }
+        return result
+    }
+}

@@ -1,0 +1,80 @@
+import Atomics
+import Glibc
+
+/// The in-memory sorted buffer of recent writes: internal keys in an arena skiplist.
+///
+/// `@unchecked Sendable` because its mutable state is shared without a lock, safely: `add` is
+/// called by one thread at a time (the DB serializes writers), the skiplist publishes each node
+/// with a release store after filling it and readers load links with acquire ordering, nodes are
+/// never changed or freed once published, and the counters are atomics.
+public final class MemTable: @unchecked Sendable {
+    private let list = SkipList()
+    private let count = ManagedAtomic<Int>(0)
+
+    public init() {}
+
+    /// Only one thread may call add at a time; readers may run concurrently.
+    public func add(_ sequence: SequenceNumber, _ kind: ValueKind, _ key: [UInt8], _ value: [UInt8]) {
+        key.withUnsafeBytes { k in
+            value.withUnsafeBytes { v in insert(sequence, kind, k, v) }
+        }
+    }
+
+    /// Only one thread may call add at a time; readers may run concurrently.
+    public func add(
+        _ sequence: SequenceNumber, _ kind: ValueKind, _ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>
+    ) {
+        key.withUnsafeBytes { k in
+            value.withUnsafeBytes { v in insert(sequence, kind, k, v) }
+        }
+    }
+
+    private func insert(
+        _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer
+    ) {
+        list.insert(userKey: key, trailer: InternalKey.packTrailer(sequence, kind), value: value)
+        count.wrappingIncrement(ordering: .relaxed)
+    }
+
+    public enum LookupResult: Equatable {
+        case found([UInt8])
+        case deleted
+        case absent
+    }
+
+    /// The newest version of userKey with sequence <= `sequence`.
+    public func get(_ userKey: [UInt8], sequence: SequenceNumber) -> LookupResult {
+        let trailer = InternalKey.packTrailer(sequence, .value)
+        let targetLength = userKey.count + InternalKey.trailerSize
+        // The lookup key is built on the stack: reads should not allocate for it.
+        let found = withUnsafeTemporaryAllocation(byteCount: targetLength, alignment: 8) { target in
+            userKey.withUnsafeBytes { target.copyMemory(from: $0) }
+            target.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
+            return list.findGreaterOrEqual(UnsafeRawBufferPointer(target))
+        }
+        guard let node = found else { return .absent }
+        let key = node.key
+        let userLength = key.count - InternalKey.trailerSize
+        guard userLength == userKey.count else { return .absent }
+        let sameUserKey = userKey.withUnsafeBytes { mine in
+            guard userLength > 0, let a = mine.baseAddress, let b = key.baseAddress else { return true }
+            return memcmp(a, b, userLength) == 0
+        }
+        guard sameUserKey else { return .absent }
+        let kindByte = key.load(fromByteOffset: userLength, as: UInt8.self)
+        return kindByte == ValueKind.deletion.rawValue ? .deleted : .found(Array(node.value))
+    }
+
+    /// Bytes of arena allocated.
+    public var approximateMemoryUsage: Int { list.memoryUsage }
+
+    public var entryCount: Int { count.load(ordering: .relaxed) }
+
+    public var isEmpty: Bool { list.first == nil }
+
+    /// Iterates internal keys in order; keeps the memtable alive; sees a consistent prefix of
+    /// concurrent inserts (never a torn node).
+    public func makeIterator() -> InternalIterator {
+        MemTableIterator(self, list)
+    }
+}

@@ -1,0 +1,214 @@
+import Atomics
+import Glibc
+
+/// A skiplist of internal-key entries whose nodes live in an `Arena` (after leveldb's
+/// `db/skiplist.h`): one writer at a time, any number of readers without a lock.
+///
+/// Readers never see a torn node: the writer fills a node completely, sets its own next
+/// pointers, and only then publishes it with a release store into its predecessors; readers load
+/// every next pointer with acquire ordering. Nodes are never removed or moved, so a node a reader
+/// holds stays valid as long as the skiplist lives.
+///
+/// Node layout, at a node's address `p` (8-aligned), for a node of height `h`:
+///
+///     p - 8*h ..< p   next pointers, level i at p - 8*(i+1) (atomic words)
+///     p + 0           UInt32 internal-key length (user key + 8-byte trailer)
+///     p + 4           UInt32 value length
+///     p + 8           internal key bytes, then value bytes
+///
+/// Keys are ordered as `InternalKey.compare` orders them, compared in place on the arena bytes.
+final class SkipList {
+    static let maxHeight = 12
+    /// Each level is kept with probability 1/4 (two random bits per level).
+    private static let branchingMask: UInt64 = 3
+    private static let headerSize = 8
+    private static let linkSize = 8
+
+    typealias Link = UnsafeAtomic<UnsafeMutableRawPointer?>
+
+    struct Node: Equatable {
+        let address: UnsafeMutableRawPointer
+
+        @inline(__always)
+        var keyLength: Int { Int(address.load(as: UInt32.self)) }
+        @inline(__always)
+        var valueLength: Int { Int(address.load(fromByteOffset: 4, as: UInt32.self)) }
+        @inline(__always)
+        var key: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: address + SkipList.headerSize, count: keyLength)
+        }
+        @inline(__always)
+        var value: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: address + SkipList.headerSize + keyLength, count: valueLength)
+        }
+
+        @inline(__always)
+        func link(_ level: Int) -> Link {
+            let slot = address - SkipList.linkSize * (level + 1)
+            return Link(at: slot.assumingMemoryBound(to: Link.Storage.self))
+        }
+
+        /// Successor at `level`, loaded with acquire ordering so its contents are visible.
+        @inline(__always)
+        func next(_ level: Int) -> Node? {
+            link(level).load(ordering: .acquiring).map(Node.init)
+        }
+    }
+
+    private let arena = Arena()
+    private let head: Node
+    /// Height of the tallest node. Relaxed is enough: a reader that sees a new height before the
+    /// head's new links just finds nil there and moves down a level.
+    private let height = ManagedAtomic<Int>(1)
+    /// Writer-only state: the PRNG and the per-level predecessors of the node being inserted.
+    private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private let splice: UnsafeMutablePointer<Node>
+
+    init() {
+        precondition(MemoryLayout<Link.Storage>.size == SkipList.linkSize)
+        head = SkipList.allocateNode(in: arena, height: SkipList.maxHeight, keyLength: 0, valueLength: 0)
+        splice = .allocate(capacity: SkipList.maxHeight)
+        splice.initialize(repeating: head, count: SkipList.maxHeight)
+    }
+
+    deinit {
+        splice.deinitialize(count: SkipList.maxHeight)
+        splice.deallocate()
+    }
+
+    var memoryUsage: Int { arena.memoryUsage }
+
+    // MARK: Writing (one thread at a time)
+
+    /// Copies `userKey ‖ fixed64(trailer)` and `value` into a new node and links it in.
+    /// The internal key must not already be present.
+    func insert(userKey: UnsafeRawBufferPointer, trailer: UInt64, value: UnsafeRawBufferPointer) {
+        let keyLength = userKey.count + InternalKey.trailerSize
+        precondition(keyLength <= Int(UInt32.max) && value.count <= Int(UInt32.max), "entry too large")
+        let nodeHeight = randomHeight()
+        let node = SkipList.allocateNode(
+            in: arena, height: nodeHeight, keyLength: keyLength, valueLength: value.count)
+        let keyStart = node.address + SkipList.headerSize
+        if let base = userKey.baseAddress { keyStart.copyMemory(from: base, byteCount: userKey.count) }
+        keyStart.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
+        if let base = value.baseAddress {
+            (keyStart + keyLength).copyMemory(from: base, byteCount: value.count)
+        }
+
+        let successor = search(node.key, splice: splice)
+        assert(successor.map { SkipList.compare($0.key, node.key) != 0 } ?? true, "duplicate internal key")
+        let current = height.load(ordering: .relaxed)
+        if nodeHeight > current {
+            for level in current..<nodeHeight { splice[level] = head }
+            height.store(nodeHeight, ordering: .relaxed)
+        }
+        for level in 0..<nodeHeight {
+            let predecessor = splice[level].link(level)
+            // The node is not yet reachable, so its own links need no ordering; the release store
+            // into the predecessor publishes them together with the key and value bytes.
+            node.link(level).store(predecessor.load(ordering: .relaxed), ordering: .relaxed)
+            predecessor.store(node.address, ordering: .releasing)
+        }
+    }
+
+    /// xorshift64; each extra level with probability 1/4.
+    private func randomHeight() -> Int {
+        var x = random
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
+        random = x
+        var nodeHeight = 1
+        while nodeHeight < SkipList.maxHeight && x & SkipList.branchingMask == 0 {
+            nodeHeight += 1
+            x >>= 2
+        }
+        return nodeHeight
+    }
+
+    private static func allocateNode(in arena: Arena, height: Int, keyLength: Int, valueLength: Int) -> Node {
+        let towerSize = linkSize * height
+        let start = arena.allocate(towerSize + headerSize + keyLength + valueLength)
+        let node = Node(address: start + towerSize)
+        start.bindMemory(to: Link.Storage.self, capacity: height)
+            .initialize(repeating: Link.Storage(nil), count: height)
+        node.address.storeBytes(of: UInt32(truncatingIfNeeded: keyLength), as: UInt32.self)
+        node.address.storeBytes(of: UInt32(truncatingIfNeeded: valueLength), toByteOffset: 4, as: UInt32.self)
+        return node
+    }
+
+    // MARK: Reading (any thread)
+
+    var first: Node? { head.next(0) }
+
+    /// The first node whose key is ≥ `target` (an internal key), or nil.
+    func findGreaterOrEqual(_ target: UnsafeRawBufferPointer) -> Node? {
+        precondition(target.count >= InternalKey.trailerSize, "not an internal key")
+        return search(target, splice: nil)
+    }
+
+    /// The last node whose key is < `target`, or nil when there is none.
+    func findLessThan(_ target: UnsafeRawBufferPointer) -> Node? {
+        precondition(target.count >= InternalKey.trailerSize, "not an internal key")
+        var node = head
+        var level = height.load(ordering: .relaxed) - 1
+        while true {
+            if let next = node.next(level), SkipList.compare(next.key, target) < 0 {
+                node = next
+            } else if level == 0 {
+                return node == head ? nil : node
+            } else {
+                level -= 1
+            }
+        }
+    }
+
+    /// The last node, or nil when the list is empty.
+    func findLast() -> Node? {
+        var node = head
+        var level = height.load(ordering: .relaxed) - 1
+        while true {
+            if let next = node.next(level) {
+                node = next
+            } else if level == 0 {
+                return node == head ? nil : node
+            } else {
+                level -= 1
+            }
+        }
+    }
+
+    /// The first node ≥ `target`; records each level's last node < `target` in `splice`.
+    @inline(__always)
+    private func search(_ target: UnsafeRawBufferPointer, splice: UnsafeMutablePointer<Node>?) -> Node? {
+        var node = head
+        var level = height.load(ordering: .relaxed) - 1
+        while true {
+            let next = node.next(level)
+            if let next, SkipList.compare(next.key, target) < 0 {
+                node = next
+            } else {
+                splice?[level] = node
+                if level == 0 { return next }
+                level -= 1
+            }
+        }
+    }
+
+    /// `InternalKey.compare` on raw bytes: user keys bytewise ascending, then trailer descending.
+    /// Both keys must be at least a trailer long (node keys always are; search targets are checked).
+    @inline(__always)
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let aUser = a.count - InternalKey.trailerSize
+        let bUser = b.count - InternalKey.trailerSize
+        let common = min(aUser, bUser)
+        if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let r = memcmp(pa, pb, common)
+            if r != 0 { return r < 0 ? -1 : 1 }
+        }
+        if aUser != bUser { return aUser < bUser ? -1 : 1 }
+        let ta = UInt64(littleEndian: a.loadUnaligned(fromByteOffset: aUser, as: UInt64.self))
+        let tb = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: bUser, as: UInt64.self))
+        return ta > tb ? -1 : (ta < tb ? 1 : 0)
+    }
+}

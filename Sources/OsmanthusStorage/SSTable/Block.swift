@@ -1,0 +1,81 @@
+import Glibc
+
+/// A decoded (decompressed, checksum-verified) block: entries followed by the restart array
+/// (SPEC.md §7, `BlockBuilder`). Immutable, so one instance is shared by the block cache and any
+/// number of iterators on any threads.
+final class Block: Sendable {
+    /// The block's bytes, restart array included.
+    let data: [UInt8]
+    /// Where the restart array starts; entries occupy `data[0..<restartsOffset]`.
+    let restartsOffset: Int
+    let restartCount: Int
+    /// For corruption errors: the table file and this block's offset in it.
+    let file: String
+    let offset: UInt64
+
+    /// Validates the restart array so iteration can index it without further checks.
+    init(contents: [UInt8], file: String, offset: UInt64) throws {
+        func corrupt(_ message: String) -> StorageError {
+            StorageError.corruption("block: \(message)", file: file, offset: offset)
+        }
+        guard contents.count >= 4 else { throw corrupt("too short (\(contents.count) bytes)") }
+        let count = Int(contents.loadFixed32(at: contents.count - 4))
+        guard count <= (contents.count - 4) / 4 else {
+            throw corrupt("restart count \(count) does not fit in \(contents.count) bytes")
+        }
+        let start = contents.count - 4 - 4 * count
+        if start > 0 {
+            // Entries present: restart 0 must be the first entry and offsets strictly increase.
+            guard count >= 1 else { throw corrupt("entries but no restart points") }
+            var previous = -1
+            for i in 0..<count {
+                let r = Int(contents.loadFixed32(at: start + 4 * i))
+                guard r > previous, r < start, i > 0 || r == 0 else {
+                    throw corrupt("restart point \(i) (\(r)) out of order or out of range")
+                }
+                previous = r
+            }
+        }
+        self.data = contents
+        self.restartsOffset = start
+        self.restartCount = count
+        self.file = file
+        self.offset = offset
+    }
+
+    /// Bytes the block holds in memory (what the block cache charges).
+    var byteSize: Int { data.count }
+
+    var isEmpty: Bool { restartsOffset == 0 }
+
+    @inline(__always)
+    func restartPoint(_ index: Int) -> Int {
+        Int(data.loadFixed32(at: restartsOffset + 4 * index))
+    }
+
+    func makeIterator() -> BlockIterator { BlockIterator(self) }
+
+    func corruption(_ message: String, at entry: Int) -> StorageError {
+        StorageError.corruption(
+            "block entry at \(entry): \(message)", file: file, offset: offset)
+    }
+}
+
+/// Compares two internal keys held in raw memory (same order as `InternalKey.compare`): user keys
+/// bytewise, then the packed sequence/kind trailer descending. Both counts must be ≥ 8.
+@inline(__always)
+func compareInternalKeys(
+    _ a: UnsafeRawPointer, _ aCount: Int, _ b: UnsafeRawPointer, _ bCount: Int
+) -> Int {
+    let aUser = aCount - InternalKey.trailerSize
+    let bUser = bCount - InternalKey.trailerSize
+    let n = min(aUser, bUser)
+    if n > 0 {
+        let r = memcmp(a, b, n)
+        if r != 0 { return r < 0 ? -1 : 1 }
+    }
+    if aUser != bUser { return aUser < bUser ? -1 : 1 }
+    let ta = UInt64(littleEndian: a.loadUnaligned(fromByteOffset: aUser, as: UInt64.self))
+    let tb = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: bUser, as: UInt64.self))
+    return ta > tb ? -1 : (ta < tb ? 1 : 0)
+}

@@ -1,0 +1,196 @@
+/// A cursor over one `Block`'s entries.
+///
+/// Keys are rebuilt into one reused buffer as the cursor moves (each entry stores only the bytes
+/// it does not share with its predecessor), so forward iteration allocates nothing per entry unless
+/// the caller keeps the `key` array alive across a move. Damaged entries make the iterator invalid
+/// with a `.corruption` `error` that names the file and block offset; it then ignores every move.
+final class BlockIterator: InternalIterator {
+    private let block: Block
+    /// End of the entries (start of the restart array).
+    private let limit: Int
+    /// Offset of the current entry; `limit` when not on an entry.
+    private var current: Int
+    /// Offset just past the current entry (where `next` decodes).
+    private var nextOffset: Int
+    /// Index of the restart segment that holds `current`.
+    private var restartIndex = 0
+    private var keyBuffer: [UInt8] = []
+    private var valueStart = 0
+    private var valueCount = 0
+    private(set) var error: StorageError?
+
+    init(_ block: Block) {
+        self.block = block
+        self.limit = block.restartsOffset
+        self.current = block.restartsOffset
+        self.nextOffset = block.restartsOffset
+    }
+
+    var isValid: Bool { current < limit }
+
+    var key: [UInt8] {
+        precondition(isValid, "key read from an invalid block iterator")
+        return keyBuffer
+    }
+
+    var value: [UInt8] {
+        precondition(isValid, "value read from an invalid block iterator")
+        return Array(block.data[valueStart..<(valueStart + valueCount)])
+    }
+
+    /// The current value without copying it out of the block.
+    func withValueBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        precondition(isValid, "value read from an invalid block iterator")
+        return try block.data.withUnsafeBufferPointer { buf in
+            try body(UnsafeBufferPointer(rebasing: buf[valueStart..<(valueStart + valueCount)]))
+        }
+    }
+
+    func seekToFirst() {
+        guard error == nil else { return }
+        guard limit > 0 else { return }
+        seekToRestart(0)
+        parseNext()
+    }
+
+    func seekToLast() {
+        guard error == nil else { return }
+        guard limit > 0 else { return }
+        seekToRestart(block.restartCount - 1)
+        while parseNext() && nextOffset < limit {}
+    }
+
+    func seek(_ target: [UInt8]) {
+        precondition(target.count >= InternalKey.trailerSize, "seek target is not an internal key")
+        guard error == nil else { return }
+        guard limit > 0 else { return }
+        // Binary search for the last restart point whose key is < target; the answer is in its
+        // segment or is the first entry of the next one.
+        var left = 0
+        var right = block.restartCount - 1
+        var damaged = -1
+        block.data.withUnsafeBufferPointer { buf in
+            target.withUnsafeBufferPointer { t in
+                guard let base = buf.baseAddress, let tBase = t.baseAddress else { return }
+                while left < right {
+                    let mid = (left + right + 1) / 2
+                    let entry = block.restartPoint(mid)
+                    var p = entry
+                    guard let shared = RawVarint.decode32(buf, &p, end: limit),
+                        let unshared = RawVarint.decode32(buf, &p, end: limit),
+                        RawVarint.decode32(buf, &p, end: limit) != nil,
+                        shared == 0, unshared >= InternalKey.trailerSize, unshared <= limit - p
+                    else {
+                        damaged = entry
+                        return
+                    }
+                    if compareInternalKeys(base + p, unshared, tBase, t.count) < 0 {
+                        left = mid
+                    } else {
+                        right = mid - 1
+                    }
+                }
+            }
+        }
+        if damaged >= 0 {
+            fail("restart entry does not decode to a full key", at: damaged)
+            return
+        }
+        seekToRestart(left)
+        while parseNext() {
+            if InternalKey.compare(keyBuffer, target) >= 0 { return }
+        }
+    }
+
+    func next() {
+        guard isValid else { return }
+        parseNext()
+    }
+
+    func prev() {
+        guard isValid else { return }
+        let original = current
+        // Back up to a restart point before the current entry, then walk forward to the entry
+        // that ends where the current one starts.
+        while block.restartPoint(restartIndex) >= original {
+            if restartIndex == 0 {
+                current = limit
+                nextOffset = limit
+                return
+            }
+            restartIndex -= 1
+        }
+        seekToRestart(restartIndex)
+        repeat {
+            guard parseNext() else {
+                if error == nil { fail("entries do not lead back to offset \(original)", at: nextOffset) }
+                return
+            }
+        } while nextOffset < original
+        if nextOffset != original {
+            fail("entries do not lead back to offset \(original)", at: current)
+        }
+    }
+
+    private func seekToRestart(_ index: Int) {
+        keyBuffer.removeAll(keepingCapacity: true)
+        restartIndex = index
+        nextOffset = block.restartPoint(index)
+        current = limit
+    }
+
+    /// Decodes the entry at `nextOffset` into the cursor. false at the end or on damage.
+    @discardableResult
+    private func parseNext() -> Bool {
+        let entry = nextOffset
+        guard entry < limit else {
+            current = limit
+            nextOffset = limit
+            return false
+        }
+        var problem: String?
+        block.data.withUnsafeBufferPointer { buf in
+            var p = entry
+            guard let shared = RawVarint.decode32(buf, &p, end: limit),
+                let unshared = RawVarint.decode32(buf, &p, end: limit),
+                let valueLength = RawVarint.decode32(buf, &p, end: limit)
+            else {
+                problem = "bad varint in entry header"
+                return
+            }
+            guard shared <= keyBuffer.count else {
+                problem = "shares \(shared) bytes with a \(keyBuffer.count)-byte key"
+                return
+            }
+            guard unshared <= limit - p, valueLength <= limit - p - unshared else {
+                problem = "entry runs past the end of the block"
+                return
+            }
+            guard shared + unshared >= InternalKey.trailerSize else {
+                problem = "key of \(shared + unshared) bytes is shorter than its trailer"
+                return
+            }
+            keyBuffer.removeLast(keyBuffer.count - shared)
+            keyBuffer.append(contentsOf: UnsafeBufferPointer(rebasing: buf[p..<(p + unshared)]))
+            valueStart = p + unshared
+            valueCount = valueLength
+        }
+        if let problem {
+            fail(problem, at: entry)
+            return false
+        }
+        current = entry
+        nextOffset = valueStart + valueCount
+        while restartIndex + 1 < block.restartCount && block.restartPoint(restartIndex + 1) <= entry {
+            restartIndex += 1
+        }
+        return true
+    }
+
+    private func fail(_ message: String, at entry: Int) {
+        error = block.corruption(message, at: entry)
+        current = limit
+        nextOffset = limit
+        keyBuffer.removeAll(keepingCapacity: true)
+    }
+}

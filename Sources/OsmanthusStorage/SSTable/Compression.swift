@@ -1,0 +1,161 @@
+import CLZ4
+import CZstd
+import Synchronization
+
+/// Block compression (SPEC.md §7 "compression byte").
+///
+/// - lz4: `varint uncompressedLength ‖ lz4 block` (the lz4 block format does not record its size).
+/// - zstd: one zstd frame, which records its content size.
+///
+/// Decompression refuses anything that would exceed `TableFormat.maxDecompressedBlockSize` or does
+/// not come out at exactly the announced size.
+enum Compression {
+    /// Compresses `input` into `output` (replacing its contents). false when `kind` is `.none` or
+    /// the library failed; the caller then stores the block raw.
+    static func compress(
+        _ input: UnsafeRawBufferPointer, kind: CompressionKind, zstdLevel: Int32,
+        zstd: ZstdCompressor? = nil, into output: inout [UInt8]
+    ) -> Bool {
+        output.removeAll(keepingCapacity: true)
+        guard let src = input.baseAddress, input.count > 0 else { return false }
+        switch kind {
+        case .none:
+            return false
+        case .lz4:
+            guard input.count <= 0x7E00_0000 else { return false }  // LZ4_MAX_INPUT_SIZE
+            let bound = Int(LZ4_compressBound(Int32(input.count)))
+            guard bound > 0 else { return false }
+            output.appendVarint(input.count)
+            let header = output.count
+            output.append(contentsOf: repeatElement(0, count: bound))
+            let written = output.withUnsafeMutableBytes { dst -> Int32 in
+                guard let base = dst.baseAddress else { return 0 }
+                return LZ4_compress_default(
+                    src.assumingMemoryBound(to: CChar.self),
+                    (base + header).assumingMemoryBound(to: CChar.self),
+                    Int32(input.count), Int32(bound))
+            }
+            guard written > 0 else { return false }
+            output.removeLast(bound - Int(written))
+            return true
+        case .zstd:
+            let bound = ZSTD_compressBound(input.count)
+            guard ZSTD_isError(bound) == 0 else { return false }
+            output.append(contentsOf: repeatElement(0, count: bound))
+            let written = output.withUnsafeMutableBytes { dst -> Int in
+                guard let base = dst.baseAddress else { return 0 }
+                if let zstd {
+                    return ZSTD_compressCCtx(zstd.context, base, bound, src, input.count, zstdLevel)
+                }
+                return ZSTD_compress(base, bound, src, input.count, zstdLevel)
+            }
+            guard ZSTD_isError(written) == 0, written > 0 else {
+                output.removeAll(keepingCapacity: true)
+                return false
+            }
+            output.removeLast(bound - written)
+            return true
+        }
+    }
+
+    /// Decompresses a stored block. `file` and `offset` name the block in corruption errors.
+    static func decompress(
+        _ input: UnsafeRawBufferPointer, kind: CompressionKind, file: String, offset: UInt64
+    ) throws -> [UInt8] {
+        func corrupt(_ message: String) -> StorageError {
+            StorageError.corruption("\(kind) block: \(message)", file: file, offset: offset)
+        }
+        let limit = TableFormat.maxDecompressedBlockSize
+        switch kind {
+        case .none:
+            return Array(input)
+        case .lz4:
+            let bytes = UnsafeBufferPointer(
+                start: input.baseAddress?.assumingMemoryBound(to: UInt8.self), count: input.count)
+            var position = 0
+            guard let length = RawVarint.decode64(bytes, &position, end: bytes.count) else {
+                throw corrupt("bad uncompressed-length varint")
+            }
+            guard length <= UInt64(limit) else { throw corrupt("uncompressed length \(length) exceeds limit") }
+            let expected = Int(length)
+            let payload = UnsafeRawBufferPointer(rebasing: input[position...])
+            guard let src = payload.baseAddress, payload.count > 0 else { throw corrupt("empty payload") }
+            var ok = false
+            let result = [UInt8](unsafeUninitializedCapacity: max(expected, 1)) { buf, count in
+                count = 0
+                guard let dst = buf.baseAddress else { return }
+                let n = LZ4_decompress_safe(
+                    src.assumingMemoryBound(to: CChar.self),
+                    UnsafeMutableRawPointer(dst).assumingMemoryBound(to: CChar.self),
+                    Int32(payload.count), Int32(expected))
+                if n >= 0 && Int(n) == expected {
+                    count = expected
+                    ok = true
+                }
+            }
+            guard ok else { throw corrupt("lz4 payload does not decode to \(expected) bytes") }
+            return result
+        case .zstd:
+            guard let src = input.baseAddress, input.count > 0 else { throw corrupt("empty payload") }
+            let size = ZSTD_getFrameContentSize(src, input.count)
+            // UInt64.max and UInt64.max - 1 are "unknown" and "error".
+            guard size < UInt64.max - 1 else { throw corrupt("not a zstd frame with a known size") }
+            guard size <= UInt64(limit) else { throw corrupt("uncompressed length \(size) exceeds limit") }
+            let expected = Int(size)
+            var ok = false
+            let result = [UInt8](unsafeUninitializedCapacity: max(expected, 1)) { buf, count in
+                count = 0
+                guard let dst = buf.baseAddress else { return }
+                let n = ZstdDecompressors.shared.withContext { dctx in
+                    if let dctx { return ZSTD_decompressDCtx(dctx, dst, expected, src, input.count) }
+                    return ZSTD_decompress(dst, expected, src, input.count)
+                }
+                if ZSTD_isError(n) == 0 && n == expected {
+                    count = expected
+                    ok = true
+                }
+            }
+            guard ok else { throw corrupt("zstd payload does not decode to \(expected) bytes") }
+            return result
+        }
+    }
+}
+
+/// A zstd compression context, reused across the blocks of one table (creating one per block
+/// costs more than compressing a 4 KiB block). Owned by one `TableBuilder`: not thread-safe.
+final class ZstdCompressor {
+    let context: OpaquePointer
+
+    init?() {
+        guard let context = ZSTD_createCCtx() else { return nil }
+        self.context = context
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+}
+
+/// A small pool of zstd decompression contexts shared by all readers.
+final class ZstdDecompressors: Sendable {
+    static let shared = ZstdDecompressors()
+    private static let maxPooled = 8
+
+    /// Idle contexts, as address bit patterns (pointers are not Sendable). Guarded by the mutex;
+    /// a context taken out is used by one thread at a time.
+    private let idle = Mutex<[UInt]>([])
+
+    func withContext<R>(_ body: (OpaquePointer?) -> R) -> R {
+        let pooled = idle.withLock { $0.popLast() }
+        let context = pooled.flatMap { OpaquePointer(bitPattern: $0) } ?? ZSTD_createDCtx()
+        defer {
+            if let context {
+                let kept = idle.withLock { list -> Bool in
+                    guard list.count < Self.maxPooled else { return false }
+                    list.append(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(context))))
+                    return true
+                }
+                if !kept { ZSTD_freeDCtx(context) }
+            }
+        }
+        return body(context)
+    }
+}

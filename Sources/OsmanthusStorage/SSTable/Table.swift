@@ -1,0 +1,180 @@
+/// An open table file (SPEC.md §7): the footer, index block and bloom filter are read once at
+/// open; data blocks are read on demand, through the block cache when there is one.
+///
+/// `@unchecked Sendable`: every stored property is immutable after `open`, the file is read with
+/// positional reads that are safe from many threads, and the cache owns its own locks.
+public final class Table: @unchecked Sendable {
+    public let fileNumber: UInt64
+    private let file: ReadableFile
+    private let cache: BlockCache?
+    private let size: UInt64
+    private let indexBlock: Block
+    private let filter: [UInt8]
+    /// Where the filter block starts: the end of the data blocks.
+    private let dataEnd: UInt64
+
+    public var fileSize: UInt64 { size }
+    var path: String { file.path }
+
+    private init(
+        file: ReadableFile, fileNumber: UInt64, cache: BlockCache?, size: UInt64, indexBlock: Block,
+        filter: [UInt8], dataEnd: UInt64
+    ) {
+        self.file = file
+        self.fileNumber = fileNumber
+        self.cache = cache
+        self.size = size
+        self.indexBlock = indexBlock
+        self.filter = filter
+        self.dataEnd = dataEnd
+    }
+
+    public static func open(file: ReadableFile, fileNumber: UInt64, cache: BlockCache?) throws -> Table {
+        let size = file.size
+        let footerSize = UInt64(TableFormat.footerSize)
+        guard size >= footerSize else {
+            throw StorageError.corruption(
+                "table too short for a footer (\(size) bytes)", file: file.path, offset: 0)
+        }
+        let footerOffset = size - footerSize
+        let footer = try file.readExactly(at: footerOffset, count: TableFormat.footerSize)
+        let (filterHandle, indexHandle) = try decodeFooter(footer, file: file.path, offset: footerOffset)
+
+        let filter = try readBlockContents(file, filterHandle, limit: footerOffset)
+        let indexContents = try readBlockContents(file, indexHandle, limit: footerOffset)
+        let indexBlock = try Block(contents: indexContents, file: file.path, offset: indexHandle.offset)
+        return Table(
+            file: file, fileNumber: fileNumber, cache: cache, size: size, indexBlock: indexBlock,
+            filter: filter, dataEnd: filterHandle.offset)
+    }
+
+    /// The first entry whose internal key is >= lookupKey, if its user key equals the lookup
+    /// key's user key (bloom filter checked first: a negative answer reads no data block).
+    public func get(_ lookupKey: [UInt8]) throws -> (key: [UInt8], value: [UInt8])? {
+        precondition(lookupKey.count >= InternalKey.trailerSize, "not an internal key")
+        let userCount = lookupKey.count - InternalKey.trailerSize
+        let hash = lookupKey.withUnsafeBufferPointer {
+            BloomFilter.hash(UnsafeBufferPointer(rebasing: $0[..<userCount]))
+        }
+        guard BloomFilter.mayContain(filter, hash: hash) else { return nil }
+
+        let index = indexBlock.makeIterator()
+        index.seek(lookupKey)
+        guard index.isValid else {
+            if let error = index.error { throw error }
+            return nil
+        }
+        let handle = try dataHandle(at: index)
+        let block = try self.block(at: handle, fillCache: true)
+        let entry = block.makeIterator()
+        entry.seek(lookupKey)
+        guard entry.isValid else {
+            if let error = entry.error { throw error }
+            return nil
+        }
+        let key = entry.key
+        guard InternalKey.compareUserKeys(key, key.count - InternalKey.trailerSize, lookupKey, userCount) == 0
+        else { return nil }
+        return (key, entry.value)
+    }
+
+    public func makeIterator(fillCache: Bool = true) -> InternalIterator {
+        TableIterator(table: self, index: indexBlock.makeIterator(), fillCache: fillCache)
+    }
+
+    /// Approximate byte offset in the file where `internalKey` would be.
+    public func approximateOffset(of internalKey: [UInt8]) -> UInt64 {
+        let index = indexBlock.makeIterator()
+        index.seek(internalKey)
+        if index.isValid, let handle = try? dataHandle(at: index) {
+            return handle.offset
+        }
+        // Past the last key (or a damaged index): the end of the data.
+        return dataEnd
+    }
+
+    /// The data block handle stored as the index iterator's current value.
+    func dataHandle(at index: BlockIterator) throws -> BlockHandle {
+        let handle = index.withValueBytes { value -> BlockHandle? in
+            var position = 0
+            guard let handle = BlockHandle.decode(value, &position, end: value.count),
+                position == value.count
+            else { return nil }
+            return handle
+        }
+        guard let handle else {
+            throw StorageError.corruption(
+                "index entry is not a block handle", file: file.path, offset: indexBlock.offset)
+        }
+        return handle
+    }
+
+    /// A data block, from the cache or the file.
+    func block(at handle: BlockHandle, fillCache: Bool) throws -> Block {
+        if let cache, let cached = cache.lookup(fileNumber: fileNumber, offset: handle.offset) {
+            return cached
+        }
+        let contents = try Table.readBlockContents(file, handle, limit: dataEnd)
+        let block = try Block(contents: contents, file: file.path, offset: handle.offset)
+        if fillCache, let cache {
+            cache.insert(fileNumber: fileNumber, offset: handle.offset, block: block)
+        }
+        return block
+    }
+
+    /// Reads `handle`'s block, which must end (trailer included) by `limit`, checks its trailer
+    /// and decompresses it.
+    static func readBlockContents(_ file: ReadableFile, _ handle: BlockHandle, limit: UInt64) throws -> [UInt8] {
+        let trailerSize = UInt64(TableFormat.blockTrailerSize)
+        guard limit >= trailerSize, handle.size <= limit - trailerSize,
+            handle.offset <= limit - trailerSize - handle.size
+        else {
+            throw StorageError.corruption(
+                "block handle (offset \(handle.offset), size \(handle.size)) is outside the file's \(limit) bytes",
+                file: file.path, offset: handle.offset)
+        }
+        let n = Int(handle.size)
+        var bytes = try file.readExactly(at: handle.offset, count: n + TableFormat.blockTrailerSize)
+        let stored = CRC32C.unmask(bytes.loadFixed32(at: n + 1))
+        let actual = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<(n + 1)])) }
+        guard stored == actual else {
+            throw StorageError.corruption("block checksum mismatch", file: file.path, offset: handle.offset)
+        }
+        guard let kind = CompressionKind(rawValue: bytes[n]) else {
+            throw StorageError.corruption(
+                "unknown compression byte \(bytes[n])", file: file.path, offset: handle.offset)
+        }
+        if kind == .none {
+            bytes.removeLast(TableFormat.blockTrailerSize)
+            return bytes
+        }
+        return try bytes.withUnsafeBytes {
+            try Compression.decompress(
+                UnsafeRawBufferPointer(rebasing: $0[..<n]), kind: kind, file: file.path, offset: handle.offset)
+        }
+    }
+
+    /// Checks the footer's magic, checksum and version; returns the filter and index handles.
+    static func decodeFooter(_ footer: [UInt8], file: String, offset: UInt64) throws -> (BlockHandle, BlockHandle) {
+        func corrupt(_ message: String) -> StorageError {
+            StorageError.corruption("table footer: \(message)", file: file, offset: offset)
+        }
+        let handlesEnd = TableFormat.footerHandlesSize
+        guard footer.loadFixed64(at: handlesEnd + 8) == TableFormat.magic else {
+            throw corrupt("bad magic number (not a table file)")
+        }
+        let stored = CRC32C.unmask(footer.loadFixed32(at: handlesEnd + 4))
+        guard stored == CRC32C.checksum(footer[..<(handlesEnd + 4)]) else { throw corrupt("checksum mismatch") }
+        let version = footer.loadFixed32(at: handlesEnd)
+        guard version == TableFormat.formatVersion else { throw corrupt("unsupported format version \(version)") }
+        let handles = footer.withUnsafeBufferPointer { buf -> (BlockHandle, BlockHandle)? in
+            var position = 0
+            guard let filter = BlockHandle.decode(buf, &position, end: handlesEnd),
+                let index = BlockHandle.decode(buf, &position, end: handlesEnd)
+            else { return nil }
+            return (filter, index)
+        }
+        guard let handles else { throw corrupt("bad block handle") }
+        return handles
+    }
+}

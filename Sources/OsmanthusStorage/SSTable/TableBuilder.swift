@@ -1,0 +1,179 @@
+/// Writes a table (SPEC.md §7): data blocks, then the filter block, the index block and the
+/// footer. Keys are internal keys added in strictly increasing `InternalKey.compare` order.
+///
+/// Not thread-safe: one owner (a flush or a compaction) at a time. A failed write leaves the
+/// file's tail unknown; the caller deletes the file.
+public final class TableBuilder {
+    private let file: WritableFile
+    private let options: TableOptions
+    private var dataBlock: BlockBuilder
+    private var indexBlock: BlockBuilder
+    /// Bloom hashes of distinct user keys (versions of one key share a hash).
+    private var filterHashes: [UInt32] = []
+    private var lastKey: [UInt8] = []
+    /// The data block just written, whose index entry waits for the next key so its separator
+    /// can be shortened.
+    private var pendingHandle: BlockHandle?
+    private var offset: UInt64
+    private var compressed: [UInt8] = []
+    private var handleScratch: [UInt8] = []
+    private var zstd: ZstdCompressor?
+    private var finished = false
+    public private(set) var entryCount = 0
+
+    public init(file: WritableFile, options: TableOptions) {
+        precondition(options.blockSize > 0 && options.restartInterval > 0, "bad table options")
+        self.file = file
+        self.options = options
+        self.dataBlock = BlockBuilder(restartInterval: options.restartInterval)
+        // One restart per index entry: seeks binary-search straight to the block.
+        self.indexBlock = BlockBuilder(restartInterval: 1)
+        self.offset = file.size
+        if options.compression == .zstd { zstd = ZstdCompressor() }
+    }
+
+    /// Bytes written so far plus the block being filled.
+    public var estimatedFileSize: UInt64 { offset + UInt64(dataBlock.estimatedSize) }
+
+    /// Keys must be strictly increasing in InternalKey.compare order (precondition).
+    public func add(_ internalKey: [UInt8], _ value: [UInt8]) throws {
+        precondition(!finished, "add after finish")
+        precondition(internalKey.count >= InternalKey.trailerSize, "not an internal key")
+        let userCount = internalKey.count - InternalKey.trailerSize
+        var sameUserKey = false
+        if entryCount > 0 {
+            precondition(InternalKey.compare(lastKey, internalKey) < 0, "keys added out of order")
+            sameUserKey =
+                InternalKey.compareUserKeys(
+                    lastKey, lastKey.count - InternalKey.trailerSize, internalKey, userCount) == 0
+        }
+        if let handle = pendingHandle {
+            let separator = TableBuilder.separator(lastKey, internalKey)
+            addIndexEntry(separator, handle)
+            pendingHandle = nil
+        }
+        if options.bloomBitsPerKey > 0 && !sameUserKey {
+            filterHashes.append(
+                internalKey.withUnsafeBufferPointer { BloomFilter.hash(UnsafeBufferPointer(rebasing: $0[..<userCount])) })
+        }
+        dataBlock.add(internalKey, value)
+        lastKey.removeAll(keepingCapacity: true)
+        lastKey.append(contentsOf: internalKey)
+        entryCount += 1
+        if dataBlock.estimatedSize >= options.blockSize {
+            try flushDataBlock()
+        }
+    }
+
+    /// Writes the last data block, filter, index and footer. Does not sync or close the file.
+    public func finish() throws -> UInt64 {
+        precondition(!finished, "finish called twice")
+        finished = true
+        try flushDataBlock()
+        if let handle = pendingHandle {
+            addIndexEntry(TableBuilder.successor(lastKey), handle)
+            pendingHandle = nil
+        }
+        let filter =
+            options.bloomBitsPerKey > 0
+            ? BloomFilter.build(hashes: filterHashes, bitsPerKey: options.bloomBitsPerKey) : []
+        let filterHandle = try filter.withUnsafeBytes { try writeBlock($0, compression: .none) }
+        let indexContents = indexBlock.finish()
+        let indexHandle = try indexContents.withUnsafeBytes {
+            try writeBlock($0, compression: options.compression)
+        }
+        var footer: [UInt8] = []
+        footer.reserveCapacity(TableFormat.footerSize)
+        filterHandle.encode(into: &footer)
+        indexHandle.encode(into: &footer)
+        footer.append(contentsOf: repeatElement(0, count: TableFormat.footerHandlesSize - footer.count))
+        footer.appendFixed32(TableFormat.formatVersion)
+        footer.appendFixed32(CRC32C.mask(CRC32C.checksum(footer)))
+        footer.appendFixed64(TableFormat.magic)
+        try file.append(footer)
+        offset += UInt64(footer.count)
+        return offset
+    }
+
+    private func addIndexEntry(_ key: [UInt8], _ handle: BlockHandle) {
+        handleScratch.removeAll(keepingCapacity: true)
+        handle.encode(into: &handleScratch)
+        indexBlock.add(key, handleScratch)
+    }
+
+    private func flushDataBlock() throws {
+        guard !dataBlock.isEmpty else { return }
+        let contents = dataBlock.finish()
+        pendingHandle = try contents.withUnsafeBytes {
+            try writeBlock($0, compression: options.compression)
+        }
+        dataBlock.reset()
+    }
+
+    /// Appends `block ‖ compression byte ‖ masked crc`, compressed when that saves ≥ 1/8.
+    private func writeBlock(_ raw: UnsafeRawBufferPointer, compression: CompressionKind) throws -> BlockHandle {
+        var kind = CompressionKind.none
+        if compression != .none,
+            Compression.compress(
+                raw, kind: compression, zstdLevel: options.zstdLevel, zstd: zstd, into: &compressed),
+            compressed.count <= raw.count - raw.count >> TableFormat.minimumCompressionSavingShift
+        {
+            kind = compression
+        }
+        let handle: BlockHandle
+        if kind == .none {
+            handle = try append(raw, kind: kind)
+        } else {
+            handle = try compressed.withUnsafeBytes { try append($0, kind: kind) }
+        }
+        return handle
+    }
+
+    private func append(_ bytes: UnsafeRawBufferPointer, kind: CompressionKind) throws -> BlockHandle {
+        var trailer: [UInt8] = [kind.rawValue]
+        let crc = CRC32C.checksum(trailer, extending: CRC32C.checksum(bytes))
+        trailer.appendFixed32(CRC32C.mask(crc))
+        try file.append(bytes)
+        try file.append(trailer)
+        let handle = BlockHandle(offset: offset, size: UInt64(bytes.count))
+        offset += UInt64(bytes.count + TableFormat.blockTrailerSize)
+        return handle
+    }
+}
+
+// Index keys: any key ≥ the block's last key and < the next block's first key will do, so a
+// shorter one keeps the index small (leveldb's FindShortestSeparator idea).
+extension TableBuilder {
+    /// The trailer that sorts first among equal user keys, so a separator `u ‖ first` is below
+    /// every real entry with user key `u`... and above every entry with a smaller user key.
+    private static var firstTrailer: UInt64 { InternalKey.packTrailer(maxSequenceNumber, .value) }
+
+    /// A short key `s` with `a ≤ s < b`: the common prefix of the user keys plus one byte that
+    /// still sorts below `b`'s, when that is shorter than `a`; otherwise `a`.
+    static func separator(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
+        let aUser = a.count - InternalKey.trailerSize
+        let bUser = b.count - InternalKey.trailerSize
+        let n = min(aUser, bUser)
+        var i = 0
+        while i < n && a[i] == b[i] { i += 1 }
+        guard i < n, i + 1 < aUser else { return a }  // a is a prefix of b, or nothing to cut
+        let byte = a[i]
+        guard byte < 0xFF, byte + 1 < b[i] else { return a }
+        var s = Array(a[0..<i])
+        s.append(byte + 1)
+        s.appendFixed64(firstTrailer)
+        return s
+    }
+
+    /// A short key `s ≥ a`: the user key cut after its first byte that can be incremented.
+    static func successor(_ a: [UInt8]) -> [UInt8] {
+        let aUser = a.count - InternalKey.trailerSize
+        var i = 0
+        while i < aUser && a[i] == 0xFF { i += 1 }
+        guard i + 1 < aUser else { return a }
+        var s = Array(a[0..<i])
+        s.append(a[i] + 1)
+        s.appendFixed64(firstTrailer)
+        return s
+    }
+}

@@ -1,0 +1,28 @@
+/// The table format's constants (SPEC.md §7). These numbers ARE the format: changing any of them
+/// means a new format version.
+enum TableFormat {
+    /// Footer's last 8 bytes; on disk (little-endian) they read "osmtable".
+    static let magic: UInt64 = 0x656C_6261_746D_736F
+    static let formatVersion: UInt32 = 1
+
+    /// After every block: compression byte ‖ fixed32 masked crc32c(block bytes ‖ compression byte).
+    static let blockTrailerSize = 5
+
+    /// Two block handles (each at most two 10-byte varints), zero-padded to this length.
+    static let footerHandlesSize = 2 * BlockHandle.maxEncodedLength
+    /// handles (40) ‖ fixed32 version ‖ fixed32 masked crc32c of the preceding 44 bytes ‖ fixed64 magic.
+    static let footerSize = footerHandlesSize + 4 + 4 + 8
+
+    /// A block never decompresses to more than this (guards against crafted sizes).
+    static let maxDecompressedBlockSize = 64 << 20
+
+    /// lz4 and zstd output is kept only if it saves at least 1/8 of the block.
+    static let minimumCompressionSavingShift = 3
+}
+
+/// The compression byte in every block trailer (SPEC.md §7). The raw values are stored.
+public enum CompressionKind: UInt8, Sendable, CaseIterable {
+    case none = 0
+    case lz4 = 1
+    case zstd = 2
+}

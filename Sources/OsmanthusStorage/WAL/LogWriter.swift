@@ -1,0 +1,83 @@
+/// Appends logical records to a record log (SPEC.md §4): the write-ahead log and the manifest.
+///
+/// A logical record is cut into physical records so that none crosses a 32 KiB block boundary;
+/// a block tail too short for a header is zero-filled. `addRecord` only buffers: the caller
+/// decides when to `flush` (survives a process crash) or `sync` (survives a power loss).
+///
+/// Not thread-safe: one owner at a time, like the `WritableFile` it wraps. After any thrown
+/// error the file's tail is unknown and the writer must not be used again.
+public final class LogWriter {
+    public let file: WritableFile
+    /// Bytes already used in the current block.
+    private var blockOffset: Int
+    private var header = [UInt8](repeating: 0, count: LogFormat.headerSize)
+    private static let zeros = [UInt8](repeating: 0, count: LogFormat.headerSize)
+
+    /// Starts a log in `file`, which should be new and empty. (A non-empty file is continued at
+    /// its block position, but only a file this writer wrote whole can be continued safely.)
+    public init(file: WritableFile) {
+        self.file = file
+        self.blockOffset = Int(file.size % UInt64(LogFormat.blockSize))
+    }
+
+    /// Appends one logical record (empty is allowed). Buffered: no flush, no sync.
+    public func addRecord(_ record: [UInt8]) throws {
+        try record.withUnsafeBytes { (all) throws in
+            var start = 0
+            var isFirst = true
+            // Runs at least once, so an empty record is written as one empty FULL record.
+            while true {
+                let leftover = LogFormat.blockSize - blockOffset
+                if leftover < LogFormat.headerSize {
+                    // Too short for a header: pad the block with zeros and move to the next one.
+                    if leftover > 0 {
+                        try Self.zeros.withUnsafeBytes { (z) throws in
+                            try file.append(UnsafeRawBufferPointer(rebasing: z[0..<leftover]))
+                        }
+                    }
+                    blockOffset = 0
+                }
+                // With exactly `headerSize` bytes left this is an empty FIRST fragment.
+                let room = LogFormat.blockSize - blockOffset - LogFormat.headerSize
+                let length = min(room, all.count - start)
+                let isLast = start + length == all.count
+                let type: LogFormat.RecordType =
+                    switch (isFirst, isLast) {
+                    case (true, true): .full
+                    case (true, false): .first
+                    case (false, true): .last
+                    case (false, false): .middle
+                    }
+                try emit(type, UnsafeRawBufferPointer(rebasing: all[start..<(start + length)]))
+                start += length
+                isFirst = false
+                if isLast { break }
+            }
+        }
+    }
+
+    private func emit(_ type: LogFormat.RecordType, _ payload: UnsafeRawBufferPointer) throws {
+        let crc = LogFormat.maskedChecksum(type: type.rawValue, payload: payload)
+        header.storeFixed32(crc, at: 0)
+        header[4] = UInt8(truncatingIfNeeded: payload.count)
+        header[5] = UInt8(truncatingIfNeeded: payload.count >> 8)
+        header[6] = type.rawValue
+        try file.append(header)
+        if !payload.isEmpty { try file.append(payload) }
+        blockOffset += LogFormat.headerSize + payload.count
+    }
+
+    /// Hands buffered records to the operating system.
+    public func flush() throws {
+        try file.flush()
+    }
+
+    /// Flushes and makes every record added so far durable.
+    public func sync() throws {
+        try file.sync()
+    }
+
+    public func close() throws {
+        try file.close()
+    }
+}
