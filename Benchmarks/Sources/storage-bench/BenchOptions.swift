@@ -26,7 +26,7 @@ struct BenchOptions: Sendable {
           --reads      reads for readrandom, seeks for seekrandom (default: --num)
           --sync-num   writes for fillsync and fillsync16 (default 2000)
           --repeat     run every workload R times, each engine in turn, report the median
-          --engines    default: all three (osmanthus is skipped when not built)
+          --engines    default: all three
           --workloads  default: \(Workload.reportOrder.map(\.rawValue).joined(separator: ","))
           --dir        where the databases go (default: a fresh directory under /tmp)
         """

@@ -20,6 +20,10 @@ struct ChildReport: Codable, Sendable {
     /// any database was opened.
     var peakRSSBytes: Int = 0
     var baselineRSSBytes: Int = 0
+    /// RssAnon and RssFile with the database still open after the last workload: LevelDB maps
+    /// its table files, so part of its RSS is page cache, not heap.
+    var endAnonymousRSSBytes: Int = 0
+    var endFileRSSBytes: Int = 0
     /// Correctness problems seen while measuring (a missing key, a short scan).
     var problems: [String] = []
 }

@@ -5,30 +5,11 @@ import CRocksDB
 enum EngineKind: String, CaseIterable, Codable, Sendable {
     case osmanthus, rocksdb, leveldb
 
-    /// False when the Osmanthus adapter is compiled out (no DB API in this checkout yet).
-    var isAvailable: Bool {
-        switch self {
-        case .osmanthus:
-            #if OSMANTHUS_DB
-                return true
-            #else
-                return false
-            #endif
-        case .rocksdb, .leveldb: return true
-        }
-    }
-
     func open(path: String, settings: EngineSettings) throws -> any Engine {
         switch self {
         case .rocksdb: return try RocksDBEngine(path: path, settings: settings)
         case .leveldb: return try LevelDBEngine(path: path, settings: settings)
-        case .osmanthus:
-            #if OSMANTHUS_DB
-                return try OsmanthusEngine(path: path, settings: settings)
-            #else
-                throw BenchError(
-                    "osmanthus: not built (no Sources/OsmanthusStorage/DB/DB.swift in this checkout)")
-            #endif
+        case .osmanthus: return try OsmanthusEngine(path: path, settings: settings)
         }
     }
 
@@ -50,12 +31,7 @@ enum EngineKind: String, CaseIterable, Codable, Sendable {
         case .leveldb:
             return "defaults (write_buffer 4 MiB, max_file 2 MiB, block 4 KiB, snappy, "
                 + "max_open_files 1000, 1 compaction thread) + \(cache) + \(bloom)"
-        case .osmanthus:
-            #if OSMANTHUS_DB
-                return OsmanthusEngine.settingsDescription(settings)
-            #else
-                return "not built"
-            #endif
+        case .osmanthus: return OsmanthusEngine.settingsDescription(settings)
         }
     }
 }

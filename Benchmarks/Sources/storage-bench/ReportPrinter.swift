@@ -4,7 +4,6 @@ import Foundation
 struct ReportPrinter {
     let options: BenchOptions
     let engines: [EngineKind]
-    let skipped: [EngineKind]
     private let settings = EngineSettings()
     /// Every engine gets a column, run or not, so reports line up over time.
     private let columns = EngineKind.allCases
@@ -28,9 +27,6 @@ struct ReportPrinter {
             + " block cache \(settings.blockCacheBytes >> 20) MiB, Bloom \(settings.bloomBitsPerKey) bits/key")
         for engine in engines {
             print("  \(engine.rawValue) \(engine.version): \(engine.settingsDescription(settings))")
-        }
-        for engine in skipped {
-            print("  \(engine.rawValue): skipped, not built (no DB API in this checkout yet)")
         }
         print("workloads (fills start from an empty DB; the rest use the DB fillrandom built):")
         for workload in options.workloads {
@@ -88,6 +84,13 @@ struct ReportPrinter {
                 + columns.map { engine in
                     let base = (reports[engine] ?? []).map(\.baselineRSSBytes)
                     return base.max().map(mebibytes) ?? "—"
+                })
+        resources.append(
+            ["RSS at end, DB open: anon + file"]
+                + columns.map { engine in
+                    guard let last = reports[engine]?.last else { return "—" }
+                    return mebibytes(last.endAnonymousRSSBytes) + " + "
+                        + mebibytes(last.endFileRSSBytes)
                 })
         printTable(resources, rightAligned: true)
 

@@ -64,6 +64,8 @@ final class WorkloadRunner {
                 try measure(workload) { try self.seekRandom() }
             }
         }
+        report.endAnonymousRSSBytes = ProcessStats.statusBytes("RssAnon")
+        report.endFileRSSBytes = ProcessStats.statusBytes("RssFile")
         try closeEngine()
         report.peakRSSBytes = ProcessStats.statusBytes("VmHWM")
         return report
@@ -105,9 +107,10 @@ final class WorkloadRunner {
         let result = WorkloadResult(workload: workload, ops: ops, seconds: seconds)
         report.results.append(result)
         let line = String(
-            format: "  [%@ run %d] %@ %10d ops %8.2f s %12.0f ops/s\n", kind.rawValue,
-            options.repeatIndex + 1, workload.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0),
-            ops, seconds, result.opsPerSecond)
+            format: "  [%@ run %d] %@ %10d ops %8.2f s %12.0f ops/s  (VmHWM so far %.0f MiB)\n",
+            kind.rawValue, options.repeatIndex + 1,
+            workload.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0), ops, seconds,
+            result.opsPerSecond, Double(ProcessStats.statusBytes("VmHWM")) / 1_048_576)
         FileHandle.standardError.write(Data(line.utf8))
     }
 
