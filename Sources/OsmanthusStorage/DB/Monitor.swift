@@ -90,7 +90,6 @@ final class BackgroundThread: @unchecked Sendable {
             }, box)
         precondition(rc == 0, "pthread_create failed: \(rc)")
         thread = t
-        _ = name.withCString { pthread_setname_np(t, String(name.prefix(15))) }
     }
 
     func join() { pthread_join(thread, nil) }

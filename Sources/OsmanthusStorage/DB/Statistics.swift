@@ -20,7 +20,7 @@ public final class Statistics: Sendable {
 
     @inline(__always)
     func add(_ counter: Counter, _ amount: UInt64 = 1) {
-        values[counter.rawValue].wrappingAdd(amount, ordering: .relaxed)
+        values[counter.rawValue].wrappingIncrement(by: amount, ordering: .relaxed)
     }
 
     public func value(_ counter: Counter) -> UInt64 {
