@@ -8,7 +8,7 @@ let package = Package(
     name: "OsmanthusBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "Osmanthus", path: ".."),
+        .package(name: "Osmanthus", path: "..")
     ],
     targets: [
         .systemLibrary(name: "CRocksDB", providers: [.apt(["librocksdb-dev"])]),

@@ -67,7 +67,8 @@ final class BenchData: @unchecked Sendable {
     /// A value for the n-th write of a workload; `salt` varies it between workloads.
     func value(_ n: Int, salt: Int = 0) -> UnsafeRawBufferPointer {
         let v = (n &+ salt &* 7919) % Self.poolValues
-        return UnsafeRawBufferPointer(rebasing: values[v * Self.valueSize..<(v + 1) * Self.valueSize])
+        return UnsafeRawBufferPointer(
+            rebasing: values[v * Self.valueSize..<(v + 1) * Self.valueSize])
     }
 
     /// Approximate bytes this object holds, to tell it apart from an engine's memory.

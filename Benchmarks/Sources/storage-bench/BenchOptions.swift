@@ -77,7 +77,9 @@ struct BenchOptions: Sendable {
     ) throws -> [T] {
         let items = try text.split(separator: ",").map { name -> T in
             let trimmed = name.trimmingCharacters(in: .whitespaces)
-            guard let item = make(trimmed) else { throw BenchError("\(flag): unknown '\(trimmed)'") }
+            guard let item = make(trimmed) else {
+                throw BenchError("\(flag): unknown '\(trimmed)'")
+            }
             return item
         }
         guard !items.isEmpty else { throw BenchError("\(flag): empty list") }

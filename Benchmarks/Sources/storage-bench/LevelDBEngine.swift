@@ -121,7 +121,9 @@ final class LevelDBEngine: Engine, @unchecked Sendable {
 
         var isValid: Bool { leveldb_iter_valid(iterator) != 0 }
         func seekToFirst() { leveldb_iter_seek_to_first(iterator) }
-        func seek(_ key: UnsafeRawBufferPointer) { leveldb_iter_seek(iterator, key.cChars, key.count) }
+        func seek(_ key: UnsafeRawBufferPointer) {
+            leveldb_iter_seek(iterator, key.cChars, key.count)
+        }
         func next() { leveldb_iter_next(iterator) }
 
         func entrySize() -> Int {

@@ -54,7 +54,8 @@ enum ProcessStats {
     static func loadedLibraryVersion(_ prefix: String) -> String? {
         let maps = readProcFile("/proc/self/maps")
         for line in maps.split(separator: "\n") {
-            guard let path = line.split(separator: " ").last, let name = path.split(separator: "/").last,
+            guard let path = line.split(separator: " ").last,
+                let name = path.split(separator: "/").last,
                 name.hasPrefix(prefix)
             else { continue }
             return String(name.dropFirst(prefix.count))

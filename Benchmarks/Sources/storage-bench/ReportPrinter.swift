@@ -18,19 +18,24 @@ struct ReportPrinter {
         print(
             "data: \(grouped(options.num)) keys of \(BenchData.keySize) random bytes (distinct);"
                 + " values of \(BenchData.valueSize) bytes, half compressible (50 random bytes"
-                + " + the same 50 again, like db_bench --compression_ratio=0.5); seed \(options.seed)")
+                + " + the same 50 again, like db_bench --compression_ratio=0.5);"
+                + " seed \(options.seed)")
+        let medianNote = options.repeatCount > 1 ? "; ± is half the min-max range" : ""
         print(
             "reads/seeks: \(grouped(options.readCount)); sync writes: \(grouped(options.syncNum));"
-                + " repeats: \(options.repeatCount) (median\(options.repeatCount > 1 ? "; ± is half the min-max range" : ""))")
+                + " repeats: \(options.repeatCount) (median\(medianNote))")
         print("databases under \(directory) (removed afterwards)")
-        print("engines, each in its own process, runs interleaved; shared settings:"
-            + " block cache \(settings.blockCacheBytes >> 20) MiB, Bloom \(settings.bloomBitsPerKey) bits/key")
+        print(
+            "engines, each in its own process, runs interleaved; shared settings: block cache"
+                + " \(settings.blockCacheBytes >> 20) MiB, Bloom \(settings.bloomBitsPerKey) bits/key"
+        )
         for engine in engines {
             print("  \(engine.rawValue) \(engine.version): \(engine.settingsDescription(settings))")
         }
         print("workloads (fills start from an empty DB; the rest use the DB fillrandom built):")
         for workload in options.workloads {
-            print("  \(workload.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(workload.summary)")
+            let name = workload.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+            print("  \(name) \(workload.summary)")
         }
         print("")
         fflush(nil)  // the header before the children's progress lines
@@ -58,7 +63,8 @@ struct ReportPrinter {
                     report.problems.contains { $0.hasPrefix(workload.rawValue + ":") }
                 }
                 cells.append(
-                    grouped(Int(median.rounded())) + spread(samples, median) + (wrong ? " (!)" : ""))
+                    grouped(Int(median.rounded())) + spread(samples, median) + (wrong ? " (!)" : "")
+                )
             }
             cells.append(ratioCell(medians))
             rows.append(cells)
@@ -157,10 +163,12 @@ struct ReportPrinter {
         }
         print(line(header))
         print(
-            "|" + widths.enumerated().map { column, width in
-                column == 0 ? String(repeating: "-", count: width + 2)
-                    : String(repeating: "-", count: width + 1) + ":"
-            }.joined(separator: "|") + "|")
+            "|"
+                + widths.enumerated().map { column, width in
+                    column == 0
+                        ? String(repeating: "-", count: width + 2)
+                        : String(repeating: "-", count: width + 1) + ":"
+                }.joined(separator: "|") + "|")
         for row in rows.dropFirst() { print(line(row)) }
     }
 }

@@ -140,7 +140,9 @@ final class RocksDBEngine: Engine, @unchecked Sendable {
 
         var isValid: Bool { rocksdb_iter_valid(iterator) != 0 }
         func seekToFirst() { rocksdb_iter_seek_to_first(iterator) }
-        func seek(_ key: UnsafeRawBufferPointer) { rocksdb_iter_seek(iterator, key.cChars, key.count) }
+        func seek(_ key: UnsafeRawBufferPointer) {
+            rocksdb_iter_seek(iterator, key.cChars, key.count)
+        }
         func next() { rocksdb_iter_next(iterator) }
 
         func entrySize() -> Int {

@@ -131,7 +131,8 @@ final class WorkloadRunner {
         case .fillbatch:
             for start in stride(from: 0, to: n, by: Workload.batchSize) {
                 let count = min(Workload.batchSize, n - start)
-                try db.writeBatch(count: count) { k in (data.key(start + k), data.value(start + k)) }
+                try db.writeBatch(count: count) { k in (data.key(start + k), data.value(start + k))
+                }
             }
             return n
         case .fillsync:
@@ -216,7 +217,8 @@ final class WorkloadRunner {
         let expected = data.count * (BenchData.keySize + BenchData.valueSize)
         if entries != data.count || bytes != expected {
             report.problems.append(
-                "readseq: \(entries) entries / \(bytes) bytes, expected \(data.count) / \(expected)")
+                "readseq: \(entries) entries / \(bytes) bytes, expected \(data.count) / \(expected)"
+            )
         }
         return entries
     }
