@@ -26,4 +26,6 @@ struct ChildReport: Codable, Sendable {
     var endFileRSSBytes: Int = 0
     /// Correctness problems seen while measuring (a missing key, a short scan).
     var problems: [String] = []
+    /// The error that ended the run early, with the stage it happened in.
+    var failure: String?
 }

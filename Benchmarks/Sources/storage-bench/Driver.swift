@@ -25,9 +25,9 @@ struct Driver {
 
         let executable = Self.executablePath()
         var reports: [EngineKind: [ChildReport]] = [:]
-        var failures: [EngineKind: String] = [:]
+        var failures: [EngineKind: [String]] = [:]
         for repeatIndex in 0..<options.repeatCount {
-            for engine in engines where failures[engine] == nil {
+            for engine in engines {
                 let directory = "\(root)/\(engine.rawValue)-run\(repeatIndex + 1)"
                 defer { try? FileManager.default.removeItem(atPath: directory) }
                 do {
@@ -36,8 +36,11 @@ struct Driver {
                         options.childArguments(
                             engine: engine, repeatIndex: repeatIndex, directory: directory))
                     reports[engine, default: []].append(child)
+                    if let failure = child.failure {
+                        failures[engine, default: []].append("run \(repeatIndex + 1): \(failure)")
+                    }
                 } catch {
-                    failures[engine] = "\(error)"
+                    failures[engine, default: []].append("run \(repeatIndex + 1): \(error)")
                 }
             }
         }

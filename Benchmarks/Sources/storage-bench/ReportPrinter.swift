@@ -32,6 +32,12 @@ struct ReportPrinter {
         for engine in engines {
             print("  \(engine.rawValue) \(engine.version): \(engine.settingsDescription(settings))")
         }
+        if engines.contains(where: { $0 != .osmanthus }) {
+            print(
+                "  (Debian's RocksDB and LevelDB are built without -DNDEBUG: assertions stay on,"
+                    + " and RocksDB carries its debug-only code; upstream reports that costing"
+                    + " RocksDB up to 2x on writes)")
+        }
         print("workloads (fills start from an empty DB; the rest use the DB fillrandom built):")
         for workload in options.workloads {
             let name = workload.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
@@ -41,7 +47,7 @@ struct ReportPrinter {
         fflush(nil)  // the header before the children's progress lines
     }
 
-    func printResults(reports: [EngineKind: [ChildReport]], failures: [EngineKind: String]) {
+    func printResults(reports: [EngineKind: [ChildReport]], failures: [EngineKind: [String]]) {
         print("")
         var rows: [[String]] = [
             ["workload"] + columns.map { "\($0.rawValue) ops/s" } + ["osmanthus ÷ best peer"]
@@ -100,6 +106,10 @@ struct ReportPrinter {
                 })
         printTable(resources, rightAligned: true)
 
+        if failures.values.contains(where: { !$0.isEmpty }) {
+            print(
+                "— in a column that ran: the engine failed before that workload; see FAILED below")
+        }
         if reports.values.contains(where: { $0.contains { !$0.problems.isEmpty } }) {
             print("(!) the engine gave wrong answers in that workload; see PROBLEM below")
         }
@@ -109,7 +119,9 @@ struct ReportPrinter {
                     print("PROBLEM \(engine.rawValue) run \(report.repeatIndex + 1): \(problem)")
                 }
             }
-            if let failure = failures[engine] { print("FAILED \(engine.rawValue): \(failure)") }
+            for failure in failures[engine] ?? [] {
+                print("FAILED \(engine.rawValue) \(failure)")
+            }
         }
         print("load average at end \(ProcessStats.loadAverage())")
     }

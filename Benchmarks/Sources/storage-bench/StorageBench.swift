@@ -30,7 +30,7 @@ struct StorageBench {
         let data = BenchData(count: options.num, seed: options.seed)
         let runner = WorkloadRunner(
             options: options, kind: engine, data: data, directory: directory)
-        let report = try runner.run()
+        let report = runner.run()
         let json = try JSONEncoder().encode(report)
         print(ChildReport.linePrefix + String(decoding: json, as: UTF8.self))
     }

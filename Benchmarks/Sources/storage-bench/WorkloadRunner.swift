@@ -20,16 +20,33 @@ final class WorkloadRunner {
         report = ChildReport(engine: kind, repeatIndex: options.repeatIndex)
     }
 
-    func run() throws -> ChildReport {
+    /// Runs the workloads; an engine error ends the run but keeps what was measured before it,
+    /// with the error in `failure`.
+    func run() -> ChildReport {
         report.baselineRSSBytes = ProcessStats.statusBytes("VmRSS")
-        let selected = Set(options.workloads)
-        let needsFill = selected.contains { $0.needsFilledDatabase }
-        defer {
+        defer { try? FileManager.default.removeItem(atPath: databasePath) }
+        do {
+            try runWorkloads()
+            report.endAnonymousRSSBytes = ProcessStats.statusBytes("RssAnon")
+            report.endFileRSSBytes = ProcessStats.statusBytes("RssFile")
+            try closeEngine()
+        } catch {
+            report.failure = "\(stage): \(error)"
             try? engine?.close()
             engine = nil
-            try? FileManager.default.removeItem(atPath: databasePath)
         }
+        report.peakRSSBytes = ProcessStats.statusBytes("VmHWM")
+        return report
+    }
+
+    /// What the run was doing, for the failure message.
+    private var stage = "start"
+
+    private func runWorkloads() throws {
+        let selected = Set(options.workloads)
+        let needsFill = selected.contains { $0.needsFilledDatabase }
         for workload in Workload.runOrder {
+            stage = workload.rawValue
             let chosen = selected.contains(workload)
             switch workload {
             case .fillseq, .fillbatch, .fillsync, .fillsync16:
@@ -46,6 +63,7 @@ final class WorkloadRunner {
                 } else {
                     _ = try fill(workload)
                 }
+                stage = "reopen after fillrandom"
                 try reopen()
                 report.diskBytesAfterFill = ProcessStats.directoryBytes(databasePath)
             case .overwrite:
@@ -54,7 +72,9 @@ final class WorkloadRunner {
             case .readrandom:
                 guard chosen else { continue }
                 // Reopen so the reads hit tables, not just the memtable.
+                stage = "reopen before readrandom"
                 try reopen()
+                stage = workload.rawValue
                 try measure(workload) { try self.readRandom() }
             case .readseq:
                 guard chosen else { continue }
@@ -64,11 +84,7 @@ final class WorkloadRunner {
                 try measure(workload) { try self.seekRandom() }
             }
         }
-        report.endAnonymousRSSBytes = ProcessStats.statusBytes("RssAnon")
-        report.endFileRSSBytes = ProcessStats.statusBytes("RssFile")
-        try closeEngine()
-        report.peakRSSBytes = ProcessStats.statusBytes("VmHWM")
-        return report
+        stage = "close"
     }
 
     // MARK: Lifecycle
