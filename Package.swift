@@ -9,11 +9,14 @@ let package = Package(
     products: [
         .library(name: "OsmanthusStorage", targets: ["OsmanthusStorage"]),
         .library(name: "OsmanthusBSON", targets: ["OsmanthusBSON"]),
+        .library(name: "Osmanthus", targets: ["Osmanthus"]),
         .executable(name: "osmanthus", targets: ["osmanthus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
@@ -27,10 +30,24 @@ let package = Package(
             ]
         ),
         .target(name: "OsmanthusBSON"),
+        .target(name: "Osmanthus", dependencies: ["OsmanthusStorage", "OsmanthusBSON"]),
+        .target(
+            name: "OsmanthusWire",
+            dependencies: ["OsmanthusBSON", "CCRC32C", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "OsmanthusServer",
+            dependencies: [
+                "Osmanthus", "OsmanthusWire", "OsmanthusBSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "osmanthus",
             dependencies: [
-                "OsmanthusStorage",
+                "OsmanthusStorage", "Osmanthus", "OsmanthusServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +57,14 @@ let package = Package(
             resources: [.copy("Golden")]
         ),
         .testTarget(name: "OsmanthusBSONTests", dependencies: ["OsmanthusBSON"]),
+        .testTarget(name: "OsmanthusTests", dependencies: ["Osmanthus", "OsmanthusBSON", "OsmanthusStorage"]),
+        .testTarget(
+            name: "OsmanthusWireTests",
+            dependencies: ["OsmanthusWire", "OsmanthusBSON", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Kills `osmanthus debug crash-writer` with SIGKILL and checks the database it leaves;
+        // imports the executable's module for the workload's rules (one definition for both).
+        .testTarget(name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "osmanthus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ struct OsmanthusCommand: ParsableCommand {
         commandName: "osmanthus",
         abstract: "An embedded document database and a MongoDB-compatible server.",
         version: "0.1.0",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, DebugCommand.self]
     )
 }
 

@@ -221,7 +221,7 @@ struct DBTests {
         // SPEC.md §9.4: once compaction has caught up, levels above the bottom hold at most
         // ~1/9 of it; L0 adds at most `level0CompactionTrigger` memtables; each level above
         // the bottom may hold its minimum target.
-        let allowance = UInt64(o.level0CompactionTrigger * o.memtableSize) + 6 * db.picker.minimumLevelTarget
+        let allowance = UInt64(o.level0CompactionTrigger * o.memtableSize) + 5 * db.picker.minimumLevelTarget
         #expect(settled <= live + live / 4 + allowance, "settled \(settled) live \(live)")
         #expect(live > UInt64(keys * 200))
         try db.close()

@@ -8,7 +8,9 @@ import Testing
 struct MemTableTests {
     private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-    private func entry(_ user: String, _ seq: SequenceNumber, _ kind: ValueKind, _ value: String) -> IteratorWalk.Entry {
+    private func entry(
+        _ user: String, _ seq: SequenceNumber, _ kind: ValueKind, _ value: String
+    ) -> IteratorWalk.Entry {
         (InternalKey.make(bytes(user), seq, kind), bytes(value))
     }
 
@@ -143,14 +145,18 @@ struct MemTableTests {
 
     @Test func memoryUsageAndEntryCountGrowWithInserts() {
         let mem = MemTable()
+        // Chunks start small: an empty or tiny memtable must not look full to a small write buffer.
+        #expect(mem.approximateMemoryUsage <= 8 << 10)
+        mem.add(1, .value, bytes("first"), bytes("tiny"))
+        #expect(mem.approximateMemoryUsage <= 8 << 10)
         var last = mem.approximateMemoryUsage
         for i in 0..<20_000 {
-            mem.add(SequenceNumber(i + 1), .value, bytes("key\(i)"), [UInt8](repeating: 1, count: 100))
+            mem.add(SequenceNumber(i + 2), .value, bytes("key\(i)"), [UInt8](repeating: 1, count: 100))
             let now = mem.approximateMemoryUsage
             #expect(now >= last)
             last = now
         }
-        #expect(mem.entryCount == 20_000)
+        #expect(mem.entryCount == 20_001)
         // ~20,000 × (100 value + ~15 key + header + tower): at least 2 MB, allocated in 1 MiB chunks.
         #expect(last >= 2_000_000 && last < 8_000_000)
     }
@@ -177,9 +183,9 @@ struct MemTableTests {
         var newest: [[UInt8]: [(SequenceNumber, ValueKind, [UInt8])]] = [:]
         // A small alphabet and short keys, so user keys repeat and share prefixes.
         for sequence in SequenceNumber(1)...20_000 {
-            let userKey = (0..<Int.random(in: 0...6, using: &rng)).map { _ in UInt8.random(in: 0...3, using: &rng) }
+            let userKey = rng.bytes(maxLength: 6, maxByte: 3)
             let kind: ValueKind = Int.random(in: 0..<5, using: &rng) == 0 ? .deletion : .value
-            let value = kind == .deletion ? [] : (0..<Int.random(in: 0...20, using: &rng)).map { _ in UInt8(sequence & 0xFF) }
+            let value: [UInt8] = kind == .deletion ? [] : rng.bytes(maxLength: 20)
             mem.add(sequence, kind, userKey, value)
             entries.append((InternalKey.make(userKey, sequence, kind), value))
             newest[userKey, default: []].append((sequence, kind, value))
@@ -190,14 +196,14 @@ struct MemTableTests {
 
         var probes = (0..<300).map { _ in entries[Int.random(in: 0..<entries.count, using: &rng)].key }
         probes += (0..<300).map { _ in
-            InternalKey.lookupKey((0..<Int.random(in: 0...7, using: &rng)).map { _ in UInt8.random(in: 0...4, using: &rng) },
-                SequenceNumber.random(in: 0...21_000, using: &rng))
+            let snapshot = SequenceNumber.random(in: 0...21_000, using: &rng)
+            return InternalKey.lookupKey(rng.bytes(maxLength: 7, maxByte: 4), snapshot)
         }
         IteratorWalk.randomWalk(mem.makeIterator(), reference, probes: probes, steps: 3_000, using: &rng,
             context: "seed \(seed)")
 
         for _ in 0..<2_000 {
-            let userKey = (0..<Int.random(in: 0...6, using: &rng)).map { _ in UInt8.random(in: 0...3, using: &rng) }
+            let userKey = rng.bytes(maxLength: 6, maxByte: 3)
             let snapshot = SequenceNumber.random(in: 0...20_001, using: &rng)
             let visible = newest[userKey, default: []].last { $0.0 <= snapshot }
             let expected: MemTable.LookupResult =

@@ -457,4 +457,146 @@ struct TableTests {
         #expect(handles == [BlockHandle(offset: 0, size: 94), BlockHandle(offset: 99, size: 39)])
         #expect(handles.allSatisfy { compressionByte(memory, $0) == CompressionKind.lz4.rawValue })
     }
+
+    /// SPEC.md §7.6: one entry, no compression, byte for byte.
+    @Test func specWorkedExampleMatchesTheBuilderByteForByte() throws {
+        let file = try build([(ikey("a", 5), Array("x".utf8))], options())
+        let hex = """
+            00 09 01 61 01 05 00 00 00 00 00 00 78 00 00 00 00 01 00 00 00 00 2a f1 a1 7f
+            10 40 00 11 40 00 01 04 07 00 d8 e2 b3 4d
+            00 09 02 61 01 05 00 00 00 00 00 00 00 15 00 00 00 00 01 00 00 00 00 ee 0f 7d b0
+            1a 09 28 16
+            """
+        var expected = hex.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt8($0, radix: 16) }
+        expected.append(contentsOf: repeatElement(0, count: 36))
+        expected.append(contentsOf: [0x01, 0x00, 0x00, 0x00, 0x40, 0x70, 0xfa, 0x22])
+        expected.append(contentsOf: Array("osmtable".utf8))
+        #expect(expected.count == 123)
+        #expect(file.bytes == expected)
+    }
+
+    // MARK: Crafted input (valid checksums over bad contents)
+
+    /// Recomputes the trailer checksum of the block at `handle`, so damage inside it gets past
+    /// the checksum and reaches the decoders.
+    private func fixChecksum(_ bytes: inout [UInt8], _ handle: BlockHandle) {
+        let start = Int(handle.offset)
+        let end = start + Int(handle.size) + 1
+        bytes.storeFixed32(CRC32C.mask(CRC32C.checksum(bytes[start..<end])), at: end)
+    }
+
+    private func footerHandles(_ bytes: [UInt8]) throws -> (filter: BlockHandle, index: BlockHandle) {
+        let footerOffset = bytes.count - TableFormat.footerSize
+        return try Table.decodeFooter(Array(bytes[footerOffset...]), file: "t", offset: UInt64(footerOffset))
+    }
+
+    /// Rewrites the footer with new handles and a valid checksum.
+    private func rewriteFooter(_ bytes: inout [UInt8], filter: BlockHandle, index: BlockHandle) {
+        var footer: [UInt8] = []
+        filter.encode(into: &footer)
+        index.encode(into: &footer)
+        footer.append(contentsOf: repeatElement(0, count: TableFormat.footerHandlesSize - footer.count))
+        footer.appendFixed32(TableFormat.formatVersion)
+        footer.appendFixed32(CRC32C.mask(CRC32C.checksum(footer)))
+        footer.appendFixed64(TableFormat.magic)
+        bytes.replaceSubrange((bytes.count - TableFormat.footerSize)..., with: footer)
+    }
+
+    @Test(arguments: CompressionKind.allCases)
+    func damagedBlocksWithValidChecksumsNeverCrash(_ kind: CompressionKind) throws {
+        let (good, entries) = try smallTable(kind)
+        let meta = try footerHandles(good.bytes)
+        var blocks = try dataHandles(good)
+        blocks.append(meta.index)
+        var outcomes = (corruption: 0, readable: 0)
+        for handle in blocks {
+            // Every stored byte and the compression byte.
+            for i in Int(handle.offset)...Int(handle.offset + handle.size) {
+                for pattern: UInt8 in [0x01, 0x80, 0xFF] {
+                    var bytes = good.bytes
+                    bytes[i] ^= pattern
+                    fixChecksum(&bytes, handle)
+                    do {
+                        _ = try readAll(ByteArrayFile(path: "crafted.sst", bytes: bytes), entries)
+                        outcomes.readable += 1
+                    } catch let error as StorageError {
+                        #expect(error.code == .corruption, "byte \(i): \(error)")
+                        #expect(error.file == "crafted.sst")
+                        outcomes.corruption += 1
+                    }
+                }
+            }
+        }
+        #expect(outcomes.corruption > 0)
+    }
+
+    @Test func handlesOutsideTheFileAreCorruption() throws {
+        let (good, entries) = try smallTable(.none)
+        let meta = try footerHandles(good.bytes)
+        let size = UInt64(good.bytes.count)
+        let forged: [(BlockHandle, BlockHandle)] = [
+            (meta.filter, BlockHandle(offset: size, size: 10)),
+            (meta.filter, BlockHandle(offset: meta.index.offset, size: size)),
+            (meta.filter, BlockHandle(offset: UInt64.max - 2, size: 10)),
+            (BlockHandle(offset: 0, size: UInt64.max), meta.index),
+            (meta.filter, BlockHandle(offset: 0, size: meta.index.size)),  // not a block start
+        ]
+        for (filter, index) in forged {
+            var bytes = good.bytes
+            rewriteFooter(&bytes, filter: filter, index: index)
+            #expect(throws: StorageError.self) { _ = try readAll(ByteArrayFile(path: "f.sst", bytes: bytes), entries) }
+        }
+        // A data handle in the index pointing past the data: rewrite the index block.
+        var index = BlockBuilder(restartInterval: 1)
+        var handleBytes: [UInt8] = []
+        BlockHandle(offset: meta.filter.offset, size: meta.filter.size).encode(into: &handleBytes)
+        index.add(ikey("zzz", 1), handleBytes)
+        let contents = index.finish()
+        var bytes = Array(good.bytes[..<Int(meta.index.offset)])
+        bytes.append(contentsOf: contents)
+        bytes.append(0)
+        bytes.appendFixed32(CRC32C.mask(CRC32C.checksum(contents + [0])))
+        bytes.append(contentsOf: repeatElement(0, count: TableFormat.footerSize))
+        rewriteFooter(&bytes, filter: meta.filter, index: BlockHandle(offset: meta.index.offset, size: UInt64(contents.count)))
+        let table = try Table.open(file: ByteArrayFile(path: "i.sst", bytes: bytes), fileNumber: 1, cache: nil)
+        let it = table.makeIterator()
+        it.seekToFirst()
+        #expect(!it.isValid)
+        #expect(it.error?.code == .corruption)
+        #expect(it.error?.offset == meta.filter.offset)
+    }
+
+    @Test func concurrentReadersSeeTheSameData() async throws {
+        let entries = sampleEntries(2000)
+        let file = try build(entries, options(.zstd, blockSize: 1024))
+        let table = try Table.open(
+            file: ByteArrayFile(path: "shared.sst", bytes: file.bytes), fileNumber: 3, cache: BlockCache(capacity: 256 << 10))
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    var bad = 0
+                    for i in stride(from: task, to: entries.count, by: 3) {
+                        let user = Array(InternalKey.userKey(entries[i].key))
+                        if try table.get(InternalKey.lookupKey(user, maxSequenceNumber))?.value != entries[i].value { bad += 1 }
+                    }
+                    return bad
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test func entriesOverTheSizeLimitAreRefusedWithLimit() throws {
+        let builder = TableBuilder(file: ByteArrayFile(), options: options())
+        let huge = [UInt8](repeating: 0, count: TableFormat.maxEntrySize)
+        #expect(throws: StorageError.self) { try builder.add(ikey("k", 1), huge) }
+        do {
+            try builder.add(ikey("k", 1), huge)
+        } catch let error as StorageError {
+            #expect(error.code == .limit)
+        }
+        try builder.add(ikey("k", 1), [UInt8](repeating: 1, count: 1 << 20))
+        #expect(builder.entryCount == 1)
+    }
 }

@@ -54,9 +54,11 @@ extension DB {
         state.flushRunning = true
         let logNumber = state.logFileNumber
         monitor.unlock()
+        var written: UInt64?
         let result = Result { () throws -> Void in
             var edit = VersionEdit()
             if let meta = try writeLevel0Table(imm) {
+                written = meta.number
                 try fileSystem.syncDirectory(path)
                 edit.newFiles.append((level: 0, file: meta))
             }
@@ -66,6 +68,7 @@ extension DB {
         }
         monitor.lock()
         state.flushRunning = false
+        if let written { state.pendingOutputs.remove(written) }
         switch result {
         case .success:
             state.imm = nil
@@ -113,19 +116,22 @@ extension DB {
     /// Deletes tables no live version uses, logs the manifest no longer needs, and old
     /// manifests. Safe to call at any time without the monitor.
     func deleteObsoleteFiles() {
-        let (live, logNumber, manifestNumber) = monitor.withLock { () -> (Set<UInt64>, UInt64, UInt64) in
+        // Files numbered from `horizon` on were allocated after this snapshot of the live set
+        // (the directory is listed later, outside the lock): they are never touched.
+        let (live, logNumber, manifestNumber, horizon) = monitor.withLock {
+            () -> (Set<UInt64>, UInt64, UInt64, UInt64) in
             state.liveVersions.removeAll { $0.version == nil }
             var live = state.pendingOutputs
             for v in versions.current.allFileNumbers { live.insert(v) }
             for w in state.liveVersions {
                 if let v = w.version { live.formUnion(v.allFileNumbers) }
             }
-            return (live, versions.logNumber, versions.manifestNumber)
+            return (live, versions.logNumber, versions.manifestNumber, versions.nextFileNumber)
         }
         guard let names = try? fileSystem.listDirectory(path) else { return }
         for name in names {
             switch DBFiles.parse(name) {
-            case .table(let n) where !live.contains(n):
+            case .table(let n) where n < horizon && !live.contains(n):
                 tables.evict(n)
                 try? fileSystem.removeFile(joinPath(path, name))
             case .log(let n) where n < logNumber:

@@ -4,7 +4,7 @@ extension DB {
     func recover() throws {
         let fs = fileSystem
         if options.createIfMissing {
-            try fs.createDirectory(path)
+            try createDirectoryDurably(path)
         } else if !fs.fileExists(path) {
             throw StorageError(.notFound, "database directory \(path) does not exist", file: path)
         }
@@ -16,6 +16,27 @@ extension DB {
             throw error
         }
         monitor.withLock { setFileLock(lock) }
+    }
+
+    /// Creates `directory` and any missing parents, then syncs the parent of each one made: a
+    /// new directory is lost in a power loss until its entry in its parent is durable.
+    private func createDirectoryDurably(_ directory: String) throws {
+        var made: [String] = []
+        var d = directory
+        while d != "/" && d != "." && !d.isEmpty && !fileSystem.fileExists(d) {
+            made.append(d)
+            d = Self.parentDirectory(of: d)
+        }
+        try fileSystem.createDirectory(directory)
+        for d in made { try fileSystem.syncDirectory(Self.parentDirectory(of: d)) }
+    }
+
+    /// The directory holding `path`, lexically ("a" → ".", "/a" → "/", "a/b/" → "a").
+    static func parentDirectory(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
     private func recoverLocked() throws {
@@ -41,10 +62,26 @@ extension DB {
             default: break
             }
         }
-        for number in versions.current.allFileNumbers where !present.contains(number) {
+        // The log the manifest names as live always exists: it is created, and its directory
+        // synced, before an edit names it, and deleted only after a later edit names a newer
+        // one. Gone, it means edits after the last one read took effect and were lost — the
+        // manifest's tail was damaged after it was synced, not torn by a crash.
+        let liveLogMissing = versions.logNumber != 0 && !logs.contains(versions.logNumber)
+        let missingTable = versions.current.allFileNumbers.first { !present.contains($0) }
+        if let tail = versions.droppedManifestTail, liveLogMissing || missingTable != nil {
+            throw StorageError.corruption(
+                "manifest: damaged record at offset \(tail), and later edits took effect (files they made obsolete are gone)",
+                file: DBFiles.manifest(path, versions.manifestNumber), offset: tail)
+        }
+        if let number = missingTable {
             throw StorageError.corruption(
                 "table \(DBFiles.number(number)).sst is listed in the manifest but missing",
                 file: DBFiles.table(path, number), offset: nil)
+        }
+        if liveLogMissing {
+            throw StorageError.corruption(
+                "log \(DBFiles.number(versions.logNumber)).log, which the manifest names as live, is missing",
+                file: DBFiles.log(path, versions.logNumber), offset: nil)
         }
         let highest = (logs.max() ?? 0)
         versions.nextFileNumber = max(versions.nextFileNumber, highest + 1, (present.max() ?? 0) + 1)
@@ -94,6 +131,7 @@ extension DB {
         versions.logNumber = logNumber
         try versions.openManifest(monitor: monitor)
         monitor.withLock {
+            state.pendingOutputs.removeAll()
             state.log = log
             state.logFileNumber = logNumber
             state.liveVersions.append(WeakVersion(version: versions.current))
@@ -105,7 +143,9 @@ extension DB {
         if options.backgroundWork { startBackgroundThreads() }
     }
 
-    /// Writes a memtable to a new L0 table; nil when it is empty.
+    /// Writes a memtable to a new L0 table; nil when it is empty. The table's number stays in
+    /// `pendingOutputs` (safe from deletion) until the caller has installed it in a version and
+    /// removes it.
     func writeLevel0Table(_ mem: MemTable) throws -> FileMetadata? {
         guard !mem.isEmpty else { return nil }
         let number = monitor.withLock { () -> UInt64 in
@@ -113,7 +153,6 @@ extension DB {
             state.pendingOutputs.insert(n)
             return n
         }
-        defer { monitor.withLock { _ = state.pendingOutputs.remove(number) } }
         let writer = try TableFileWriter(
             directory: path, number: number, fileSystem: fileSystem, options: options.tableOptions(forLevel: 0))
         do {

@@ -254,8 +254,9 @@ public final class DB: @unchecked Sendable {
                 allowDelay = false
                 continue
             }
+            // An empty memtable always has room, whatever its arena has reserved.
+            if state.mem.isEmpty { return }
             if !force && state.mem.approximateMemoryUsage <= options.memtableSize { return }
-            if force && state.mem.isEmpty { return }
             if state.imm != nil {
                 if !background {
                     try flushImmutable(holdingLock: true)
@@ -290,9 +291,20 @@ public final class DB: @unchecked Sendable {
         do {
             newLog = LogWriter(file: try fileSystem.createWritable(DBFiles.log(path, number)))
             try fileSystem.syncDirectory(path)
+        } catch {
+            monitor.lock()
+            throw error
+        }
+        do {
+            // Unsynced writes at the old log's tail must not be lost in a power loss while a
+            // later synced write in the new log survives it (the flush that would make them
+            // durable may not have finished): a synced write makes every earlier one durable.
+            try old?.sync()
             try old?.close()
         } catch {
             monitor.lock()
+            // The old log's tail is unknown now: stop, as after any failed log write.
+            state.backgroundError = state.backgroundError ?? Self.storageError(error)
             throw error
         }
         monitor.lock()

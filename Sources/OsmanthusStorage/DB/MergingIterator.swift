@@ -10,6 +10,10 @@
 /// Switching direction re-parks all of them on the other side of the current entry first.
 ///
 /// Each child's key is cached once per move, since the heap compares it many times.
+///
+/// A child that fails ends the merge (the iterator turns invalid and `error` tells why): going
+/// on without it would show entries its damaged part hides, such as an older value of a key it
+/// overwrote or deleted.
 public final class MergingIterator: InternalIterator {
     private enum Direction { case forward, reverse }
 
@@ -119,6 +123,7 @@ public final class MergingIterator: InternalIterator {
     private func rebuild(_ newDirection: Direction) {
         direction = newDirection
         heap.removeAll(keepingCapacity: true)
+        if children.contains(where: { $0.error != nil }) { return }
         for (index, child) in children.enumerated() {
             if child.isValid {
                 keys[index] = child.key
@@ -140,6 +145,9 @@ public final class MergingIterator: InternalIterator {
         let child = children[top]
         if child.isValid {
             keys[top] = child.key
+        } else if child.error != nil {
+            heap.removeAll(keepingCapacity: true)
+            return
         } else {
             keys[top] = []
             let last = heap.removeLast()

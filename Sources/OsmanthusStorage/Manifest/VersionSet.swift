@@ -19,6 +19,9 @@ final class VersionSet: @unchecked Sendable {
     var logNumber: UInt64 = 0
     var compactPointers: [[UInt8]?] = Array(repeating: nil, count: Limits.numberOfLevels)
     var manifestNumber: UInt64 = 0
+    /// Set by `recover` when the manifest ended in damage it took for a torn write: where the
+    /// dropped bytes start. Recovery checks that nothing depended on the edits lost there.
+    var droppedManifestTail: UInt64?
 
     // Guarded by manifestLock: the open manifest (nil after a failed write, so the next edit
     // starts a fresh manifest instead of appending after a possibly torn record).
@@ -82,6 +85,7 @@ final class VersionSet: @unchecked Sendable {
         current = version
         compactPointers = pointers
         manifestNumber = number
+        droppedManifestTail = reader.droppedTailBytes > 0 ? reader.lastRecordEnd : nil
         // Never reuse a number that appears in the directory, even if the manifest lags.
         nextFileNumber = max(nextFileNumber, number + 1)
     }

@@ -2,15 +2,19 @@ import Atomics
 
 /// Bump allocator for a memtable's skiplist nodes.
 ///
-/// Memory comes in large chunks that never move and are freed only when the arena dies, so a node
+/// Memory comes in chunks that never move and are freed only when the arena dies, so a node
 /// address stays valid for the arena's whole life and readers can follow raw pointers without
 /// reference counting. Requests larger than a quarter chunk get a chunk of their own, so one big
 /// value neither wastes the rest of the current chunk nor forces an oversized standard chunk.
+///
+/// Chunks start small and double up to `chunkSize`: `memoryUsage` then stays close to the bytes
+/// really used while the memtable is small, so a small write-buffer limit still means something.
 ///
 /// Only one thread may allocate at a time (the memtable's single writer). `memoryUsage` is atomic
 /// because other threads read it to decide when to switch memtables.
 final class Arena {
     static let chunkSize = 1 << 20
+    static let firstChunkSize = 4 << 10
     static let alignment = 8
 
     /// Every chunk handed out, freed in `deinit`. Touched by the writer only.
@@ -18,6 +22,7 @@ final class Arena {
     /// Next free byte of the current standard chunk and how many bytes remain after it.
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
+    private var nextChunkSize = Arena.firstChunkSize
     private let allocated = ManagedAtomic<Int>(0)
 
     init() {}
@@ -38,13 +43,15 @@ final class Arena {
             remaining -= rounded
             return start
         }
-        if rounded > Self.chunkSize / 4 {
+        if rounded > nextChunkSize / 4 {
             return newChunk(rounded)
         }
         // The tail of the old chunk (< a quarter chunk here) is abandoned.
-        let start = newChunk(Self.chunkSize)
+        let size = nextChunkSize
+        nextChunkSize = min(size * 2, Self.chunkSize)
+        let start = newChunk(size)
         cursor = start + rounded
-        remaining = Self.chunkSize - rounded
+        remaining = size - rounded
         return start
     }
 

@@ -1,12 +1,17 @@
 import Glibc
 
 /// A decoded (decompressed, checksum-verified) block: entries followed by the restart array
-/// (SPEC.md §7, `BlockBuilder`). Immutable, so one instance is shared by the block cache and any
+/// (SPEC.md §7.2, `BlockBuilder`). Immutable, so one instance is shared by the block cache and any
 /// number of iterators on any threads.
-final class Block: Sendable {
-    /// The block's bytes, restart array included.
-    let data: [UInt8]
-    /// Where the restart array starts; entries occupy `data[0..<restartsOffset]`.
+///
+/// The bytes live in memory the block allocates and frees itself, so iterators can decode through
+/// a plain pointer (no closure, no exclusivity check, no retain per entry).
+/// `@unchecked Sendable`: the memory is written once in `init` and only read afterwards.
+final class Block: @unchecked Sendable {
+    /// The block's bytes, restart array included; `count` bytes, never mutated after init.
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    /// Where the restart array starts; entries occupy `base[0..<restartsOffset]`.
     let restartsOffset: Int
     let restartCount: Int
     /// For corruption errors: the table file and this block's offset in it.
@@ -36,21 +41,35 @@ final class Block: Sendable {
                 previous = r
             }
         }
-        self.data = contents
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: contents.count)
+        contents.withUnsafeBufferPointer { src in
+            if let source = src.baseAddress { memory.initialize(from: source, count: src.count) }
+        }
+        self.base = UnsafePointer(memory)
+        self.count = contents.count
         self.restartsOffset = start
         self.restartCount = count
         self.file = file
         self.offset = offset
     }
 
+    deinit {
+        UnsafeMutablePointer(mutating: base).deallocate()
+    }
+
     /// Bytes the block holds in memory (what the block cache charges).
-    var byteSize: Int { data.count }
+    var byteSize: Int { count }
 
     var isEmpty: Bool { restartsOffset == 0 }
 
+    /// The block's bytes as an array (tests and tools).
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// Offset of restart point `index` (< `restartCount`, checked by the caller).
     @inline(__always)
     func restartPoint(_ index: Int) -> Int {
-        Int(data.loadFixed32(at: restartsOffset + 4 * index))
+        let p = base + restartsOffset + 4 * index
+        return Int(UInt32(p[0]) | UInt32(p[1]) << 8 | UInt32(p[2]) << 16 | UInt32(p[3]) << 24)
     }
 
     func makeIterator() -> BlockIterator { BlockIterator(self) }

@@ -1,4 +1,4 @@
-/// Builds one block (SPEC.md §7): prefix-compressed entries, then the restart array.
+/// Builds one block (SPEC.md §7.2): prefix-compressed entries, then the restart array.
 ///
 ///     entry   := varint shared ‖ varint unshared ‖ varint valueLength ‖ key[shared...] ‖ value
 ///     block   := entry* ‖ fixed32 restartOffset* ‖ fixed32 restartCount

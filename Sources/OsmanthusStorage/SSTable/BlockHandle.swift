@@ -1,4 +1,4 @@
-/// Where a block lives in a table file: `varint64 offset ‖ varint64 size` (SPEC.md §7).
+/// Where a block lives in a table file: `varint64 offset ‖ varint64 size` (SPEC.md §7.1).
 ///
 /// `size` counts the stored block bytes only, not the 5-byte trailer that follows them.
 struct BlockHandle: Equatable, Sendable {
@@ -31,16 +31,17 @@ struct BlockHandle: Equatable, Sendable {
 }
 
 /// Varint decoding straight from raw memory, for the block iteration hot paths where going through
-/// `ByteReader` (which owns an array) would cost a retain per entry.
+/// `ByteReader` (which owns an array) would cost a retain per entry. Callers guarantee that
+/// `base[position..<end]` is readable; nothing at or past `end` is read.
 enum RawVarint {
     /// nil when the varint runs to `end` or overflows 64 bits.
     @inline(__always)
-    static func decode64(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int, end: Int) -> UInt64? {
+    static func decode64(_ base: UnsafePointer<UInt8>, _ position: inout Int, end: Int) -> UInt64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         var p = position
         while p < end {
-            let byte = bytes[p]
+            let byte = base[p]
             p += 1
             if shift == 63 && byte > 1 { return nil }
             result |= UInt64(byte & 0x7F) << shift
@@ -54,19 +55,16 @@ enum RawVarint {
         return nil
     }
 
+    @inline(__always)
+    static func decode64(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int, end: Int) -> UInt64? {
+        guard let base = bytes.baseAddress, end <= bytes.count else { return nil }
+        return decode64(base, &position, end: end)
+    }
+
     /// A varint that must fit in 32 bits (block-local lengths and offsets).
     @inline(__always)
-    static func decode32(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int, end: Int) -> Int? {
-        // One-byte fast path: most lengths in a block are below 128.
-        let p = position
-        if p < end {
-            let byte = bytes[p]
-            if byte < 0x80 {
-                position = p + 1
-                return Int(byte)
-            }
-        }
-        guard let v = decode64(bytes, &position, end: end), v <= UInt64(UInt32.max) else { return nil }
+    static func decode32(_ base: UnsafePointer<UInt8>, _ position: inout Int, end: Int) -> Int? {
+        guard let v = decode64(base, &position, end: end), v <= UInt64(UInt32.max) else { return nil }
         return Int(v)
     }
 }

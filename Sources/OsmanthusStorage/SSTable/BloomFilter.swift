@@ -1,4 +1,4 @@
-/// The table's bloom filter over user keys (SPEC.md §7):
+/// The table's bloom filter over user keys (SPEC.md §7.4):
 ///
 ///     filter := bit array (n bytes, n ≥ 8) ‖ byte probeCount
 ///

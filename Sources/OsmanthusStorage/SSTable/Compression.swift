@@ -2,12 +2,12 @@ import CLZ4
 import CZstd
 import Synchronization
 
-/// Block compression (SPEC.md §7 "compression byte").
+/// Block compression (SPEC.md §7.3).
 ///
 /// - lz4: `varint uncompressedLength ‖ lz4 block` (the lz4 block format does not record its size).
 /// - zstd: one zstd frame, which records its content size.
 ///
-/// Decompression refuses anything that would exceed `TableFormat.maxDecompressedBlockSize` or does
+/// Decompression refuses anything that would exceed `TableFormat.maxBlockSize` or does
 /// not come out at exactly the announced size.
 enum Compression {
     /// Compresses `input` into `output` (replacing its contents). false when `kind` is `.none` or
@@ -65,7 +65,7 @@ enum Compression {
         func corrupt(_ message: String) -> StorageError {
             StorageError.corruption("\(kind) block: \(message)", file: file, offset: offset)
         }
-        let limit = TableFormat.maxDecompressedBlockSize
+        let limit = TableFormat.maxBlockSize
         switch kind {
         case .none:
             return Array(input)
@@ -80,6 +80,7 @@ enum Compression {
             let expected = Int(length)
             let payload = UnsafeRawBufferPointer(rebasing: input[position...])
             guard let src = payload.baseAddress, payload.count > 0 else { throw corrupt("empty payload") }
+            guard payload.count <= Int(Int32.max) else { throw corrupt("payload too large") }
             var ok = false
             let result = [UInt8](unsafeUninitializedCapacity: max(expected, 1)) { buf, count in
                 count = 0

@@ -133,6 +133,13 @@ public final class Table: @unchecked Sendable {
                 "block handle (offset \(handle.offset), size \(handle.size)) is outside the file's \(limit) bytes",
                 file: file.path, offset: handle.offset)
         }
+        // Stored blocks are never larger than a decoded block may be (the builder keeps
+        // compressed output only when it is smaller).
+        guard handle.size <= UInt64(TableFormat.maxBlockSize) else {
+            throw StorageError.corruption(
+                "block size \(handle.size) exceeds the \(TableFormat.maxBlockSize)-byte limit",
+                file: file.path, offset: handle.offset)
+        }
         let n = Int(handle.size)
         var bytes = try file.readExactly(at: handle.offset, count: n + TableFormat.blockTrailerSize)
         let stored = CRC32C.unmask(bytes.loadFixed32(at: n + 1))

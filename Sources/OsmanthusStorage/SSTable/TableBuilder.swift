@@ -23,6 +23,7 @@ public final class TableBuilder {
 
     public init(file: WritableFile, options: TableOptions) {
         precondition(options.blockSize > 0 && options.restartInterval > 0, "bad table options")
+        precondition(options.blockSize <= TableFormat.maxBlockSize / 2, "block size too large")
         self.file = file
         self.options = options
         self.dataBlock = BlockBuilder(restartInterval: options.restartInterval)
@@ -36,9 +37,15 @@ public final class TableBuilder {
     public var estimatedFileSize: UInt64 { offset + UInt64(dataBlock.estimatedSize) }
 
     /// Keys must be strictly increasing in InternalKey.compare order (precondition).
+    /// An entry larger than 63 MiB (key + value) is refused with `.limit`.
     public func add(_ internalKey: [UInt8], _ value: [UInt8]) throws {
         precondition(!finished, "add after finish")
         precondition(internalKey.count >= InternalKey.trailerSize, "not an internal key")
+        guard internalKey.count + value.count <= TableFormat.maxEntrySize else {
+            throw StorageError(
+                .limit, "table entry of \(internalKey.count + value.count) bytes exceeds \(TableFormat.maxEntrySize)",
+                file: file.path)
+        }
         let userCount = internalKey.count - InternalKey.trailerSize
         var sameUserKey = false
         if entryCount > 0 {
@@ -144,8 +151,8 @@ public final class TableBuilder {
 // Index keys: any key ≥ the block's last key and < the next block's first key will do, so a
 // shorter one keeps the index small (leveldb's FindShortestSeparator idea).
 extension TableBuilder {
-    /// The trailer that sorts first among equal user keys, so a separator `u ‖ first` is below
-    /// every real entry with user key `u`... and above every entry with a smaller user key.
+    /// The trailer that sorts first among equal user keys: `u ‖ firstTrailer` is the smallest
+    /// internal key with user key `u`.
     private static var firstTrailer: UInt64 { InternalKey.packTrailer(maxSequenceNumber, .value) }
 
     /// A short key `s` with `a ≤ s < b`: the common prefix of the user keys plus one byte that

@@ -13,8 +13,11 @@ enum TableFormat {
     /// handles (40) ‖ fixed32 version ‖ fixed32 masked crc32c of the preceding 44 bytes ‖ fixed64 magic.
     static let footerSize = footerHandlesSize + 4 + 4 + 8
 
-    /// A block never decompresses to more than this (guards against crafted sizes).
-    static let maxDecompressedBlockSize = 64 << 20
+    /// No block, stored or decompressed, is larger than this (guards against crafted sizes).
+    static let maxBlockSize = 64 << 20
+    /// The largest entry (key + value) a table accepts, leaving room in a block for a full
+    /// `blockSize` of other entries and the restart array.
+    static let maxEntrySize = maxBlockSize - (1 << 20)
 
     /// lz4 and zstd output is kept only if it saves at least 1/8 of the block.
     static let minimumCompressionSavingShift = 3

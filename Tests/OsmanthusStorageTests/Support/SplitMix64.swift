@@ -12,3 +12,10 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension SplitMix64 {
+    /// 0…`maxLength` bytes, each in 0…`maxByte` (a small alphabet makes shared prefixes likely).
+    mutating func bytes(maxLength: Int, maxByte: UInt8 = 255) -> [UInt8] {
+        (0..<Int.random(in: 0...maxLength, using: &self)).map { _ in UInt8.random(in: 0...maxByte, using: &self) }
+    }
+}

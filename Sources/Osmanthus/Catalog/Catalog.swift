@@ -1,0 +1,125 @@
+import Glibc
+import OsmanthusBSON
+import OsmanthusStorage
+import Synchronization
+
+/// The durable list of collections, cached in memory. Catalog changes are engine writes; the
+/// cache is updated after each write succeeds. Creation, drop and rename are serialized by
+/// `changeLock` so two of them never interleave.
+final class Catalog: Sendable {
+    private let storage: DB
+    // Guards the cached entries and the next collection id.
+    private let state: Mutex<State>
+    /// Serializes catalog changes (create, drop, rename) end to end, I/O included.
+    let changeLock = Mutex<Void>(())
+
+    struct State {
+        var entries: [String: CatalogEntry] = [:]  // by namespace
+        var nextId: UInt32 = 1
+    }
+
+    init(storage: DB) throws {
+        self.storage = storage
+        var s = State()
+        let it = storage.makeIterator()
+        let prefix = [KeyFormat.Space.catalog.rawValue]
+        it.seek(prefix)
+        while it.isValid, it.key.first == prefix[0] {
+            let entry = try CatalogEntry(decoding: try Document(bytes: it.value))
+            s.entries[entry.namespace] = entry
+            it.next()
+        }
+        if let e = it.error { throw OsmanthusError.wrapping(e) }
+        if let raw = try storage.get(KeyFormat.nextCollectionIdKey), raw.count == 4 {
+            s.nextId = raw.loadFixed32(at: 0)
+        }
+        state = Mutex(s)
+    }
+
+    func entry(_ database: String, _ name: String) -> CatalogEntry? {
+        state.withLock { $0.entries[database + "." + name] }
+    }
+
+    var all: [CatalogEntry] { state.withLock { Array($0.entries.values) } }
+
+    /// Creates the collection if it does not exist; returns its entry.
+    func ensure(_ database: String, _ name: String, options: CollectionOptions, sync: Bool,
+                mustNotExist: Bool = false) throws -> CatalogEntry {
+        if !mustNotExist, let e = entry(database, name) { return e }
+        try Self.validate(database: database, collection: name)
+        return try changeLock.withLock { _ in
+            if let e = entry(database, name) {
+                if mustNotExist {
+                    throw OsmanthusError(.namespaceExists, "Collection \(database).\(name) already exists.")
+                }
+                return e
+            }
+            let id = state.withLock { s -> UInt32 in
+                defer { s.nextId += 1 }
+                return s.nextId
+            }
+            let entry = CatalogEntry(
+                database: database, name: name, id: id, options: options, created: Clock.nowMillis())
+            var batch = WriteBatch()
+            batch.put(entry.key, entry.encode().bytes)
+            var next: [UInt8] = []
+            next.appendFixed32(id + 1)
+            batch.put(KeyFormat.nextCollectionIdKey, next)
+            try storage.write(batch, options: WriteOptions(sync: sync))
+            state.withLock { $0.entries[entry.namespace] = entry }
+            return entry
+        }
+    }
+
+    /// Removes the entry; the caller purges the documents afterwards.
+    func remove(_ entry: CatalogEntry, sync: Bool) throws {
+        try storage.write(Self.batch(deleting: entry), options: WriteOptions(sync: sync))
+        state.withLock { _ = $0.entries.removeValue(forKey: entry.namespace) }
+    }
+
+    private static func batch(deleting entry: CatalogEntry) -> WriteBatch {
+        var batch = WriteBatch()
+        batch.delete(entry.key)
+        return batch
+    }
+
+    /// Moves an entry to a new namespace in one atomic write; documents stay where they are
+    /// (their keys carry the collection id, not its name).
+    func rename(_ entry: CatalogEntry, to database: String, _ name: String, dropping target: CatalogEntry?,
+                sync: Bool) throws -> CatalogEntry {
+        try Self.validate(database: database, collection: name)
+        var moved = entry
+        moved.database = database
+        moved.name = name
+        var batch = WriteBatch()
+        batch.delete(entry.key)
+        if let target { batch.delete(target.key) }
+        batch.put(moved.key, moved.encode().bytes)
+        try storage.write(batch, options: WriteOptions(sync: sync))
+        state.withLock {
+            $0.entries.removeValue(forKey: entry.namespace)
+            if let target { $0.entries.removeValue(forKey: target.namespace) }
+            $0.entries[moved.namespace] = moved
+        }
+        return moved
+    }
+
+    static func validate(database: String, collection: String) throws {
+        if database.isEmpty || database.contains(where: { "/\\. \"$\0".contains($0) }) || database.utf8.count > 64 {
+            throw OsmanthusError(.invalidNamespace, "Invalid database name: '\(database)'")
+        }
+        if collection.isEmpty || collection.hasPrefix("$") || collection.contains("\0")
+            || collection.hasPrefix(".") || collection.hasSuffix(".")
+        {
+            throw OsmanthusError(.invalidNamespace, "Invalid collection name: '\(collection)'")
+        }
+    }
+}
+
+enum Clock {
+    static func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

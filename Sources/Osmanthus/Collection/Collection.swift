@@ -1,0 +1,261 @@
+import OsmanthusBSON
+import OsmanthusStorage
+
+/// A collection of BSON documents answering MongoDB's queries and updates.
+///
+/// Every write of one document (and, later, its index entries and change record) is one atomic
+/// engine batch. Conditional writes (insert if absent, update or delete only if the filter still
+/// matches) hold the striped locks of the keys they touch from the read to the write.
+public final class Collection: Sendable {
+    let database: Database
+    public let databaseName: String
+    public let name: String
+
+    init(database: Database, databaseName: String, name: String) {
+        self.database = database
+        self.databaseName = databaseName
+        self.name = name
+    }
+
+    public var namespace: String { databaseName + "." + name }
+
+    var entry: CatalogEntry? { database.catalog.entry(databaseName, name) }
+
+    func ensureEntry() throws -> CatalogEntry {
+        try database.catalog.ensure(
+            databaseName, name, options: CollectionOptions(), sync: database.options.syncWrites)
+    }
+
+    var storage: DB { database.storage }
+
+    /// Bytes of stored documents (keys and values, uncompressed).
+    func approximateSize() throws -> Int64 {
+        guard let entry else { return 0 }
+        let it = storage.makeIterator(options: ReadOptions(fillCache: false))
+        var size: Int64 = 0
+        it.seek(entry.documentPrefix)
+        while it.isValid, it.key.starts(with: entry.documentPrefix) {
+            size += Int64(it.key.count + it.value.count)
+            it.next()
+        }
+        return size
+    }
+
+    // MARK: Insert
+
+    /// Inserts a document, giving it an ObjectId `_id` when it has none. DuplicateKey (11000)
+    /// when a document with the same primary key exists.
+    @discardableResult
+    public func insertOne(_ doc: Document) throws -> BSONValue {
+        try wrapping {
+            let entry = try ensureEntry()
+            let prepared = try Self.prepareForInsert(doc)
+            let key = try PrimaryKey.key(for: prepared, in: entry)
+            try database.locks.withLocks(keys: [key]) {
+                if try storage.get(key) != nil { throw duplicateKey(prepared, entry) }
+                try storage.put(key, prepared.bytes, options: database.writeOptions)
+            }
+            return prepared["_id"] ?? .null
+        }
+    }
+
+    /// Inserts documents in one atomic batch per run of valid documents. Ordered: stops at the
+    /// first error (the documents before it are written). Unordered: skips failing documents.
+    public func insertMany(_ docs: [Document], ordered: Bool = true) throws -> InsertManyResult {
+        try wrapping {
+            let entry = try ensureEntry()
+            var result = InsertManyResult()
+            var prepared: [(Int, Document, [UInt8])] = []
+            for (i, doc) in docs.enumerated() {
+                do {
+                    let p = try Self.prepareForInsert(doc)
+                    prepared.append((i, p, try PrimaryKey.key(for: p, in: entry)))
+                } catch {
+                    result.errors.append((i, OsmanthusError.wrapping(error)))
+                    if ordered { break }
+                }
+            }
+            let firstError = result.errors.first?.index ?? Int.max
+            try database.locks.withLocks(keys: prepared.map(\.2)) {
+                var batch = WriteBatch()
+                var seen = Set<[UInt8]>()
+                for (i, doc, key) in prepared where i < firstError {
+                    let exists = try seen.contains(key) || storage.get(key) != nil
+                    if exists {
+                        result.errors.append((i, duplicateKey(doc, entry)))
+                        if ordered { break }
+                        continue
+                    }
+                    seen.insert(key)
+                    batch.put(key, doc.bytes)
+                    result.insertedIds[i] = doc["_id"] ?? .null
+                }
+                try storage.write(batch, options: database.writeOptions)
+            }
+            result.errors.sort { $0.index < $1.index }
+            return result
+        }
+    }
+
+    /// `_id` first (generated if missing), size within limits.
+    static func prepareForInsert(_ doc: Document) throws -> Document {
+        var out = Document()
+        if let id = doc["_id"] {
+            try PrimaryKey.checkKeyValue(id, field: "_id")
+            out.append("_id", id)
+        } else {
+            out.append("_id", .objectId(ObjectId()))
+        }
+        for (k, v) in doc where k != "_id" { out.append(k, v) }
+        try checkSize(out)
+        return out
+    }
+
+    static func checkSize(_ doc: Document) throws {
+        if doc.byteCount > BSONLimits.maxDocumentSize {
+            throw OsmanthusError(
+                .bsonObjectTooLarge, "object to insert too large: \(doc.byteCount) bytes, max \(BSONLimits.maxDocumentSize)")
+        }
+    }
+
+    func duplicateKey(_ doc: Document, _ entry: CatalogEntry) -> OsmanthusError {
+        let fields = entry.options.partitionKey.map { [$0] + (entry.options.sortKey.map { [$0] } ?? []) } ?? ["_id"]
+        var pattern = Document()
+        var value = Document()
+        for f in fields {
+            pattern.append(f, .int32(1))
+            value.append(f, doc[f] ?? .null)
+        }
+        let indexName = fields.map { "\($0)_1" }.joined(separator: "_")
+        return OsmanthusError(
+            .duplicateKey,
+            "E11000 duplicate key error collection: \(namespace) index: \(fields == ["_id"] ? "_id_" : indexName) dup key: \(value)",
+            info: ["keyPattern": .document(pattern), "keyValue": .document(value)])
+    }
+
+    // MARK: Reads
+
+    /// Documents matching `filter`, as a cursor over a consistent snapshot.
+    public func find(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Cursor {
+        try wrapping {
+            let parsed = try Filter(filter)
+            let projection = try options.projection.map { try Projection($0) }
+            guard let entry else {
+                return Cursor(source: .documents([], index: 0), filter: nil, projection: nil, skip: 0, limit: 0)
+            }
+            if let sortSpec = try options.sort.map({ try SortSpec($0) }), !sortSpec.isEmpty {
+                var docs = try candidates(parsed, entry).filter { parsed.matches($0) }
+                docs = stableSorted(docs, by: sortSpec)
+                return Cursor(
+                    source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
+                    limit: options.limit)
+            }
+            return try cursor(parsed, entry, projection: projection, skip: options.skip, limit: options.limit)
+        }
+    }
+
+    public func findOne(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Document? {
+        var o = options
+        o.limit = 1
+        return try find(filter, options: o).next()
+    }
+
+    public func count(_ filter: Document = [:], skip: Int = 0, limit: Int = 0) throws -> Int {
+        let c = try find(filter, options: FindOptions(skip: skip, limit: limit))
+        var n = 0
+        while try c.next() != nil { n += 1 }
+        return n
+    }
+
+    /// Distinct values of the field at `key` (arrays contribute their elements), in MongoDB's
+    /// value order.
+    public func distinct(_ key: String, filter: Document = [:]) throws -> [BSONValue] {
+        let c = try find(filter)
+        var seen = Set<[UInt8]>()
+        var values: [BSONValue] = []
+        while let doc = try c.next() {
+            for v in DocumentPath.values(in: doc, at: key) {
+                if seen.insert(KeyEncoder.encode(v)).inserted { values.append(v) }
+            }
+        }
+        return values.sorted { BSONValue.compare($0, $1) < 0 }
+    }
+
+    /// How `filter` is answered: one key, one partition-key prefix, or the whole collection.
+    enum Access {
+        case point([UInt8])
+        case prefix([UInt8])
+        case scan([UInt8])
+    }
+
+    func access(_ filter: Filter, _ entry: CatalogEntry) -> Access {
+        let eq = filter.equalities
+        if let pkField = entry.options.partitionKey {
+            guard let pk = eq[pkField], Self.usableForKey(pk) else { return .scan(entry.documentPrefix) }
+            let prefix = entry.documentPrefix + PrimaryKey.partitionPrefix(pk)
+            if let skField = entry.options.sortKey, let sk = eq[skField], Self.usableForKey(sk) {
+                return .point(prefix + KeyEncoder.encode(sk))
+            }
+            return .prefix(prefix)
+        }
+        if let id = eq["_id"], Self.usableForKey(id) { return .point(PrimaryKey.key(id: id, in: entry)) }
+        return .scan(entry.documentPrefix)
+    }
+
+    /// Equality on arrays and regexes matches more than one stored value: not a key lookup.
+    static func usableForKey(_ v: BSONValue) -> Bool {
+        switch v {
+        case .array, .regex: false
+        default: true
+        }
+    }
+
+    /// The documents a filter may match, read now (callers re-check the filter).
+    func candidates(_ filter: Filter, _ entry: CatalogEntry) throws -> [Document] {
+        try candidatesWithKeys(filter, entry).map(\.1)
+    }
+
+    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry) throws -> [([UInt8], Document)] {
+        switch access(filter, entry) {
+        case .point(let key):
+            guard let raw = try storage.get(key) else { return [] }
+            return [(key, try Document(bytes: raw))]
+        case .prefix(let prefix), .scan(let prefix):
+            let it = storage.makeIterator()
+            var out: [([UInt8], Document)] = []
+            it.seek(prefix)
+            while it.isValid, it.key.starts(with: prefix) {
+                let doc = try Document(bytes: it.value)
+                if filter.matches(doc) { out.append((it.key, doc)) }
+                it.next()
+            }
+            if let e = it.error { throw e }
+            return out
+        }
+    }
+
+    private func cursor(_ filter: Filter, _ entry: CatalogEntry, projection: Projection?, skip: Int, limit: Int) throws
+        -> Cursor
+    {
+        switch access(filter, entry) {
+        case .point(let key):
+            let docs = try storage.get(key).map { [try Document(bytes: $0)] } ?? []
+            return Cursor(
+                source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
+        case .prefix(let prefix), .scan(let prefix):
+            let snapshot = storage.snapshot()
+            let it = storage.makeIterator(options: ReadOptions(snapshot: snapshot))
+            it.seek(prefix)
+            return Cursor(
+                source: .scan(iterator: it, prefix: prefix, snapshot: snapshot), filter: filter,
+                projection: projection, skip: skip, limit: limit)
+        }
+    }
+
+    func stableSorted(_ docs: [Document], by spec: SortSpec) -> [Document] {
+        docs.enumerated().sorted { a, b in
+            let c = spec.compare(a.element, b.element)
+            return c != 0 ? c < 0 : a.offset < b.offset
+        }.map(\.element)
+    }
+}

@@ -1,0 +1,109 @@
+import OsmanthusBSON
+import OsmanthusStorage
+
+/// The results of a query, produced lazily from a consistent snapshot: documents written after
+/// the cursor was opened are not seen. Use from one thread at a time.
+public final class Cursor: @unchecked Sendable, Sequence {
+    private var source: Source
+    private let filter: Filter?
+    private let projection: Projection?
+    private var toSkip: Int
+    private var remaining: Int  // Int.max: unlimited
+    private(set) public var isExhausted = false
+    private var failure: OsmanthusError?
+
+    enum Source {
+        /// Documents in key order from an engine iterator, while keys start with `prefix`.
+        case scan(iterator: DBIterator, prefix: [UInt8], snapshot: Snapshot)
+        /// Documents already in memory (sorted results, point lookups).
+        case documents([Document], index: Int)
+    }
+
+    init(source: Source, filter: Filter?, projection: Projection?, skip: Int, limit: Int) {
+        self.source = source
+        self.filter = filter
+        self.projection = projection
+        self.toSkip = skip
+        self.remaining = limit > 0 ? limit : Int.max
+    }
+
+    /// The next result, or nil at the end.
+    public func next() throws -> Document? {
+        if let failure { throw failure }
+        while !isExhausted && remaining > 0 {
+            guard let doc = try nextRaw() else { break }
+            if let filter, !filter.matches(doc) { continue }
+            if toSkip > 0 {
+                toSkip -= 1
+                continue
+            }
+            remaining -= 1
+            if let projection {
+                do { return try projection.apply(to: doc, filter: filter) } catch {
+                    failure = OsmanthusError.wrapping(error)
+                    throw failure ?? OsmanthusError.wrapping(error)
+                }
+            }
+            return doc
+        }
+        finish()
+        return nil
+    }
+
+    /// Up to `max` results.
+    public func nextBatch(_ max: Int) throws -> [Document] {
+        var batch: [Document] = []
+        while batch.count < max, let d = try next() { batch.append(d) }
+        return batch
+    }
+
+    /// Every remaining result.
+    public func all() throws -> [Document] {
+        var result: [Document] = []
+        while let d = try next() { result.append(d) }
+        return result
+    }
+
+    private func nextRaw() throws -> Document? {
+        switch source {
+        case .scan(let it, let prefix, _):
+            guard it.isValid, it.key.starts(with: prefix) else {
+                if let e = it.error { throw OsmanthusError.wrapping(e) }
+                return nil
+            }
+            let value = it.value
+            it.next()
+            do { return try Document(bytes: value) } catch {
+                throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
+            }
+        case .documents(let docs, let index):
+            guard index < docs.count else { return nil }
+            source = .documents(docs, index: index + 1)
+            return docs[index]
+        }
+    }
+
+    private func finish() {
+        isExhausted = true
+        if case .scan(_, _, let snapshot) = source {
+            snapshot.release()
+            source = .documents([], index: 0)
+        }
+    }
+
+    /// Iterating with `for doc in cursor` stops at the first error; use `next()` to see it.
+    public func makeIterator() -> AnyIterator<Document> {
+        AnyIterator { [self] in try? self.next() }
+    }
+}
+
+extension Cursor: AsyncSequence {
+    public typealias Element = Document
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let cursor: Cursor
+        public mutating func next() async throws -> Document? { try cursor.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(cursor: self) }
+}

@@ -1,0 +1,55 @@
+import OsmanthusBSON
+
+/// A dotted field path ("a.b.0.c") split into its components.
+///
+/// Components are kept as written: whether "0" means an array index or a field named "0"
+/// depends on the value met at that point of the walk (MongoDB decides per document).
+struct FieldPath: Sendable, Hashable, CustomStringConvertible {
+    let components: [String]
+
+    init(_ dotted: String) {
+        components = dotted.isEmpty ? [] : dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    init(components: [String]) {
+        self.components = components
+    }
+
+    var dotted: String { components.joined(separator: ".") }
+    var description: String { dotted }
+    var isEmpty: Bool { components.isEmpty }
+
+    /// Whether `self` is `other` or one of its ancestors ("a" is a prefix of "a.b").
+    func isPrefix(of other: FieldPath) -> Bool {
+        components.count <= other.components.count && zip(components, other.components).allSatisfy { $0 == $1 }
+    }
+
+    func appending(_ component: String) -> FieldPath {
+        FieldPath(components: components + [component])
+    }
+
+    /// An array index component: ASCII digits without a leading zero ("0", "12"; not "01",
+    /// "-1" or "+1"), small enough for an Int.
+    static func arrayIndex(_ component: String) -> Int? {
+        let utf8 = component.utf8
+        guard let first = utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return nil }
+        guard utf8.count == 1 || first != UInt8(ascii: "0") else { return nil }
+        guard utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(component)
+    }
+
+    /// Whether the component is all ASCII digits (MongoDB's test for a possible array offset in
+    /// queries; "01" passes here but never equals an element's key).
+    static func isAllDigits(_ component: String) -> Bool {
+        !component.isEmpty && component.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+}
+
+/// Component-wise byte order of paths, the order MongoDB's update tree applies its children in
+/// (`std::map<std::string, ...>`): a path sorts right before its descendants.
+func comparePaths(_ a: [String], _ b: [String]) -> Int {
+    for (x, y) in zip(a, b) where x != y {
+        return BSONValue.compare(.string(x), .string(y))
+    }
+    return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+}

@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An ordered BSON document, kept as its canonical encoded bytes.
+///
+/// `Document(bytes:)` validates the input once (see `BSONValidator`) and keeps the bytes; reads
+/// (`doc["a"]`, iteration) walk them without copying, and an embedded document is a slice of
+/// its parent's bytes. Mutations edit the bytes in place: `append` writes at the end, `set` and
+/// `remove` splice one element. So `bytes` is always ready, and `==` is byte equality.
+///
+/// Lookups by key scan the fields in order (documents are small; no index is kept).
+/// Duplicate keys are kept as they come (the BSON corpus has such documents); lookups, `set`
+/// and `remove` act on the first.
+public struct Document: Sendable {
+    /// The buffer holding this document: the whole of it for a top-level document, or a parent
+    /// document's buffer for an embedded one (a zero-copy view; the first edit copies it out).
+    var base: [UInt8]
+    /// Where this document starts in `base`; its int32 header gives its length.
+    var start: Int
+
+    /// The empty document.
+    public init() {
+        base = BSONFormat.emptyDocument
+        start = 0
+    }
+
+    /// A complete, valid, canonical document at `start` in `base` (from the validator, or an
+    /// embedded document of a validated one).
+    init(validated base: [UInt8], start: Int = 0) {
+        self.base = base
+        self.start = start
+    }
+
+    /// Decodes and validates BSON bytes. Throws `BSONError` (`.invalidDocument`, `.invalidUTF8`,
+    /// `.limitExceeded`) naming the offset of the first problem. Bytes that are valid but not
+    /// canonical (array keys out of sequence, regex options unsorted) are re-encoded.
+    public init(bytes: [UInt8]) throws {
+        let canonical = try bytes.withUnsafeBytes { buffer in
+            var validator = BSONValidator(buffer)
+            try validator.validate()
+            return validator.isCanonical
+        }
+        base = bytes
+        start = 0
+        if !canonical { self = canonicalized() }
+    }
+
+    public init(bytes: ArraySlice<UInt8>) throws {
+        try self.init(bytes: Array(bytes))
+    }
+
+    /// A document with these fields, in order (duplicates kept).
+    public init(_ fields: some Sequence<(String, BSONValue)>) {
+        self.init()
+        for (key, value) in fields { append(key, value) }
+    }
+
+    /// The size of the encoded document in bytes.
+    public var byteCount: Int {
+        base.withUnsafeBytes {
+            Int(Int32(littleEndian: $0.loadUnaligned(fromByteOffset: start, as: Int32.self)))
+        }
+    }
+
+    /// Whether this document is all of `base` (so `base` can be handed out or edited as is).
+    var ownsWholeBuffer: Bool { start == 0 && base.count == byteCount }
+
+    /// The canonical BSON bytes (no copy for a document that owns its buffer).
+    public var bytes: [UInt8] {
+        ownsWholeBuffer ? base : Array(base[start..<(start + byteCount)])
+    }
+
+    /// Calls `body` with the encoded bytes.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let count = byteCount
+        return try base.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    }
+
+    /// The canonical bytes, after checking the limits an encoder must enforce: at most
+    /// `BSONLimits.maxDocumentSize` bytes and `BSONLimits.maxDepth` levels. Throws
+    /// `.limitExceeded`.
+    public func encode() throws -> [UInt8] {
+        try checkLimits()
+        return bytes
+    }
+
+    /// Throws `.limitExceeded` if the document is over 16 MiB or nested over 100 levels.
+    public func checkLimits() throws {
+        let size = byteCount
+        guard size <= BSONLimits.maxDocumentSize else {
+            throw BSONError(
+                .limitExceeded, "document of \(size) bytes is over the \(BSONLimits.maxDocumentSize)-byte limit")
+        }
+        let tooDeep = withReader { $0.exceedsMaxDepth(documentAt: 0, level: 1) }
+        guard !tooDeep else {
+            throw BSONError(.limitExceeded, "document is nested deeper than \(BSONLimits.maxDepth) levels")
+        }
+    }
+
+    /// Runs `body` with a reader whose offset 0 is this document's first byte.
+    @inline(__always)
+    func withReader<R>(_ body: (BSONReader) throws -> R) rethrows -> R {
+        let count = byteCount
+        return try base.withUnsafeBytes { whole in
+            try body(BSONReader(buffer: UnsafeRawBufferPointer(rebasing: whole[start..<(start + count)]), base: base, start: start))
+        }
+    }
+
+    /// The re-encoding of a valid but non-canonical document (recursively).
+    private func canonicalized() -> Document {
+        var result = Document()
+        for (key, value) in self { result.append(key, value.canonicalized()) }
+        return result
+    }
+
+    /// The first element whose key is `key`, located in the bytes.
+    func findElement(_ key: String) -> BSONReader.Element? {
+        var key = key
+        return key.withUTF8 { keyBytes in
+            withReader { reader in
+                guard let base = reader.buffer.baseAddress else { return nil }
+                let keyBytes = UnsafeRawBufferPointer(keyBytes)
+                var position = 4
+                while let element = reader.element(at: position) {
+                    if element.keyEnd - element.keyStart == keyBytes.count,
+                        bytesEqual(UnsafeRawBufferPointer(start: base + element.keyStart, count: keyBytes.count), keyBytes)
+                    {
+                        return element
+                    }
+                    position = element.valueEnd
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The value of the first field named `key`, or nil. Setting replaces that field's value in
+    /// place (or appends a new field); setting nil removes it.
+    public subscript(key: String) -> BSONValue? {
+        get {
+            guard let element = findElement(key) else { return nil }
+            return withReader { $0.value(type: element.type, at: element.valueStart) }
+        }
+        set {
+            if let newValue { set(key, newValue) } else { remove(key) }
+        }
+    }
+
+    /// Whether a field named `key` exists.
+    public func contains(_ key: String) -> Bool { findElement(key) != nil }
+
+    /// The type of the first field named `key`, without decoding its value.
+    public func type(of key: String) -> BSONType? {
+        findElement(key).flatMap { BSONType(rawValue: $0.type) }
+    }
+
+    /// The number of fields (a scan of the bytes).
+    public var count: Int {
+        withReader { reader in
+            var count = 0
+            var position = 4
+            while let element = reader.element(at: position) {
+                count += 1
+                position = element.valueEnd
+            }
+            return count
+        }
+    }
+
+    public var isEmpty: Bool { byteCount == BSONFormat.minDocumentSize }
+
+    /// The keys, in order.
+    public var keys: [String] { map(\.key) }
+
+    /// The values, in order.
+    public var values: [BSONValue] { map(\.value) }
+}
+
+/// Whether two buffers hold the same bytes.
+@inline(__always)
+func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    guard a.count == b.count else { return false }
+    guard a.count > 0, let x = a.baseAddress, let y = b.baseAddress else { return true }
+    return memcmp(x, y, a.count) == 0
+}
+
+extension BSONValue {
+    /// The same value with any embedded documents re-encoded canonically.
+    func canonicalized() -> BSONValue {
+        switch self {
+        case .document(let document): .document(Document(document.map { ($0.key, $0.value.canonicalized()) }))
+        case .array(let values): .array(values.map { $0.canonicalized() })
+        case .javascriptWithScope(let code, let scope):
+            .javascriptWithScope(code: code, scope: Document(scope.map { ($0.key, $0.value.canonicalized()) }))
+        default: self
+        }
+    }
+}

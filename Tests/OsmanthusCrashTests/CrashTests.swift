@@ -1,0 +1,135 @@
+import Glibc
+import OsmanthusStorage
+import Testing
+
+@testable import osmanthus
+
+/// Real crashes: `osmanthus debug crash-writer` writes synced batches and acknowledges each on
+/// stdout; it is killed with SIGKILL at random moments, and the database it leaves must hold
+/// every acknowledged batch, at most the one batch in flight after them, and no batch in part.
+///
+/// `OSMANTHUS_CRASH_CYCLES` sets the number of kills (default 25; `Tools/crash-soak` runs
+/// thousands), `OSMANTHUS_SEED` replays a failing run.
+@Suite(.serialized)
+struct CrashTests {
+    /// Kills per database directory; a long soak starts a fresh one now and then so that the
+    /// full check of every cycle stays cheap.
+    static let cyclesPerDirectory = 100
+
+    @Test func acknowledgedBatchesSurviveSIGKILLAndNoneIsHalfApplied() throws {
+        let cycles = Int(Self.environment("OSMANTHUS_CRASH_CYCLES") ?? "") ?? 25
+        let seed = UInt64(Self.environment("OSMANTHUS_SEED") ?? "") ?? UInt64.random(in: 1...UInt64.max)
+        let binary = try Self.writerBinary()
+        var rng = SplitMix64(seed: seed)
+        let checker = CrashStateChecker(seed: seed)
+
+        var scratch = try ScratchDirectory()
+        var next = 0
+        var totalAcks = 0
+        for cycle in 0..<cycles {
+            if cycle > 0 && cycle % Self.cyclesPerDirectory == 0 {
+                scratch.remove()
+                scratch = try ScratchDirectory()
+                next = 0
+            }
+            // An eighth of the kills land right after the spawn (during open and recovery); the
+            // rest after 1–200 acknowledgements, wherever the writer then is.
+            let killAfter = Int.random(in: 0..<8, using: &rng) == 0 ? 0 : Int.random(in: 1...200, using: &rng)
+            let context = "seed \(seed) cycle \(cycle) start \(next) kill after \(killAfter) acks, dir \(scratch.path)"
+            let child = try ChildProcess(
+                executable: binary,
+                arguments: ["debug", "crash-writer", "--dir", scratch.path + "/db", "--start", "\(next)",
+                            "--seed", "\(seed)"],
+                stderrPath: scratch.path + "/writer-stderr.txt")
+
+            var acked: Int?
+            func take(_ line: String) throws {
+                let expected = (acked ?? next - 1) + 1
+                guard line == "ack \(expected)" else {
+                    throw ChildProcess.Failure(description: "expected \"ack \(expected)\", read \"\(line)\"")
+                }
+                acked = expected
+            }
+            var reads = 0
+            while reads < killAfter, let line = try child.readLine() {
+                try take(line)
+                reads += 1
+            }
+            child.kill()
+            // Acks the writer printed before it died count too, read or not.
+            while let line = try child.readLine() { try take(line) }
+            let status = try child.wait()
+            guard status == .signaled(SIGKILL) else {
+                Issue.record("the writer \(status) before it was killed (\(context)):\n\(child.stderrText)")
+                return
+            }
+            totalAcks += acked.map { $0 - next + 1 } ?? 0
+
+            // Every acknowledged batch is there; the one after it may be (it was in flight).
+            let floor = acked ?? next - 1
+            let db = try DB.open(at: scratch.path + "/db", options: CrashWorkload.options())
+            do {
+                next = try checker.check(db, allowed: floor...(floor + 1)) + 1
+            } catch {
+                try? db.close()
+                Issue.record("\(error)\n(\(context); the directory is kept)")
+                return
+            }
+            try db.close()
+        }
+        scratch.remove()
+        // The kills must have landed among real work, not only during start-up.
+        #expect(totalAcks >= cycles * 10, "seed \(seed): only \(totalAcks) acknowledged batches")
+    }
+
+    @Test func writerThatIsNotKilledLeavesEveryBatch() throws {
+        let binary = try Self.writerBinary()
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let child = try ChildProcess(
+            executable: binary,
+            arguments: ["debug", "crash-writer", "--dir", scratch.path + "/db", "--seed", "7", "--count", "60"],
+            stderrPath: scratch.path + "/writer-stderr.txt")
+        var lines: [String] = []
+        while let line = try child.readLine() { lines.append(line) }
+        #expect(try child.wait() == .exited(0), "\(child.stderrText)")
+        #expect(lines == (0..<60).map { "ack \($0)" })
+        let db = try DB.open(at: scratch.path + "/db", options: CrashWorkload.options())
+        defer { try? db.close() }
+        #expect(try CrashStateChecker(seed: 7).check(db, allowed: 59...59) == 59)
+    }
+
+    /// The `osmanthus` binary built next to this test bundle (`swift build --build-tests`).
+    static func writerBinary() throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { throw ChildProcess.Failure(description: "readlink /proc/self/exe failed") }
+        let exe = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var directory = exe
+        while let last = directory.last, last != "/" { directory.removeLast() }
+        let binary = directory + "osmanthus"
+        guard access(binary, X_OK) == 0 else {
+            throw ChildProcess.Failure(
+                description: "\(binary) is missing: build it with `swift build --build-tests` before `swift test`")
+        }
+        return binary
+    }
+
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}
+
+/// A seeded random number generator: a failing run is replayed from its seed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
