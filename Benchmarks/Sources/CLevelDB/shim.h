@@ -1,0 +1,2 @@
+// LevelDB's C API (Debian: libleveldb-dev).
+#include <leveldb/c.h>

@@ -1,0 +1,79 @@
+// Osmanthus's own engine through its public DB API (Sources/OsmanthusStorage/DB/DB.swift).
+import OsmanthusStorage
+
+/// Osmanthus with its default options. The API takes and returns `[UInt8]`, so every call
+/// copies the caller's bytes into arrays: that cost belongs to the API and is measured.
+///
+/// `Sendable`: `DB` is thread-safe by its own lock; this class holds nothing else.
+final class OsmanthusEngine: Engine, Sendable {
+    private let db: DB
+
+    init(path: String, settings: EngineSettings) throws {
+        db = try DB.open(at: path, options: Self.options(settings))
+    }
+
+    /// Osmanthus's defaults with the shared cache size and Bloom bits (both happen to be
+    /// its defaults too).
+    private static func options(_ settings: EngineSettings) -> Options {
+        var options = Options()
+        options.blockCacheCapacity = settings.blockCacheBytes
+        options.bloomBitsPerKey = settings.bloomBitsPerKey
+        return options
+    }
+
+    static func settingsDescription(_ settings: EngineSettings) -> String {
+        let o = options(settings)
+        let compression = o.compressionPerLevel.map { "\($0)" }.joined(separator: "/")
+        return "defaults (memtable \(o.memtableSize >> 20) MiB, target_file"
+            + " \(o.targetFileSize >> 20) MiB, block \(o.blockSize >> 10) KiB, compression by"
+            + " level \(compression) (zstd level \(o.zstdLevel); no snappy), L0 trigger"
+            + " \(o.level0CompactionTrigger), 1 flush + 1 compaction thread)"
+            + " + block cache \(o.blockCacheCapacity >> 20) MiB + Bloom filter"
+            + " \(o.bloomBitsPerKey) bits/key"
+    }
+
+    func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sync: Bool) throws {
+        try db.put(Array(key), Array(value), options: WriteOptions(sync: sync))
+    }
+
+    func get(_ key: UnsafeRawBufferPointer) throws -> Int? {
+        try db.get(Array(key))?.count
+    }
+
+    func delete(_ key: UnsafeRawBufferPointer) throws {
+        try db.delete(Array(key))
+    }
+
+    func writeBatch(
+        count: Int, entry: (Int) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    ) throws {
+        var batch = WriteBatch()
+        for i in 0..<count {
+            let (key, value) = entry(i)
+            batch.put(Array(key), Array(value))
+        }
+        try db.write(batch)
+    }
+
+    func makeCursor() throws -> any EngineCursor {
+        Cursor(db.makeIterator())
+    }
+
+    func close() throws {
+        try db.close()
+    }
+
+    private final class Cursor: EngineCursor {
+        private let iterator: DBIterator
+        init(_ iterator: DBIterator) { self.iterator = iterator }
+
+        var isValid: Bool { iterator.isValid }
+        func seekToFirst() { iterator.seekToFirst() }
+        func seek(_ key: UnsafeRawBufferPointer) { iterator.seek(Array(key)) }
+        func next() { iterator.next() }
+        func entrySize() -> Int { iterator.key.count + iterator.value.count }
+        func close() throws {
+            if let error = iterator.error { throw BenchError("osmanthus iterator: \(error)") }
+        }
+    }
+}
