@@ -54,6 +54,16 @@ struct CollectionTests {
         }
     }
 
+    @Test func projectionOfOnlyIdKeepsOnlyId() throws {
+        try withDatabase { db in
+            let c = db.collection("c", in: "t")
+            try c.insertOne(["_id": 1, "a": 2, "b": 3])
+            #expect(try c.findOne([:], options: FindOptions(projection: ["_id": 1])) == ["_id": 1])
+            #expect(try c.findOne([:], options: FindOptions(projection: ["_id": 0])) == ["a": 2, "b": 3])
+            #expect(try c.findOne([:], options: FindOptions(projection: ["_id": 0, "a": 1])) == ["a": 2])
+        }
+    }
+
     @Test func updateUpsertReplaceAndDelete() throws {
         try withDatabase { db in
             let c = db.collection("c", in: "t")
