@@ -34,6 +34,14 @@ struct KeyEncoderTests {
         }
     }
 
+    /// The worked examples of SPEC.md §11.1.
+    @Test func specExamplesEncodeAsDocumented() {
+        #expect(KeyEncoder.encode(.int32(1)) == [0x10, 0xBF, 0xF0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0])
+        #expect(KeyEncoder.encode(.string("ab")) == [0x20, 0x61, 0x62, 0x00, 0x01])
+        #expect(KeyEncoder.encode(.string("a\u{0}")) == [0x20, 0x61, 0x00, 0xFF, 0x00, 0x01])
+        #expect(KeyEncoder.encode(.document(["a": true])) == [0x30, 0x70, 0x61, 0x00, 0x01, 0x70, 0x01, 0x00])
+    }
+
     @Test func numbersEqualAcrossTypesEncodeIdentically() {
         #expect(KeyEncoder.encode(.int32(5)) == KeyEncoder.encode(.double(5)))
         #expect(KeyEncoder.encode(.int64(5)) == KeyEncoder.encode(.int32(5)))
