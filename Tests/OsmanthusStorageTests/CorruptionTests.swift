@@ -111,7 +111,8 @@ struct CorruptionTests {
             let it = db.makeIterator()
             it.seekToFirst()
             while it.isValid {
-                #expect(fixture.expected[it.key] == it.value, "scan: \(String(decoding: it.key, as: UTF8.self)) [\(context)]")
+                let key = String(decoding: it.key, as: UTF8.self)
+                #expect(fixture.expected[it.key] == it.value, "scan: \(key) [\(context)]")
                 it.next()
             }
             #expect(
@@ -184,7 +185,8 @@ struct CorruptionTests {
         // 3 KB values: records cross the log's 32 KiB blocks as FIRST/MIDDLE/LAST fragments.
         for i in 0..<40 { try db.put(Self.key("k", i), [UInt8](repeating: UInt8(i), count: 3000 + i)) }
         try db.close()
-        let log = try #require(try fs.listDirectory(Self.path).first { $0.hasSuffix(".log") }.map { joinPath(Self.path, $0) })
+        let name = try #require(try fs.listDirectory(Self.path).first { $0.hasSuffix(".log") })
+        let log = joinPath(Self.path, name)
         let records = try Self.logRecords(fs, log)
         #expect(records.count == 40)
         let full = try readFile(fs, log)
@@ -222,7 +224,9 @@ struct CorruptionTests {
                 let context = "record \(n) of \(records.count), byte \(offset)"
                 if n < records.count - 1 {
                     let error = openError(fs)
-                    #expect(error?.code == .corruption && error?.file == manifest, "\(String(describing: error)) [\(context)]")
+                    #expect(
+                        error?.code == .corruption && error?.file == manifest,
+                        "\(String(describing: error)) [\(context)]")
                     continue
                 }
                 do {

@@ -70,7 +70,8 @@ extension DB {
         let missingTable = versions.current.allFileNumbers.first { !present.contains($0) }
         if let tail = versions.droppedManifestTail, liveLogMissing || missingTable != nil {
             throw StorageError.corruption(
-                "manifest: damaged record at offset \(tail), and later edits took effect (files they made obsolete are gone)",
+                "manifest: damaged record at offset \(tail), yet later edits took effect "
+                    + "(files they made obsolete are gone)",
                 file: DBFiles.manifest(path, versions.manifestNumber), offset: tail)
         }
         if let number = missingTable {

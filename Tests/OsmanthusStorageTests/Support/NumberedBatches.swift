@@ -12,7 +12,8 @@ enum NumberedBatches {
     static func key(_ n: Int, _ i: Int) -> [UInt8] { Array("n\(n)-\(i)".utf8) }
     /// `<n>-<i>:` and 0–500 bytes more (cheap to recompute in a debug build).
     static func value(_ n: Int, _ i: Int) -> [UInt8] {
-        Array("\(n)-\(i):".utf8) + [UInt8](repeating: UInt8(truncatingIfNeeded: n &* 7 &+ i), count: (n * 131 + i * 17) % 500)
+        let fill = UInt8(truncatingIfNeeded: n &* 7 &+ i)
+        return Array("\(n)-\(i):".utf8) + [UInt8](repeating: fill, count: (n * 131 + i * 17) % 500)
     }
 
     static func batch(_ n: Int) -> WriteBatch {
@@ -48,8 +49,8 @@ enum NumberedBatches {
             for n in 0...h where try (0..<keyCount(n)).contains(where: { try db.get(key(n, $0)) == nil }) {
                 missing.append(n)
             }
-            return .failure(
-                Mismatch(description: "\(db.path): last = \(h) but batches \(missing.prefix(20)) are missing (in part or whole)"))
+            let text = "\(db.path): last = \(h), but batches \(missing.prefix(20)) are missing or partial"
+            return .failure(Mismatch(description: text))
         }
         return .success(h)
     }
