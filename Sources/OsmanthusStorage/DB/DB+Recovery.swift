@@ -154,21 +154,25 @@ extension DB {
             state.pendingOutputs.insert(n)
             return n
         }
-        let writer = try TableFileWriter(
-            directory: path, number: number, fileSystem: fileSystem, options: options.tableOptions(forLevel: 0))
+        var writer: TableFileWriter?
         do {
+            let w = try TableFileWriter(
+                directory: path, number: number, fileSystem: fileSystem, options: options.tableOptions(forLevel: 0))
+            writer = w
             let it = mem.makeIterator()
             it.seekToFirst()
             while it.isValid {
-                try writer.add(it.key, it.value)
+                try w.add(it.key, it.value)
                 it.next()
             }
-            let meta = try writer.finish(fileSystem: fileSystem)
+            let meta = try w.finish(fileSystem: fileSystem)
             statistics.add(.flushes)
             statistics.add(.flushBytes, meta?.size ?? 0)
             return meta
         } catch {
-            writer.abandon(fileSystem: fileSystem)
+            // Nothing will install this number: stop protecting it.
+            writer?.abandon(fileSystem: fileSystem)
+            monitor.withLock { _ = state.pendingOutputs.remove(number) }
             throw error
         }
     }
