@@ -300,7 +300,7 @@ class UnifiedRunner:
         self.entities = {}
         self.recorders = {}
         self.clients = []
-        self.notes = []
+        self.fail_points = []
         self.matcher = Matcher(self.entities)
 
     # -- set-up -----------------------------------------------------------------------------
@@ -417,7 +417,10 @@ class UnifiedRunner:
         if "session" in arguments:
             arguments["session"] = self.entities[arguments["session"]]
         if operation["object"] == "testRunner":
-            raise Unsupported(f"testRunner operation {name}")
+            handler = getattr(self, "runner_" + name, None)
+            if handler is None:
+                raise Unsupported(f"testRunner operation {name}")
+            return handler(arguments)
         handler = getattr(self, "op_" + name, None)
         if handler is None:
             raise Unsupported(f"operation {name}")
@@ -576,6 +579,14 @@ class UnifiedRunner:
         kw = self.args(a, {"command", "commandName", "session", "readPreference"})
         return db.command(kw["command"], session=kw.get("session"))
 
+    # Test runner operations.
+
+    def runner_failPoint(self, a):
+        """Sets a fail point through the named client; run() turns it off at the end."""
+        command = a["failPoint"]
+        self.entities[a["client"]].admin.command(command)
+        self.fail_points.append(command["configureFailPoint"])
+
     # -- assertions after the operations -------------------------------------------------------
 
     def check_events(self):
@@ -634,6 +645,8 @@ class UnifiedRunner:
             self.check_events()
             self.check_outcome(admin)
         finally:
+            for name in self.fail_points:
+                admin.admin.command({"configureFailPoint": name, "mode": "off"})
             for entity in self.entities.values():
                 if isinstance(entity, ClientSession):
                     entity.end_session()
