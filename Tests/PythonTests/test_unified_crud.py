@@ -10,7 +10,8 @@ import os
 
 import pytest
 
-from unified_runner import SUPPORTED_SCHEMA_MAJOR, Unsupported, UnifiedRunner, load, requirements_met
+from unified_matching import Unsupported, requirements_met
+from unified_runner import SUPPORTED_SCHEMA_MAJOR, UnifiedRunner, load
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.join(os.path.dirname(REPO_ROOT), "shared", "testdata", "mongo-crud-unified")
@@ -39,21 +40,25 @@ def collect():
 
 
 @pytest.fixture(scope="module")
-def topology(client):
-    hello = client.admin.command("hello")
-    return "replicaset" if "setName" in hello else "single"
+def reported(client):
+    """(version, topology) as our server reports them: buildInfo's versionArray, hello's setName."""
+    version = tuple(client.admin.command("buildInfo")["versionArray"][:3])
+    topology = "replicaset" if "setName" in client.admin.command("hello") else "single"
+    return version, topology
 
 
 @pytest.mark.parametrize("path,spec,test", collect())
-def test_unified(server, client, topology, path, spec, test):
+def test_unified(server, client, reported, path, spec, test):
     assert path is not None, f"unified CRUD corpus missing or empty: {CORPUS}"
     major = int(str(spec["schemaVersion"]).split(".")[0])
     assert major == SUPPORTED_SCHEMA_MAJOR, f"schemaVersion {spec['schemaVersion']} not supported"
     key = f"{os.path.basename(path)}:{test['description']}"
-    reason = requirements_met(spec.get("runOnRequirements"), topology) or \
-        requirements_met(test.get("runOnRequirements"), topology)
+    version, topology = reported
+    reason = requirements_met(spec.get("runOnRequirements"), version, topology) or \
+        requirements_met(test.get("runOnRequirements"), version, topology)
     if reason:
-        pytest.skip(f"{key}: not applicable to our server (7.0.0, {topology}): {reason}")
+        version_text = ".".join(map(str, version))
+        pytest.skip(f"{key}: not applicable to our server ({version_text}, {topology}): {reason}")
     if key in SKIPS:
         pytest.skip(f"{key}: not built yet: {SKIPS[key]}")
     if "skipReason" in test:

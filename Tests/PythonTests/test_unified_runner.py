@@ -3,7 +3,8 @@
 import pytest
 from bson import Int64, ObjectId
 
-from unified_runner import Matcher, MatchError, UnifiedRunner, requirements_met
+from unified_matching import Matcher, MatchError, requirements_met
+from unified_runner import UnifiedRunner
 
 
 def matches(expected, actual, root=True):
@@ -43,11 +44,11 @@ def test_special_operators():
 
 
 def test_requirements_are_evaluated_against_our_server():
-    assert requirements_met([{"minServerVersion": "4.4"}], "replicaset") is None
-    assert requirements_met([{"maxServerVersion": "4.2.99"}], "replicaset") is not None
-    assert requirements_met([{"topologies": ["sharded"]}], "replicaset") is not None
-    assert requirements_met([{"topologies": ["sharded"]}, {"topologies": ["replicaset"]}], "replicaset") is None
-    assert requirements_met([{"serverless": "require"}], "replicaset") is not None
+    assert requirements_met([{"minServerVersion": "4.4"}], (7, 0, 0), "replicaset") is None
+    assert requirements_met([{"maxServerVersion": "4.2.99"}], (7, 0, 0), "replicaset") is not None
+    assert requirements_met([{"topologies": ["sharded"]}], (7, 0, 0), "replicaset") is not None
+    assert requirements_met([{"topologies": ["sharded"]}, {"topologies": ["replicaset"]}], (7, 0, 0), "replicaset") is None
+    assert requirements_met([{"serverless": "require"}], (7, 0, 0), "replicaset") is not None
 
 
 SPEC = {
