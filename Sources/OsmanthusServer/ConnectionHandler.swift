@@ -120,6 +120,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func execute(_ command: CommandRequest, for request: InboundRequest, context: ChannelHandlerContext) {
         guard !closed else { return }
         let server = self.server
+        switch server.failPoints.action(for: command.name) {
+        case .closeConnection?:
+            context.close(promise: nil)
+            return
+        case .reply(let failure)?:
+            send(failure, to: request, context: context)
+            finish(context: context)
+            return
+        case nil:
+            break
+        }
         let commandContext = CommandContext(server: server, connection: info)
         threadPool.runIfActive(eventLoop: context.eventLoop) {
             server.dispatcher.run(command, context: commandContext)

@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     /// Reported by `getCmdLineOpts` and `serverStatus`.
     public var dataDirectory: String = ""
     public var commandLine: [String] = []
+    /// Test-only commands (`configureFailPoint`) answer; otherwise they are CommandNotFound.
+    public var enableTestCommands = false
 
     public init() {}
 }

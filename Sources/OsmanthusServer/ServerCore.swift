@@ -19,6 +19,7 @@ final class ServerCore: Sendable {
     let startedAt = NIODeadline.now()
     let startedAtMilliseconds = WallClock.nowMilliseconds()
     let statistics = ServerStatistics()
+    let failPoints = FailPoints()
     let cursors: CursorManager
     let dispatcher: CommandDispatcher
     private let advertised: Mutex<String>

@@ -35,6 +35,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Close cursors idle for this many milliseconds (MongoDB's cursorTimeoutMillis).")
     var cursorTimeoutMs: Int = 600_000
 
+    @Flag(help: "Enable test-only commands (configureFailPoint), as driver test suites need. Never in production.")
+    var enableTestCommands = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -66,6 +69,7 @@ struct Serve: ParsableCommand {
         configuration.cursorIdleTimeout = .milliseconds(Int64(cursorTimeoutMs))
         configuration.dataDirectory = dataDir
         configuration.commandLine = CommandLine.arguments
+        configuration.enableTestCommands = enableTestCommands
 
         // Signals are handled on a dispatch queue; the main thread waits for one.
         let stop = DispatchSemaphore(value: 0)

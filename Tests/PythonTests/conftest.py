@@ -96,7 +96,8 @@ class ServerProcess:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("osmanthus")
-    process = ServerProcess(root / "data", root / "server.log").start()
+    # Test commands on: the unified spec tests set fail points (configureFailPoint).
+    process = ServerProcess(root / "data", root / "server.log", ["--enable-test-commands"]).start()
     yield process
     code = process.stop()
     assert code == 0, f"server exited with {code}; log:\n{process.read_log()}"

@@ -152,6 +152,17 @@ def test_aggregate_count_shapes(db):
     assert failure.value.code == 238
 
 
+def test_aggregate_match_after_sort_and_repeated_match(db):
+    seed(db.items, 7)
+    docs = list(db.items.aggregate([{"$sort": {"n": -1}}, {"$match": {"group": 1}}], batchSize=2))
+    assert [d["_id"] for d in docs] == [5, 3, 1]
+    docs = list(db.items.aggregate([{"$match": {"group": 0}}, {"$sort": {"n": 1}}, {"$match": {"n": {"$gt": 2}}}]))
+    assert [d["_id"] for d in docs] == [4, 6]
+    with pytest.raises(OperationFailure) as failure:
+        list(db.items.aggregate([{"$limit": 2}, {"$match": {"group": 0}}]))
+    assert failure.value.code == 238
+
+
 def test_distinct(db):
     seed(db.items, 7)
     assert sorted(db.items.distinct("group")) == [0, 1]

@@ -50,6 +50,14 @@ enum AdminCommands {
             return ["totalLinesWritten": 0, "log": []]
         },
         Command(name: "logout", help: "no authentication: nothing to do") { _, _ in [:] },
+        Command(name: "configureFailPoint", adminOnly: true, help: "test only: sets the failCommand fail point") {
+            request, context in
+            guard context.server.configuration.enableTestCommands else {
+                throw OsmanthusError(.commandNotFound, "no such command: 'configureFailPoint' (start with --enable-test-commands)")
+            }
+            try context.server.failPoints.configure(request.body)
+            return [:]
+        },
         Command(name: "commitTransaction", adminOnly: true, help: "not supported yet", run: noTransactions),
         Command(name: "abortTransaction", adminOnly: true, help: "not supported yet", run: noTransactions),
     ]

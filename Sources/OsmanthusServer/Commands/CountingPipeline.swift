@@ -2,8 +2,8 @@ import Osmanthus
 import OsmanthusBSON
 
 /// The aggregation pipelines the server runs until the aggregation framework lands: a
-/// find in stage form — `$match`, `$sort`, `$skip`, `$limit`, `$project`, each at most once
-/// and in that order — optionally ended by a count, either `{$count: "field"}` or a
+/// find in stage form — `$match`, `$sort`, `$skip`, `$limit`, `$project`, in that order,
+/// each at most once except `$match`, which may repeat and may follow `$sort` — optionally ended by a count, either `{$count: "field"}` or a
 /// `$group` on a constant `_id` whose fields are all `{$sum: <number>}` (pymongo's
 /// `count_documents` sends `[{$match}, {$skip}, {$limit}, {$group: {_id: 1, n: {$sum: 1}}}]`).
 struct CountingPipeline {
@@ -45,6 +45,8 @@ struct CountingPipeline {
     private(set) var output: Output?
 
     private static let order = ["$match", "$sort", "$skip", "$limit", "$project"]
+    /// `position` once only $match and $sort stages have been seen.
+    private static let afterSort = 2
 
     init(_ stages: [Document]) throws {
         var position = 0  // index in `order` the next stage may not precede
@@ -57,16 +59,20 @@ struct CountingPipeline {
                 output = try Self.countStage(name, argument)
                 continue
             }
-            guard let rank = Self.order.firstIndex(of: name), rank >= position else {
+            // A $match commutes with a $sort before it (filtering does not change the order),
+            // and consecutive matches are their conjunction; past $skip/$limit/$project a
+            // $match would see other documents, so it stays unsupported there.
+            let matchMayFollow = name == "$match" && position <= Self.afterSort
+            guard let rank = Self.order.firstIndex(of: name), rank >= position || matchMayFollow else {
                 throw Self.unsupported(name)
             }
-            position = rank + 1
+            position = max(position, rank + 1)
             switch name {
             case "$match":
                 guard case .document(let match) = argument else {
                     throw OsmanthusError(.failedToParse, "the match filter must be an expression in an object")
                 }
-                filter = match
+                filter = filter.isEmpty ? match : ["$and": [.document(filter), .document(match)]]
             case "$sort":
                 guard case .document(let sort) = argument, !sort.isEmpty else {
                     throw OsmanthusError(.failedToParse, "the $sort key specification must be an object")
