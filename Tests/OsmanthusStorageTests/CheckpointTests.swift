@@ -41,6 +41,10 @@ struct CheckpointTests {
                     if n % 5 == 0 && n > 0 { batch.delete(bytes("w\(i)-\(n - 1)")) }
                     try db.write(batch)
                     acked.withLock { $0[i] = n }
+                    // Half of the writes come after the checkpoint: it must not see them.
+                    if n == 2 * perWriter / 3 {
+                        while result.withLock({ $0 == nil }) { sched_yield() }
+                    }
                 }
             } else {
                 // Start once the writers are well under way (flushes have happened).
@@ -52,14 +56,18 @@ struct CheckpointTests {
         }
         let (info, snapshot, before) = try #require(result.withLock { $0 })
         #expect(info.tableCount > 0)
+        #expect(info.sequence < db.latestSequence)
         #expect(!FileSystemProbe.exists(dir.path + "/cp.tmp"))
 
         let copy = try DB.open(at: dir.path + "/cp", options: smallOptions())
         #expect(copy.latestSequence == info.sequence)
         // Every write acknowledged before the call began is there (or deleted by a later one).
-        for i in 0..<writers where before[i] >= 0 {
-            let n = before[i]
-            #expect(try copy.get(bytes("w\(i)-\(n)")) != nil)
+        for i in 0..<writers {
+            // Keys m with (m + 1) % 5 == 0 are deleted by write m + 1; every other one stays.
+            for m in 0...max(before[i], 0) where before[i] >= 0 && (m + 1) % 5 != 0 {
+                let expected = bytes("value-\(i)-\(m)-" + String(repeating: "x", count: 40))
+                #expect(try copy.get(bytes("w\(i)-\(m)")) == expected)
+            }
         }
         let expected = try allEntries(db.makeIterator(options: ReadOptions(snapshot: snapshot)))
         let actual = try allEntries(copy.makeIterator())
@@ -97,6 +105,23 @@ struct CheckpointTests {
         try copy.close()
         #expect(try db.get(bytes("after")) == bytes("x"))
         try db.close()
+    }
+
+    @Test func logCopyStopsAtThePinnedSequence() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let fs = PosixFileSystem()
+        let db = try DB.open(at: dir.path + "/db", options: smallOptions(background: false))
+        for n in 1...10 { try db.put(bytes("k\(n)"), bytes("v\(n)")) }
+        try db.close()
+        let log = try #require(try fs.listDirectory(dir.path + "/db").first { $0.hasSuffix(".log") })
+        let source = try fs.openReadable(dir.path + "/db/" + log)
+        let copied = try DB.copyLog(source, upTo: 6, to: dir.path + "/copy.log", fileSystem: fs)
+        #expect(copied > 0)
+        let reader = LogReader(file: try fs.openReadable(dir.path + "/copy.log"))
+        var sequences: [SequenceNumber] = []
+        while let record = try reader.readRecord() { sequences.append(try WriteBatch(decoding: record).sequence) }
+        #expect(sequences == Array(1...6))
     }
 
     @Test func checkpointIntoAnExistingDirectoryIsRefused() throws {

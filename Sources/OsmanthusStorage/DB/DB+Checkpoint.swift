@@ -29,8 +29,11 @@ extension DB {
 
     /// `checkpoint`, also returning a snapshot of the source at the checkpoint's sequence (the
     /// caller releases it).
-    func checkpointPinningSnapshot(to target: String) throws -> (CheckpointInfo, Snapshot) {
+    func checkpointPinningSnapshot(to directory: String) throws -> (CheckpointInfo, Snapshot) {
         let fs = fileSystem
+        var trimmed = Substring(directory)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        let target = String(trimmed)
         if fs.fileExists(target) {
             throw StorageError(.invalidArgument, "checkpoint target \(target) already exists", file: target)
         }
@@ -121,7 +124,7 @@ extension DB {
 
     /// Copies the records of a log whose batches end at or before `sequence`, as their bytes
     /// stood when the log was opened (a record being appended then is a torn tail, dropped).
-    private static func copyLog(
+    static func copyLog(
         _ source: ReadableFile, upTo sequence: SequenceNumber, to target: String, fileSystem: any FileSystem
     ) throws -> UInt64 {
         let reader = LogReader(file: BoundedReadableFile(source, limit: source.size))
