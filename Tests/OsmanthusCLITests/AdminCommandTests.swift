@@ -176,7 +176,8 @@ struct AdminCommandTests {
         let first = try decode(BackupJSON.self, created.stdout)
         #expect(first.sequence == 3010)
         #expect(first.copiedFiles > 0)
-        let again = try decode(BackupJSON.self, try f.run("backup", "create", "--repo", repo, "--data-dir", f.db, "--json").stdout)
+        let again = try decode(
+            BackupJSON.self, try f.run("backup", "create", "--repo", repo, "--data-dir", f.db, "--json").stdout)
         #expect(again.copiedFiles == 0)
         #expect(again.reusedFiles == first.copiedFiles)
 
@@ -201,13 +202,17 @@ struct AdminCommandTests {
         let pruned = try f.run("backup", "prune", "--repo", repo, "--keep-last", "1")
         #expect(pruned.status == 0)
         #expect(pruned.stdout.contains("removed 1 backups"))
-        #expect(try decode([BackupJSON].self, try f.run("backup", "list", "--repo", repo, "--json").stdout).map(\.id) == [again.id])
+        #expect(
+            try decode([BackupJSON].self, try f.run("backup", "list", "--repo", repo, "--json").stdout).map(\.id) == [
+                again.id
+            ])
     }
 
     @Test func backupVerifyNamesADamagedFileAndRestoreRefusesIt() throws {
         let f = try Fixture()
         let repo = f.path + "/repo"
-        let created = try decode(BackupJSON.self, try f.run("backup", "create", "--repo", repo, "--data-dir", f.db, "--json").stdout)
+        let created = try decode(
+            BackupJSON.self, try f.run("backup", "create", "--repo", repo, "--data-dir", f.db, "--json").stdout)
         let stored = try #require(try PosixFileSystem().listDirectory(repo + "/files").first)
         flipByte(repo + "/files/" + stored, at: 50)
         let verify = try f.run("backup", "verify", "--repo", repo, created.id, "--json")

@@ -50,7 +50,9 @@ struct CLIRunner {
             guard errno == EINTR else { throw Failure(description: "waitpid failed: errno \(errno)") }
         }
         // Low 7 bits: the signal that ended it (0 for a normal exit); exit code above them.
-        guard raw & 0x7f == 0 else { throw Failure(description: "osmanthus \(arguments) killed by signal \(raw & 0x7f)") }
+        guard raw & 0x7f == 0 else {
+            throw Failure(description: "osmanthus \(arguments) killed by signal \(raw & 0x7f)")
+        }
         return Result(status: (raw >> 8) & 0xff, stdout: try Self.read(out), stderr: try Self.read(err))
     }
 

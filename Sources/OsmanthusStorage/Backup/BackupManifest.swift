@@ -43,7 +43,8 @@ struct BackupManifest: Codable, Sendable {
         if manifest.formatVersion > BackupFormat.version {
             throw StorageError(
                 .unsupported,
-                "backup manifest format version \(manifest.formatVersion) is newer than this build reads (\(BackupFormat.version))",
+                "backup manifest format version \(manifest.formatVersion) is newer than this build reads "
+                    + "(\(BackupFormat.version))",
                 file: file)
         }
         return manifest

@@ -63,7 +63,8 @@ public struct BackupRepository: Sendable {
             switch DBFiles.parse(name) {
             case .table(let number):
                 let (size, crc) = try FileCopy.checksum(source, fileSystem: fs)
-                let object = joinPath(BackupFormat.filesDirectory, BackupFormat.objectName(fileNumber: number, size: size, crc: crc))
+                let object = joinPath(
+                    BackupFormat.filesDirectory, BackupFormat.objectName(fileNumber: number, size: size, crc: crc))
                 if fs.fileExists(joinPath(path, object)) {
                     reused += 1
                 } else {
@@ -145,11 +146,13 @@ public struct BackupRepository: Sendable {
             let (size, crc) = try FileCopy.checksum(object, fileSystem: fileSystem)
             bytes += size
             if size != file.size {
-                damage.append(.init(name: file.name, path: object, problem: .sizeMismatch(expected: file.size, actual: size)))
+                damage.append(
+                    .init(name: file.name, path: object, problem: .sizeMismatch(expected: file.size, actual: size)))
             } else if BackupFormat.hex(crc) != file.crc32c {
                 damage.append(
-                    .init(name: file.name, path: object,
-                          problem: .checksumMismatch(expected: file.crc32c, actual: BackupFormat.hex(crc))))
+                    .init(
+                        name: file.name, path: object,
+                        problem: .checksumMismatch(expected: file.crc32c, actual: BackupFormat.hex(crc))))
             }
         }
         return VerifyReport(id: id, checkedFiles: m.files.count, checkedBytes: bytes, damage: damage)
@@ -166,7 +169,8 @@ public struct BackupRepository: Sendable {
         let report = try verify(id)
         if let d = report.damage.first {
             throw StorageError.corruption(
-                "backup \(id) is damaged: \(d.name) is \(d.problem)" + (report.damage.count > 1 ? " (and \(report.damage.count - 1) more)" : ""),
+                "backup \(id) is damaged: \(d.name) is \(d.problem)"
+                    + (report.damage.count > 1 ? " (and \(report.damage.count - 1) more)" : ""),
                 file: d.path, offset: nil)
         }
         let existing = fs.fileExists(directory) ? try fs.listDirectory(directory) : []
@@ -184,7 +188,8 @@ public struct BackupRepository: Sendable {
             let source = joinPath(path, file.object)
             let (size, crc) = try FileCopy.copy(source, to: joinPath(directory, file.name), fileSystem: fs)
             guard size == file.size, BackupFormat.hex(crc) == file.crc32c else {
-                throw StorageError.corruption("backup file \(file.name) changed while it was restored", file: source, offset: nil)
+                throw StorageError.corruption(
+                    "backup file \(file.name) changed while it was restored", file: source, offset: nil)
             }
         }
         try fs.syncDirectory(directory)

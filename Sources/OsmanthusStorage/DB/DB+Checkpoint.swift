@@ -43,7 +43,8 @@ extension DB {
         do {
             var tableBytes: UInt64 = 0
             for file in pin.version.levels.flatMap({ $0 }) {
-                try Self.linkOrCopy(DBFiles.table(path, file.number), to: DBFiles.table(temp, file.number), fileSystem: fs)
+                try Self.linkOrCopy(
+                    DBFiles.table(path, file.number), to: DBFiles.table(temp, file.number), fileSystem: fs)
                 tableBytes += file.size
             }
             var logBytes: UInt64 = 0

@@ -21,7 +21,9 @@ struct BackupCreate: ParsableCommand {
             if json {
                 try Admin.printJSON(BackupJSON(info))
             } else {
-                print("backup \(info.id): sequence \(info.sequence), \(info.fileCount) files, \(info.totalBytes) bytes; \(info.copiedFiles) tables copied, \(info.reusedFiles) already stored")
+                print(
+                    "backup \(info.id): sequence \(info.sequence), \(info.fileCount) files, \(info.totalBytes) bytes; "
+                        + "\(info.copiedFiles) tables copied, \(info.reusedFiles) already stored")
             }
         }
     }

@@ -18,7 +18,9 @@ struct BackupPrune: ParsableCommand {
     func run() throws {
         try Admin.run {
             let r = try BackupRepository(path: repository.repo).prune(keepLast: keepLast)
-            print("removed \(r.removedBackups.count) backups, \(r.removedFiles) files, \(r.removedPartials) partial backups")
+            print(
+                "removed \(r.removedBackups.count) backups, \(r.removedFiles) files, "
+                    + "\(r.removedPartials) partial backups")
         }
     }
 }

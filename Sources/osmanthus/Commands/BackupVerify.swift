@@ -37,7 +37,8 @@ struct BackupVerify: ParsableCommand {
                         id: report.id, intact: report.isIntact, checkedFiles: report.checkedFiles,
                         checkedBytes: report.checkedBytes,
                         damage: report.damage.map {
-                            .init(name: $0.name, path: $0.path, problem: $0.problem.kind, detail: $0.problem.description)
+                            .init(
+                                name: $0.name, path: $0.path, problem: $0.problem.kind, detail: $0.problem.description)
                         }))
             } else if report.isIntact {
                 print("backup \(report.id): ok (\(report.checkedFiles) files, \(report.checkedBytes) bytes)")

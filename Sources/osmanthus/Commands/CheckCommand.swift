@@ -4,7 +4,8 @@ import OsmanthusStorage
 /// `osmanthus check --data-dir D [--json]`: opens read-only and reads every table and log in
 /// full, verifying every checksum; damage is reported with its file and offset, exit code 1.
 struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check", abstract: "Verify every checksum of a database.")
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Verify every checksum of a database.")
 
     @Option(help: "Data directory of the database.")
     var dataDir: String
@@ -44,7 +45,9 @@ struct CheckCommand: ParsableCommand {
             if json {
                 try Admin.printJSON(output)
             } else if report.isIntact {
-                print("ok: \(output.tables) tables, \(output.logs) logs, \(output.entries) entries, \(output.bytes) bytes")
+                print(
+                    "ok: \(output.tables) tables, \(output.logs) logs, \(output.entries) entries, \(output.bytes) bytes"
+                )
             } else {
                 for p in output.problems {
                     let place = (p.file ?? "?") + (p.offset.map { " at offset \($0)" } ?? "")

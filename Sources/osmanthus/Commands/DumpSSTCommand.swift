@@ -3,7 +3,8 @@ import OsmanthusStorage
 
 /// `osmanthus dump-sst FILE`: every entry of a table as `key @sequence kind => value`.
 struct DumpSSTCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dump-sst", abstract: "Print the entries of a table file.")
+    static let configuration = CommandConfiguration(
+        commandName: "dump-sst", abstract: "Print the entries of a table file.")
 
     @Argument(help: "A table file (NNNNNN.sst).")
     var file: String

@@ -4,7 +4,8 @@ import OsmanthusStorage
 /// `osmanthus dump-wal FILE`: every write batch of a log, one line per record and one per
 /// operation. Damage is printed with its offset (exit 1).
 struct DumpWALCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dump-wal", abstract: "Print the write batches of a log file.")
+    static let configuration = CommandConfiguration(
+        commandName: "dump-wal", abstract: "Print the write batches of a log file.")
 
     @Argument(help: "A write-ahead log file (NNNNNN.log).")
     var file: String

@@ -18,7 +18,9 @@ struct SnapshotCommand: ParsableCommand {
             let db = try Admin.open(dataDir, readOnly: true)
             defer { try? db.close() }
             let info = try db.checkpoint(to: to)
-            print("snapshot \(to): sequence \(info.sequence), \(info.tableCount) tables (\(info.tableBytes) bytes linked), \(info.logBytes) log bytes copied")
+            print(
+                "snapshot \(to): sequence \(info.sequence), \(info.tableCount) tables (\(info.tableBytes) bytes), "
+                    + "\(info.logBytes) log bytes copied")
         }
     }
 }

@@ -4,7 +4,8 @@ import OsmanthusStorage
 /// `osmanthus stats --data-dir D [--json]`: table sizes and counts per level and the last
 /// sequence, from a read-only open.
 struct StatsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show a database's levels and sequence.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Show a database's levels and sequence.")
 
     @Option(help: "Data directory of the database.")
     var dataDir: String
