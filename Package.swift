@@ -66,6 +66,8 @@ let package = Package(
         // Kills `osmanthus debug crash-writer` with SIGKILL and checks the database it leaves;
         // imports the executable's module for the workload's rules (one definition for both).
         .testTarget(name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "osmanthus"]),
+        // Runs the built `osmanthus` binary's admin commands and checks their output and exit codes.
+        .testTarget(name: "OsmanthusCLITests", dependencies: ["OsmanthusStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,6 +7,9 @@ struct OsmanthusCommand: ParsableCommand {
         commandName: "osmanthus",
         abstract: "An embedded document database and a MongoDB-compatible server.",
         version: "0.1.0",
-        subcommands: [Serve.self, DebugCommand.self]
+        subcommands: [
+            Serve.self, SnapshotCommand.self, BackupCommand.self, StatsCommand.self, CompactCommand.self,
+            CheckCommand.self, DumpWALCommand.self, DumpSSTCommand.self, DebugCommand.self,
+        ]
     )
 }

@@ -93,16 +93,27 @@ final class VersionSet: @unchecked Sendable {
     // MARK: Writing
 
     /// The whole state as one edit: the first record of every new manifest.
+    /// Caller holds the DB monitor.
     private func snapshotEdit() -> VersionEdit {
+        Self.snapshotEdit(
+            version: current, logNumber: logNumber, nextFileNumber: nextFileNumber, lastSequence: lastSequence,
+            compactPointers: compactPointers)
+    }
+
+    /// A whole state as one edit (a new manifest's first record; also a checkpoint's manifest).
+    static func snapshotEdit(
+        version: Version, logNumber: UInt64, nextFileNumber: UInt64, lastSequence: SequenceNumber,
+        compactPointers: [[UInt8]?]
+    ) -> VersionEdit {
         var edit = VersionEdit()
-        edit.formatVersion = Self.formatVersion
+        edit.formatVersion = formatVersion
         edit.logNumber = logNumber
         edit.nextFileNumber = nextFileNumber
         edit.lastSequence = lastSequence
         for (level, key) in compactPointers.enumerated() {
             if let key { edit.compactPointers.append((level: level, key: key)) }
         }
-        for (level, files) in current.levels.enumerated() {
+        for (level, files) in version.levels.enumerated() {
             for f in files { edit.newFiles.append((level: level, file: f)) }
         }
         return edit
@@ -138,6 +149,10 @@ final class VersionSet: @unchecked Sendable {
 
     /// CURRENT is replaced atomically: write a temp file, sync it, rename, sync the directory.
     private func setCurrent(manifestNumber: UInt64, tempNumber: UInt64) throws {
+        try Self.setCurrent(directory: directory, fileSystem: fileSystem, manifestNumber: manifestNumber, tempNumber: tempNumber)
+    }
+
+    static func setCurrent(directory: String, fileSystem: any FileSystem, manifestNumber: UInt64, tempNumber: UInt64) throws {
         let temp = DBFiles.temp(directory, tempNumber)
         let f = try fileSystem.createWritable(temp)
         do {
@@ -204,12 +219,19 @@ final class VersionSet: @unchecked Sendable {
         edit.logNumber = 0
         edit.nextFileNumber = 3
         edit.lastSequence = 0
-        let path = DBFiles.manifest(directory, 1)
+        try writeManifest(edit, directory: directory, fileSystem: fileSystem, manifestNumber: 1, tempNumber: 2)
+    }
+
+    /// Writes `MANIFEST-<manifestNumber>` holding the one edit `edit`, syncs it, and points
+    /// CURRENT at it (a new database, or a checkpoint).
+    static func writeManifest(
+        _ edit: VersionEdit, directory: String, fileSystem: any FileSystem, manifestNumber: UInt64, tempNumber: UInt64
+    ) throws {
+        let path = DBFiles.manifest(directory, manifestNumber)
         let writer = LogWriter(file: try fileSystem.createWritable(path))
         try writer.addRecord(edit.encode())
         try writer.sync()
         try writer.close()
-        let set = VersionSet(directory: directory, fileSystem: fileSystem)
-        try set.setCurrent(manifestNumber: 1, tempNumber: 2)
+        try setCurrent(directory: directory, fileSystem: fileSystem, manifestNumber: manifestNumber, tempNumber: tempNumber)
     }
 }

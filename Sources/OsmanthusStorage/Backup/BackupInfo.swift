@@ -1,0 +1,71 @@
+/// One published backup, as `BackupRepository.list()` and `create(from:)` describe it.
+public struct BackupInfo: Sendable, Equatable {
+    public let id: String
+    /// The database as of this sequence.
+    public let sequence: SequenceNumber
+    /// Seconds since 1970 (UTC).
+    public let createdAt: Int64
+    public let fileCount: Int
+    public let totalBytes: UInt64
+    /// Tables this backup copied into the repository, and tables it shared with earlier ones.
+    public let copiedFiles: Int
+    public let reusedFiles: Int
+
+    init(_ m: BackupManifest) {
+        id = m.id
+        sequence = m.sequence
+        createdAt = m.createdAt
+        fileCount = m.files.count
+        totalBytes = m.files.reduce(0) { $0 + $1.size }
+        copiedFiles = m.copiedFiles
+        reusedFiles = m.reusedFiles
+    }
+}
+
+/// What `verify` found: every file of the backup re-read and checked.
+public struct VerifyReport: Sendable {
+    public enum Problem: Sendable, Equatable, CustomStringConvertible {
+        case missing
+        case sizeMismatch(expected: UInt64, actual: UInt64)
+        case checksumMismatch(expected: String, actual: String)
+
+        public var description: String {
+            switch self {
+            case .missing: "missing"
+            case .sizeMismatch(let e, let a): "size \(a), expected \(e)"
+            case .checksumMismatch(let e, let a): "crc32c \(a), expected \(e)"
+            }
+        }
+
+        public var kind: String {
+            switch self {
+            case .missing: "missing"
+            case .sizeMismatch: "sizeMismatch"
+            case .checksumMismatch: "checksumMismatch"
+            }
+        }
+    }
+
+    public struct Damage: Sendable, Equatable {
+        /// The file's name in the database (`000012.sst`).
+        public let name: String
+        /// Its path in the repository.
+        public let path: String
+        public let problem: Problem
+    }
+
+    public let id: String
+    public let checkedFiles: Int
+    public let checkedBytes: UInt64
+    public let damage: [Damage]
+    public var isIntact: Bool { damage.isEmpty }
+}
+
+/// What `prune` removed.
+public struct PruneReport: Sendable {
+    public let removedBackups: [String]
+    /// Table files no remaining backup refers to.
+    public let removedFiles: Int
+    /// Partial backups and work directories of crashed ones.
+    public let removedPartials: Int
+}

@@ -1,0 +1,256 @@
+import FoundationEssentials
+
+/// A directory of backups of one or more databases (SPEC.md §14.2):
+///
+///     <repo>/files/<number>-<size>-<crc32c>    table files, each stored once
+///     <repo>/backups/<id>/manifest.json         a published backup (written last)
+///     <repo>/backups/<id>/CURRENT, MANIFEST-*, *.log   its small files
+///     <repo>/tmp/<id>/                          work directory of a backup being taken
+///
+/// A backup is taken from a checkpoint; tables already in `files/` are not copied again, so
+/// every backup after the first is incremental. Taking a backup and pruning hold `<repo>/LOCK`;
+/// listing, verifying and restoring only read.
+public struct BackupRepository: Sendable {
+    public let path: String
+    let fileSystem: any FileSystem
+
+    public init(path: String, fileSystem: any FileSystem = PosixFileSystem()) {
+        self.path = path
+        self.fileSystem = fileSystem
+    }
+
+    var filesPath: String { joinPath(path, BackupFormat.filesDirectory) }
+    var backupsPath: String { joinPath(path, BackupFormat.backupsDirectory) }
+    var tempPath: String { joinPath(path, BackupFormat.tempDirectory) }
+    func backupPath(_ id: String) -> String { joinPath(backupsPath, id) }
+    func manifestPath(_ id: String) -> String { joinPath(backupPath(id), BackupFormat.manifestName) }
+
+    // MARK: Create
+
+    /// Takes a backup of `db` while it keeps running, and publishes it.
+    @discardableResult
+    public func create(from db: DB) throws -> BackupInfo {
+        let (info, snapshot) = try createPinningSnapshot(from: db)
+        snapshot.release()
+        return info
+    }
+
+    /// `create`, also returning a snapshot of the source at the backup's sequence (the caller
+    /// releases it).
+    func createPinningSnapshot(from db: DB) throws -> (BackupInfo, Snapshot) {
+        let fs = fileSystem
+        for d in [path, filesPath, backupsPath, tempPath] { try fs.createDirectory(d) }
+        let lock = try fs.lockFile(joinPath(path, BackupFormat.lockName))
+        defer { lock.unlock() }
+
+        let id = BackupFormat.id(try highestID() + 1)
+        let work = joinPath(tempPath, id)
+        try removeTree(work)
+        try fs.createDirectory(work)
+        let checkpoint = joinPath(work, "checkpoint")
+        let (info, snapshot) = try db.checkpointPinningSnapshot(to: checkpoint)
+        var failed = true
+        defer { if failed { snapshot.release() } }
+        let target = backupPath(id)
+        try removeTree(target)
+        try fs.createDirectory(target)
+
+        var files: [BackupManifest.File] = []
+        var copied = 0
+        var reused = 0
+        for name in try fs.listDirectory(checkpoint) {
+            let source = joinPath(checkpoint, name)
+            switch DBFiles.parse(name) {
+            case .table(let number):
+                let (size, crc) = try FileCopy.checksum(source, fileSystem: fs)
+                let object = joinPath(
+                    BackupFormat.filesDirectory, BackupFormat.objectName(fileNumber: number, size: size, crc: crc))
+                if fs.fileExists(joinPath(path, object)) {
+                    reused += 1
+                } else {
+                    let part = joinPath(work, name + ".part")
+                    let copy = try FileCopy.copy(source, to: part, fileSystem: fs)
+                    guard copy == (size, crc) else {
+                        throw StorageError(.io, "table \(source) changed while it was copied", file: source)
+                    }
+                    try fs.rename(part, to: joinPath(path, object))
+                    copied += 1
+                }
+                files.append(.init(name: name, size: size, crc32c: BackupFormat.hex(crc), object: object))
+            case .some:
+                let object = joinPath(joinPath(BackupFormat.backupsDirectory, id), name)
+                let (size, crc) = try FileCopy.copy(source, to: joinPath(path, object), fileSystem: fs)
+                files.append(.init(name: name, size: size, crc32c: BackupFormat.hex(crc), object: object))
+            case nil:
+                continue
+            }
+        }
+        try fs.syncDirectory(filesPath)
+        let manifest = BackupManifest(
+            formatVersion: BackupFormat.version, id: id, createdAt: Int64(Date().timeIntervalSince1970),
+            sequence: info.sequence, copiedFiles: copied, reusedFiles: reused, files: files)
+        // Publishing: until manifest.json is in place the backup does not exist.
+        let temp = joinPath(target, BackupFormat.manifestName + ".tmp")
+        let out = try fs.createWritable(temp)
+        try out.append(try manifest.encoded())
+        try out.sync()
+        try out.close()
+        try fs.rename(temp, to: manifestPath(id))
+        try fs.syncDirectory(target)
+        try fs.syncDirectory(backupsPath)
+        try removeTree(work)
+        failed = false
+        return (BackupInfo(manifest), snapshot)
+    }
+
+    /// The highest id of any backup directory, published or not (ids are never reused).
+    private func highestID() throws -> Int {
+        try fileSystem.listDirectory(backupsPath).compactMap { Int($0) }.max() ?? 0
+    }
+
+    // MARK: List and read
+
+    /// Published backups, oldest first.
+    public func list() throws -> [BackupInfo] {
+        guard fileSystem.fileExists(backupsPath) else { return [] }
+        var result: [BackupInfo] = []
+        for id in try fileSystem.listDirectory(backupsPath) where fileSystem.fileExists(manifestPath(id)) {
+            result.append(BackupInfo(try manifest(id)))
+        }
+        return result.sorted { (Int($0.id) ?? 0, $0.id) < (Int($1.id) ?? 0, $1.id) }
+    }
+
+    func manifest(_ id: String) throws -> BackupManifest {
+        let file = manifestPath(id)
+        guard !id.isEmpty, !id.contains("/"), fileSystem.fileExists(file) else {
+            throw StorageError(.notFound, "no backup \(id) in \(path)", file: file)
+        }
+        let f = try fileSystem.openReadable(file)
+        defer { f.close() }
+        return try BackupManifest.decode(try f.readExactly(at: 0, count: Int(f.size)), file: file)
+    }
+
+    // MARK: Verify
+
+    /// Re-reads every file of backup `id` and checks its size and checksum.
+    public func verify(_ id: String) throws -> VerifyReport {
+        let m = try manifest(id)
+        var damage: [VerifyReport.Damage] = []
+        var bytes: UInt64 = 0
+        for file in m.files {
+            let object = joinPath(path, file.object)
+            guard fileSystem.fileExists(object) else {
+                damage.append(.init(name: file.name, path: object, problem: .missing))
+                continue
+            }
+            let (size, crc) = try FileCopy.checksum(object, fileSystem: fileSystem)
+            bytes += size
+            if size != file.size {
+                damage.append(
+                    .init(name: file.name, path: object, problem: .sizeMismatch(expected: file.size, actual: size)))
+            } else if BackupFormat.hex(crc) != file.crc32c {
+                damage.append(
+                    .init(
+                        name: file.name, path: object,
+                        problem: .checksumMismatch(expected: file.crc32c, actual: BackupFormat.hex(crc))))
+            }
+        }
+        return VerifyReport(id: id, checkedFiles: m.files.count, checkedBytes: bytes, damage: damage)
+    }
+
+    // MARK: Restore
+
+    /// Writes backup `id` as a database in `directory`. Refuses a damaged backup (naming the
+    /// file), a non-empty directory unless `overwrite`, and a directory a database holds open.
+    @discardableResult
+    public func restore(_ id: String, to directory: String, overwrite: Bool = false) throws -> BackupInfo {
+        let fs = fileSystem
+        let m = try manifest(id)
+        let report = try verify(id)
+        if let d = report.damage.first {
+            throw StorageError.corruption(
+                "backup \(id) is damaged: \(d.name) is \(d.problem)"
+                    + (report.damage.count > 1 ? " (and \(report.damage.count - 1) more)" : ""),
+                file: d.path, offset: nil)
+        }
+        let existing = fs.fileExists(directory) ? try fs.listDirectory(directory) : []
+        if !existing.isEmpty && !overwrite {
+            throw StorageError(.invalidArgument, "restore target \(directory) is not empty", file: directory)
+        }
+        try fs.createDirectory(directory)
+        let lock = try fs.lockFile(DBFiles.lock(directory))
+        defer { lock.unlock() }
+        for name in existing where name != "LOCK" { try removeTree(joinPath(directory, name)) }
+        // CURRENT last: until it is there, the directory is not a database.
+        let ordered = m.files.filter { $0.name != "CURRENT" } + m.files.filter { $0.name == "CURRENT" }
+        for file in ordered {
+            if file.name == "CURRENT" { try fs.syncDirectory(directory) }
+            let source = joinPath(path, file.object)
+            let (size, crc) = try FileCopy.copy(source, to: joinPath(directory, file.name), fileSystem: fs)
+            guard size == file.size, BackupFormat.hex(crc) == file.crc32c else {
+                throw StorageError.corruption(
+                    "backup file \(file.name) changed while it was restored", file: source, offset: nil)
+            }
+        }
+        try fs.syncDirectory(directory)
+        return BackupInfo(m)
+    }
+
+    // MARK: Prune
+
+    /// Keeps the newest `keepLast` backups; deletes older ones, partial backups, work
+    /// directories and every table no remaining backup refers to.
+    @discardableResult
+    public func prune(keepLast: Int) throws -> PruneReport {
+        precondition(keepLast >= 0)
+        let fs = fileSystem
+        guard fs.fileExists(path) else { return PruneReport(removedBackups: [], removedFiles: 0, removedPartials: 0) }
+        let lock = try fs.lockFile(joinPath(path, BackupFormat.lockName))
+        defer { lock.unlock() }
+        let published = try list()
+        let removed = Array(published.dropLast(keepLast))
+        for b in removed {
+            // Unpublish first: a crash mid-way leaves a partial backup, which the next prune removes.
+            try fs.removeFile(manifestPath(b.id))
+            try removeTree(backupPath(b.id))
+        }
+        var partials = 0
+        if fs.fileExists(backupsPath) {
+            for id in try fs.listDirectory(backupsPath) where !fs.fileExists(manifestPath(id)) {
+                try removeTree(backupPath(id))
+                partials += 1
+            }
+        }
+        if fs.fileExists(tempPath) {
+            for name in try fs.listDirectory(tempPath) {
+                try removeTree(joinPath(tempPath, name))
+                partials += 1
+            }
+        }
+        var referenced = Set<String>()
+        for b in try list() {
+            for f in try manifest(b.id).files { referenced.insert(f.object) }
+        }
+        var files = 0
+        if fs.fileExists(filesPath) {
+            for name in try fs.listDirectory(filesPath)
+            where !referenced.contains(joinPath(BackupFormat.filesDirectory, name)) {
+                try fs.removeFile(joinPath(filesPath, name))
+                files += 1
+            }
+            try fs.syncDirectory(filesPath)
+        }
+        return PruneReport(removedBackups: removed.map(\.id), removedFiles: files, removedPartials: partials)
+    }
+
+    /// Deletes a file or a directory tree (the file-system seam has no directory removal; a
+    /// repository lives on a real file system).
+    private func removeTree(_ p: String) throws {
+        guard fileSystem.fileExists(p) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: p)
+        } catch {
+            throw StorageError(.io, "cannot remove \(p): \(error)", file: p)
+        }
+    }
+}

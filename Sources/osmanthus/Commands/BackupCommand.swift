@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// `osmanthus backup create|list|verify|restore|prune --repo R ...` (SPEC.md §14.2–14.4).
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Take, list, verify, restore and prune backups in a repository.",
+        subcommands: [BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self])
+}
+
+/// The repository option every backup subcommand takes.
+struct RepositoryOption: ParsableArguments {
+    @Option(help: "Backup repository directory.")
+    var repo: String
+}

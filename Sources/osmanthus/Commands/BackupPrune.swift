@@ -1,0 +1,26 @@
+import ArgumentParser
+import OsmanthusStorage
+
+/// `osmanthus backup prune --repo R --keep-last N`.
+struct BackupPrune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "Delete old backups, partial ones and unreferenced files.")
+
+    @OptionGroup var repository: RepositoryOption
+
+    @Option(help: "Number of newest backups to keep.")
+    var keepLast: Int
+
+    func validate() throws {
+        guard keepLast >= 0 else { throw ValidationError("--keep-last must be 0 or more") }
+    }
+
+    func run() throws {
+        try Admin.run {
+            let r = try BackupRepository(path: repository.repo).prune(keepLast: keepLast)
+            print(
+                "removed \(r.removedBackups.count) backups, \(r.removedFiles) files, "
+                    + "\(r.removedPartials) partial backups")
+        }
+    }
+}
