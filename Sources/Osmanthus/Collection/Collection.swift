@@ -137,6 +137,12 @@ public final class Collection: Sendable {
 
     /// Documents matching `filter`, as a cursor over a consistent snapshot.
     public func find(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Cursor {
+        let cursor = try makeCursor(filter, options: options)
+        cursor.pool = database.pool
+        return cursor
+    }
+
+    private func makeCursor(_ filter: Document, options: FindOptions) throws -> Cursor {
         try wrapping {
             let parsed = try Filter(filter)
             let projection = try options.projection.map { try Projection($0) }
