@@ -17,6 +17,7 @@ extension Collection {
         return try await database.pool.run { try self.insertOne(doc) }
     }
 
+    @discardableResult
     public func insertMany(_ docs: [Document], ordered: Bool = true) async throws -> InsertManyResult {
         try await database.pool.run { try self.insertMany(docs, ordered: ordered) }
     }

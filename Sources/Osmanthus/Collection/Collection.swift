@@ -61,6 +61,7 @@ public final class Collection: Sendable {
 
     /// Inserts documents in one atomic batch per run of valid documents. Ordered: stops at the
     /// first error (the documents before it are written). Unordered: skips failing documents.
+    @discardableResult
     public func insertMany(_ docs: [Document], ordered: Bool = true) throws -> InsertManyResult {
         try wrapping {
             let entry = try ensureEntry()
