@@ -170,6 +170,23 @@ struct TransactionTests {
         }
     }
 
+    @Test func transactionsOnDifferentDocumentsNeverConflict() throws {
+        try withDatabase { db in
+            let c = db.collection("counters", in: "t")
+            try c.insertMany((0..<4).map { ["_id": .int32(Int32($0)), "n": 0] })
+            try runConcurrently(4) { i in
+                for _ in 0..<25 {
+                    try db.transaction { txn in
+                        let tc = txn.collection("counters", in: "t")
+                        guard case .int32(let n)? = try tc.get(.int32(Int32(i)))?["n"] else { throw Oops() }
+                        try tc.updateOne(["_id": .int32(Int32(i))], ["$set": ["n": .int32(n + 1)]])
+                    }
+                }
+            }
+            #expect(try c.find().all().map { $0["n"] } == [25, 25, 25, 25])
+        }
+    }
+
     @Test func retriesRerunTheBodyUntilItCommits() throws {
         try withDatabase { db in
             let c = db.collection("counters", in: "t")
