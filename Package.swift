@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libFuzzer target for the BSON decoder (Tools/fuzz-bson); a plain build is a replay runner.
+        .executableTarget(name: "bson-fuzz", dependencies: ["OsmanthusBSON"]),
         .testTarget(
             name: "OsmanthusStorageTests",
             dependencies: ["OsmanthusStorage", "CCRC32C"],
@@ -63,9 +65,11 @@ let package = Package(
             name: "OsmanthusWireTests",
             dependencies: ["OsmanthusWire", "OsmanthusBSON", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // Kills `osmanthus debug crash-writer` with SIGKILL and checks the database it leaves;
-        // imports the executable's module for the workload's rules (one definition for both).
-        .testTarget(name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "osmanthus"]),
+        // Kills `osmanthus debug crash-writer` (and `doc-crash-writer`) with SIGKILL and checks the
+        // database it leaves; imports the executable's module for the workloads' rules (one
+        // definition for both).
+        .testTarget(
+            name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "Osmanthus", "OsmanthusBSON", "osmanthus"]),
         // Runs the built `osmanthus` binary's admin commands and checks their output and exit codes.
         .testTarget(name: "OsmanthusCLITests", dependencies: ["OsmanthusStorage"]),
     ],

@@ -15,6 +15,8 @@ public final class Database: Sendable {
     let catalog: Catalog
     let options: DatabaseOptions
     let locks = KeyLocks()
+    /// Threads on which the async API runs blocking engine work (see `BlockingPool`).
+    let pool = BlockingPool()
 
     private init(path: String, storage: DB, options: DatabaseOptions) throws {
         self.path = path
@@ -40,11 +42,14 @@ public final class Database: Sendable {
     }
 
     public func close() throws {
+        pool.shutdown()
         do { try storage.close() } catch { throw OsmanthusError.wrapping(error) }
     }
 
     /// The storage engine underneath (statistics, snapshots, compaction).
     public var engine: DB { storage }
+
+    deinit { pool.shutdown() }
 
     var writeOptions: WriteOptions { WriteOptions(sync: options.syncWrites) }
 

@@ -154,8 +154,9 @@ struct BSONValidator {
             let optionsEnd = try cstringEnd(from: patternEnd + 1, before: end, what: "regex options")
             if isCanonical {
                 var previous: UInt8 = 0
+                // ASCII in byte order; any non-ASCII option goes through `sortedOptions`.
                 for i in (patternEnd + 1)..<optionsEnd {
-                    if buffer[i] < previous { isCanonical = false }
+                    if buffer[i] < previous || buffer[i] >= 0x80 { isCanonical = false }
                     previous = buffer[i]
                 }
             }

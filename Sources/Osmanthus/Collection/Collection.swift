@@ -61,6 +61,7 @@ public final class Collection: Sendable {
 
     /// Inserts documents in one atomic batch per run of valid documents. Ordered: stops at the
     /// first error (the documents before it are written). Unordered: skips failing documents.
+    @discardableResult
     public func insertMany(_ docs: [Document], ordered: Bool = true) throws -> InsertManyResult {
         try wrapping {
             let entry = try ensureEntry()
@@ -137,6 +138,12 @@ public final class Collection: Sendable {
 
     /// Documents matching `filter`, as a cursor over a consistent snapshot.
     public func find(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Cursor {
+        let cursor = try makeCursor(filter, options: options)
+        cursor.pool = database.pool
+        return cursor
+    }
+
+    private func makeCursor(_ filter: Document, options: FindOptions) throws -> Cursor {
         try wrapping {
             let parsed = try Filter(filter)
             let projection = try options.projection.map { try Projection($0) }

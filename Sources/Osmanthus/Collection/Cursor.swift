@@ -11,6 +11,8 @@ public final class Cursor: @unchecked Sendable, Sequence {
     private var remaining: Int  // Int.max: unlimited
     private(set) public var isExhausted = false
     private var failure: OsmanthusError?
+    /// Where `for try await` reads batches of a scan (nil: on the caller, as `next()` does).
+    var pool: BlockingPool?
 
     enum Source {
         /// Documents in key order from an engine iterator, while keys start with `prefix`.
@@ -97,12 +99,36 @@ public final class Cursor: @unchecked Sendable, Sequence {
     }
 }
 
+/// `for try await doc in cursor`: a scan is read in batches of `asyncBatchSize` on the
+/// database's blocking pool, so the iterating task never blocks on the engine; documents
+/// already in memory (sorted results, point reads) are handed out directly.
 extension Cursor: AsyncSequence {
     public typealias Element = Document
 
+    static let asyncBatchSize = 64
+
+    var isInMemory: Bool {
+        if case .documents = source { true } else { false }
+    }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         let cursor: Cursor
-        public mutating func next() async throws -> Document? { try cursor.next() }
+        var buffer: [Document] = []
+        var index = 0
+
+        public mutating func next() async throws -> Document? {
+            if index < buffer.count {
+                index += 1
+                return buffer[index - 1]
+            }
+            guard let pool = cursor.pool, !cursor.isInMemory, !cursor.isExhausted else { return try cursor.next() }
+            let cursor = self.cursor
+            buffer = try await pool.run { try cursor.nextBatch(Cursor.asyncBatchSize) }
+            index = 0
+            guard !buffer.isEmpty else { return nil }
+            index = 1
+            return buffer[0]
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(cursor: self) }
