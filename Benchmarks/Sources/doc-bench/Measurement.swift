@@ -8,6 +8,9 @@ struct Measurement: Sendable {
     /// What the operations returned (found documents, rows counted): compared across engines
     /// and with the expected value where the benchmark knows it.
     var checksum: Int
+    /// Each operation's share of the checksum, so a run the time limit cut short can still be
+    /// compared with the other engine's over the operations both did.
+    var perOperation: [Int] = []
     var problems: [String] = []
 
     var opsPerSecond: Double { seconds > 0 ? Double(ops) / seconds : 0 }
@@ -28,11 +31,16 @@ func timedLoop(_ count: Int, maxSeconds: Double, _ body: (Int) throws -> Int) th
     let deadline = start + .milliseconds(Int64(maxSeconds * 1000))
     var checksum = 0
     var done = 0
+    var perOperation: [Int] = []
+    perOperation.reserveCapacity(count)
     while done < count {
-        checksum &+= try body(done)
+        let result = try body(done)
+        checksum &+= result
+        perOperation.append(result)
         done += 1
         if done & 15 == 0, clock.now > deadline { break }
     }
     return Measurement(
-        ops: done, seconds: (clock.now - start).seconds, completed: done == count, checksum: checksum)
+        ops: done, seconds: (clock.now - start).seconds, completed: done == count, checksum: checksum,
+        perOperation: perOperation)
 }

@@ -103,14 +103,19 @@ struct ReportPrinter {
         for note in notes { print(note) }
     }
 
-    /// Both engines ran the same operations to the end: their answers must agree.
+    /// Both engines ran the same operations: their answers must agree, operation by operation,
+    /// over those both finished.
     private func crossCheck(_ workload: Workload, _ byEngine: [[Measurement]]) -> [String] {
         var notes: [String] = []
-        for (i, pair) in zip(byEngine[0], byEngine[1]).enumerated()
-        where pair.0.completed && pair.1.completed && pair.0.checksum != pair.1.checksum {
+        for (i, (a, b)) in zip(byEngine[0], byEngine[1]).enumerated() {
+            let both = min(a.perOperation.count, b.perOperation.count)
+            guard let first = (0..<both).first(where: { a.perOperation[$0] != b.perOperation[$0] })
+            else { continue }
+            let differing = (0..<both).filter { a.perOperation[$0] != b.perOperation[$0] }.count
             notes.append(
-                "(!) \(workload.rawValue) run \(i + 1): the engines disagree (osmanthus "
-                    + "\(pair.0.checksum), sqlite \(pair.1.checksum) documents found/returned)")
+                "(!) \(workload.rawValue) run \(i + 1): the engines disagree on \(differing) of "
+                    + "\(both) operations; first at operation \(first): osmanthus "
+                    + "\(a.perOperation[first]), sqlite \(b.perOperation[first]) documents")
         }
         return notes
     }
