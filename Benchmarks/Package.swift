@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
-// The storage benchmark: db_bench-style workloads against Osmanthus, RocksDB and LevelDB on the
-// same data. A separate package so the main build never pays for it (SWIFT-NOTES.md); run it
-// with Tools/bench-storage.
+// The benchmarks: storage-bench (db_bench-style workloads against Osmanthus's engine, RocksDB and
+// LevelDB) and doc-bench (document workloads and YCSB A–F against Osmanthus and SQLite). A
+// separate package so the main build never pays for it (SWIFT-NOTES.md); run them with
+// Tools/bench-storage and Tools/bench-docs.
 import PackageDescription
 
 let package = Package(
@@ -13,11 +14,20 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CRocksDB", providers: [.apt(["librocksdb-dev"])]),
         .systemLibrary(name: "CLevelDB", providers: [.apt(["libleveldb-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .executableTarget(
             name: "storage-bench",
             dependencies: [
                 "CRocksDB", "CLevelDB",
                 .product(name: "OsmanthusStorage", package: "Osmanthus"),
+            ]
+        ),
+        .executableTarget(
+            name: "doc-bench",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Osmanthus", package: "Osmanthus"),
+                .product(name: "OsmanthusBSON", package: "Osmanthus"),
             ]
         ),
     ],

@@ -1,0 +1,32 @@
+// What a workload asks of an engine. Each method is one user-level operation; the adapters
+// hand back owned copies of what they read, so neither engine is measured returning pointers.
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+protocol DocStore: AnyObject {
+    var name: String { get }
+    /// Inserts one document in its own write (SQLite: autocommit).
+    func insert(_ record: DocRecord) throws
+    /// Inserts documents in one write (SQLite: one transaction).
+    func insertBatch(_ records: ArraySlice<DocRecord>) throws
+    /// The document's stored bytes, or nil when absent.
+    func get(_ id: String) throws -> [UInt8]?
+    /// `$set: {city}`, `$inc: {age}`; true when the document was found.
+    func updateCityAge(_ id: String, city: String, ageDelta: Int) throws -> Bool
+    /// `$set: {field: value}`; true when the document was found.
+    func setField(_ id: String, field: String, value: String) throws -> Bool
+    /// Prepares for queries on `age` (SQLite: the expression index; Osmanthus: nothing yet).
+    func prepareAgeQueries() throws
+    /// Documents with lo <= age <= hi.
+    func countAge(_ lo: Int, _ hi: Int) throws -> Int
+    /// Up to `limit` documents with lo <= age <= hi, read; returns how many.
+    func fetchAge(_ lo: Int, _ hi: Int, limit: Int) throws -> Int
+    /// Up to `limit` documents from `_id` >= id in key order, read; returns how many.
+    func scan(from id: String, limit: Int) throws -> Int
+    /// All documents.
+    func count() throws -> Int
+    func close() throws
+}
