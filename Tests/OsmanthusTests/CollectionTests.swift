@@ -64,6 +64,40 @@ struct CollectionTests {
         }
     }
 
+    /// `_id` ranges are read as key ranges; the same filter inside `$and` is a full scan. Both must
+    /// return the same documents for bounds of every type against mixed-type ids.
+    @Test func idRangeScansReturnWhatAFullScanReturns() throws {
+        try withDatabase { db in
+            let c = db.collection("c", in: "t")
+            var ids: [BSONValue] = []
+            for i in 0..<60 {
+                ids.append(.int32(Int32(i - 20)))
+                ids.append(.double(Double(i) + 0.5))
+                ids.append(.string("k\(i)"))
+            }
+            ids.append(.int64(9_007_199_254_740_993))
+            ids.append(.bool(true))
+            ids.append(.objectId(ObjectId()))
+            for id in ids { try c.insertOne(["_id": id]) }
+            var rng = SystemRandomNumberGenerator()
+            let bounds: [BSONValue] = [.int32(-5), .int32(0), .double(7.5), .int64(30), .int64(9_007_199_254_740_992),
+                                       .string("k1"), .string("k25"), .string(""), .bool(false)]
+            for _ in 0..<200 {
+                var ops = Document()
+                for op in ["$gt", "$gte", "$lt", "$lte"] where Bool.random(using: &rng) {
+                    ops.append(op, bounds.randomElement(using: &rng) ?? .int32(0))
+                }
+                if ops.isEmpty { ops.append("$gte", .int32(3)) }
+                let viaRange = try c.find(["_id": .document(ops)]).all()
+                let viaScan = try c.find(["$and": [["_id": .document(ops)]]]).all()
+                #expect(viaRange == viaScan, "\(ops)")
+                #expect(try c.count(["_id": .document(ops)]) == viaScan.count)
+            }
+            #expect(try c.find(["_id": ["$gte": 10, "$lt": 13]]).all().map { $0["_id"] } == [10, 10.5, 11, 11.5, 12, 12.5])
+            #expect(try c.delete(["_id": ["$gt": "k5"]]) == ids.filter { if case .string(let s) = $0 { s > "k5" } else { false } }.count)
+        }
+    }
+
     @Test func updateUpsertReplaceAndDelete() throws {
         try withDatabase { db in
             let c = db.collection("c", in: "t")

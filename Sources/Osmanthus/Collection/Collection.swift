@@ -193,6 +193,8 @@ public final class Collection: Sendable {
         case point([UInt8])
         case prefix([UInt8])
         case scan([UInt8])
+        /// Keys under `prefix` from `start` (inclusive) to `end` (exclusive; empty: prefix end).
+        case range(prefix: [UInt8], start: [UInt8], end: [UInt8])
     }
 
     func access(_ filter: Filter, _ entry: CatalogEntry) -> Access {
@@ -206,7 +208,49 @@ public final class Collection: Sendable {
             return .prefix(prefix)
         }
         if let id = eq["_id"], Self.usableForKey(id) { return .point(PrimaryKey.key(id: id, in: entry)) }
+        if let range = idRange(filter, entry) { return range }
         return .scan(entry.documentPrefix)
+    }
+
+    /// `_id` bounds (`$gt`, `$gte`, `$lt`, `$lte` at the top level of the filter) as a key range.
+    /// Comparisons match only within their value's type bracket, so a one-sided bound ends at
+    /// the bracket's edge. The filter is still applied to every document read: the range only has
+    /// to contain every match.
+    func idRange(_ filter: Filter, _ entry: CatalogEntry) -> Access? {
+        guard case .document(let ops)? = filter.spec["_id"], !ops.isEmpty else { return nil }
+        let prefix = entry.documentPrefix
+        var lower: [UInt8]?
+        var upper: [UInt8]?
+        var rank: UInt8?
+        for (op, value) in ops {
+            guard Self.rangeable(value) else { return nil }
+            let enc = KeyEncoder.encode(value)
+            if let r = rank, r != enc[0] { return nil }  // bounds of two brackets: leave it to a scan
+            rank = enc[0]
+            switch op {
+            case "$gt", "$gte":
+                if lower.map({ compareBytes($0, enc) < 0 }) ?? true { lower = enc }
+            case "$lt", "$lte":
+                // Exclusive end; for $lte one past the value (encodings are self-delimiting, so no
+                // other key lies between `enc` and `enc ‖ 00`).
+                let bound = op == "$lt" ? enc : enc + [0]
+                if upper.map({ compareBytes(bound, $0) < 0 }) ?? true { upper = bound }
+            default: return nil
+            }
+        }
+        guard let rank, lower != nil || upper != nil else { return nil }
+        let start = prefix + (lower ?? [rank])
+        let end = prefix + (upper ?? [rank + 1])
+        return .range(prefix: prefix, start: start, end: end)
+    }
+
+    /// Types whose bracket is one rank byte of the key encoding, below MaxKey.
+    static func rangeable(_ v: BSONValue) -> Bool {
+        switch v {
+        case .int32, .int64, .double, .string, .objectId, .datetime, .timestamp, .binary, .bool: true
+        case .decimal128(let d): !d.isNaN
+        default: false
+        }
     }
 
     /// Equality on arrays and regexes matches more than one stored value: not a key lookup.
@@ -227,11 +271,12 @@ public final class Collection: Sendable {
         case .point(let key):
             guard let raw = try storage.get(key) else { return [] }
             return [(key, try Document(bytes: raw))]
-        case .prefix(let prefix), .scan(let prefix):
+        case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
+            let (start, end) = bounds(access(filter, entry), prefix)
             let it = storage.makeIterator()
             var out: [([UInt8], Document)] = []
-            it.seek(prefix)
-            while it.isValid, it.key.starts(with: prefix) {
+            it.seek(start)
+            while it.isValid, it.key.starts(with: prefix), end.isEmpty || compareBytes(it.key, end) < 0 {
                 let doc = try Document(bytes: it.value)
                 if filter.matches(doc) { out.append((it.key, doc)) }
                 it.next()
@@ -249,14 +294,21 @@ public final class Collection: Sendable {
             let docs = try storage.get(key).map { [try Document(bytes: $0)] } ?? []
             return Cursor(
                 source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
-        case .prefix(let prefix), .scan(let prefix):
+        case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
+            let (start, end) = bounds(access(filter, entry), prefix)
             let snapshot = storage.snapshot()
             let it = storage.makeIterator(options: ReadOptions(snapshot: snapshot))
-            it.seek(prefix)
+            it.seek(start)
             return Cursor(
-                source: .scan(iterator: it, prefix: prefix, snapshot: snapshot), filter: filter,
+                source: .scan(iterator: it, prefix: prefix, end: end, snapshot: snapshot), filter: filter,
                 projection: projection, skip: skip, limit: limit)
         }
+    }
+
+    /// Where a scan starts and where it stops (exclusive; empty: at the end of `prefix`).
+    private func bounds(_ access: Access, _ prefix: [UInt8]) -> ([UInt8], [UInt8]) {
+        if case .range(_, let start, let end) = access { return (start, end) }
+        return (prefix, [])
     }
 
     func stableSorted(_ docs: [Document], by spec: SortSpec) -> [Document] {

@@ -15,8 +15,9 @@ public final class Cursor: @unchecked Sendable, Sequence {
     var pool: BlockingPool?
 
     enum Source {
-        /// Documents in key order from an engine iterator, while keys start with `prefix`.
-        case scan(iterator: DBIterator, prefix: [UInt8], snapshot: Snapshot)
+        /// Documents in key order from an engine iterator, while keys start with `prefix` and are
+        /// below `end` (empty: no end).
+        case scan(iterator: DBIterator, prefix: [UInt8], end: [UInt8], snapshot: Snapshot)
         /// Documents already in memory (sorted results, point lookups).
         case documents([Document], index: Int)
     }
@@ -68,8 +69,8 @@ public final class Cursor: @unchecked Sendable, Sequence {
 
     private func nextRaw() throws -> Document? {
         switch source {
-        case .scan(let it, let prefix, _):
-            guard it.isValid, it.key.starts(with: prefix) else {
+        case .scan(let it, let prefix, let end, _):
+            guard it.isValid, it.key.starts(with: prefix), end.isEmpty || compareBytes(it.key, end) < 0 else {
                 if let e = it.error { throw OsmanthusError.wrapping(e) }
                 return nil
             }
@@ -87,7 +88,7 @@ public final class Cursor: @unchecked Sendable, Sequence {
 
     private func finish() {
         isExhausted = true
-        if case .scan(_, _, let snapshot) = source {
+        if case .scan(_, _, _, let snapshot) = source {
             snapshot.release()
             source = .documents([], index: 0)
         }

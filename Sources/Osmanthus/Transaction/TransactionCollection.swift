@@ -172,7 +172,7 @@ public struct TransactionCollection {
             guard let raw = try transaction.read(key) else { return [] }
             let doc = try Document(bytes: raw)
             return filter.matches(doc) ? [(key, doc)] : []
-        case .prefix(let prefix), .scan(let prefix):
+        case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
             var out: [([UInt8], Document)] = []
             for (key, raw) in try transaction.scan(prefix: prefix) {
                 let doc = try Document(bytes: raw)
