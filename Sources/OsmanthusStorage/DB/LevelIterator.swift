@@ -18,6 +18,16 @@ final class LevelIterator: InternalIterator {
     var key: [UInt8] { current?.key ?? [] }
     var value: [UInt8] { current?.value ?? [] }
 
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let current else { preconditionFailure("key read from an invalid level iterator") }
+        return try current.withKey(body)
+    }
+
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let current else { preconditionFailure("value read from an invalid level iterator") }
+        return try current.withValue(body)
+    }
+
     private func open(_ i: Int) {
         index = i
         guard i >= 0 && i < files.count else {

@@ -42,6 +42,16 @@ public final class MergingIterator: InternalIterator {
         return children[heap[0]].value
     }
 
+    public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "MergingIterator.key read while invalid")
+        return try keys[heap[0]].withUnsafeBytes(body)
+    }
+
+    public func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "MergingIterator.value read while invalid")
+        return try children[heap[0]].withValue(body)
+    }
+
     /// The error of the first child (in child order) that has one.
     public var error: StorageError? {
         for child in children {
@@ -126,10 +136,10 @@ public final class MergingIterator: InternalIterator {
         if children.contains(where: { $0.error != nil }) { return }
         for (index, child) in children.enumerated() {
             if child.isValid {
-                keys[index] = child.key
+                loadKey(index)
                 heap.append(index)
             } else {
-                keys[index] = []
+                keys[index].removeAll(keepingCapacity: true)
             }
         }
         var parent = heap.count / 2 - 1
@@ -144,17 +154,27 @@ public final class MergingIterator: InternalIterator {
         let top = heap[0]
         let child = children[top]
         if child.isValid {
-            keys[top] = child.key
+            loadKey(top)
         } else if child.error != nil {
             heap.removeAll(keepingCapacity: true)
             return
         } else {
-            keys[top] = []
+            keys[top].removeAll(keepingCapacity: true)
             let last = heap.removeLast()
             guard !heap.isEmpty else { return }
             heap[0] = last
         }
         siftDown(0)
+    }
+
+    /// Copies child `index`'s key into its cached buffer, reusing the buffer's storage (the
+    /// child's own key buffer is never shared, so the child does not copy on its next move).
+    @inline(__always)
+    private func loadKey(_ index: Int) {
+        children[index].withKey { k in
+            keys[index].removeAll(keepingCapacity: true)
+            keys[index].append(contentsOf: k.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     private func siftDown(_ start: Int) {

@@ -46,6 +46,16 @@ final class BlockIterator: InternalIterator {
         return Array(UnsafeBufferPointer(start: base + valueStart, count: valueCount))
     }
 
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "key read from an invalid block iterator")
+        return try keyBuffer.withUnsafeBytes(body)
+    }
+
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "value read from an invalid block iterator")
+        return try body(UnsafeRawBufferPointer(start: base + valueStart, count: valueCount))
+    }
+
     /// The current value without copying it out of the block.
     func withValueBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         precondition(isValid, "value read from an invalid block iterator")

@@ -32,6 +32,16 @@ final class TableIterator: InternalIterator {
 
     var error: StorageError? { failure }
 
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let data, isValid else { preconditionFailure("key read from an invalid table iterator") }
+        return try data.withKey(body)
+    }
+
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let data, isValid else { preconditionFailure("value read from an invalid table iterator") }
+        return try data.withValue(body)
+    }
+
     func seekToFirst() {
         guard failure == nil else { return }
         index.seekToFirst()
