@@ -13,13 +13,13 @@ public final class DBIterator {
     private let sequence: SequenceNumber
     // Keeps the versions whose tables `iter` reads alive (and so undeleted).
     private let pinned: [AnyObject]
-    private var direction = Direction.forward
-    private var valid = false
-    private var savedKey: [UInt8] = []
-    private var savedValue: [UInt8] = []
+    @exclusivity(unchecked) private var direction = Direction.forward
+    @exclusivity(unchecked) private var valid = false
+    @exclusivity(unchecked) private var savedKey: [UInt8] = []
+    @exclusivity(unchecked) private var savedValue: [UInt8] = []
     /// Reused for every `seek`'s internal lookup key.
-    private var seekKey: [UInt8] = []
-    private var corruption: StorageError?
+    @exclusivity(unchecked) private var seekKey: [UInt8] = []
+    @exclusivity(unchecked) private var corruption: StorageError?
 
     init(_ iter: InternalIterator, sequence: SequenceNumber, pinned: [AnyObject]) {
         self.iter = iter

@@ -4,8 +4,8 @@ final class LevelIterator: InternalIterator {
     private let files: [FileMetadata]
     private let tables: TableCache
     private let fillCache: Bool
-    private var index = 0
-    private var current: InternalIterator?
+    @exclusivity(unchecked) private var index = 0
+    @exclusivity(unchecked) private var current: InternalIterator?
     private(set) var error: StorageError?
 
     init(files: [FileMetadata], tables: TableCache, fillCache: Bool) {
@@ -29,6 +29,8 @@ final class LevelIterator: InternalIterator {
     }
 
     private func open(_ i: Int) {
+        // The same table again (a seek near the last one): keep its iterator and current block.
+        if i == index, current != nil { return }
         index = i
         guard i >= 0 && i < files.count else {
             current = nil

@@ -7,10 +7,12 @@ final class TableIterator: InternalIterator {
     private let table: Table
     private let index: BlockIterator
     private let fillCache: Bool
-    private var data: BlockIterator?
+    @exclusivity(unchecked) private var data: BlockIterator?
+    /// A block cursor kept for reuse while `data` is nil.
+    @exclusivity(unchecked) private var spare: BlockIterator?
     /// The handle `data` was loaded from, so re-seeking within one block does not reload it.
-    private var dataHandle: BlockHandle?
-    private var failure: StorageError?
+    @exclusivity(unchecked) private var dataHandle: BlockHandle?
+    @exclusivity(unchecked) private var failure: StorageError?
 
     init(table: Table, index: BlockIterator, fillCache: Bool) {
         self.table = table
@@ -82,6 +84,7 @@ final class TableIterator: InternalIterator {
     private func loadDataBlock() {
         guard index.isValid else {
             if let error = index.error { fail(error) }
+            if data != nil { spare = data }
             data = nil
             dataHandle = nil
             return
@@ -90,7 +93,13 @@ final class TableIterator: InternalIterator {
             let handle = try table.dataHandle(at: index)
             if handle == dataHandle, data != nil { return }
             let block = try table.block(at: handle, fillCache: fillCache)
-            data = block.makeIterator()
+            if let cursor = data ?? spare {
+                cursor.reset(block)
+                data = cursor
+                spare = nil
+            } else {
+                data = block.makeIterator()
+            }
             dataHandle = handle
         } catch let error as StorageError {
             fail(error)
@@ -107,6 +116,7 @@ final class TableIterator: InternalIterator {
                 return
             }
             guard index.isValid else {
+                if data != nil { spare = data }
                 data = nil
                 return
             }
@@ -124,6 +134,7 @@ final class TableIterator: InternalIterator {
                 return
             }
             guard index.isValid else {
+                if data != nil { spare = data }
                 data = nil
                 return
             }
