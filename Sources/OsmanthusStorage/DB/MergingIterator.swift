@@ -164,7 +164,7 @@ public final class MergingIterator: InternalIterator {
         if children.contains(where: { $0.error != nil }) { return }
         for (index, child) in children.enumerated() {
             if child.isValid {
-                loadKey(index)
+                loadKey(index, child)
                 heap.append(index)
             } else {
                 keys[index].count = 0
@@ -182,7 +182,7 @@ public final class MergingIterator: InternalIterator {
         let top = heap[0]
         let child = children[top]
         if child.isValid {
-            loadKey(top)
+            loadKey(top, child)
         } else if child.error != nil {
             heap.removeAll(keepingCapacity: true)
             return
@@ -198,9 +198,9 @@ public final class MergingIterator: InternalIterator {
     /// Copies child `index`'s key into its cached buffer, reusing the buffer's storage (the
     /// child's own key buffer is never shared, so the child does not copy on its next move).
     @inline(__always)
-    private func loadKey(_ index: Int) {
+    private func loadKey(_ index: Int, _ child: InternalIterator) {
         let slot = keys + index
-        children[index].withKey { slot.pointee.assign($0) }
+        child.withKey { slot.pointee.assign($0) }
     }
 
     /// `InternalKey.compare` on raw bytes (a key too short for a trailer compares bytewise).

@@ -121,8 +121,15 @@ final class BlockIterator: InternalIterator {
             return
         }
         seekToRestart(left)
-        while parseNext() {
-            if InternalKey.compare(keyBuffer, target) >= 0 { return }
+        target.withUnsafeBytes { t in
+            guard let tBase = t.baseAddress else { return }
+            while parseNext() {
+                let order = keyBuffer.withUnsafeBytes { k -> Int in
+                    guard let kBase = k.baseAddress else { return -1 }
+                    return compareInternalKeys(kBase, k.count, tBase, t.count)
+                }
+                if order >= 0 { return }
+            }
         }
     }
 

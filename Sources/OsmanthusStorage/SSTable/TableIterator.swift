@@ -35,12 +35,14 @@ final class TableIterator: InternalIterator {
     var error: StorageError? { failure }
 
     func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        guard let data, isValid else { preconditionFailure("key read from an invalid table iterator") }
+        // `data` is nil after a failure; the block cursor checks that it is on an entry.
+        guard let data else { preconditionFailure("key read from an invalid table iterator") }
         return try data.withKey(body)
     }
 
     func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        guard let data, isValid else { preconditionFailure("value read from an invalid table iterator") }
+        // `data` is nil after a failure; the block cursor checks that it is on an entry.
+        guard let data else { preconditionFailure("value read from an invalid table iterator") }
         return try data.withValue(body)
     }
 
