@@ -7,9 +7,10 @@ final class TableIterator: InternalIterator {
     private let table: Table
     private let index: BlockIterator
     private let fillCache: Bool
-    @exclusivity(unchecked) private var data: BlockIterator?
-    /// A block cursor kept for reuse while `data` is nil.
-    @exclusivity(unchecked) private var spare: BlockIterator?
+    /// The data-block cursor, re-targeted at each block the iterator enters. A `let`, so calls
+    /// through it need no retain; `hasData` says whether it holds a block at all.
+    private let data: BlockIterator
+    @exclusivity(unchecked) private var hasData = false
     /// The handle `data` was loaded from, so re-seeking within one block does not reload it.
     @exclusivity(unchecked) private var dataHandle: BlockHandle?
     @exclusivity(unchecked) private var failure: StorageError?
@@ -18,31 +19,31 @@ final class TableIterator: InternalIterator {
         self.table = table
         self.index = index
         self.fillCache = fillCache
+        data = Block.empty.makeIterator()
     }
 
-    var isValid: Bool { failure == nil && data?.isValid == true }
+    var isValid: Bool { hasData && data.isValid }
 
     var key: [UInt8] {
-        guard let data, isValid else { preconditionFailure("key read from an invalid table iterator") }
+        precondition(isValid, "key read from an invalid table iterator")
         return data.key
     }
 
     var value: [UInt8] {
-        guard let data, isValid else { preconditionFailure("value read from an invalid table iterator") }
+        precondition(isValid, "value read from an invalid table iterator")
         return data.value
     }
 
     var error: StorageError? { failure }
 
     func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        // `data` is nil after a failure; the block cursor checks that it is on an entry.
-        guard let data else { preconditionFailure("key read from an invalid table iterator") }
+        // After a failure `hasData` is false; the block cursor checks that it is on an entry.
+        precondition(hasData, "key read from an invalid table iterator")
         return try data.withKey(body)
     }
 
     func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        // `data` is nil after a failure; the block cursor checks that it is on an entry.
-        guard let data else { preconditionFailure("value read from an invalid table iterator") }
+        precondition(hasData, "value read from an invalid table iterator")
         return try data.withValue(body)
     }
 
@@ -50,7 +51,7 @@ final class TableIterator: InternalIterator {
         guard failure == nil else { return }
         index.seekToFirst()
         loadDataBlock()
-        data?.seekToFirst()
+        if hasData { data.seekToFirst() }
         skipEmptyBlocksForward()
     }
 
@@ -58,7 +59,7 @@ final class TableIterator: InternalIterator {
         guard failure == nil else { return }
         index.seekToLast()
         loadDataBlock()
-        data?.seekToLast()
+        if hasData { data.seekToLast() }
         skipEmptyBlocksBackward()
     }
 
@@ -66,42 +67,35 @@ final class TableIterator: InternalIterator {
         guard failure == nil else { return }
         index.seek(target)
         loadDataBlock()
-        data?.seek(target)
+        if hasData { data.seek(target) }
         skipEmptyBlocksForward()
     }
 
     func next() {
-        guard isValid, let data else { return }
+        guard isValid else { return }
         data.next()
-        skipEmptyBlocksForward()
+        if !data.isValid { skipEmptyBlocksForward() }
     }
 
     func prev() {
-        guard isValid, let data else { return }
+        guard isValid else { return }
         data.prev()
-        skipEmptyBlocksBackward()
+        if !data.isValid { skipEmptyBlocksBackward() }
     }
 
-    /// Points `data` at the block the index cursor names (nil when the index is exhausted).
+    /// Points `data` at the block the index cursor names (no block when the index is exhausted).
     private func loadDataBlock() {
         guard index.isValid else {
             if let error = index.error { fail(error) }
-            if data != nil { spare = data }
-            data = nil
+            hasData = false
             dataHandle = nil
             return
         }
         do {
             let handle = try table.dataHandle(at: index)
-            if handle == dataHandle, data != nil { return }
-            let block = try table.block(at: handle, fillCache: fillCache)
-            if let cursor = data ?? spare {
-                cursor.reset(block)
-                data = cursor
-                spare = nil
-            } else {
-                data = block.makeIterator()
-            }
+            if handle == dataHandle, hasData { return }
+            data.reset(try table.block(at: handle, fillCache: fillCache))
+            hasData = true
             dataHandle = handle
         } catch let error as StorageError {
             fail(error)
@@ -112,43 +106,41 @@ final class TableIterator: InternalIterator {
 
     /// Moves to the first entry of following blocks while the current block is used up.
     private func skipEmptyBlocksForward() {
-        while failure == nil, data?.isValid != true {
-            if let error = data?.error {
+        while failure == nil, !(hasData && data.isValid) {
+            if hasData, let error = data.error {
                 fail(error)
                 return
             }
             guard index.isValid else {
-                if data != nil { spare = data }
-                data = nil
+                hasData = false
                 return
             }
             index.next()
             loadDataBlock()
-            data?.seekToFirst()
+            if hasData { data.seekToFirst() }
         }
     }
 
     /// Moves to the last entry of preceding blocks while the current block is used up.
     private func skipEmptyBlocksBackward() {
-        while failure == nil, data?.isValid != true {
-            if let error = data?.error {
+        while failure == nil, !(hasData && data.isValid) {
+            if hasData, let error = data.error {
                 fail(error)
                 return
             }
             guard index.isValid else {
-                if data != nil { spare = data }
-                data = nil
+                hasData = false
                 return
             }
             index.prev()
             loadDataBlock()
-            data?.seekToLast()
+            if hasData { data.seekToLast() }
         }
     }
 
     private func fail(_ error: StorageError) {
         failure = error
-        data = nil
+        hasData = false
         dataHandle = nil
     }
 }
