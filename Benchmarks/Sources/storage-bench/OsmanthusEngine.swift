@@ -71,7 +71,8 @@ final class OsmanthusEngine: Engine, Sendable {
         func seekToFirst() { iterator.seekToFirst() }
         func seek(_ key: UnsafeRawBufferPointer) { iterator.seek(Array(key)) }
         func next() { iterator.next() }
-        func entrySize() -> Int { iterator.key.count + iterator.value.count }
+        // Borrowed bytes: the cursor's sizes without copying key and value out.
+        func entrySize() -> Int { iterator.withKey { $0.count } + iterator.withValue { $0.count } }
         func close() throws {
             if let error = iterator.error { throw BenchError("osmanthus iterator: \(error)") }
         }

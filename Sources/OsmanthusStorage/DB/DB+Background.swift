@@ -64,7 +64,7 @@ extension DB {
             }
             // Logs older than the active one hold nothing the tables lack now.
             edit.logNumber = logNumber
-            try versions.logAndApply(edit, monitor: monitor)
+            try versions.logAndApply(edit, monitor: monitor) { state.liveVersions.append(WeakVersion(version: $0)) }
         }
         monitor.lock()
         state.flushRunning = false
@@ -72,7 +72,6 @@ extension DB {
         switch result {
         case .success:
             state.imm = nil
-            state.liveVersions.append(WeakVersion(version: versions.current))
             backgroundChanged.broadcast()
             monitor.unlock()
             deleteObsoleteFiles()
@@ -106,10 +105,10 @@ extension DB {
             }, statistics: statistics)
         defer { monitor.withLock { state.pendingOutputs.subtract(allocated.numbers) } }
         let edit = try job.run()
-        try versions.logAndApply(edit, monitor: monitor)
-        monitor.withLock {
-            state.liveVersions.append(WeakVersion(version: versions.current))
-        }
+        // Registered as live in the same critical section that installs it: a reader may take
+        // the version at once, and another thread's install may replace it before we could
+        // register it afterwards (its files would then be deleted under the reader).
+        try versions.logAndApply(edit, monitor: monitor) { state.liveVersions.append(WeakVersion(version: $0)) }
         deleteObsoleteFiles()
     }
 

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Iterates user keys and their newest values as of a sequence number, over a merged view of
 /// memtables and tables (internal keys, several versions per key).
 ///
@@ -11,11 +13,13 @@ public final class DBIterator {
     private let sequence: SequenceNumber
     // Keeps the versions whose tables `iter` reads alive (and so undeleted).
     private let pinned: [AnyObject]
-    private var direction = Direction.forward
-    private var valid = false
-    private var savedKey: [UInt8] = []
-    private var savedValue: [UInt8] = []
-    private var corruption: StorageError?
+    @exclusivity(unchecked) private var direction = Direction.forward
+    @exclusivity(unchecked) private var valid = false
+    @exclusivity(unchecked) private var savedKey: [UInt8] = []
+    @exclusivity(unchecked) private var savedValue: [UInt8] = []
+    /// Reused for every `seek`'s internal lookup key.
+    @exclusivity(unchecked) private var seekKey: [UInt8] = []
+    @exclusivity(unchecked) private var corruption: StorageError?
 
     init(_ iter: InternalIterator, sequence: SequenceNumber, pinned: [AnyObject]) {
         self.iter = iter
@@ -27,12 +31,31 @@ public final class DBIterator {
 
     public var key: [UInt8] {
         precondition(valid, "key read from an invalid iterator")
-        return direction == .forward ? Array(InternalKey.userKey(iter.key)) : savedKey
+        return withKey { Array($0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     public var value: [UInt8] {
         precondition(valid, "value read from an invalid iterator")
         return direction == .forward ? iter.value : savedValue
+    }
+
+    /// Lends the current key's bytes without copying them: they are valid only inside `body`
+    /// and only until the iterator moves. Cheaper than `key`, which allocates an array.
+    public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(valid, "key read from an invalid iterator")
+        if direction == .forward {
+            return try iter.withKey { k in
+                try body(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
+            }
+        }
+        return try savedKey.withUnsafeBytes(body)
+    }
+
+    /// Lends the current value's bytes like `withKey`.
+    public func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(valid, "value read from an invalid iterator")
+        if direction == .forward { return try iter.withValue(body) }
+        return try savedValue.withUnsafeBytes(body)
     }
 
     /// Damage met while iterating; check it when `isValid` turns false.
@@ -56,8 +79,11 @@ public final class DBIterator {
     public func seek(_ target: [UInt8]) {
         direction = .forward
         savedValue = []
-        savedKey = []
-        iter.seek(InternalKey.lookupKey(target, sequence))
+        savedKey.removeAll(keepingCapacity: true)
+        seekKey.removeAll(keepingCapacity: true)
+        seekKey.append(contentsOf: target)
+        seekKey.appendFixed64(InternalKey.packTrailer(sequence, .value))
+        iter.seek(seekKey)
         if iter.isValid { findNextUserEntry(skipping: false) } else { valid = false }
     }
 
@@ -83,7 +109,7 @@ public final class DBIterator {
                 return
             }
         } else {
-            savedKey = Array(InternalKey.userKey(iter.key))
+            saveCurrentUserKey()
             iter.next()
             if !iter.isValid {
                 valid = false
@@ -114,30 +140,67 @@ public final class DBIterator {
         findPrevUserEntry()
     }
 
+    private enum Step { case skip, show, corrupt }
+
     /// Advances to the next visible, live key; with `skipping`, keys ≤ `savedKey` are hidden.
     private func findNextUserEntry(skipping: Bool) {
         var skipping = skipping
         repeat {
-            let k = iter.key
-            guard let kind = checkedKind(k) else { return }
-            if InternalKey.sequence(k) <= sequence {
-                let userKey = InternalKey.userKey(k)
+            // Reads the entry in place: no key array per entry.
+            let step = iter.withKey { k -> Step in
+                let userCount = k.count - InternalKey.trailerSize
+                guard userCount >= 0, let kind = ValueKind(rawValue: k[userCount]) else { return .corrupt }
+                let trailer = UInt64(littleEndian: k.loadUnaligned(fromByteOffset: userCount, as: UInt64.self))
+                guard trailer >> 8 <= sequence else { return .skip }
+                let userKey = UnsafeRawBufferPointer(rebasing: k[..<userCount])
                 switch kind {
                 case .deletion:
-                    savedKey = Array(userKey)  // hide every older entry of this key
+                    // Hide every older entry of this key.
+                    savedKey.removeAll(keepingCapacity: true)
+                    savedKey.append(contentsOf: userKey.assumingMemoryBound(to: UInt8.self))
                     skipping = true
+                    return .skip
                 case .value:
-                    if !(skipping && compareBytes(userKey, savedKey[...]) <= 0) {
-                        valid = true
-                        savedKey = []
-                        return
-                    }
+                    if skipping && Self.compare(userKey, savedKey) <= 0 { return .skip }
+                    return .show
                 }
             }
-            iter.next()
+            switch step {
+            case .show:
+                valid = true
+                savedKey.removeAll(keepingCapacity: true)
+                return
+            case .corrupt:
+                markCorrupt()
+                return
+            case .skip:
+                iter.next()
+            }
         } while iter.isValid
-        savedKey = []
+        savedKey.removeAll(keepingCapacity: true)
         valid = false
+    }
+
+    /// Copies the internal cursor's user key into `savedKey`, reusing its storage.
+    private func saveCurrentUserKey() {
+        iter.withKey { k in
+            savedKey.removeAll(keepingCapacity: true)
+            savedKey.append(
+                contentsOf: UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)])
+                    .assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    @inline(__always)
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Int {
+        b.withUnsafeBytes { pb in
+            let n = min(a.count, pb.count)
+            if n > 0, let x = a.baseAddress, let y = pb.baseAddress {
+                let r = memcmp(x, y, n)
+                if r != 0 { return r < 0 ? -1 : 1 }
+            }
+            return a.count < pb.count ? -1 : (a.count > pb.count ? 1 : 0)
+        }
     }
 
     /// Moves back to the previous visible, live key, leaving the cursor before its entries.
@@ -176,10 +239,14 @@ public final class DBIterator {
 
     private func checkedKind(_ k: [UInt8]) -> ValueKind? {
         guard InternalKey.isWellFormed(k), let kind = InternalKey.kind(k) else {
-            corruption = corruption ?? StorageError(.corruption, "malformed internal key in iterator")
-            valid = false
+            markCorrupt()
             return nil
         }
         return kind
+    }
+
+    private func markCorrupt() {
+        corruption = corruption ?? StorageError(.corruption, "malformed internal key in iterator")
+        valid = false
     }
 }

@@ -10,12 +10,28 @@ public protocol InternalIterator: AnyObject {
     var value: [UInt8] { get }
     var error: StorageError? { get }
 
+    /// Lends the key's bytes without copying them; they are valid only inside `body`, and only
+    /// until the iterator moves. (The `key` array may cost an allocation per call.)
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+    /// Lends the value's bytes like `withKey`.
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+
     func seekToFirst()
     func seekToLast()
     /// Positions at the first entry with key ≥ `target` (an internal key).
     func seek(_ target: [UInt8])
     func next()
     func prev()
+}
+
+extension InternalIterator {
+    public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try key.withUnsafeBytes(body)
+    }
+
+    public func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try value.withUnsafeBytes(body)
+    }
 }
 
 /// An iterator over nothing, or one that carries an error.

@@ -4,8 +4,8 @@ final class LevelIterator: InternalIterator {
     private let files: [FileMetadata]
     private let tables: TableCache
     private let fillCache: Bool
-    private var index = 0
-    private var current: InternalIterator?
+    @exclusivity(unchecked) private var index = 0
+    @exclusivity(unchecked) private var current: InternalIterator?
     private(set) var error: StorageError?
 
     init(files: [FileMetadata], tables: TableCache, fillCache: Bool) {
@@ -18,7 +18,19 @@ final class LevelIterator: InternalIterator {
     var key: [UInt8] { current?.key ?? [] }
     var value: [UInt8] { current?.value ?? [] }
 
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let current else { preconditionFailure("key read from an invalid level iterator") }
+        return try current.withKey(body)
+    }
+
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let current else { preconditionFailure("value read from an invalid level iterator") }
+        return try current.withValue(body)
+    }
+
     private func open(_ i: Int) {
+        // The same table again (a seek near the last one): keep its iterator and current block.
+        if i == index, current != nil { return }
         index = i
         guard i >= 0 && i < files.count else {
             current = nil

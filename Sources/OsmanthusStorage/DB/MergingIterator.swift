@@ -1,3 +1,5 @@
+import Glibc
+
 /// Merges sorted children into one sorted stream (after leveldb's `table/merger.cc`).
 ///
 /// Entries are ordered by `InternalKey.compare`, and an internal key found in several children
@@ -18,28 +20,64 @@ public final class MergingIterator: InternalIterator {
     private enum Direction { case forward, reverse }
 
     private let children: [InternalIterator]
-    /// `keys[i]` is child i's current key while child i is in the heap.
-    private var keys: [[UInt8]]
+    /// `keys[i]` is child i's current key while child i is in the heap: raw memory owned by
+    /// this iterator, so the heap compares keys with no reference counting or exclusivity checks.
+    private let keys: UnsafeMutablePointer<KeySlot>
     /// Indices of the valid children in heap order; `heap[0]` is the current child.
-    private var heap: [Int] = []
-    private var direction = Direction.forward
+    @exclusivity(unchecked) private var heap: [Int] = []
+    @exclusivity(unchecked) private var direction = Direction.forward
 
     public init(_ children: [InternalIterator]) {
         self.children = children
-        keys = Array(repeating: [], count: children.count)
+        keys = .allocate(capacity: max(children.count, 1))
+        keys.initialize(repeating: KeySlot(), count: max(children.count, 1))
         heap.reserveCapacity(children.count)
+    }
+
+    deinit {
+        for i in 0..<max(children.count, 1) { keys[i].bytes?.deallocate() }
+        keys.deallocate()
+    }
+
+    /// One child's cached key: a growable byte buffer.
+    struct KeySlot {
+        var bytes: UnsafeMutableRawPointer?
+        var count = 0
+        var capacity = 0
+
+        var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: count) }
+
+        mutating func assign(_ source: UnsafeRawBufferPointer) {
+            if source.count > capacity {
+                bytes?.deallocate()
+                capacity = max(source.count, 2 * capacity, 32)
+                bytes = .allocate(byteCount: capacity, alignment: 8)
+            }
+            if let base = source.baseAddress, let bytes { bytes.copyMemory(from: base, byteCount: source.count) }
+            count = source.count
+        }
     }
 
     public var isValid: Bool { !heap.isEmpty }
 
     public var key: [UInt8] {
         precondition(isValid, "MergingIterator.key read while invalid")
-        return keys[heap[0]]
+        return Array(keys[heap[0]].buffer.assumingMemoryBound(to: UInt8.self))
     }
 
     public var value: [UInt8] {
         precondition(isValid, "MergingIterator.value read while invalid")
         return children[heap[0]].value
+    }
+
+    public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "MergingIterator.key read while invalid")
+        return try body(keys[heap[0]].buffer)
+    }
+
+    public func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "MergingIterator.value read while invalid")
+        return try children[heap[0]].withValue(body)
     }
 
     /// The error of the first child (in child order) that has one.
@@ -70,7 +108,7 @@ public final class MergingIterator: InternalIterator {
         let current = heap[0]
         guard direction == .forward else {
             // Park every other child at its first entry after (key, current).
-            let key = keys[current]
+            let key = self.key
             for (index, child) in children.enumerated() where index != current {
                 child.seek(key)
                 if index < current && child.isValid && InternalKey.compare(child.key, key) == 0 {
@@ -90,7 +128,7 @@ public final class MergingIterator: InternalIterator {
         let current = heap[0]
         guard direction == .reverse else {
             // Park every other child at its last entry before (key, current).
-            let key = keys[current]
+            let key = self.key
             for (index, child) in children.enumerated() where index != current {
                 child.seek(key)
                 if !child.isValid {
@@ -112,7 +150,7 @@ public final class MergingIterator: InternalIterator {
     /// Whether child `a`'s entry comes before child `b`'s in the direction of travel.
     @inline(__always)
     private func precedes(_ a: Int, _ b: Int) -> Bool {
-        let order = InternalKey.compare(keys[a], keys[b])
+        let order = Self.compare(keys[a].buffer, keys[b].buffer)
         switch direction {
         case .forward: return order < 0 || (order == 0 && a < b)
         case .reverse: return order > 0 || (order == 0 && a > b)
@@ -126,10 +164,10 @@ public final class MergingIterator: InternalIterator {
         if children.contains(where: { $0.error != nil }) { return }
         for (index, child) in children.enumerated() {
             if child.isValid {
-                keys[index] = child.key
+                loadKey(index, child)
                 heap.append(index)
             } else {
-                keys[index] = []
+                keys[index].count = 0
             }
         }
         var parent = heap.count / 2 - 1
@@ -144,17 +182,41 @@ public final class MergingIterator: InternalIterator {
         let top = heap[0]
         let child = children[top]
         if child.isValid {
-            keys[top] = child.key
+            loadKey(top, child)
         } else if child.error != nil {
             heap.removeAll(keepingCapacity: true)
             return
         } else {
-            keys[top] = []
+            keys[top].count = 0
             let last = heap.removeLast()
             guard !heap.isEmpty else { return }
             heap[0] = last
         }
         siftDown(0)
+    }
+
+    /// Copies child `index`'s key into its cached buffer, reusing the buffer's storage (the
+    /// child's own key buffer is never shared, so the child does not copy on its next move).
+    @inline(__always)
+    private func loadKey(_ index: Int, _ child: InternalIterator) {
+        let slot = keys + index
+        child.withKey { slot.pointee.assign($0) }
+    }
+
+    /// `InternalKey.compare` on raw bytes (a key too short for a trailer compares bytewise).
+    @inline(__always)
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        if a.count >= InternalKey.trailerSize, b.count >= InternalKey.trailerSize, let x = a.baseAddress,
+            let y = b.baseAddress
+        {
+            return compareInternalKeys(x, a.count, y, b.count)
+        }
+        let n = min(a.count, b.count)
+        if n > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let r = memcmp(x, y, n)
+            if r != 0 { return r < 0 ? -1 : 1 }
+        }
+        return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
     }
 
     private func siftDown(_ start: Int) {

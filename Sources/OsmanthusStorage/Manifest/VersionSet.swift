@@ -174,8 +174,10 @@ final class VersionSet: @unchecked Sendable {
 
     /// Records `edit` durably, then installs the version it makes. On failure nothing is
     /// installed and the error is returned; the current manifest is abandoned.
-    /// Caller must not hold `monitor`.
-    func logAndApply(_ edit: VersionEdit, monitor: Monitor) throws {
+    /// Caller must not hold `monitor`. `installed` runs under `monitor` in the same critical
+    /// section that makes the new version current, so no other thread can see the version
+    /// before the caller has registered it.
+    func logAndApply(_ edit: VersionEdit, monitor: Monitor, installed: (Version) -> Void = { _ in }) throws {
         try manifestLock.withLock {
             if manifest == nil || (manifest?.file.size ?? 0) > Self.manifestRotationSize {
                 try startNewManifest(monitor: monitor)
@@ -201,6 +203,7 @@ final class VersionSet: @unchecked Sendable {
                 current = next
                 if let n = edit.logNumber { logNumber = n }
                 for (level, key) in edit.compactPointers { compactPointers[level] = key }
+                installed(next)
             }
         }
     }

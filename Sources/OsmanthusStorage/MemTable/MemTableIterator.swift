@@ -32,6 +32,16 @@ final class MemTableIterator: InternalIterator {
 
     var error: StorageError? { nil }
 
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let node else { preconditionFailure("MemTableIterator.key read while invalid") }
+        return try body(node.key)
+    }
+
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let node else { preconditionFailure("MemTableIterator.value read while invalid") }
+        return try body(node.value)
+    }
+
     func seekToFirst() { move(to: list.first) }
 
     func seekToLast() { move(to: list.findLast()) }

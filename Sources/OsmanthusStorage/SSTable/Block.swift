@@ -53,6 +53,20 @@ final class Block: @unchecked Sendable {
         self.offset = offset
     }
 
+    /// A block with no entries (a cursor's placeholder before it is given a real block).
+    static let empty = Block()
+
+    private init() {
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: 4)
+        memory.initialize(repeating: 0, count: 4)
+        base = UnsafePointer(memory)
+        count = 4
+        restartsOffset = 0
+        restartCount = 0
+        file = ""
+        offset = 0
+    }
+
     deinit {
         UnsafeMutablePointer(mutating: base).deallocate()
     }

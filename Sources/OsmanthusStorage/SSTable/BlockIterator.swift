@@ -10,10 +10,10 @@
 /// the checks (a thread-local lookup per access, ~15% of a scan) would buy nothing.
 final class BlockIterator: InternalIterator {
     /// Keeps `base` alive.
-    private let block: Block
-    private let base: UnsafePointer<UInt8>
+    @exclusivity(unchecked) private var block: Block
+    @exclusivity(unchecked) private var base: UnsafePointer<UInt8>
     /// End of the entries (start of the restart array).
-    private let limit: Int
+    @exclusivity(unchecked) private var limit: Int
     /// Offset of the current entry; `limit` when not on an entry.
     @exclusivity(unchecked) private var current: Int
     /// Offset just past the current entry (where `next` decodes).
@@ -36,6 +36,19 @@ final class BlockIterator: InternalIterator {
 
     var isValid: Bool { current < limit }
 
+    /// Points this cursor at another block (unpositioned), keeping its key buffer's storage: a
+    /// table iterator moving from block to block then allocates nothing.
+    func reset(_ newBlock: Block) {
+        block = newBlock
+        base = newBlock.base
+        limit = newBlock.restartsOffset
+        current = limit
+        nextOffset = limit
+        restartIndex = 0
+        error = nil
+        keyBuffer.removeAll(keepingCapacity: true)
+    }
+
     var key: [UInt8] {
         precondition(isValid, "key read from an invalid block iterator")
         return keyBuffer
@@ -44,6 +57,16 @@ final class BlockIterator: InternalIterator {
     var value: [UInt8] {
         precondition(isValid, "value read from an invalid block iterator")
         return Array(UnsafeBufferPointer(start: base + valueStart, count: valueCount))
+    }
+
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "key read from an invalid block iterator")
+        return try keyBuffer.withUnsafeBytes(body)
+    }
+
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(isValid, "value read from an invalid block iterator")
+        return try body(UnsafeRawBufferPointer(start: base + valueStart, count: valueCount))
     }
 
     /// The current value without copying it out of the block.
@@ -98,8 +121,15 @@ final class BlockIterator: InternalIterator {
             return
         }
         seekToRestart(left)
-        while parseNext() {
-            if InternalKey.compare(keyBuffer, target) >= 0 { return }
+        target.withUnsafeBytes { t in
+            guard let tBase = t.baseAddress else { return }
+            while parseNext() {
+                let order = keyBuffer.withUnsafeBytes { k -> Int in
+                    guard let kBase = k.baseAddress else { return -1 }
+                    return compareInternalKeys(kBase, k.count, tBase, t.count)
+                }
+                if order >= 0 { return }
+            }
         }
     }
 

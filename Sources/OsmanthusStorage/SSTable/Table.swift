@@ -58,15 +58,15 @@ public final class Table: @unchecked Sendable {
         }
         guard BloomFilter.mayContain(filter, hash: hash) else { return nil }
 
-        let index = indexBlock.makeIterator()
-        index.seek(lookupKey)
-        guard index.isValid else {
-            if let error = index.error { throw error }
+        // One cursor serves the index block and then the data block it names.
+        let entry = indexBlock.makeIterator()
+        entry.seek(lookupKey)
+        guard entry.isValid else {
+            if let error = entry.error { throw error }
             return nil
         }
-        let handle = try dataHandle(at: index)
-        let block = try self.block(at: handle, fillCache: true)
-        let entry = block.makeIterator()
+        let handle = try dataHandle(at: entry)
+        entry.reset(try self.block(at: handle, fillCache: true))
         entry.seek(lookupKey)
         guard entry.isValid else {
             if let error = entry.error { throw error }

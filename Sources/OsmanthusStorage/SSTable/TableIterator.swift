@@ -7,36 +7,51 @@ final class TableIterator: InternalIterator {
     private let table: Table
     private let index: BlockIterator
     private let fillCache: Bool
-    private var data: BlockIterator?
+    /// The data-block cursor, re-targeted at each block the iterator enters. A `let`, so calls
+    /// through it need no retain; `hasData` says whether it holds a block at all.
+    private let data: BlockIterator
+    @exclusivity(unchecked) private var hasData = false
     /// The handle `data` was loaded from, so re-seeking within one block does not reload it.
-    private var dataHandle: BlockHandle?
-    private var failure: StorageError?
+    @exclusivity(unchecked) private var dataHandle: BlockHandle?
+    @exclusivity(unchecked) private var failure: StorageError?
 
     init(table: Table, index: BlockIterator, fillCache: Bool) {
         self.table = table
         self.index = index
         self.fillCache = fillCache
+        data = Block.empty.makeIterator()
     }
 
-    var isValid: Bool { failure == nil && data?.isValid == true }
+    var isValid: Bool { hasData && data.isValid }
 
     var key: [UInt8] {
-        guard let data, isValid else { preconditionFailure("key read from an invalid table iterator") }
+        precondition(isValid, "key read from an invalid table iterator")
         return data.key
     }
 
     var value: [UInt8] {
-        guard let data, isValid else { preconditionFailure("value read from an invalid table iterator") }
+        precondition(isValid, "value read from an invalid table iterator")
         return data.value
     }
 
     var error: StorageError? { failure }
 
+    func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        // After a failure `hasData` is false; the block cursor checks that it is on an entry.
+        precondition(hasData, "key read from an invalid table iterator")
+        return try data.withKey(body)
+    }
+
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(hasData, "value read from an invalid table iterator")
+        return try data.withValue(body)
+    }
+
     func seekToFirst() {
         guard failure == nil else { return }
         index.seekToFirst()
         loadDataBlock()
-        data?.seekToFirst()
+        if hasData { data.seekToFirst() }
         skipEmptyBlocksForward()
     }
 
@@ -44,7 +59,7 @@ final class TableIterator: InternalIterator {
         guard failure == nil else { return }
         index.seekToLast()
         loadDataBlock()
-        data?.seekToLast()
+        if hasData { data.seekToLast() }
         skipEmptyBlocksBackward()
     }
 
@@ -52,35 +67,35 @@ final class TableIterator: InternalIterator {
         guard failure == nil else { return }
         index.seek(target)
         loadDataBlock()
-        data?.seek(target)
+        if hasData { data.seek(target) }
         skipEmptyBlocksForward()
     }
 
     func next() {
-        guard isValid, let data else { return }
+        guard isValid else { return }
         data.next()
-        skipEmptyBlocksForward()
+        if !data.isValid { skipEmptyBlocksForward() }
     }
 
     func prev() {
-        guard isValid, let data else { return }
+        guard isValid else { return }
         data.prev()
-        skipEmptyBlocksBackward()
+        if !data.isValid { skipEmptyBlocksBackward() }
     }
 
-    /// Points `data` at the block the index cursor names (nil when the index is exhausted).
+    /// Points `data` at the block the index cursor names (no block when the index is exhausted).
     private func loadDataBlock() {
         guard index.isValid else {
             if let error = index.error { fail(error) }
-            data = nil
+            hasData = false
             dataHandle = nil
             return
         }
         do {
             let handle = try table.dataHandle(at: index)
-            if handle == dataHandle, data != nil { return }
-            let block = try table.block(at: handle, fillCache: fillCache)
-            data = block.makeIterator()
+            if handle == dataHandle, hasData { return }
+            data.reset(try table.block(at: handle, fillCache: fillCache))
+            hasData = true
             dataHandle = handle
         } catch let error as StorageError {
             fail(error)
@@ -91,41 +106,41 @@ final class TableIterator: InternalIterator {
 
     /// Moves to the first entry of following blocks while the current block is used up.
     private func skipEmptyBlocksForward() {
-        while failure == nil, data?.isValid != true {
-            if let error = data?.error {
+        while failure == nil, !(hasData && data.isValid) {
+            if hasData, let error = data.error {
                 fail(error)
                 return
             }
             guard index.isValid else {
-                data = nil
+                hasData = false
                 return
             }
             index.next()
             loadDataBlock()
-            data?.seekToFirst()
+            if hasData { data.seekToFirst() }
         }
     }
 
     /// Moves to the last entry of preceding blocks while the current block is used up.
     private func skipEmptyBlocksBackward() {
-        while failure == nil, data?.isValid != true {
-            if let error = data?.error {
+        while failure == nil, !(hasData && data.isValid) {
+            if hasData, let error = data.error {
                 fail(error)
                 return
             }
             guard index.isValid else {
-                data = nil
+                hasData = false
                 return
             }
             index.prev()
             loadDataBlock()
-            data?.seekToLast()
+            if hasData { data.seekToLast() }
         }
     }
 
     private func fail(_ error: StorageError) {
         failure = error
-        data = nil
+        hasData = false
         dataHandle = nil
     }
 }
