@@ -36,33 +36,16 @@ struct CrashTests {
             // rest after 1–200 acknowledgements, wherever the writer then is.
             let killAfter = Int.random(in: 0..<8, using: &rng) == 0 ? 0 : Int.random(in: 1...200, using: &rng)
             let context = "seed \(seed) cycle \(cycle) start \(next) kill after \(killAfter) acks, dir \(scratch.path)"
-            let child = try ChildProcess(
-                executable: binary,
+            let run = try KilledWriter.run(
+                binary: binary,
                 arguments: ["debug", "crash-writer", "--dir", scratch.path + "/db", "--start", "\(next)",
                             "--seed", "\(seed)"],
-                stderrPath: scratch.path + "/writer-stderr.txt")
-
-            var acked: Int?
-            func take(_ line: String) throws {
-                let expected = (acked ?? next - 1) + 1
-                guard line == "ack \(expected)" else {
-                    throw ChildProcess.Failure(description: "expected \"ack \(expected)\", read \"\(line)\"")
-                }
-                acked = expected
-            }
-            var reads = 0
-            while reads < killAfter, let line = try child.readLine() {
-                try take(line)
-                reads += 1
-            }
-            child.kill()
-            // Acks the writer printed before it died count too, read or not.
-            while let line = try child.readLine() { try take(line) }
-            let status = try child.wait()
-            guard status == .signaled(SIGKILL) else {
-                Issue.record("the writer \(status) before it was killed (\(context)):\n\(child.stderrText)")
+                stderrPath: scratch.path + "/writer-stderr.txt", start: next, killAfter: killAfter, context: context)
+            guard run.wasKilled else {
+                Issue.record("the writer \(run.status) before it was killed (\(context)):\n\(run.stderr)")
                 return
             }
+            let acked = run.lastAck
             totalAcks += acked.map { $0 - next + 1 } ?? 0
 
             // Every acknowledged batch is there; the one after it may be (it was in flight).

@@ -26,31 +26,16 @@ struct DocumentCrashTests {
             // An eighth of the kills land during open and recovery; the rest after 1–120 acks.
             let killAfter = Int.random(in: 0..<8, using: &rng) == 0 ? 0 : Int.random(in: 1...120, using: &rng)
             let context = "seed \(seed) cycle \(cycle) start \(next) kill after \(killAfter) acks, dir \(scratch.path)"
-            let child = try ChildProcess(
-                executable: binary,
+            let run = try KilledWriter.run(
+                binary: binary,
                 arguments: ["debug", "doc-crash-writer", "--dir", scratch.path + "/db", "--start", "\(next)",
                             "--seed", "\(seed)"],
-                stderrPath: scratch.path + "/writer-stderr.txt")
-            var acked: Int?
-            func take(_ line: String) throws {
-                let expected = (acked ?? next - 1) + 1
-                guard line == "ack \(expected)" else {
-                    throw ChildProcess.Failure(description: "expected \"ack \(expected)\", read \"\(line)\" (\(context))")
-                }
-                acked = expected
-            }
-            var reads = 0
-            while reads < killAfter, let line = try child.readLine() {
-                try take(line)
-                reads += 1
-            }
-            child.kill()
-            while let line = try child.readLine() { try take(line) }
-            let status = try child.wait()
-            guard status == .signaled(SIGKILL) else {
-                Issue.record("the writer \(status) before it was killed (\(context)):\n\(child.stderrText)")
+                stderrPath: scratch.path + "/writer-stderr.txt", start: next, killAfter: killAfter, context: context)
+            guard run.wasKilled else {
+                Issue.record("the writer \(run.status) before it was killed (\(context)):\n\(run.stderr)")
                 return
             }
+            let acked = run.lastAck
             totalAcks += acked.map { $0 - next + 1 } ?? 0
 
             let floor = acked ?? next - 1
