@@ -153,9 +153,10 @@ struct BSONValidator {
             let patternEnd = try cstringEnd(from: start, before: end, what: "regex pattern")
             let optionsEnd = try cstringEnd(from: patternEnd + 1, before: end, what: "regex options")
             if isCanonical {
+                // Sorted ASCII is canonical; anything else is re-encoded (sorted by scalar).
                 var previous: UInt8 = 0
                 for i in (patternEnd + 1)..<optionsEnd {
-                    if buffer[i] < previous { isCanonical = false }
+                    if buffer[i] < previous || buffer[i] >= 0x80 { isCanonical = false }
                     previous = buffer[i]
                 }
             }

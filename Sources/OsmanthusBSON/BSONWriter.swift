@@ -115,15 +115,22 @@ enum BSONWriter {
         patchInt32(out.count - start, at: start, in: &out)
     }
 
-    /// Regex options in alphabetical order, as the BSON corpus requires of encoders.
+    /// Regex options in alphabetical order, as the BSON corpus requires of encoders (sorted by
+    /// Unicode scalar, so that stray non-ASCII options stay valid UTF-8).
     static func sortedOptions(_ options: String) -> String {
         let utf8 = options.utf8
         var previous: UInt8 = 0
         var sorted = true
         for byte in utf8 {
-            if byte < previous { sorted = false; break }
+            if byte < previous || byte >= 0x80 {
+                sorted = false
+                break
+            }
             previous = byte
         }
-        return sorted ? options : String(decoding: utf8.sorted(), as: UTF8.self)
+        if sorted { return options }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: options.unicodeScalars.sorted())
+        return String(scalars)
     }
 }

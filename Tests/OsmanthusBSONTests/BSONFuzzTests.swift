@@ -57,6 +57,42 @@ struct BSONFuzzTests {
         #expect(accepted > 0 && rejected > 0)
     }
 
+    @Test func mutatedExtendedJSONNeverCrashesTheParser() throws {
+        let corpus = try BSONCorpusTests.loadCorpus()
+        let texts = corpus.valid.flatMap { [$0.canonicalExtJSON] + ($0.relaxedExtJSON.map { [$0] } ?? []) }
+            + corpus.parseErrors.map(\.text)
+        let seed = ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
+        print("Extended JSON fuzz seed: \(seed) (replay with BSON_FUZZ_SEED=\(seed))")
+        var random = SplitMix64(seed: seed)
+        let alphabet = Array("{}[]\",:\\u0123456789$eE.-+ ".utf8)
+        var accepted = 0
+        for iteration in 0..<20_000 {
+            var text = Array(texts[Int(random.next() % UInt64(texts.count))].utf8)
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let position = text.isEmpty ? 0 : Int(random.next() % UInt64(text.count))
+                let char = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                switch random.next() % 4 {
+                case 0 where !text.isEmpty: text[position] = char
+                case 1 where !text.isEmpty: text.remove(at: position)
+                case 2: text.insert(char, at: position)
+                default: text.removeLast(text.count - position)
+                }
+            }
+            do {
+                let document = try Document(extendedJSON: String(decoding: text, as: UTF8.self))
+                accepted += 1
+                if try Document(bytes: document.bytes) != document {
+                    Issue.record("seed \(seed) iteration \(iteration): parsed document does not re-decode")
+                }
+            } catch is BSONError {
+            } catch {
+                Issue.record("seed \(seed) iteration \(iteration): non-BSONError \(error)")
+            }
+        }
+        print("Extended JSON fuzz: \(accepted) of 20000 mutated texts parsed")
+        #expect(accepted > 0)
+    }
+
     static func mutate(_ bytes: inout [UInt8], _ random: inout SplitMix64) {
         let position = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count))
         switch random.next() % 7 {

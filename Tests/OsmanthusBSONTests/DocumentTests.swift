@@ -116,6 +116,17 @@ struct DocumentTests {
         #expect(regex["a"] == .regex(pattern: "abc", options: "imx"))
     }
 
+    /// Found by fuzzing: sorting option bytes split a multi-byte character.
+    @Test func nonASCIIRegexOptionsStayValidAndStable() throws {
+        // {"a": /abc/ "xi\u{FFFD}m"} with unsorted, partly non-ASCII options.
+        let bytes: [UInt8] = [0x13, 0, 0, 0, 0x0B, 0x61, 0, 0x61, 0x62, 0x63, 0, 0x78, 0x69, 0xEF, 0xBF, 0xBD, 0x6D, 0, 0]
+        let document = try Document(bytes: bytes)
+        #expect(document["a"] == .regex(pattern: "abc", options: "imx\u{FFFD}"))
+        let again = try Document(bytes: document.bytes)
+        #expect(again == document)
+        #expect(again.bytes == document.bytes)
+    }
+
     @Test func everyTypeRoundTripsThroughBytes() throws {
         let scope: Document = ["x": 1]
         let document: Document = [
