@@ -79,9 +79,9 @@ enum EncodingNode {
 
     /// The node for any encodable value: BSON's own types and Foundation's Date, Data and UUID
     /// directly, anything else through its `encode(to:)`.
-    static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey], userInfo: [CodingUserInfoKey: any Sendable])
-        throws -> EncodingNode
-    {
+    static func box<T: Encodable>(
+        _ value: T, codingPath: @autoclosure () -> [any CodingKey], userInfo: [CodingUserInfoKey: any Sendable]
+    ) throws -> EncodingNode {
         switch value {
         case let v as BSONValue: return .value(v)
         case let v as Document: return .value(.document(v))
@@ -95,13 +95,14 @@ enum EncodingNode {
             let bytes = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
             return .value(.binary(BSONBinary(subtype: .uuid, data: bytes)))
         default:
-            let encoder = BSONEncoderImpl(codingPath: codingPath, userInfo: userInfo)
+            let encoder = BSONEncoderImpl(codingPath: codingPath(), userInfo: userInfo)
             try value.encode(to: encoder)
             return encoder.node ?? .value(.document(Document()))
         }
     }
 
-    static func integer<T: BinaryInteger>(_ value: T, codingPath: [any CodingKey]) throws -> EncodingNode {
+    /// The path is only built when the value does not fit.
+    static func integer<T: BinaryInteger>(_ value: T, codingPath: @autoclosure () -> [any CodingKey]) throws -> EncodingNode {
         if T.self == Int32.self || T.self == Int16.self || T.self == Int8.self || T.self == UInt16.self
             || T.self == UInt8.self, let v = Int32(exactly: value)
         {
@@ -109,7 +110,7 @@ enum EncodingNode {
         }
         guard let v = Int64(exactly: value) else {
             throw EncodingError.invalidValue(
-                value, .init(codingPath: codingPath, debugDescription: "\(value) does not fit a BSON int64"))
+                value, .init(codingPath: codingPath(), debugDescription: "\(value) does not fit a BSON int64"))
         }
         return .value(.int64(v))
     }
