@@ -27,20 +27,48 @@ struct BSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         }
     }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try BSONDecoderImpl.bool(value(key), codingPath + [key]) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try BSONDecoderImpl.string(value(key), codingPath + [key]) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try BSONDecoderImpl.double(value(key), codingPath + [key]) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try BSONDecoderImpl.double(value(key), codingPath + [key])) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try BSONDecoderImpl.integer(value(key), type, codingPath + [key]) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        try BSONDecoderImpl.bool(value(key), codingPath + [key])
+    }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        try BSONDecoderImpl.string(value(key), codingPath + [key])
+    }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        try BSONDecoderImpl.double(value(key), codingPath + [key])
+    }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
+        Float(try BSONDecoderImpl.double(value(key), codingPath + [key]))
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try nested(key).unbox(type) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -79,7 +107,10 @@ struct BSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     private mutating func nextValue(_ type: Any.Type) throws -> BSONValue {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
-                type, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "array has no more elements"))
+                type,
+                .init(
+                    codingPath: codingPath + [IndexKey(currentIndex)],
+                    debugDescription: "array has no more elements"))
         }
         defer { currentIndex += 1 }
         return elements[currentIndex]
@@ -104,19 +135,45 @@ struct BSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode(_ type: Bool.Type) throws -> Bool { try BSONDecoderImpl.bool(nextValue(type), path) }
-    mutating func decode(_ type: String.Type) throws -> String { try BSONDecoderImpl.string(nextValue(type), path) }
-    mutating func decode(_ type: Double.Type) throws -> Double { try BSONDecoderImpl.double(nextValue(type), path) }
-    mutating func decode(_ type: Float.Type) throws -> Float { Float(try BSONDecoderImpl.double(nextValue(type), path)) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try BSONDecoderImpl.integer(nextValue(type), type, path) }
+    mutating func decode(_ type: String.Type) throws -> String {
+        try BSONDecoderImpl.string(nextValue(type), path)
+    }
+    mutating func decode(_ type: Double.Type) throws -> Double {
+        try BSONDecoderImpl.double(nextValue(type), path)
+    }
+    mutating func decode(_ type: Float.Type) throws -> Float {
+        Float(try BSONDecoderImpl.double(nextValue(type), path))
+    }
+    mutating func decode(_ type: Int.Type) throws -> Int {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt.Type) throws -> UInt {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next(type).unbox(type) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
@@ -144,18 +201,44 @@ struct BSONSingleValueDecodingContainer: SingleValueDecodingContainer {
     }
 
     func decode(_ type: Bool.Type) throws -> Bool { try BSONDecoderImpl.bool(decoder.value, codingPath) }
-    func decode(_ type: String.Type) throws -> String { try BSONDecoderImpl.string(decoder.value, codingPath) }
-    func decode(_ type: Double.Type) throws -> Double { try BSONDecoderImpl.double(decoder.value, codingPath) }
-    func decode(_ type: Float.Type) throws -> Float { Float(try BSONDecoderImpl.double(decoder.value, codingPath)) }
-    func decode(_ type: Int.Type) throws -> Int { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: UInt.Type) throws -> UInt { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try BSONDecoderImpl.integer(decoder.value, type, codingPath) }
+    func decode(_ type: String.Type) throws -> String {
+        try BSONDecoderImpl.string(decoder.value, codingPath)
+    }
+    func decode(_ type: Double.Type) throws -> Double {
+        try BSONDecoderImpl.double(decoder.value, codingPath)
+    }
+    func decode(_ type: Float.Type) throws -> Float {
+        Float(try BSONDecoderImpl.double(decoder.value, codingPath))
+    }
+    func decode(_ type: Int.Type) throws -> Int {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int8.Type) throws -> Int8 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int16.Type) throws -> Int16 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int32.Type) throws -> Int32 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int64.Type) throws -> Int64 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt.Type) throws -> UInt {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt8.Type) throws -> UInt8 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt16.Type) throws -> UInt16 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt32.Type) throws -> UInt32 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt64.Type) throws -> UInt64 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.unbox(type) }
 }

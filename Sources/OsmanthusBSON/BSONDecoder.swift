@@ -43,11 +43,15 @@ struct BSONDecoderImpl: Decoder {
         BSONDecoderImpl.mismatch(value, type, expected, codingPath)
     }
 
-    static func mismatch(_ value: BSONValue, _ type: Any.Type, _ expected: String, _ path: [any CodingKey]) -> DecodingError {
+    static func mismatch(_ value: BSONValue, _ type: Any.Type, _ expected: String, _ path: [any CodingKey])
+        -> DecodingError
+    {
         if case .null = value {
-            return .valueNotFound(type, .init(codingPath: path, debugDescription: "expected \(expected), found null"))
+            return .valueNotFound(
+                type, .init(codingPath: path, debugDescription: "expected \(expected), found null"))
         }
-        return .typeMismatch(type, .init(codingPath: path, debugDescription: "expected \(expected), found BSON \(value.type)"))
+        return .typeMismatch(
+            type, .init(codingPath: path, debugDescription: "expected \(expected), found BSON \(value.type)"))
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -99,7 +103,8 @@ struct BSONDecoderImpl: Decoder {
         default: throw mismatch(value, type, "an integer", path())
         }
         guard let result else {
-            throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "\(value) does not fit \(T.self) exactly"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: path(), debugDescription: "\(value) does not fit \(T.self) exactly"))
         }
         return result
     }
@@ -120,7 +125,9 @@ struct BSONDecoderImpl: Decoder {
             throw mismatch(type, "an ObjectId")
         }
         if T.self == Decimal128.self {
-            guard case .decimal128(let d) = value, let v = d as? T else { throw mismatch(type, "a decimal128") }
+            guard case .decimal128(let d) = value, let v = d as? T else {
+                throw mismatch(type, "a decimal128")
+            }
             return v
         }
         if T.self == BSONBinary.self {
@@ -128,13 +135,16 @@ struct BSONDecoderImpl: Decoder {
             return v
         }
         if T.self == Date.self {
-            guard case .datetime(let ms) = value, let v = Date(timeIntervalSince1970: Double(ms) / 1000) as? T else {
+            guard case .datetime(let ms) = value, let v = Date(timeIntervalSince1970: Double(ms) / 1000) as? T
+            else {
                 throw mismatch(type, "a datetime")
             }
             return v
         }
         if T.self == Data.self {
-            guard case .binary(let b) = value, let v = Data(b.data) as? T else { throw mismatch(type, "a binary") }
+            guard case .binary(let b) = value, let v = Data(b.data) as? T else {
+                throw mismatch(type, "a binary")
+            }
             return v
         }
         if T.self == UUID.self {
@@ -143,7 +153,10 @@ struct BSONDecoderImpl: Decoder {
             else { throw mismatch(type, "a 16-byte UUID binary") }
             let d = b.data
             let uuid = UUID(
-                uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+                uuid: (
+                    d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13],
+                    d[14], d[15]
+                ))
             if let v = uuid as? T { return v }
         }
         return try T(from: self)

@@ -18,7 +18,9 @@ struct BSONFuzzTests {
         let corpus = try BSONCorpusTests.loadCorpus()
         let seeds = corpus.valid.map(\.canonicalBSON) + corpus.decodeErrors.map(\.bson)
         #expect(seeds.count > 700)
-        let seed = ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
+        let seed =
+            ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init)
+            ?? UInt64.random(in: 0...UInt64.max)
         print("BSON fuzz seed: \(seed) (replay with BSON_FUZZ_SEED=\(seed))")
         var random = SplitMix64(seed: seed)
         var accepted = 0
@@ -38,12 +40,14 @@ struct BSONFuzzTests {
                 accepted += 1
                 let again = try Document(bytes: document.bytes)
                 if again != document {
-                    Issue.record("seed \(seed) iteration \(iteration): re-encoding changed the document \(bytes)")
+                    Issue.record(
+                        "seed \(seed) iteration \(iteration): re-encoding changed the document \(bytes)")
                 }
                 _ = document.toExtendedJSON(mode: .canonical)
                 _ = document.toExtendedJSON(mode: .relaxed)
                 if BSONValue.compare(.document(document), .document(again)) != 0 {
-                    Issue.record("seed \(seed) iteration \(iteration): document does not compare equal to itself")
+                    Issue.record(
+                        "seed \(seed) iteration \(iteration): document does not compare equal to itself")
                 }
                 _ = document.values
             } catch is BSONError {
@@ -59,9 +63,12 @@ struct BSONFuzzTests {
 
     @Test func mutatedExtendedJSONNeverCrashesTheParser() throws {
         let corpus = try BSONCorpusTests.loadCorpus()
-        let texts = corpus.valid.flatMap { [$0.canonicalExtJSON] + ($0.relaxedExtJSON.map { [$0] } ?? []) }
+        let texts =
+            corpus.valid.flatMap { [$0.canonicalExtJSON] + ($0.relaxedExtJSON.map { [$0] } ?? []) }
             + corpus.parseErrors.map(\.text)
-        let seed = ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
+        let seed =
+            ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init)
+            ?? UInt64.random(in: 0...UInt64.max)
         print("Extended JSON fuzz seed: \(seed) (replay with BSON_FUZZ_SEED=\(seed))")
         var random = SplitMix64(seed: seed)
         let alphabet = Array("{}[]\",:\\u0123456789$eE.-+ ".utf8)
