@@ -22,7 +22,7 @@ struct Decimal128Tests {
         }
     }
 
-    @Test func inexactOrMalformedTextIsRejected() {
+    @Test func inexactOrMalformedTextIsRejected() throws {
         for bad in [
             "", ".", "e5", "1e", "1..2", "--1", "1 ", " 1", "Infinit", "NaN1", "1E+99999999999", "1E-6177",
             "12345678901234567890123456789012345", "0x10",
