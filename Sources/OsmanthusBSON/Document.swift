@@ -9,8 +9,8 @@ import Darwin
 /// An ordered BSON document, kept as its canonical encoded bytes.
 ///
 /// `Document(bytes:)` validates the input once (see `BSONValidator`) and keeps the bytes; reads
-/// (`doc["a"]`, iteration) walk them without copying, and an embedded document is a slice of
-/// its parent's bytes. Mutations edit the bytes in place: `append` writes at the end, `set` and
+/// (`doc["a"]`, iteration) walk them without copying, and an embedded document is a view into
+/// its parent's buffer (which it keeps alive). Mutations edit the bytes in place: `append` writes at the end, `set` and
 /// `remove` splice one element. So `bytes` is always ready, and `==` is byte equality.
 ///
 /// Lookups by key scan the fields in order (documents are small; no index is kept).
