@@ -105,7 +105,9 @@ struct LimitsTests {
     @Test func maximumDepthIsReportedWithOffset() throws {
         do {
             _ = try Document(bytes: Self.nestedDocument(levels: 101).bytes)
+            Issue.record("a 101-level document decoded")
         } catch let error as BSONError {
+            #expect(error.code == .limitExceeded)
             #expect(error.offset == 7 * 100, "the 101st document starts after 100 headers of 7 bytes")
         }
     }
