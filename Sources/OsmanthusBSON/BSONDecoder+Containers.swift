@@ -8,12 +8,16 @@ struct BSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     func contains(_ key: Key) -> Bool { document.contains(key.stringValue) }
 
-    private func nested(_ key: Key) throws -> BSONDecoderImpl {
+    private func value(_ key: Key) throws -> BSONValue {
         guard let value = document[key.stringValue] else {
             throw DecodingError.keyNotFound(
                 key, .init(codingPath: codingPath, debugDescription: "no field \"\(key.stringValue)\""))
         }
-        return decoder.nested(value, key: key)
+        return value
+    }
+
+    private func nested(_ key: Key) throws -> BSONDecoderImpl {
+        decoder.nested(try value(key), key: key)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
@@ -23,20 +27,48 @@ struct BSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         }
     }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try nested(key).decodeBool() }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try nested(key).decodeString() }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try nested(key).decodeDouble() }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try nested(key).decodeDouble()) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try nested(key).decodeInteger(type) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try nested(key).decodeInteger(type) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try nested(key).decodeInteger(type) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try nested(key).decodeInteger(type) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try nested(key).decodeInteger(type) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try nested(key).decodeInteger(type) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try nested(key).decodeInteger(type) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try nested(key).decodeInteger(type) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try nested(key).decodeInteger(type) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try nested(key).decodeInteger(type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        try BSONDecoderImpl.bool(value(key), codingPath + [key])
+    }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        try BSONDecoderImpl.string(value(key), codingPath + [key])
+    }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        try BSONDecoderImpl.double(value(key), codingPath + [key])
+    }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
+        Float(try BSONDecoderImpl.double(value(key), codingPath + [key]))
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 {
+        try BSONDecoderImpl.integer(value(key), type, codingPath + [key])
+    }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try nested(key).unbox(type) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -72,14 +104,24 @@ struct BSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    private mutating func next(_ type: Any.Type) throws -> BSONDecoderImpl {
+    private mutating func nextValue(_ type: Any.Type) throws -> BSONValue {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
-                type, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "array has no more elements"))
+                type,
+                .init(
+                    codingPath: codingPath + [IndexKey(currentIndex)],
+                    debugDescription: "array has no more elements"))
         }
         defer { currentIndex += 1 }
-        return decoder.nested(elements[currentIndex], key: IndexKey(currentIndex))
+        return elements[currentIndex]
     }
+
+    private mutating func next(_ type: Any.Type) throws -> BSONDecoderImpl {
+        let index = currentIndex
+        return decoder.nested(try nextValue(type), key: IndexKey(index))
+    }
+
+    private var path: [any CodingKey] { codingPath + [IndexKey(currentIndex - 1)] }
 
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd else { return false }
@@ -92,20 +134,46 @@ struct BSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         }
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type).decodeBool() }
-    mutating func decode(_ type: String.Type) throws -> String { try next(type).decodeString() }
-    mutating func decode(_ type: Double.Type) throws -> Double { try next(type).decodeDouble() }
-    mutating func decode(_ type: Float.Type) throws -> Float { Float(try next(type).decodeDouble()) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next(type).decodeInteger(type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next(type).decodeInteger(type) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try BSONDecoderImpl.bool(nextValue(type), path) }
+    mutating func decode(_ type: String.Type) throws -> String {
+        try BSONDecoderImpl.string(nextValue(type), path)
+    }
+    mutating func decode(_ type: Double.Type) throws -> Double {
+        try BSONDecoderImpl.double(nextValue(type), path)
+    }
+    mutating func decode(_ type: Float.Type) throws -> Float {
+        Float(try BSONDecoderImpl.double(nextValue(type), path))
+    }
+    mutating func decode(_ type: Int.Type) throws -> Int {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt.Type) throws -> UInt {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 {
+        try BSONDecoderImpl.integer(nextValue(type), type, path)
+    }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next(type).unbox(type) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
@@ -132,19 +200,45 @@ struct BSONSingleValueDecodingContainer: SingleValueDecodingContainer {
         }
     }
 
-    func decode(_ type: Bool.Type) throws -> Bool { try decoder.decodeBool() }
-    func decode(_ type: String.Type) throws -> String { try decoder.decodeString() }
-    func decode(_ type: Double.Type) throws -> Double { try decoder.decodeDouble() }
-    func decode(_ type: Float.Type) throws -> Float { Float(try decoder.decodeDouble()) }
-    func decode(_ type: Int.Type) throws -> Int { try decoder.decodeInteger(type) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.decodeInteger(type) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.decodeInteger(type) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.decodeInteger(type) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.decodeInteger(type) }
-    func decode(_ type: UInt.Type) throws -> UInt { try decoder.decodeInteger(type) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.decodeInteger(type) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.decodeInteger(type) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.decodeInteger(type) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.decodeInteger(type) }
+    func decode(_ type: Bool.Type) throws -> Bool { try BSONDecoderImpl.bool(decoder.value, codingPath) }
+    func decode(_ type: String.Type) throws -> String {
+        try BSONDecoderImpl.string(decoder.value, codingPath)
+    }
+    func decode(_ type: Double.Type) throws -> Double {
+        try BSONDecoderImpl.double(decoder.value, codingPath)
+    }
+    func decode(_ type: Float.Type) throws -> Float {
+        Float(try BSONDecoderImpl.double(decoder.value, codingPath))
+    }
+    func decode(_ type: Int.Type) throws -> Int {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int8.Type) throws -> Int8 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int16.Type) throws -> Int16 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int32.Type) throws -> Int32 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: Int64.Type) throws -> Int64 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt.Type) throws -> UInt {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt8.Type) throws -> UInt8 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt16.Type) throws -> UInt16 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt32.Type) throws -> UInt32 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
+    func decode(_ type: UInt64.Type) throws -> UInt64 {
+        try BSONDecoderImpl.integer(decoder.value, type, codingPath)
+    }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.unbox(type) }
 }

@@ -40,11 +40,18 @@ struct BSONDecoderImpl: Decoder {
     }
 
     func mismatch(_ type: Any.Type, _ expected: String) -> DecodingError {
+        BSONDecoderImpl.mismatch(value, type, expected, codingPath)
+    }
+
+    static func mismatch(_ value: BSONValue, _ type: Any.Type, _ expected: String, _ path: [any CodingKey])
+        -> DecodingError
+    {
         if case .null = value {
-            return .valueNotFound(type, .init(codingPath: codingPath, debugDescription: "expected \(expected), found null"))
+            return .valueNotFound(
+                type, .init(codingPath: path, debugDescription: "expected \(expected), found null"))
         }
         return .typeMismatch(
-            type, .init(codingPath: codingPath, debugDescription: "expected \(expected), found BSON \(value.type)"))
+            type, .init(codingPath: path, debugDescription: "expected \(expected), found BSON \(value.type)"))
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -66,36 +73,38 @@ struct BSONDecoderImpl: Decoder {
         BSONDecoderImpl(value: value, codingPath: codingPath + [key], userInfo: userInfoStore)
     }
 
-    // MARK: Primitive values
+    // MARK: Primitive values (static, so containers need no nested decoder; paths built on error)
 
-    func decodeBool() throws -> Bool {
-        guard case .bool(let v) = value else { throw mismatch(Bool.self, "a bool") }
+    static func bool(_ value: BSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> Bool {
+        guard case .bool(let v) = value else { throw mismatch(value, Bool.self, "a bool", path()) }
         return v
     }
 
-    func decodeString() throws -> String {
+    static func string(_ value: BSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> String {
         switch value {
         case .string(let v), .symbol(let v): return v
-        default: throw mismatch(String.self, "a string")
+        default: throw mismatch(value, String.self, "a string", path())
         }
     }
 
-    func decodeDouble() throws -> Double {
-        guard let v = value.numericDouble else { throw mismatch(Double.self, "a number") }
+    static func double(_ value: BSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> Double {
+        guard let v = value.numericDouble else { throw mismatch(value, Double.self, "a number", path()) }
         return v
     }
 
-    func decodeInteger<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+    static func integer<T: FixedWidthInteger>(
+        _ value: BSONValue, _ type: T.Type, _ path: @autoclosure () -> [any CodingKey]
+    ) throws -> T {
         let result: T?
         switch value {
         case .int32(let v): result = T(exactly: v)
         case .int64(let v): result = T(exactly: v)
         case .double(let v): result = T(exactly: v)
-        default: throw mismatch(type, "an integer")
+        default: throw mismatch(value, type, "an integer", path())
         }
         guard let result else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: codingPath, debugDescription: "\(value) does not fit \(T.self) exactly"))
+                .init(codingPath: path(), debugDescription: "\(value) does not fit \(T.self) exactly"))
         }
         return result
     }
@@ -116,7 +125,9 @@ struct BSONDecoderImpl: Decoder {
             throw mismatch(type, "an ObjectId")
         }
         if T.self == Decimal128.self {
-            guard case .decimal128(let d) = value, let v = d as? T else { throw mismatch(type, "a decimal128") }
+            guard case .decimal128(let d) = value, let v = d as? T else {
+                throw mismatch(type, "a decimal128")
+            }
             return v
         }
         if T.self == BSONBinary.self {
@@ -124,13 +135,16 @@ struct BSONDecoderImpl: Decoder {
             return v
         }
         if T.self == Date.self {
-            guard case .datetime(let ms) = value, let v = Date(timeIntervalSince1970: Double(ms) / 1000) as? T else {
+            guard case .datetime(let ms) = value, let v = Date(timeIntervalSince1970: Double(ms) / 1000) as? T
+            else {
                 throw mismatch(type, "a datetime")
             }
             return v
         }
         if T.self == Data.self {
-            guard case .binary(let b) = value, let v = Data(b.data) as? T else { throw mismatch(type, "a binary") }
+            guard case .binary(let b) = value, let v = Data(b.data) as? T else {
+                throw mismatch(type, "a binary")
+            }
             return v
         }
         if T.self == UUID.self {
@@ -139,7 +153,10 @@ struct BSONDecoderImpl: Decoder {
             else { throw mismatch(type, "a 16-byte UUID binary") }
             let d = b.data
             let uuid = UUID(
-                uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+                uuid: (
+                    d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13],
+                    d[14], d[15]
+                ))
             if let v = uuid as? T { return v }
         }
         return try T(from: self)

@@ -11,16 +11,36 @@ struct BSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encode(_ value: String, forKey key: Key) throws { put(key, .value(.string(value))) }
     mutating func encode(_ value: Double, forKey key: Key) throws { put(key, .value(.double(value))) }
     mutating func encode(_ value: Float, forKey key: Key) throws { put(key, .value(.double(Double(value)))) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { put(key, try .integer(value, codingPath: codingPath + [key])) }
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: Int8, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: Int16, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: Int32, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: Int64, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: UInt, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws {
+        put(key, try .integer(value, codingPath: codingPath + [key]))
+    }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         put(key, try .box(value, codingPath: codingPath + [key], userInfo: encoder.userInfoStore))
@@ -32,7 +52,8 @@ struct BSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
         let nested = EncodingNode.KeyedBox()
         put(key, .keyed(nested))
         return KeyedEncodingContainer(
-            BSONKeyedEncodingContainer<NestedKey>(encoder: encoder, box: nested, codingPath: codingPath + [key]))
+            BSONKeyedEncodingContainer<NestedKey>(
+                encoder: encoder, box: nested, codingPath: codingPath + [key]))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
@@ -69,16 +90,36 @@ struct BSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: String) throws { box.elements.append(.value(.string(value))) }
     mutating func encode(_ value: Double) throws { box.elements.append(.value(.double(value))) }
     mutating func encode(_ value: Float) throws { box.elements.append(.value(.double(Double(value)))) }
-    mutating func encode(_ value: Int) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: Int8) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: Int16) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: Int32) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: Int64) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: UInt) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: UInt8) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: UInt16) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: UInt32) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
-    mutating func encode(_ value: UInt64) throws { box.elements.append(try .integer(value, codingPath: nextPath)) }
+    mutating func encode(_ value: Int) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: Int8) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: Int16) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: Int32) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: Int64) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: UInt) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: UInt8) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: UInt16) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: UInt32) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
+    mutating func encode(_ value: UInt64) throws {
+        box.elements.append(try .integer(value, codingPath: nextPath))
+    }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         box.elements.append(try .box(value, codingPath: nextPath, userInfo: encoder.userInfoStore))
@@ -90,7 +131,8 @@ struct BSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
         let path = nextPath
         let nested = EncodingNode.KeyedBox()
         box.elements.append(.keyed(nested))
-        return KeyedEncodingContainer(BSONKeyedEncodingContainer<NestedKey>(encoder: encoder, box: nested, codingPath: path))
+        return KeyedEncodingContainer(
+            BSONKeyedEncodingContainer<NestedKey>(encoder: encoder, box: nested, codingPath: path))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {

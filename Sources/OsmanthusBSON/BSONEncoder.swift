@@ -25,7 +25,10 @@ public struct BSONEncoder: Sendable {
     public func encode<T: Encodable>(_ value: T) throws -> Document {
         guard case .document(let document) = try encodeValue(value) else {
             throw EncodingError.invalidValue(
-                value, .init(codingPath: [], debugDescription: "the top level of a BSON document must be a keyed value"))
+                value,
+                .init(
+                    codingPath: [], debugDescription: "the top level of a BSON document must be a keyed value"
+                ))
         }
         try document.checkLimits()
         return document
@@ -49,7 +52,11 @@ enum EncodingNode {
         var fields: [(String, EncodingNode)] = []
         /// Re-encoding a key replaces its value, as Dictionary-backed encoders do.
         func set(_ key: String, _ node: EncodingNode) {
-            if let index = fields.firstIndex(where: { $0.0 == key }) { fields[index].1 = node } else { fields.append((key, node)) }
+            if let index = fields.firstIndex(where: { $0.0 == key }) {
+                fields[index].1 = node
+            } else {
+                fields.append((key, node))
+            }
         }
     }
 
@@ -79,9 +86,10 @@ enum EncodingNode {
 
     /// The node for any encodable value: BSON's own types and Foundation's Date, Data and UUID
     /// directly, anything else through its `encode(to:)`.
-    static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey], userInfo: [CodingUserInfoKey: any Sendable])
-        throws -> EncodingNode
-    {
+    static func box<T: Encodable>(
+        _ value: T, codingPath: @autoclosure () -> [any CodingKey],
+        userInfo: [CodingUserInfoKey: any Sendable]
+    ) throws -> EncodingNode {
         switch value {
         case let v as BSONValue: return .value(v)
         case let v as Document: return .value(.document(v))
@@ -92,16 +100,21 @@ enum EncodingNode {
         case let v as Data: return .value(.binary(BSONBinary(subtype: .generic, data: [UInt8](v))))
         case let v as UUID:
             let u = v.uuid
-            let bytes = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
+            let bytes = [
+                u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15,
+            ]
             return .value(.binary(BSONBinary(subtype: .uuid, data: bytes)))
         default:
-            let encoder = BSONEncoderImpl(codingPath: codingPath, userInfo: userInfo)
+            let encoder = BSONEncoderImpl(codingPath: codingPath(), userInfo: userInfo)
             try value.encode(to: encoder)
             return encoder.node ?? .value(.document(Document()))
         }
     }
 
-    static func integer<T: BinaryInteger>(_ value: T, codingPath: [any CodingKey]) throws -> EncodingNode {
+    /// The path is only built when the value does not fit.
+    static func integer<T: BinaryInteger>(_ value: T, codingPath: @autoclosure () -> [any CodingKey]) throws
+        -> EncodingNode
+    {
         if T.self == Int32.self || T.self == Int16.self || T.self == Int8.self || T.self == UInt16.self
             || T.self == UInt8.self, let v = Int32(exactly: value)
         {
@@ -109,7 +122,8 @@ enum EncodingNode {
         }
         guard let v = Int64(exactly: value) else {
             throw EncodingError.invalidValue(
-                value, .init(codingPath: codingPath, debugDescription: "\(value) does not fit a BSON int64"))
+                value, .init(codingPath: codingPath(), debugDescription: "\(value) does not fit a BSON int64")
+            )
         }
         return .value(.int64(v))
     }
@@ -136,7 +150,8 @@ final class BSONEncoderImpl: Encoder {
             box = EncodingNode.KeyedBox()
             node = .keyed(box)
         }
-        return KeyedEncodingContainer(BSONKeyedEncodingContainer<Key>(encoder: self, box: box, codingPath: codingPath))
+        return KeyedEncodingContainer(
+            BSONKeyedEncodingContainer<Key>(encoder: self, box: box, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {

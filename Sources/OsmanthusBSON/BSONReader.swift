@@ -49,7 +49,8 @@ struct BSONReader {
         switch type {
         case BSONFormat.double, BSONFormat.datetime, BSONFormat.timestamp, BSONFormat.int64: return 8
         case BSONFormat.string, BSONFormat.javascript, BSONFormat.symbol: return 4 + Int(int32(at: offset))
-        case BSONFormat.document, BSONFormat.array, BSONFormat.javascriptWithScope: return Int(int32(at: offset))
+        case BSONFormat.document, BSONFormat.array, BSONFormat.javascriptWithScope:
+            return Int(int32(at: offset))
         case BSONFormat.binary: return 5 + Int(int32(at: offset))
         case BSONFormat.objectId: return 12
         case BSONFormat.bool: return 1
@@ -114,7 +115,8 @@ struct BSONReader {
             let patternEnd = cstringEnd(from: offset)
             let optionsEnd = cstringEnd(from: patternEnd + 1)
             return .regex(
-                pattern: string(from: offset, to: patternEnd), options: string(from: patternEnd + 1, to: optionsEnd))
+                pattern: string(from: offset, to: patternEnd),
+                options: string(from: patternEnd + 1, to: optionsEnd))
         case BSONFormat.dbPointer:
             let idOffset = offset + 4 + Int(int32(at: offset))
             return .dbPointer(
@@ -123,13 +125,16 @@ struct BSONReader {
         case BSONFormat.symbol: return .symbol(lengthPrefixedString(at: offset))
         case BSONFormat.javascriptWithScope:
             let scopeOffset = offset + 8 + Int(int32(at: offset + 4))
-            return .javascriptWithScope(code: lengthPrefixedString(at: offset + 4), scope: document(at: scopeOffset))
+            return .javascriptWithScope(
+                code: lengthPrefixedString(at: offset + 4), scope: document(at: scopeOffset))
         case BSONFormat.int32: return .int32(int32(at: offset))
         case BSONFormat.timestamp:
             let raw = uint64(at: offset)
-            return .timestamp(increment: UInt32(truncatingIfNeeded: raw), seconds: UInt32(truncatingIfNeeded: raw >> 32))
+            return .timestamp(
+                increment: UInt32(truncatingIfNeeded: raw), seconds: UInt32(truncatingIfNeeded: raw >> 32))
         case BSONFormat.int64: return .int64(Int64(bitPattern: uint64(at: offset)))
-        case BSONFormat.decimal128: return .decimal128(Decimal128(high: uint64(at: offset + 8), low: uint64(at: offset)))
+        case BSONFormat.decimal128:
+            return .decimal128(Decimal128(high: uint64(at: offset + 8), low: uint64(at: offset)))
         case BSONFormat.minKey: return .minKey
         default: return .maxKey
         }

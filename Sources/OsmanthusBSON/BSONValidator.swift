@@ -20,7 +20,8 @@ struct BSONValidator {
     mutating func validate() throws {
         guard buffer.count <= BSONLimits.maxDocumentSize else {
             throw BSONError(
-                .limitExceeded, "document of \(buffer.count) bytes is over the \(BSONLimits.maxDocumentSize)-byte limit",
+                .limitExceeded,
+                "document of \(buffer.count) bytes is over the \(BSONLimits.maxDocumentSize)-byte limit",
                 offset: 0)
         }
         guard buffer.count >= BSONFormat.minDocumentSize else {
@@ -45,7 +46,8 @@ struct BSONValidator {
     /// range lies inside its parent and that `length ≥ 5`.
     private mutating func validateDocument(at start: Int, length: Int, depth: Int, isArray: Bool) throws {
         guard depth <= BSONLimits.maxDepth else {
-            throw BSONError(.limitExceeded, "nesting deeper than \(BSONLimits.maxDepth) levels", offset: start)
+            throw BSONError(
+                .limitExceeded, "nesting deeper than \(BSONLimits.maxDepth) levels", offset: start)
         }
         let end = start + length - 1  // the terminator
         guard buffer[end] == 0 else { throw invalid("document does not end with 0x00", at: end) }
@@ -55,8 +57,11 @@ struct BSONValidator {
             let type = buffer[position]
             let keyStart = position + 1
             let keyEnd = try cstringEnd(from: keyStart, before: end, what: "key")
-            if isArray && isCanonical && !isIndexKey(index, from: keyStart, to: keyEnd) { isCanonical = false }
-            position = try validateValue(type: type, at: keyEnd + 1, end: end, depth: depth, element: position)
+            if isArray && isCanonical && !isIndexKey(index, from: keyStart, to: keyEnd) {
+                isCanonical = false
+            }
+            position = try validateValue(
+                type: type, at: keyEnd + 1, end: end, depth: depth, element: position)
             index += 1
         }
     }
@@ -78,7 +83,9 @@ struct BSONValidator {
         var position = end
         repeat {
             position -= 1
-            guard position >= start, buffer[position] == UInt8(ascii: "0") + UInt8(expected % 10) else { return false }
+            guard position >= start, buffer[position] == UInt8(ascii: "0") + UInt8(expected % 10) else {
+                return false
+            }
             expected /= 10
         } while expected > 0
         return position == start
@@ -87,10 +94,14 @@ struct BSONValidator {
     /// Checks a length-prefixed string at `start` (int32 length ≥ 1, bytes, NUL) that must end
     /// by `limit`; returns the offset just past it.
     private func validateString(at start: Int, limit: Int, what: String) throws -> Int {
-        guard start + 4 <= limit else { throw invalid("\(what) length runs past the end of its container", at: start) }
+        guard start + 4 <= limit else {
+            throw invalid("\(what) length runs past the end of its container", at: start)
+        }
         let length = int32(at: start)
         guard length >= 1 else { throw invalid("\(what) length \(length) is less than 1", at: start) }
-        guard length <= limit - start - 4 else { throw invalid("\(what) runs past the end of its container", at: start) }
+        guard length <= limit - start - 4 else {
+            throw invalid("\(what) runs past the end of its container", at: start)
+        }
         let last = start + 4 + length - 1
         guard buffer[last] == 0 else { throw invalid("\(what) is not terminated by 0x00", at: last) }
         if let bad = UTF8Validator.firstInvalid(in: buffer, from: start + 4, to: last) {
@@ -100,24 +111,33 @@ struct BSONValidator {
     }
 
     /// Checks a nested document at `start` that must end by `limit`; returns the offset past it.
-    private mutating func validateEmbedded(at start: Int, limit: Int, depth: Int, isArray: Bool) throws -> Int {
-        guard start + 4 <= limit else { throw invalid("embedded document length runs past its container", at: start) }
+    private mutating func validateEmbedded(at start: Int, limit: Int, depth: Int, isArray: Bool) throws -> Int
+    {
+        guard start + 4 <= limit else {
+            throw invalid("embedded document length runs past its container", at: start)
+        }
         let length = int32(at: start)
         guard length >= BSONFormat.minDocumentSize else {
             throw invalid("embedded document length \(length) is less than 5", at: start)
         }
-        guard length <= limit - start else { throw invalid("embedded document runs past its container", at: start) }
+        guard length <= limit - start else {
+            throw invalid("embedded document runs past its container", at: start)
+        }
         try validateDocument(at: start, length: length, depth: depth + 1, isArray: isArray)
         return start + length
     }
 
     private func fixed(_ size: Int, at start: Int, end: Int, what: String) throws -> Int {
-        guard size <= end - start else { throw invalid("\(what) runs past the end of its document", at: start) }
+        guard size <= end - start else {
+            throw invalid("\(what) runs past the end of its document", at: start)
+        }
         return start + size
     }
 
     /// Validates one value of `type` at `start`, inside a document whose terminator is at `end`.
-    private mutating func validateValue(type: UInt8, at start: Int, end: Int, depth: Int, element: Int) throws -> Int {
+    private mutating func validateValue(type: UInt8, at start: Int, end: Int, depth: Int, element: Int) throws
+        -> Int
+    {
         switch type {
         case BSONFormat.double: return try fixed(8, at: start, end: end, what: "double")
         case BSONFormat.string, BSONFormat.javascript, BSONFormat.symbol:
@@ -127,7 +147,9 @@ struct BSONValidator {
         case BSONFormat.array:
             return try validateEmbedded(at: start, limit: end, depth: depth, isArray: true)
         case BSONFormat.binary:
-            guard start + 5 <= end else { throw invalid("binary header runs past the end of its document", at: start) }
+            guard start + 5 <= end else {
+                throw invalid("binary header runs past the end of its document", at: start)
+            }
             let length = int32(at: start)
             guard length >= 0, length <= end - start - 5 else {
                 throw invalid("binary length \(length) does not fit its document", at: start)
@@ -143,7 +165,9 @@ struct BSONValidator {
         case BSONFormat.objectId: return try fixed(12, at: start, end: end, what: "ObjectId")
         case BSONFormat.bool:
             let next = try fixed(1, at: start, end: end, what: "bool")
-            guard buffer[start] <= 1 else { throw invalid("bool byte \(buffer[start]) is not 0 or 1", at: start) }
+            guard buffer[start] <= 1 else {
+                throw invalid("bool byte \(buffer[start]) is not 0 or 1", at: start)
+            }
             return next
         case BSONFormat.datetime, BSONFormat.timestamp, BSONFormat.int64:
             return try fixed(8, at: start, end: end, what: "64-bit value")
@@ -153,6 +177,7 @@ struct BSONValidator {
             let patternEnd = try cstringEnd(from: start, before: end, what: "regex pattern")
             let optionsEnd = try cstringEnd(from: patternEnd + 1, before: end, what: "regex options")
             if isCanonical {
+                // Sorted ASCII is canonical; anything else is re-encoded (sorted by scalar).
                 var previous: UInt8 = 0
                 // ASCII in byte order; any non-ASCII option goes through `sortedOptions`.
                 for i in (patternEnd + 1)..<optionsEnd {
@@ -165,7 +190,9 @@ struct BSONValidator {
             let afterNamespace = try validateString(at: start, limit: end, what: "DBPointer namespace")
             return try fixed(12, at: afterNamespace, end: end, what: "DBPointer id")
         case BSONFormat.javascriptWithScope:
-            guard start + 4 <= end else { throw invalid("code-with-scope length runs past its document", at: start) }
+            guard start + 4 <= end else {
+                throw invalid("code-with-scope length runs past its document", at: start)
+            }
             let total = int32(at: start)
             guard total >= BSONFormat.minCodeWithScopeSize, total <= end - start else {
                 throw invalid("code-with-scope length \(total) does not fit its document", at: start)

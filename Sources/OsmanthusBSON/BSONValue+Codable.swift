@@ -27,7 +27,8 @@ extension BSONBinary: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let text = try container.decode(String.self, forKey: .base64)
         guard let data = Base64.decode(text) else {
-            throw DecodingError.dataCorruptedError(forKey: .base64, in: container, debugDescription: "bad base64")
+            throw DecodingError.dataCorruptedError(
+                forKey: .base64, in: container, debugDescription: "bad base64")
         }
         self.init(subtype: Subtype(try container.decode(UInt8.self, forKey: .subtype)), data: data)
     }
@@ -111,7 +112,8 @@ extension BSONValue: Codable {
             case .regex(let pattern, let options): try container.encode("/\(pattern)/\(options)")
             case .dbPointer(let namespace, let id): try container.encode("\(namespace)/\(id.hex)")
             case .int32(let v): try container.encode(v)
-            case .timestamp(let increment, let seconds): try container.encode(UInt64(seconds) << 32 | UInt64(increment))
+            case .timestamp(let increment, let seconds):
+                try container.encode(UInt64(seconds) << 32 | UInt64(increment))
             case .int64(let v): try container.encode(v)
             case .decimal128(let v): try container.encode(v.description)
             default: try container.encodeNil()

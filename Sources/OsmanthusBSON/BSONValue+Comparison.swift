@@ -99,7 +99,9 @@ extension BSONValue {
     static func compareBytes(_ x: String, _ y: String) -> Int {
         var x = x
         var y = y
-        return x.withUTF8 { a in y.withUTF8 { b in compareBytes(UnsafeRawBufferPointer(a), UnsafeRawBufferPointer(b)) } }
+        return x.withUTF8 { a in
+            y.withUTF8 { b in compareBytes(UnsafeRawBufferPointer(a), UnsafeRawBufferPointer(b)) }
+        }
     }
 
     static func compareBytes(_ x: [UInt8], _ y: [UInt8]) -> Int {

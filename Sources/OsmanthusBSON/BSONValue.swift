@@ -98,7 +98,9 @@ public enum BSONValue: Sendable {
         case .double(let v): Int64(exactly: v)
         case .decimal128(let v):
             // Through the nearest double, then checked exactly against the decimal.
-            Int64(exactly: v.doubleValue).flatMap { Decimal128.compareExactly(Decimal128($0), v) == 0 ? $0 : nil }
+            Int64(exactly: v.doubleValue).flatMap {
+                Decimal128.compareExactly(Decimal128($0), v) == 0 ? $0 : nil
+            }
         default: nil
         }
     }
@@ -118,7 +120,8 @@ extension BSONValue: Hashable {
         case (.datetime(let x), .datetime(let y)): x == y
         case (.regex(let p1, let o1), .regex(let p2, let o2)):
             p1.utf8.elementsEqual(p2.utf8) && o1.utf8.elementsEqual(o2.utf8)
-        case (.dbPointer(let n1, let i1), .dbPointer(let n2, let i2)): n1.utf8.elementsEqual(n2.utf8) && i1 == i2
+        case (.dbPointer(let n1, let i1), .dbPointer(let n2, let i2)):
+            n1.utf8.elementsEqual(n2.utf8) && i1 == i2
         case (.javascript(let x), .javascript(let y)): x.utf8.elementsEqual(y.utf8)
         case (.symbol(let x), .symbol(let y)): x.utf8.elementsEqual(y.utf8)
         case (.javascriptWithScope(let c1, let s1), .javascriptWithScope(let c2, let s2)):
@@ -135,7 +138,9 @@ extension BSONValue: Hashable {
         hasher.combine(type.rawValue)
         switch self {
         case .double(let v): hasher.combine(v.bitPattern)
-        case .string(let v), .javascript(let v), .symbol(let v): hasher.combine(v.utf8.count); hasher.combine(v)
+        case .string(let v), .javascript(let v), .symbol(let v):
+            hasher.combine(v.utf8.count)
+            hasher.combine(v)
         case .document(let v): hasher.combine(v)
         case .array(let v): hasher.combine(v)
         case .binary(let v): hasher.combine(v)
@@ -143,11 +148,19 @@ extension BSONValue: Hashable {
         case .objectId(let v): hasher.combine(v)
         case .bool(let v): hasher.combine(v)
         case .datetime(let v): hasher.combine(v)
-        case .regex(let p, let o): hasher.combine(p); hasher.combine(o)
-        case .dbPointer(let n, let i): hasher.combine(n); hasher.combine(i)
-        case .javascriptWithScope(let c, let s): hasher.combine(c); hasher.combine(s)
+        case .regex(let p, let o):
+            hasher.combine(p)
+            hasher.combine(o)
+        case .dbPointer(let n, let i):
+            hasher.combine(n)
+            hasher.combine(i)
+        case .javascriptWithScope(let c, let s):
+            hasher.combine(c)
+            hasher.combine(s)
         case .int32(let v): hasher.combine(v)
-        case .timestamp(let i, let s): hasher.combine(i); hasher.combine(s)
+        case .timestamp(let i, let s):
+            hasher.combine(i)
+            hasher.combine(s)
         case .int64(let v): hasher.combine(v)
         case .decimal128(let v): hasher.combine(v)
         }

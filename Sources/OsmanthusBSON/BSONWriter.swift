@@ -7,19 +7,24 @@
 enum BSONWriter {
     @inline(__always)
     static func appendInt32(_ value: Int32, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+        withUnsafeBytes(of: value.littleEndian) {
+            out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     @inline(__always)
     static func appendUInt64(_ value: UInt64, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+        withUnsafeBytes(of: value.littleEndian) {
+            out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// Overwrites the int32 at `offset` (relative to the slice's start) with `value`.
     @inline(__always)
     static func patchInt32(_ value: Int, at offset: Int, in out: inout [UInt8]) {
         out.withUnsafeMutableBytes {
-            $0.storeBytes(of: Int32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: Int32.self)
+            $0.storeBytes(
+                of: Int32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: Int32.self)
         }
     }
 
@@ -95,7 +100,8 @@ enum BSONWriter {
             scope.withUnsafeBytes { out.append(contentsOf: $0) }
             patchInt32(out.count - start, at: start, in: &out)
         case .int32(let v): appendInt32(v, to: &out)
-        case .timestamp(let increment, let seconds): appendUInt64(UInt64(seconds) << 32 | UInt64(increment), to: &out)
+        case .timestamp(let increment, let seconds):
+            appendUInt64(UInt64(seconds) << 32 | UInt64(increment), to: &out)
         case .int64(let v): appendUInt64(UInt64(bitPattern: v), to: &out)
         case .decimal128(let v):
             appendUInt64(v.low, to: &out)
@@ -115,20 +121,22 @@ enum BSONWriter {
         patchInt32(out.count - start, at: start, in: &out)
     }
 
-    /// Regex options in alphabetical order, as the BSON corpus requires of encoders. Sorted by
-    /// Unicode scalar, not by byte: sorting the bytes of a multi-byte character would break its
-    /// UTF-8 (found by bson-fuzz), and sorting again must give the same string.
+    /// Regex options in alphabetical order, as the BSON corpus requires of encoders (sorted by
+    /// Unicode scalar, so that stray non-ASCII options stay valid UTF-8).
     static func sortedOptions(_ options: String) -> String {
         let utf8 = options.utf8
         var previous: UInt8 = 0
         var sorted = true
         for byte in utf8 {
-            if byte < previous || byte >= 0x80 { sorted = false; break }
+            if byte < previous || byte >= 0x80 {
+                sorted = false
+                break
+            }
             previous = byte
         }
         if sorted { return options }
         var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: options.unicodeScalars.sorted { $0.value < $1.value })
+        scalars.append(contentsOf: options.unicodeScalars.sorted())
         return String(scalars)
     }
 }

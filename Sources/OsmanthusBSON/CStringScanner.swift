@@ -7,7 +7,9 @@ enum CStringScanner {
     /// The offset of the first NUL in `buffer[start..<end]`, or nil; `sawNonASCII` tells whether
     /// any byte before it was ≥ 0x80 (so UTF-8 needs checking).
     @inline(__always)
-    static func findNUL(in buffer: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (nul: Int, sawNonASCII: Bool)? {
+    static func findNUL(in buffer: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (
+        nul: Int, sawNonASCII: Bool
+    )? {
         var i = start
         var nonASCII = false
         while i + 8 <= end {

@@ -11,7 +11,10 @@ extension Document: Sequence {
             let position = self.position
             let result: (Element, Int)? = document.withReader { reader in
                 guard let element = reader.element(at: position) else { return nil }
-                return ((reader.key(of: element), reader.value(type: element.type, at: element.valueStart)), element.valueEnd)
+                return (
+                    (reader.key(of: element), reader.value(type: element.type, at: element.valueStart)),
+                    element.valueEnd
+                )
             }
             guard let (element, next) = result else { return nil }
             self.position = next

@@ -9,8 +9,8 @@ import Darwin
 /// An ordered BSON document, kept as its canonical encoded bytes.
 ///
 /// `Document(bytes:)` validates the input once (see `BSONValidator`) and keeps the bytes; reads
-/// (`doc["a"]`, iteration) walk them without copying, and an embedded document is a slice of
-/// its parent's bytes. Mutations edit the bytes in place: `append` writes at the end, `set` and
+/// (`doc["a"]`, iteration) walk them without copying, and an embedded document is a view into
+/// its parent's buffer (which it keeps alive). Mutations edit the bytes in place: `append` writes at the end, `set` and
 /// `remove` splice one element. So `bytes` is always ready, and `==` is byte equality.
 ///
 /// Lookups by key scan the fields in order (documents are small; no index is kept).
@@ -78,7 +78,9 @@ public struct Document: Sendable {
     /// Calls `body` with the encoded bytes.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let count = byteCount
-        return try base.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+        return try base.withUnsafeBytes {
+            try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)]))
+        }
     }
 
     /// The canonical bytes, after checking the limits an encoder must enforce: at most
@@ -94,7 +96,8 @@ public struct Document: Sendable {
         let size = byteCount
         guard size <= BSONLimits.maxDocumentSize else {
             throw BSONError(
-                .limitExceeded, "document of \(size) bytes is over the \(BSONLimits.maxDocumentSize)-byte limit")
+                .limitExceeded,
+                "document of \(size) bytes is over the \(BSONLimits.maxDocumentSize)-byte limit")
         }
         let tooDeep = withReader { $0.exceedsMaxDepth(documentAt: 0, level: 1) }
         guard !tooDeep else {
@@ -107,7 +110,10 @@ public struct Document: Sendable {
     func withReader<R>(_ body: (BSONReader) throws -> R) rethrows -> R {
         let count = byteCount
         return try base.withUnsafeBytes { whole in
-            try body(BSONReader(buffer: UnsafeRawBufferPointer(rebasing: whole[start..<(start + count)]), base: base, start: start))
+            try body(
+                BSONReader(
+                    buffer: UnsafeRawBufferPointer(rebasing: whole[start..<(start + count)]), base: base,
+                    start: start))
         }
     }
 
@@ -128,7 +134,9 @@ public struct Document: Sendable {
                 var position = 4
                 while let element = reader.element(at: position) {
                     if element.keyEnd - element.keyStart == keyBytes.count,
-                        bytesEqual(UnsafeRawBufferPointer(start: base + element.keyStart, count: keyBytes.count), keyBytes)
+                        bytesEqual(
+                            UnsafeRawBufferPointer(start: base + element.keyStart, count: keyBytes.count),
+                            keyBytes)
                     {
                         return element
                     }
@@ -196,7 +204,8 @@ extension BSONValue {
         case .document(let document): .document(Document(document.map { ($0.key, $0.value.canonicalized()) }))
         case .array(let values): .array(values.map { $0.canonicalized() })
         case .javascriptWithScope(let code, let scope):
-            .javascriptWithScope(code: code, scope: Document(scope.map { ($0.key, $0.value.canonicalized()) }))
+            .javascriptWithScope(
+                code: code, scope: Document(scope.map { ($0.key, $0.value.canonicalized()) }))
         default: self
         }
     }

@@ -26,7 +26,8 @@ extension BSONValue {
 enum ExtendedJSONReader {
     static let wrapperKeys: Set<String> = [
         "$oid", "$symbol", "$numberInt", "$numberLong", "$numberDouble", "$numberDecimal", "$binary", "$code",
-        "$scope", "$timestamp", "$regularExpression", "$dbPointer", "$date", "$minKey", "$maxKey", "$undefined",
+        "$scope", "$timestamp", "$regularExpression", "$dbPointer", "$date", "$minKey", "$maxKey",
+        "$undefined",
         "$uuid",
     ]
 
@@ -143,11 +144,13 @@ enum ExtendedJSONReader {
             guard case .object(let inner) = json, Set(inner.map(\.key)) == ["t", "i"], inner.count == 2,
                 case .number(let t)? = inner.first(where: { $0.key == "t" })?.value,
                 case .number(let i)? = inner.first(where: { $0.key == "i" })?.value,
-                JSONValue.isInteger(t), JSONValue.isInteger(i), let seconds = UInt32(t), let increment = UInt32(i)
+                JSONValue.isInteger(t), JSONValue.isInteger(i), let seconds = UInt32(t),
+                let increment = UInt32(i)
             else { throw fail("$timestamp must be {\"t\": uint32, \"i\": uint32}") }
             return .timestamp(increment: increment, seconds: seconds)
         case "$regularExpression":
-            guard case .object(let inner) = json, Set(inner.map(\.key)) == ["pattern", "options"], inner.count == 2,
+            guard case .object(let inner) = json, Set(inner.map(\.key)) == ["pattern", "options"],
+                inner.count == 2,
                 case .string(let pattern)? = inner.first(where: { $0.key == "pattern" })?.value,
                 case .string(let options)? = inner.first(where: { $0.key == "options" })?.value
             else { throw fail("$regularExpression must be {\"pattern\": string, \"options\": string}") }
@@ -158,7 +161,8 @@ enum ExtendedJSONReader {
                 guard let ms = DateTimeText.parse(iso) else { throw fail("bad $date \"\(iso)\"") }
                 return .datetime(ms)
             case .object(let inner):
-                guard inner.count == 1, inner[0].key == "$numberLong", case .int64(let ms) = try value(json) else {
+                guard inner.count == 1, inner[0].key == "$numberLong", case .int64(let ms) = try value(json)
+                else {
                     throw fail("$date must be an ISO-8601 string or {\"$numberLong\": string}")
                 }
                 return .datetime(ms)
@@ -199,7 +203,8 @@ enum ExtendedJSONReader {
         }
         let subtypeDigits = Array(subtypeText.utf8)
         guard (1...2).contains(subtypeDigits.count),
-            let subtype = Hex.decode(subtypeDigits.count == 1 ? [UInt8(ascii: "0")] + subtypeDigits : subtypeDigits)?.first
+            let subtype = Hex.decode(
+                subtypeDigits.count == 1 ? [UInt8(ascii: "0")] + subtypeDigits : subtypeDigits)?.first
         else { throw fail("$binary subType must be one or two hex digits") }
         guard let data = Base64.decode(base64) else { throw fail("$binary base64 is malformed") }
         return .binary(BSONBinary(subtype: .init(subtype), data: data))
@@ -208,7 +213,8 @@ enum ExtendedJSONReader {
     /// Legacy `{"$regex": string, "$options": string}`; a `$regex` whose value is not a
     /// string is the query operator and stays an ordinary field.
     private static func legacyRegex(_ fields: [JSONField]) throws -> BSONValue? {
-        guard let first = fields.first(where: { $0.key == "$regex" }), case .string(let pattern) = first.value else {
+        guard let first = fields.first(where: { $0.key == "$regex" }), case .string(let pattern) = first.value
+        else {
             return nil
         }
         let keys = fields.map(\.key)
@@ -249,7 +255,9 @@ enum ExtendedJSONReader {
                 case UInt8(ascii: "-"), UInt8(ascii: "+"):
                     if i != 0 {
                         let previous = text.utf8[text.utf8.index(text.utf8.startIndex, offsetBy: i - 1)]
-                        guard previous | 0x20 == UInt8(ascii: "e") else { throw fail("bad $numberDouble \"\(text)\"") }
+                        guard previous | 0x20 == UInt8(ascii: "e") else {
+                            throw fail("bad $numberDouble \"\(text)\"")
+                        }
                     }
                 default: throw fail("bad $numberDouble \"\(text)\"")
                 }

@@ -155,6 +155,7 @@ struct ExtendedJSONWriter {
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
         let text = value.description
         guard text.utf8.contains(UInt8(ascii: "e")) else { return text }
-        return String(decoding: text.utf8.map { $0 == UInt8(ascii: "e") ? UInt8(ascii: "E") : $0 }, as: UTF8.self)
+        return String(
+            decoding: text.utf8.map { $0 == UInt8(ascii: "e") ? UInt8(ascii: "E") : $0 }, as: UTF8.self)
     }
 }

@@ -20,7 +20,9 @@ struct JSONParser {
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
-            guard parser.position == buffer.count else { throw parser.error("unexpected text after the JSON value") }
+            guard parser.position == buffer.count else {
+                throw parser.error("unexpected text after the JSON value")
+            }
             return value
         }
     }
@@ -50,7 +52,8 @@ struct JSONParser {
 
     private mutating func parseValue(depth: Int) throws -> JSONValue {
         guard depth < JSONParser.maxDepth else {
-            throw BSONError(.limitExceeded, "JSON nested deeper than \(JSONParser.maxDepth) levels", offset: position)
+            throw BSONError(
+                .limitExceeded, "JSON nested deeper than \(JSONParser.maxDepth) levels", offset: position)
         }
         guard position < bytes.count else { throw error("unexpected end of text") }
         switch bytes[position] {
@@ -81,7 +84,9 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a key") }
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw error("expected a key")
+            }
             let key = try parseString()
             skipWhitespace()
             try expect(":")
@@ -142,7 +147,8 @@ struct JSONParser {
         while position < bytes.count {
             let c = bytes[position]
             if c == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
                 position += 1
                 return text
             }
@@ -191,7 +197,9 @@ struct JSONParser {
 
     private mutating func digits() -> Int {
         let start = position
-        while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+        while position < bytes.count, bytes[position] >= UInt8(ascii: "0"),
+            bytes[position] <= UInt8(ascii: "9")
+        {
             position += 1
         }
         return position - start
@@ -212,7 +220,9 @@ struct JSONParser {
         }
         if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
             position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+            if position < bytes.count,
+                bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")
+            {
                 position += 1
             }
             guard digits() > 0 else { throw error("bad number: no exponent digits") }

@@ -45,13 +45,17 @@ struct BSONCorpusTests {
             let json = try JSONParser.parse(String(decoding: data, as: UTF8.self))
             corpus.files.append(name)
             guard case .object(let top) = json else { throw CorpusError("\(name) is not an object") }
-            func field(_ fields: [JSONField], _ key: String) -> JSONValue? { fields.first { $0.key == key }?.value }
+            func field(_ fields: [JSONField], _ key: String) -> JSONValue? {
+                fields.first { $0.key == key }?.value
+            }
             func string(_ fields: [JSONField], _ key: String) -> String? {
                 if case .string(let s)? = field(fields, key) { s } else { nil }
             }
             func hex(_ text: String?) throws -> [UInt8]? {
                 guard let text else { return nil }
-                guard let bytes = Hex.decode(Array(text.utf8)) else { throw CorpusError("bad hex in \(name)") }
+                guard let bytes = Hex.decode(Array(text.utf8)) else {
+                    throw CorpusError("bad hex in \(name)")
+                }
                 return bytes
             }
             let isDecimal = string(top, "bson_type") == "0x13"
@@ -70,12 +74,14 @@ struct BSONCorpusTests {
             }
             if case .array(let cases)? = field(top, "decodeErrors") {
                 for case .object(let c) in cases {
-                    corpus.decodeErrors.append((name, string(c, "description") ?? "?", try hex(string(c, "bson")) ?? []))
+                    corpus.decodeErrors.append(
+                        (name, string(c, "description") ?? "?", try hex(string(c, "bson")) ?? []))
                 }
             }
             if case .array(let cases)? = field(top, "parseErrors") {
                 for case .object(let c) in cases {
-                    corpus.parseErrors.append((name, string(c, "description") ?? "?", isDecimal, string(c, "string") ?? ""))
+                    corpus.parseErrors.append(
+                        (name, string(c, "description") ?? "?", isDecimal, string(c, "string") ?? ""))
                 }
             }
         }
@@ -99,8 +105,9 @@ struct BSONCorpusTests {
         for required in ["top.json", "multi-type.json", "decimal128-1.json", "string.json", "binary.json"] {
             #expect(corpus.files.contains(required))
         }
-        print("BSON corpus: \(corpus.files.count) files, \(corpus.valid.count) valid, "
-            + "\(corpus.decodeErrors.count) decodeErrors, \(corpus.parseErrors.count) parseErrors")
+        print(
+            "BSON corpus: \(corpus.files.count) files, \(corpus.valid.count) valid, "
+                + "\(corpus.decodeErrors.count) decodeErrors, \(corpus.parseErrors.count) parseErrors")
     }
 
     @Test func everyValidCaseRoundTrips() throws {
@@ -126,19 +133,27 @@ struct BSONCorpusTests {
                 }
                 if let degenerate = c.degenerateBSON {
                     let fromDegenerate = try Document(bytes: degenerate)
-                    check(fromDegenerate.bytes == c.canonicalBSON, "degenerate BSON does not re-encode to canonical")
+                    check(
+                        fromDegenerate.bytes == c.canonicalBSON,
+                        "degenerate BSON does not re-encode to canonical")
                     check(
                         Self.sameJSON(fromDegenerate.toExtendedJSON(mode: .canonical), c.canonicalExtJSON),
                         "degenerate BSON to canonical Extended JSON")
                 }
                 let parsed = try Document(extendedJSON: c.canonicalExtJSON)
-                if !c.lossy { check(parsed.bytes == c.canonicalBSON, "canonical Extended JSON does not give canonical BSON") }
+                if !c.lossy {
+                    check(
+                        parsed.bytes == c.canonicalBSON,
+                        "canonical Extended JSON does not give canonical BSON")
+                }
                 check(
                     Self.sameJSON(parsed.toExtendedJSON(mode: .canonical), c.canonicalExtJSON),
                     "canonical Extended JSON does not round-trip: \(parsed.toExtendedJSON(mode: .canonical))")
                 if let degenerate = c.degenerateExtJSON {
                     let fromDegenerate = try Document(extendedJSON: degenerate)
-                    if !c.lossy { check(fromDegenerate.bytes == c.canonicalBSON, "degenerate Extended JSON to BSON") }
+                    if !c.lossy {
+                        check(fromDegenerate.bytes == c.canonicalBSON, "degenerate Extended JSON to BSON")
+                    }
                     check(
                         Self.sameJSON(fromDegenerate.toExtendedJSON(mode: .canonical), c.canonicalExtJSON),
                         "degenerate Extended JSON to canonical Extended JSON")
@@ -147,7 +162,8 @@ struct BSONCorpusTests {
                     let fromRelaxed = try Document(extendedJSON: relaxed)
                     check(
                         Self.sameJSON(fromRelaxed.toExtendedJSON(mode: .relaxed), relaxed),
-                        "relaxed Extended JSON does not round-trip: \(fromRelaxed.toExtendedJSON(mode: .relaxed))")
+                        "relaxed Extended JSON does not round-trip: \(fromRelaxed.toExtendedJSON(mode: .relaxed))"
+                    )
                 }
             } catch {
                 check(false, "threw \(error)")

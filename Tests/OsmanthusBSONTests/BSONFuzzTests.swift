@@ -18,7 +18,9 @@ struct BSONFuzzTests {
         let corpus = try BSONCorpusTests.loadCorpus()
         let seeds = corpus.valid.map(\.canonicalBSON) + corpus.decodeErrors.map(\.bson)
         #expect(seeds.count > 700)
-        let seed = ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
+        let seed =
+            ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init)
+            ?? UInt64.random(in: 0...UInt64.max)
         print("BSON fuzz seed: \(seed) (replay with BSON_FUZZ_SEED=\(seed))")
         var random = SplitMix64(seed: seed)
         var accepted = 0
@@ -38,12 +40,14 @@ struct BSONFuzzTests {
                 accepted += 1
                 let again = try Document(bytes: document.bytes)
                 if again != document {
-                    Issue.record("seed \(seed) iteration \(iteration): re-encoding changed the document \(bytes)")
+                    Issue.record(
+                        "seed \(seed) iteration \(iteration): re-encoding changed the document \(bytes)")
                 }
                 _ = document.toExtendedJSON(mode: .canonical)
                 _ = document.toExtendedJSON(mode: .relaxed)
                 if BSONValue.compare(.document(document), .document(again)) != 0 {
-                    Issue.record("seed \(seed) iteration \(iteration): document does not compare equal to itself")
+                    Issue.record(
+                        "seed \(seed) iteration \(iteration): document does not compare equal to itself")
                 }
                 _ = document.values
             } catch is BSONError {
@@ -55,6 +59,45 @@ struct BSONFuzzTests {
         print("BSON fuzz: \(accepted) mutated documents accepted, \(rejected) rejected")
         #expect(accepted + rejected == Self.iterations)
         #expect(accepted > 0 && rejected > 0)
+    }
+
+    @Test func mutatedExtendedJSONNeverCrashesTheParser() throws {
+        let corpus = try BSONCorpusTests.loadCorpus()
+        let texts =
+            corpus.valid.flatMap { [$0.canonicalExtJSON] + ($0.relaxedExtJSON.map { [$0] } ?? []) }
+            + corpus.parseErrors.map(\.text)
+        let seed =
+            ProcessInfo.processInfo.environment["BSON_FUZZ_SEED"].flatMap(UInt64.init)
+            ?? UInt64.random(in: 0...UInt64.max)
+        print("Extended JSON fuzz seed: \(seed) (replay with BSON_FUZZ_SEED=\(seed))")
+        var random = SplitMix64(seed: seed)
+        let alphabet = Array("{}[]\",:\\u0123456789$eE.-+ ".utf8)
+        var accepted = 0
+        for iteration in 0..<20_000 {
+            var text = Array(texts[Int(random.next() % UInt64(texts.count))].utf8)
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let position = text.isEmpty ? 0 : Int(random.next() % UInt64(text.count))
+                let char = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                switch random.next() % 4 {
+                case 0 where !text.isEmpty: text[position] = char
+                case 1 where !text.isEmpty: text.remove(at: position)
+                case 2: text.insert(char, at: position)
+                default: text.removeLast(text.count - position)
+                }
+            }
+            do {
+                let document = try Document(extendedJSON: String(decoding: text, as: UTF8.self))
+                accepted += 1
+                if try Document(bytes: document.bytes) != document {
+                    Issue.record("seed \(seed) iteration \(iteration): parsed document does not re-decode")
+                }
+            } catch is BSONError {
+            } catch {
+                Issue.record("seed \(seed) iteration \(iteration): non-BSONError \(error)")
+            }
+        }
+        print("Extended JSON fuzz: \(accepted) of 20000 mutated texts parsed")
+        #expect(accepted > 0)
     }
 
     static func mutate(_ bytes: inout [UInt8], _ random: inout SplitMix64) {

@@ -10,7 +10,10 @@ import Foundation
 
 struct CodableTests {
     enum Color: String, Codable, Equatable { case red, green }
-    enum Level: Int, Codable, Equatable { case low = 1, high = 9 }
+    enum Level: Int, Codable, Equatable {
+        case low = 1
+        case high = 9
+    }
 
     struct Address: Codable, Equatable {
         var street: String
@@ -46,8 +49,10 @@ struct CodableTests {
             _id: try ObjectId("56e1fc72e0c917e9c4714161"), name: "Ada", age: 36, height: 1.65, active: true,
             big: 1 << 40, small: -3, address: Address(street: "Main", zip: 12345), tags: ["a", "b"],
             scores: [1, 2, 3], nickname: nil, color: .green, level: .high, attributes: ["k": "v"],
-            nested: [[1], [2, 3]], born: Date(timeIntervalSince1970: 1_356_351_330.501), avatar: Data([1, 2, 3]),
-            token: try #require(UUID(uuidString: "73FFD264-44B3-4C69-90E8-E7D1DFC035D4")), balance: try Decimal128("12.50"),
+            nested: [[1], [2, 3]], born: Date(timeIntervalSince1970: 1_356_351_330.501),
+            avatar: Data([1, 2, 3]),
+            token: try #require(UUID(uuidString: "73FFD264-44B3-4C69-90E8-E7D1DFC035D4")),
+            balance: try Decimal128("12.50"),
             extra: ["x": .null], anything: .regex(pattern: "a", options: "i"))
     }
 
@@ -99,7 +104,8 @@ struct CodableTests {
             var f: Float
             var u: UInt8
         }
-        let decoded = try BSONDecoder().decode(Numbers.self, from: ["i": 3.0, "d": .int64(7), "f": .int32(2), "u": .int64(255)])
+        let decoded = try BSONDecoder().decode(
+            Numbers.self, from: ["i": 3.0, "d": .int64(7), "f": .int32(2), "u": .int64(255)])
         #expect(decoded == Numbers(i: 3, d: 7, f: 2, u: 255))
         #expect(throws: DecodingError.self) {
             try BSONDecoder().decode(Numbers.self, from: ["i": 3.5, "d": 1, "f": 1, "u": 1])

@@ -6,7 +6,8 @@ struct ComparisonTests {
     /// One value of each type, in MongoDB's sort order.
     static let ascendingByType: [BSONValue] = [
         .minKey, .undefined, .null, .int32(5), .string("a"), .document(["a": 1]), .array([1]),
-        .binary(BSONBinary(data: [1])), .objectId(ObjectId(seconds: 0, processUnique: 0, counter: 0)), .bool(false),
+        .binary(BSONBinary(data: [1])), .objectId(ObjectId(seconds: 0, processUnique: 0, counter: 0)),
+        .bool(false),
         .datetime(0), .timestamp(increment: 0, seconds: 0), .regex(pattern: "a", options: ""),
         .dbPointer(namespace: "n", id: ObjectId(seconds: 0, processUnique: 0, counter: 0)), .javascript("f"),
         .javascriptWithScope(code: "f", scope: [:]), .maxKey,
@@ -31,13 +32,18 @@ struct ComparisonTests {
         #expect(BSONValue.compare(.double(-0.0), .int32(0)) == 0)
         #expect(BSONValue.compare(.int64(-3), .decimal128(try Decimal128("-2.5"))) == -1)
         #expect(BSONValue.compare(.double(2.5), .decimal128(try Decimal128("2.50"))) == 0)
-        #expect(BSONValue.compare(.double(0.1), .decimal128(try Decimal128("0.1"))) == 1, "0.1 as a double is above 1/10")
-        #expect(BSONValue.compare(.double(0.5), .decimal128(try Decimal128("0.5000000000000000000000000000000001"))) == -1)
+        #expect(
+            BSONValue.compare(.double(0.1), .decimal128(try Decimal128("0.1"))) == 1,
+            "0.1 as a double is above 1/10")
+        #expect(
+            BSONValue.compare(
+                .double(0.5), .decimal128(try Decimal128("0.5000000000000000000000000000000001"))) == -1)
     }
 
     @Test func int64AndDoubleCompareWithoutPrecisionLoss() {
         let big = Int64(1) << 53
-        #expect(BSONValue.compare(.int64(big + 1), .double(Double(big))) == 1, "2^53+1 is above the double 2^53")
+        #expect(
+            BSONValue.compare(.int64(big + 1), .double(Double(big))) == 1, "2^53+1 is above the double 2^53")
         #expect(BSONValue.compare(.double(Double(big)), .int64(big + 1)) == -1)
         #expect(BSONValue.compare(.int64(.max), .double(9_223_372_036_854_775_808.0)) == -1)
         #expect(BSONValue.compare(.int64(.min), .double(-9_223_372_036_854_775_808.0)) == 0)
@@ -62,7 +68,9 @@ struct ComparisonTests {
         func d(_ s: String) throws -> BSONValue { .decimal128(try Decimal128(s)) }
         #expect(BSONValue.compare(try d("1E+3"), try d("1000")) == 0)
         #expect(BSONValue.compare(try d("-0"), try d("0E-10")) == 0)
-        #expect(BSONValue.compare(try d("9.999999999999999999999999999999999E+6144"), .double(.greatestFiniteMagnitude)) == 1)
+        #expect(
+            BSONValue.compare(
+                try d("9.999999999999999999999999999999999E+6144"), .double(.greatestFiniteMagnitude)) == 1)
         #expect(BSONValue.compare(try d("1E-6176"), .double(.leastNonzeroMagnitude)) == -1)
         #expect(BSONValue.compare(try d("Infinity"), .double(.infinity)) == 0)
         #expect(BSONValue.compare(try d("-Infinity"), .int64(.min)) == -1)
@@ -99,32 +107,42 @@ struct ComparisonTests {
         let long = BSONValue.binary(BSONBinary(subtype: .generic, data: [0, 0]))
         #expect(BSONValue.compare(short, long) == -1)
         #expect(
-            BSONValue.compare(.binary(BSONBinary(subtype: .generic, data: [9])), .binary(BSONBinary(subtype: .function, data: [0]))) == -1)
-        #expect(BSONValue.compare(.binary(BSONBinary(data: [1, 2])), .binary(BSONBinary(data: [1, 3]))) == -1)
+            BSONValue.compare(
+                .binary(BSONBinary(subtype: .generic, data: [9])),
+                .binary(BSONBinary(subtype: .function, data: [0]))) == -1)
+        #expect(
+            BSONValue.compare(.binary(BSONBinary(data: [1, 2])), .binary(BSONBinary(data: [1, 3]))) == -1)
     }
 
     @Test func scalarTypesCompareAsTheServerDoes() {
         #expect(BSONValue.compare(false, true) == -1)
         #expect(BSONValue.compare(.datetime(-5), .datetime(3)) == -1, "dates are signed")
         #expect(
-            BSONValue.compare(.timestamp(increment: 0, seconds: 0x8000_0000), .timestamp(increment: 0, seconds: 1)) == 1,
+            BSONValue.compare(
+                .timestamp(increment: 0, seconds: 0x8000_0000), .timestamp(increment: 0, seconds: 1)) == 1,
             "timestamps are unsigned")
-        #expect(BSONValue.compare(.timestamp(increment: 2, seconds: 1), .timestamp(increment: 1, seconds: 2)) == -1)
-        #expect(BSONValue.compare(.regex(pattern: "a", options: "i"), .regex(pattern: "a", options: "m")) == -1)
+        #expect(
+            BSONValue.compare(.timestamp(increment: 2, seconds: 1), .timestamp(increment: 1, seconds: 2))
+                == -1)
+        #expect(
+            BSONValue.compare(.regex(pattern: "a", options: "i"), .regex(pattern: "a", options: "m")) == -1)
         #expect(BSONValue.compare(.regex(pattern: "b", options: ""), .regex(pattern: "a", options: "m")) == 1)
         #expect(BSONValue.compare(.null, .undefined) == 1)
         #expect(BSONValue.compare(.minKey, .minKey) == 0)
         #expect(
             BSONValue.compare(
-                .javascriptWithScope(code: "f", scope: ["a": 1]), .javascriptWithScope(code: "f", scope: ["a": 2])) == -1)
+                .javascriptWithScope(code: "f", scope: ["a": 1]),
+                .javascriptWithScope(code: "f", scope: ["a": 2])) == -1)
     }
 
     @Test func sortingIsATotalOrderOnRandomValues() {
         var generator = SplitMix64(seed: 42)
-        let pool: [BSONValue] = Self.ascendingByType + [
-            .double(.nan), .double(-1.5), .int64(.max), .int32(-7), .decimal128(.infinity), .string(""), "zz",
-            .array([]), .document(["b": nil]), .datetime(.min), .bool(true),
-        ]
+        let pool: [BSONValue] =
+            Self.ascendingByType + [
+                .double(.nan), .double(-1.5), .int64(.max), .int32(-7), .decimal128(.infinity), .string(""),
+                "zz",
+                .array([]), .document(["b": nil]), .datetime(.min), .bool(true),
+            ]
         let values = (0..<300).map { _ in pool[Int(generator.next() % UInt64(pool.count))] }
         let sorted = values.sorted { BSONValue.compare($0, $1) < 0 }
         for (a, b) in zip(sorted, sorted.dropFirst()) {

@@ -108,12 +108,29 @@ struct DocumentTests {
 
     @Test func degenerateArrayKeysAndRegexFlagsAreCanonicalized() throws {
         // {"a": ["ab": 10]} with a wrong array key, and {"r": /abc/mix}
-        let array: [UInt8] = [0x15, 0, 0, 0, 0x04, 0x61, 0, 0x0D, 0, 0, 0, 0x10, 0x61, 0x62, 0, 0x0A, 0, 0, 0, 0, 0]
+        let array: [UInt8] = [
+            0x15, 0, 0, 0, 0x04, 0x61, 0, 0x0D, 0, 0, 0, 0x10, 0x61, 0x62, 0, 0x0A, 0, 0, 0, 0, 0,
+        ]
         let document = try Document(bytes: array)
         #expect(document["a"] == .array([.int32(10)]))
         #expect(document.bytes == (["a": [10]] as Document).bytes)
-        let regex = try Document(bytes: [0x10, 0, 0, 0, 0x0B, 0x61, 0, 0x61, 0x62, 0x63, 0, 0x6D, 0x69, 0x78, 0, 0])
+        let regex = try Document(bytes: [
+            0x10, 0, 0, 0, 0x0B, 0x61, 0, 0x61, 0x62, 0x63, 0, 0x6D, 0x69, 0x78, 0, 0,
+        ])
         #expect(regex["a"] == .regex(pattern: "abc", options: "imx"))
+    }
+
+    /// Found by fuzzing: sorting option bytes split a multi-byte character.
+    @Test func nonASCIIRegexOptionsStayValidAndStable() throws {
+        // {"a": /abc/ "xi\u{FFFD}m"} with unsorted, partly non-ASCII options.
+        let bytes: [UInt8] = [
+            0x13, 0, 0, 0, 0x0B, 0x61, 0, 0x61, 0x62, 0x63, 0, 0x78, 0x69, 0xEF, 0xBF, 0xBD, 0x6D, 0, 0,
+        ]
+        let document = try Document(bytes: bytes)
+        #expect(document["a"] == .regex(pattern: "abc", options: "imx\u{FFFD}"))
+        let again = try Document(bytes: document.bytes)
+        #expect(again == document)
+        #expect(again.bytes == document.bytes)
     }
 
     @Test func everyTypeRoundTripsThroughBytes() throws {
@@ -124,22 +141,27 @@ struct DocumentTests {
             "uuid": .binary(BSONBinary(uuidBytes: Array(0..<16))), "undefined": .undefined,
             "oid": .objectId(ObjectId(seconds: 1, processUnique: 2, counter: 3)), "bool": false,
             "date": .datetime(-1), "null": nil, "regex": .regex(pattern: "^a", options: "xi"),
-            "dbPointer": .dbPointer(namespace: "db.c", id: ObjectId(seconds: 9, processUnique: 9, counter: 9)),
-            "code": .javascript("f()"), "symbol": .symbol("s"), "cws": .javascriptWithScope(code: "g()", scope: scope),
+            "dbPointer": .dbPointer(
+                namespace: "db.c", id: ObjectId(seconds: 9, processUnique: 9, counter: 9)),
+            "code": .javascript("f()"), "symbol": .symbol("s"),
+            "cws": .javascriptWithScope(code: "g()", scope: scope),
             "int32": .int32(.min), "ts": .timestamp(increment: 7, seconds: 8), "int64": .int64(.max),
             "dec": .decimal128(try Decimal128("1.50")), "min": .minKey, "max": .maxKey,
         ]
         let decoded = try Document(bytes: document.bytes)
         #expect(decoded == document)
         #expect(decoded["regex"] == .regex(pattern: "^a", options: "ix"), "options written sorted")
-        #expect(decoded["binary"]?.binaryValue?.data == [1, 2, 3], "old binary payload without the inner length")
+        #expect(
+            decoded["binary"]?.binaryValue?.data == [1, 2, 3], "old binary payload without the inner length")
         #expect(decoded.count == 22)
         let json = try Document(extendedJSON: decoded.toExtendedJSON(mode: .canonical))
         #expect(json == decoded, "canonical Extended JSON round-trips every type")
     }
 
     @Test func extendedJSONRelaxedOutputIsReadable() throws {
-        let document: Document = ["a": 1, "b": 2.5, "c": .int64(3), "d": .datetime(1_356_351_330_501), "e": "x\"y"]
+        let document: Document = [
+            "a": 1, "b": 2.5, "c": .int64(3), "d": .datetime(1_356_351_330_501), "e": "x\"y",
+        ]
         #expect(
             document.toExtendedJSON(mode: .relaxed)
                 == #"{"a": 1, "b": 2.5, "c": 3, "d": {"$date": "2012-12-24T12:15:30.501Z"}, "e": "x\"y"}"#)
@@ -151,7 +173,10 @@ struct DocumentTests {
 
     @Test func extendedJSONParsesLegacyForms() throws {
         let document = try Document(
-            extendedJSON: #"{"r": {"$regex": "ab", "$options": "mi"}, "b": {"$binary": "AQID", "$type": "80"}, "# + #""q": {"$regex": {"$gt": 1}}, "t": {"$type": "string"}, "d": {"$date": "2020-01-01T00:00:00+01:00"}}"#)
+            extendedJSON:
+                #"{"r": {"$regex": "ab", "$options": "mi"}, "b": {"$binary": "AQID", "$type": "80"}, "#
+                + #""q": {"$regex": {"$gt": 1}}, "t": {"$type": "string"}, "d": {"$date": "2020-01-01T00:00:00+01:00"}}"#
+        )
         #expect(document["r"] == .regex(pattern: "ab", options: "im"))
         #expect(document["b"] == .binary(BSONBinary(subtype: .init(0x80), data: [1, 2, 3])))
         #expect(document["q"] == .document(["$regex": ["$gt": 1]]), "$regex query operator stays a document")
@@ -160,7 +185,8 @@ struct DocumentTests {
     }
 
     @Test func extendedJSONNumbersPickTheSmallestIntegerType() throws {
-        let document = try Document(extendedJSON: #"{"a": 1, "b": 2147483648, "c": 1.0, "d": 1e2, "e": 99999999999999999999}"#)
+        let document = try Document(
+            extendedJSON: #"{"a": 1, "b": 2147483648, "c": 1.0, "d": 1e2, "e": 99999999999999999999}"#)
         #expect(document["a"] == .int32(1))
         #expect(document["b"] == .int64(2_147_483_648))
         #expect(document["c"] == .double(1))
@@ -169,7 +195,9 @@ struct DocumentTests {
     }
 
     @Test func malformedJSONIsRejectedWithOffset() {
-        for text in [#"{"a": }"#, #"{"a": 1,}"#, "[1]", #"{"a": "\ud800"}"#, #"{"a": 01}"#, #"{"a": 1} x"#, ""] {
+        for text in [
+            #"{"a": }"#, #"{"a": 1,}"#, "[1]", #"{"a": "\ud800"}"#, #"{"a": 01}"#, #"{"a": 1} x"#, "",
+        ] {
             #expect(throws: BSONError.self, "\(text)") { try Document(extendedJSON: text) }
         }
         do {

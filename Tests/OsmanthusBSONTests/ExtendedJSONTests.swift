@@ -24,7 +24,9 @@ struct ExtendedJSONTests {
     }
 
     @Test func isoDatesParseWithOffsetsAndFractions() throws {
-        func parse(_ text: String) throws -> BSONValue? { try Document(extendedJSON: #"{"d": {"$date": "\#(text)"}}"#)["d"] }
+        func parse(_ text: String) throws -> BSONValue? {
+            try Document(extendedJSON: #"{"d": {"$date": "\#(text)"}}"#)["d"]
+        }
         #expect(try parse("1970-01-01T00:00:00Z") == .datetime(0))
         #expect(try parse("1970-01-01T00:00:00.5Z") == .datetime(500))
         #expect(try parse("1970-01-01T00:00:00.123456Z") == .datetime(123))
@@ -37,17 +39,22 @@ struct ExtendedJSONTests {
     @Test func doublesKeepAPointOrExponent() throws {
         let document: Document = ["a": 1.0, "b": 1e16, "c": 1e-7, "d": -0.0, "e": .double(.infinity)]
         let relaxed = document.toExtendedJSON()
-        #expect(relaxed == #"{"a": 1.0, "b": 1E+16, "c": 1E-07, "d": -0.0, "e": {"$numberDouble": "Infinity"}}"#)
+        #expect(
+            relaxed == #"{"a": 1.0, "b": 1E+16, "c": 1E-07, "d": -0.0, "e": {"$numberDouble": "Infinity"}}"#)
         let back = try Document(extendedJSON: relaxed)
         #expect(back == document, "every double reads back bit for bit")
     }
 
     @Test func typeWrappersWithWrongShapesAreErrors() {
         for text in [
-            #"{"a": {"$oid": "123"}}"#, #"{"a": {"$numberInt": "2147483648"}}"#, #"{"a": {"$numberInt": "+1"}}"#,
-            #"{"a": {"$numberLong": "1.0"}}"#, #"{"a": {"$numberDouble": "0x1p3"}}"#, #"{"a": {"$binary": {"base64": "AA", "subType": "00"}}}"#,
-            #"{"a": {"$binary": {"base64": "", "subType": "100"}}}"#, #"{"a": {"$timestamp": {"t": -1, "i": 0}}}"#,
-            #"{"a": {"$timestamp": {"t": 4294967296, "i": 0}}}"#, #"{"a": {"$undefined": false}}"#, #"{"a": {"$scope": {}}}"#,
+            #"{"a": {"$oid": "123"}}"#, #"{"a": {"$numberInt": "2147483648"}}"#,
+            #"{"a": {"$numberInt": "+1"}}"#,
+            #"{"a": {"$numberLong": "1.0"}}"#, #"{"a": {"$numberDouble": "0x1p3"}}"#,
+            #"{"a": {"$binary": {"base64": "AA", "subType": "00"}}}"#,
+            #"{"a": {"$binary": {"base64": "", "subType": "100"}}}"#,
+            #"{"a": {"$timestamp": {"t": -1, "i": 0}}}"#,
+            #"{"a": {"$timestamp": {"t": 4294967296, "i": 0}}}"#, #"{"a": {"$undefined": false}}"#,
+            #"{"a": {"$scope": {}}}"#,
             #"{"a": {"$uuid": "73ffd26444b34c6990e8e7d1dfc035d4"}}"#,
         ] {
             #expect(throws: BSONError.self, "\(text)") { try Document(extendedJSON: text) }
@@ -55,7 +62,8 @@ struct ExtendedJSONTests {
     }
 
     @Test func dollarKeysThatAreNotWrappersStayFields() throws {
-        let document = try Document(extendedJSON: #"{"q": {"$gt": 5, "$lt": {"$numberLong": "9"}}, "r": {"$ref": "c", "$id": 1}}"#)
+        let document = try Document(
+            extendedJSON: #"{"q": {"$gt": 5, "$lt": {"$numberLong": "9"}}, "r": {"$ref": "c", "$id": 1}}"#)
         #expect(document["q"] == .document(["$gt": 5, "$lt": .int64(9)]))
         #expect(document["r"] == .document(["$ref": "c", "$id": 1]))
     }

@@ -53,7 +53,11 @@ struct LimitsTests {
         Self.expectLimitError { _ = try document.encode() }
         Self.expectLimitError { try document.checkLimits() }
 
-        Self.expectLimitError { _ = try BSONEncoder().encode(["blob": BSONValue.binary(BSONBinary(data: [UInt8](repeating: 0, count: 17 << 20)))]) }
+        Self.expectLimitError {
+            _ = try BSONEncoder().encode([
+                "blob": BSONValue.binary(BSONBinary(data: [UInt8](repeating: 0, count: 17 << 20)))
+            ])
+        }
     }
 
     @Test func depth100IsAcceptedAndDepth101Rejected() throws {
@@ -71,7 +75,9 @@ struct LimitsTests {
         for _ in 0..<99 { value = .array([value]) }  // 100 arrays under the top level: 101 levels
         let document: Document = ["a": value]
         Self.expectLimitError { _ = try Document(bytes: document.bytes) }
-        let withScope: Document = ["c": .javascriptWithScope(code: "", scope: Self.nestedDocument(levels: 100))]
+        let withScope: Document = [
+            "c": .javascriptWithScope(code: "", scope: Self.nestedDocument(levels: 100))
+        ]
         Self.expectLimitError { _ = try Document(bytes: withScope.bytes) }
     }
 
@@ -91,14 +97,17 @@ struct LimitsTests {
 
         let json = String(repeating: "{\"a\": ", count: levels) + "1" + String(repeating: "}", count: levels)
         Self.expectLimitError { _ = try Document(extendedJSON: json) }
-        let shallowJSON = "{\"a\": " + String(repeating: "[", count: 150) + String(repeating: "]", count: 150) + "}"
+        let shallowJSON =
+            "{\"a\": " + String(repeating: "[", count: 150) + String(repeating: "]", count: 150) + "}"
         Self.expectLimitError { _ = try Document(extendedJSON: shallowJSON) }
     }
 
     @Test func maximumDepthIsReportedWithOffset() throws {
         do {
             _ = try Document(bytes: Self.nestedDocument(levels: 101).bytes)
+            Issue.record("a 101-level document decoded")
         } catch let error as BSONError {
+            #expect(error.code == .limitExceeded)
             #expect(error.offset == 7 * 100, "the 101st document starts after 100 headers of 7 bytes")
         }
     }

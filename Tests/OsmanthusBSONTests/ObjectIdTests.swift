@@ -45,7 +45,9 @@ struct ObjectIdTests {
         let low = ObjectId(seconds: 1, processUnique: 0xFF_FFFF_FFFF, counter: 0xFF_FFFF)
         let high = ObjectId(seconds: 2, processUnique: 0, counter: 0)
         #expect(low < high)
-        #expect(ObjectId(seconds: 1, processUnique: 0, counter: 1) < ObjectId(seconds: 1, processUnique: 0, counter: 2))
+        #expect(
+            ObjectId(seconds: 1, processUnique: 0, counter: 1)
+                < ObjectId(seconds: 1, processUnique: 0, counter: 2))
         #expect(BSONValue.compare(.objectId(low), .objectId(high)) == -1)
     }
 
