@@ -96,20 +96,46 @@ public struct PosixFileSystem: FileSystem {
 
     public func lockFile(_ path: String) throws -> FileLock {
         let fd = try Posix.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        // flock locks belong to the open file description, so a second open of the same
-        // directory in this process is refused too (fcntl record locks would be shared).
-        if Posix.retrying({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 {
-            let e = errno
+        let key = Posix.canonicalPath(path)
+        // A second open in this process is answered from the table, at once.
+        guard LockTable.shared.insert(key) else {
             Glibc.close(fd)
+            throw StorageError(
+                .busy, "the database directory is already open in this process (\(path) is locked)",
+                file: path, errno: EWOULDBLOCK)
+        }
+        // flock locks belong to the open file description. A child being spawned by another
+        // thread holds a copy of every descriptor until its exec closes them, so a lock released
+        // a moment ago can look held: retry for up to ~100 ms before calling it busy.
+        var attempt = 0
+        while Posix.retrying({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 {
+            let e = errno
+            if e == EWOULDBLOCK && attempt < 20 {
+                attempt += 1
+                usleep(5000)
+                continue
+            }
+            Glibc.close(fd)
+            LockTable.shared.remove(key)
             if e == EWOULDBLOCK {
                 throw StorageError(
-                    .busy, "the database directory is in use by another process or handle (\(path) is locked)",
+                    .busy, "the database directory is in use by another process (\(path) is locked)",
                     file: path, errno: e)
             }
             throw Posix.error("flock", path, e)
         }
-        return PosixFileLock(fd: fd)
+        return PosixFileLock(fd: fd, key: key)
     }
+}
+
+/// The lock files this process holds, by canonical path.
+final class LockTable: Sendable {
+    static let shared = LockTable()
+    private let paths = Mutex<Set<String>>([])
+
+    /// false when the path is already held.
+    func insert(_ path: String) -> Bool { paths.withLock { $0.insert(path).inserted } }
+    func remove(_ path: String) { _ = paths.withLock { $0.remove(path) } }
 }
 
 /// Small syscall helpers.
@@ -120,6 +146,13 @@ enum Posix {
             if r == -1 && errno == EINTR { continue }
             return r
         }
+    }
+
+    /// The absolute path with symbolic links resolved (the path itself when that fails).
+    static func canonicalPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     static func open(_ path: String, _ flags: Int32, _ mode: mode_t) throws -> Int32 {
@@ -254,10 +287,17 @@ final class PosixReadableFile: ReadableFile, @unchecked Sendable {
 /// `unlock` (from any thread) and `deinit` close it exactly once.
 final class PosixFileLock: FileLock {
     private let fd: Atomic<Int32>
-    init(fd: Int32) { self.fd = Atomic(fd) }
+    private let key: String
+    init(fd: Int32, key: String) {
+        self.fd = Atomic(fd)
+        self.key = key
+    }
     func unlock() {
         let old = fd.exchange(-1, ordering: .acquiringAndReleasing)
-        if old >= 0 { Glibc.close(old) }
+        if old >= 0 {
+            Glibc.close(old)
+            LockTable.shared.remove(key)
+        }
     }
     deinit { unlock() }
 }
