@@ -19,48 +19,15 @@ struct CrashTests {
     @Test func acknowledgedBatchesSurviveSIGKILLAndNoneIsHalfApplied() throws {
         let cycles = Int(Self.environment("OSMANTHUS_CRASH_CYCLES") ?? "") ?? 25
         let seed = UInt64(Self.environment("OSMANTHUS_SEED") ?? "") ?? UInt64.random(in: 1...UInt64.max)
-        let binary = try Self.writerBinary()
-        var rng = SplitMix64(seed: seed)
         let checker = CrashStateChecker(seed: seed)
-
-        var scratch = try ScratchDirectory()
-        var next = 0
-        var totalAcks = 0
-        for cycle in 0..<cycles {
-            if cycle > 0 && cycle % Self.cyclesPerDirectory == 0 {
-                scratch.remove()
-                scratch = try ScratchDirectory()
-                next = 0
-            }
-            // An eighth of the kills land right after the spawn (during open and recovery); the
-            // rest after 1–200 acknowledgements, wherever the writer then is.
-            let killAfter = Int.random(in: 0..<8, using: &rng) == 0 ? 0 : Int.random(in: 1...200, using: &rng)
-            let context = "seed \(seed) cycle \(cycle) start \(next) kill after \(killAfter) acks, dir \(scratch.path)"
-            let run = try KilledWriter.run(
-                binary: binary,
-                arguments: ["debug", "crash-writer", "--dir", scratch.path + "/db", "--start", "\(next)",
-                            "--seed", "\(seed)"],
-                stderrPath: scratch.path + "/writer-stderr.txt", start: next, killAfter: killAfter, context: context)
-            guard run.wasKilled else {
-                Issue.record("the writer \(run.status) before it was killed (\(context)):\n\(run.stderr)")
-                return
-            }
-            let acked = run.lastAck
-            totalAcks += acked.map { $0 - next + 1 } ?? 0
-
-            // Every acknowledged batch is there; the one after it may be (it was in flight).
-            let floor = acked ?? next - 1
-            let db = try DB.open(at: scratch.path + "/db", options: CrashWorkload.options())
-            do {
-                next = try checker.check(db, allowed: floor...(floor + 1)) + 1
-            } catch {
-                try? db.close()
-                Issue.record("\(error)\n(\(context); the directory is kept)")
-                return
-            }
-            try db.close()
+        let cycleRunner = KillCycles(
+            writer: "crash-writer", seed: seed, cycles: cycles, maxAcks: 200, cyclesPerDirectory: Self.cyclesPerDirectory)
+        let acks = try cycleRunner.run { dir, allowed in
+            let db = try DB.open(at: dir, options: CrashWorkload.options())
+            defer { try? db.close() }
+            return try checker.check(db, allowed: allowed)
         }
-        scratch.remove()
+        guard let totalAcks = acks else { return }
         // The kills must have landed among real work, not only during start-up.
         #expect(totalAcks >= cycles * 10, "seed \(seed): only \(totalAcks) acknowledged batches")
     }

@@ -16,40 +16,14 @@ struct DocumentCrashTests {
     @Test func acknowledgedInsertsAndUpdatesSurviveSIGKILL() throws {
         let cycles = Int(CrashTests.environment("OSMANTHUS_DOC_CRASH_CYCLES") ?? "") ?? 20
         let seed = UInt64(CrashTests.environment("OSMANTHUS_SEED") ?? "") ?? UInt64.random(in: 1...UInt64.max)
-        let binary = try CrashTests.writerBinary()
-        var rng = SplitMix64(seed: seed)
         let checker = DocumentCrashStateChecker(seed: seed)
-        let scratch = try ScratchDirectory()
-        var next = 0
-        var totalAcks = 0
-        for cycle in 0..<cycles {
-            // An eighth of the kills land during open and recovery; the rest after 1–120 acks.
-            let killAfter = Int.random(in: 0..<8, using: &rng) == 0 ? 0 : Int.random(in: 1...120, using: &rng)
-            let context = "seed \(seed) cycle \(cycle) start \(next) kill after \(killAfter) acks, dir \(scratch.path)"
-            let run = try KilledWriter.run(
-                binary: binary,
-                arguments: ["debug", "doc-crash-writer", "--dir", scratch.path + "/db", "--start", "\(next)",
-                            "--seed", "\(seed)"],
-                stderrPath: scratch.path + "/writer-stderr.txt", start: next, killAfter: killAfter, context: context)
-            guard run.wasKilled else {
-                Issue.record("the writer \(run.status) before it was killed (\(context)):\n\(run.stderr)")
-                return
-            }
-            let acked = run.lastAck
-            totalAcks += acked.map { $0 - next + 1 } ?? 0
-
-            let floor = acked ?? next - 1
-            let db = try Database.open(at: scratch.path + "/db", options: DocumentCrashWorkload.options())
-            do {
-                next = try checker.check(db, allowed: floor...(floor + 1)) + 1
-            } catch {
-                try? db.close()
-                Issue.record("\(error)\n(\(context); the directory is kept)")
-                return
-            }
-            try db.close()
+        let cycleRunner = KillCycles(writer: "doc-crash-writer", seed: seed, cycles: cycles, maxAcks: 120)
+        let acks = try cycleRunner.run { dir, allowed in
+            let db = try Database.open(at: dir, options: DocumentCrashWorkload.options())
+            defer { try? db.close() }
+            return try checker.check(db, allowed: allowed)
         }
-        scratch.remove()
+        guard let totalAcks = acks else { return }
         #expect(totalAcks >= cycles * 5, "seed \(seed): only \(totalAcks) acknowledged writes")
     }
 
