@@ -177,7 +177,7 @@ final class VersionSet: @unchecked Sendable {
     /// Caller must not hold `monitor`. `installed` runs under `monitor` in the same critical
     /// section that makes the new version current, so no other thread can see the version
     /// before the caller has registered it.
-    func logAndApply(_ edit: VersionEdit, monitor: Monitor, installed: (Version) -> Void = { _ in }) throws {
+    func logAndApply(_ edit: VersionEdit, monitor: Monitor, installed: (Version) -> Void) throws {
         try manifestLock.withLock {
             if manifest == nil || (manifest?.file.size ?? 0) > Self.manifestRotationSize {
                 try startNewManifest(monitor: monitor)
