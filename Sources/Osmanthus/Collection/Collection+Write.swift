@@ -17,7 +17,7 @@ extension Collection {
                 return UpdateResult(matchedCount: 0, modifiedCount: 0)
             }
             return try withWriteLocks(parsedFilter, entry, upsert: options.upsert) {
-                var batch = WriteBatch()
+                var changes: [DocumentChange] = []
                 var matched = 0
                 var modified = 0
                 for (key, doc) in try candidatesWithKeys(parsedFilter, entry) {
@@ -26,7 +26,8 @@ extension Collection {
                     matched += 1
                     let updated = try apply(parsedUpdate, to: doc, positional: m.arrayIndex, entry: entry, key: key)
                     if updated.bytes != doc.bytes {
-                        batch.put(key, updated.bytes)
+                        changes.append(
+                            .modify(doc, to: updated, replacing: parsedUpdate.isReplacement, key: key, in: entry))
                         modified += 1
                     }
                     if !options.multi { break }
@@ -36,10 +37,10 @@ extension Collection {
                     let doc = try upsertDocument(parsedFilter, parsedUpdate, replacement: update)
                     let key = try PrimaryKey.key(for: doc, in: entry)
                     if try storage.get(key) != nil { throw duplicateKey(doc, entry) }
-                    batch.put(key, doc.bytes)
+                    changes.append(.insert(doc, key: key, in: entry))
                     upserted = doc["_id"]
                 }
-                try storage.write(batch, options: database.writeOptions)
+                try database.commit(changes)
                 return UpdateResult(matchedCount: matched, modifiedCount: modified, upsertedId: upserted)
             }
         }
@@ -74,13 +75,13 @@ extension Collection {
             let parsed = try Filter(filter)
             guard let entry else { return 0 }
             return try withWriteLocks(parsed, entry, upsert: false) {
-                var batch = WriteBatch()
+                var changes: [DocumentChange] = []
                 for (key, doc) in try candidatesWithKeys(parsed, entry) where parsed.matches(doc) {
-                    batch.delete(key)
+                    changes.append(.delete(doc, key: key, in: entry))
                     if limit == 1 { break }
                 }
-                try storage.write(batch, options: database.writeOptions)
-                return batch.count
+                try database.commit(changes)
+                return changes.count
             }
         }
     }
@@ -124,14 +125,16 @@ extension Collection {
                 }
                 if let (key, doc) = matches.first {
                     if options.remove {
-                        try storage.delete(key, options: database.writeOptions)
+                        try database.commit([.delete(doc, key: key, in: entry)])
                         return (try project(doc), ["n": .int32(1)])
                     }
                     guard let parsedUpdate else { return (nil, ["n": .int32(0)]) }
                     let m = parsedFilter.match(doc)
                     let updated = try apply(parsedUpdate, to: doc, positional: m.arrayIndex, entry: entry, key: key)
                     if updated.bytes != doc.bytes {
-                        try storage.put(key, updated.bytes, options: database.writeOptions)
+                        try database.commit([
+                            .modify(doc, to: updated, replacing: parsedUpdate.isReplacement, key: key, in: entry)
+                        ])
                     }
                     return (try project(options.returnNew ? updated : doc),
                             ["n": .int32(1), "updatedExisting": .bool(true)])
@@ -142,7 +145,7 @@ extension Collection {
                 let doc = try upsertDocument(parsedFilter, parsedUpdate, replacement: raw)
                 let key = try PrimaryKey.key(for: doc, in: entry)
                 if try storage.get(key) != nil { throw duplicateKey(doc, entry) }
-                try storage.put(key, doc.bytes, options: database.writeOptions)
+                try database.commit([.insert(doc, key: key, in: entry)])
                 return (try project(options.returnNew ? doc : nil),
                         ["n": .int32(1), "updatedExisting": .bool(false), "upserted": doc["_id"] ?? .null])
             }

@@ -53,7 +53,7 @@ public final class Collection: Sendable {
             let key = try PrimaryKey.key(for: prepared, in: entry)
             try database.locks.withLocks(keys: [key]) {
                 if try storage.get(key) != nil { throw duplicateKey(prepared, entry) }
-                try storage.put(key, prepared.bytes, options: database.writeOptions)
+                try database.commit([.insert(prepared, key: key, in: entry)])
             }
             return prepared["_id"] ?? .null
         }
@@ -78,7 +78,7 @@ public final class Collection: Sendable {
             }
             let firstError = result.errors.first?.index ?? Int.max
             try database.locks.withLocks(keys: prepared.map(\.2)) {
-                var batch = WriteBatch()
+                var changes: [DocumentChange] = []
                 var seen = Set<[UInt8]>()
                 for (i, doc, key) in prepared where i < firstError {
                     let exists = try seen.contains(key) || storage.get(key) != nil
@@ -88,10 +88,10 @@ public final class Collection: Sendable {
                         continue
                     }
                     seen.insert(key)
-                    batch.put(key, doc.bytes)
+                    changes.append(.insert(doc, key: key, in: entry))
                     result.insertedIds[i] = doc["_id"] ?? .null
                 }
-                try storage.write(batch, options: database.writeOptions)
+                try database.commit(changes)
             }
             result.errors.sort { $0.index < $1.index }
             return result

@@ -23,12 +23,20 @@ public final class Transaction {
     private let snapshot: Snapshot
     /// What the snapshot held (nil: absent) for every key read from it.
     private var observed: [[UInt8]: Stored] = [:]
-    /// Buffered writes by key (nil bytes: delete); the last write of a key wins.
-    private var pending: [[UInt8]: Stored] = [:]
+    /// Buffered writes by key; the last write of a key wins.
+    private var pending: [[UInt8]: Pending] = [:]
     private var finished = false
 
     struct Stored {
         var bytes: [UInt8]?
+    }
+
+    /// A buffered document write: its bytes (nil: delete), its collection, and whether the
+    /// last write replaced the document (for the change record).
+    struct Pending {
+        var bytes: [UInt8]?
+        var entry: CatalogEntry
+        var replaced: Bool
     }
 
     init(database: Database) {
@@ -84,14 +92,14 @@ public final class Transaction {
         return merged.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }
     }
 
-    func put(_ key: [UInt8], _ value: [UInt8]) throws {
+    func put(_ key: [UInt8], _ value: [UInt8], in entry: CatalogEntry, replacing: Bool = false) throws {
         try checkOpen()
-        pending[key] = Stored(bytes: value)
+        pending[key] = Pending(bytes: value, entry: entry, replaced: replacing)
     }
 
-    func delete(_ key: [UInt8]) throws {
+    func delete(_ key: [UInt8], in entry: CatalogEntry) throws {
         try checkOpen()
-        pending[key] = Stored(bytes: nil)
+        pending[key] = Pending(bytes: nil, entry: entry, replaced: false)
     }
 
     // MARK: Commit
@@ -115,11 +123,19 @@ public final class Transaction {
                         "WriteConflict: a document this transaction read or wrote was changed by another "
                             + "write since the transaction began; retry the transaction")
                 }
-                var batch = WriteBatch()
+                var changes: [DocumentChange] = []
                 for (key, write) in pending.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-                    if let bytes = write.bytes { batch.put(key, bytes) } else { batch.delete(key) }
+                    let before = try expected[key]?.bytes.map { try Document(bytes: $0) }
+                    let after = try write.bytes.map { try Document(bytes: $0) }
+                    switch (before, after) {
+                    case (nil, nil): continue  // inserted and deleted again inside the transaction
+                    case (nil, let doc?): changes.append(.insert(doc, key: key, in: write.entry))
+                    case (let doc?, nil): changes.append(.delete(doc, key: key, in: write.entry))
+                    case (let old?, let new?):
+                        changes.append(.modify(old, to: new, replacing: write.replaced, key: key, in: write.entry))
+                    }
                 }
-                try database.storage.write(batch, options: database.writeOptions)
+                try database.commit(changes)
             }
         }
     }

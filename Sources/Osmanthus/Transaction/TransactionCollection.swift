@@ -71,7 +71,7 @@ public struct TransactionCollection {
             let prepared = try Collection.prepareForInsert(doc)
             let key = try PrimaryKey.key(for: prepared, in: entry)
             if try transaction.read(key) != nil { throw collection.duplicateKey(prepared, entry) }
-            try transaction.put(key, prepared.bytes)
+            try transaction.put(key, prepared.bytes, in: entry)
             return prepared["_id"] ?? .null
         }
     }
@@ -102,7 +102,7 @@ public struct TransactionCollection {
                 let updated = try collection.apply(
                     parsedUpdate, to: doc, positional: m.arrayIndex, entry: entry, key: key)
                 if updated.bytes != doc.bytes {
-                    try transaction.put(key, updated.bytes)
+                    try transaction.put(key, updated.bytes, in: entry, replacing: parsedUpdate.isReplacement)
                     modified += 1
                 }
                 if !options.multi { break }
@@ -111,7 +111,7 @@ public struct TransactionCollection {
                 let doc = try collection.upsertDocument(parsedFilter, parsedUpdate, replacement: update)
                 let key = try PrimaryKey.key(for: doc, in: entry)
                 if try transaction.read(key) != nil { throw collection.duplicateKey(doc, entry) }
-                try transaction.put(key, doc.bytes)
+                try transaction.put(key, doc.bytes, in: entry)
                 return UpdateResult(matchedCount: 0, modifiedCount: 0, upsertedId: doc["_id"])
             }
             return UpdateResult(matchedCount: matched, modifiedCount: modified)
@@ -149,7 +149,7 @@ public struct TransactionCollection {
             guard let entry = collection.entry else { return 0 }
             var deleted = 0
             for (key, _) in try candidates(parsed, entry) {
-                try transaction.delete(key)
+                try transaction.delete(key, in: entry)
                 deleted += 1
                 if limit == 1 { break }
             }

@@ -8,6 +8,10 @@
 public struct WriteBatch: Sendable {
     /// The whole representation; always well formed (built by the mutators or validated).
     private var rep: [UInt8]
+    /// Records added by `putStamped` whose keys still end in a placeholder: where each key
+    /// ends in `rep` and the record's index. Not part of the encoding — setting `sequence`
+    /// writes the stamps into `rep`, so the WAL and recovery see finished keys.
+    private var stamps: [(keyEnd: Int, record: Int)] = []
 
     public init() {
         rep = [UInt8](repeating: 0, count: WriteBatchFormat.headerSize)
@@ -25,6 +29,23 @@ public struct WriteBatch: Sendable {
         setCount(count + 1)
     }
 
+    /// A put whose key is `keyPrefix` followed by the record's own commit sequence (8 bytes,
+    /// big-endian), filled in when the batch is committed. Keys written this way sort in commit
+    /// order across the whole database, and a reader sees one only once every record before it
+    /// is visible — what an ordered change log needs, without a lock around commit.
+    public mutating func putStamped(_ keyPrefix: [UInt8], _ value: [UInt8]) {
+        rep.append(ValueKind.value.rawValue)
+        rep.appendVarint(keyPrefix.count + 8)
+        rep.append(contentsOf: keyPrefix)
+        rep.append(contentsOf: repeatElement(0, count: 8))
+        stamps.append((keyEnd: rep.count, record: count))
+        rep.appendLengthPrefixed(value)
+        setCount(count + 1)
+    }
+
+    /// Number of records whose key is stamped with its sequence at commit.
+    public var stampedCount: Int { stamps.count }
+
     public mutating func delete(_ key: [UInt8]) {
         rep.append(ValueKind.deletion.rawValue)
         rep.appendLengthPrefixed(key)
@@ -35,10 +56,14 @@ public struct WriteBatch: Sendable {
     public mutating func clear() {
         rep.removeAll(keepingCapacity: true)
         rep.append(contentsOf: repeatElement(0, count: WriteBatchFormat.headerSize))
+        stamps.removeAll()
     }
 
     /// Appends `other`'s records after this batch's; this batch's sequence is kept.
     public mutating func append(_ other: WriteBatch) {
+        let shift = rep.count - WriteBatchFormat.headerSize
+        let records = count
+        for s in other.stamps { stamps.append((keyEnd: s.keyEnd + shift, record: s.record + records)) }
         rep.append(contentsOf: other.rep[WriteBatchFormat.headerSize...])
         setCount(count + other.count)
     }
@@ -51,12 +76,17 @@ public struct WriteBatch: Sendable {
     /// Encoded size in bytes, header included.
     public var byteSize: Int { rep.count }
 
-    /// The sequence of the first record.
+    /// The sequence of the first record. Setting it also stamps the keys of `putStamped`
+    /// records with their sequences.
     public var sequence: SequenceNumber {
         get { rep.loadFixed64(at: WriteBatchFormat.sequenceOffset) }
         set {
             rep.storeFixed32(UInt32(truncatingIfNeeded: newValue), at: WriteBatchFormat.sequenceOffset)
             rep.storeFixed32(UInt32(truncatingIfNeeded: newValue >> 32), at: WriteBatchFormat.sequenceOffset + 4)
+            for s in stamps {
+                let seq = newValue + SequenceNumber(s.record)
+                for i in 0..<8 { rep[s.keyEnd - 8 + i] = UInt8(truncatingIfNeeded: seq >> (56 - 8 * i)) }
+            }
         }
     }
 
