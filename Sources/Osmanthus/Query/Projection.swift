@@ -36,7 +36,7 @@ public struct Projection: Sendable {
             case .include, .exclude: isIdFlag = path == ["_id"]
             default: isIdFlag = false
             }
-            if isIdFlag { idNamed = true }
+            if path == ["_id"] { idNamed = true }  // a flag or a computed _id
             if !isIdFlag, let inclusion = node.inclusionMode {
                 if let decided = mode, decided != inclusion {
                     throw decided
