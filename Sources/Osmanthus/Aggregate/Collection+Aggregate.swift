@@ -1,6 +1,6 @@
 import OsmanthusBSON
 
-/// The aggregation pipeline over a collection (SPEC.md §12.9).
+/// The aggregation pipeline over a collection (SPEC.md §12.7).
 extension Collection {
     /// Runs `pipeline` over this collection. Results are produced lazily as the cursor is read;
     /// a pipeline ending in `$out` runs to completion here and returns an empty cursor.

@@ -1,6 +1,6 @@
 import OsmanthusBSON
 
-/// A parsed aggregation pipeline (SPEC.md §12.9).
+/// A parsed aggregation pipeline (SPEC.md §12.7).
 ///
 /// Its leading `$match` stages, a `$sort` among them, and a `$skip`/`$limit` right after that
 /// sort, are pushed into `Collection.find` (the "pushdown"), so whatever the query planner
