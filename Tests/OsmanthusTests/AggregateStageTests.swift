@@ -104,6 +104,16 @@ struct AggregateStageTests {
         }
     }
 
+    @Test func lookupLetOfAMissingFieldIsMissing() throws {
+        try F.with { _, sales in
+            let result = try F.run(sales, """
+                [{$match: {_id: 1}}, {$lookup: {from: "items", let: {v: "$nope"}, pipeline: [
+                  {$match: {$expr: {$eq: ["$name", "$$v"]}}}], as: "info"}}, {$project: {info: 1}}]
+                """)
+            #expect(result == F.docs("[{_id: 1, info: [{_id: \"z\"}]}]"))
+        }
+    }
+
     @Test func lookupUncorrelatedPipeline() throws {
         try F.with { _, sales in
             let result = try F.run(sales, "[{$match: {_id: {$lte: 2}}}, {$lookup: {from: \"items\", pipeline: [{$count: \"n\"}], as: \"c\"}}, {$project: {c: 1}}]")

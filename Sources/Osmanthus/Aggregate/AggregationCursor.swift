@@ -2,7 +2,7 @@ import OsmanthusBSON
 
 /// The results of `Collection.aggregate`, produced lazily: streaming stages run as documents
 /// are pulled, blocking stages on the first pull. Use from one thread at a time.
-public final class AggregationCursor: Sequence, IteratorProtocol {
+public final class AggregationCursor {
     private let stream: DocumentStream
     /// What `explain` shows: the pushed-down find and the stages after it.
     public let explain: Document
@@ -14,7 +14,7 @@ public final class AggregationCursor: Sequence, IteratorProtocol {
     }
 
     /// The next result, or nil at the end.
-    public func nextDocument() throws -> Document? {
+    public func next() throws -> Document? {
         guard !isExhausted else { return nil }
         let pulled: Document?
         do { pulled = try stream.next() } catch {
@@ -31,19 +31,14 @@ public final class AggregationCursor: Sequence, IteratorProtocol {
     /// Up to `max` results.
     public func nextBatch(_ max: Int) throws -> [Document] {
         var batch = [Document]()
-        while batch.count < max, let document = try nextDocument() { batch.append(document) }
+        while batch.count < max, let document = try next() { batch.append(document) }
         return batch
     }
 
     /// Every remaining result.
     public func all() throws -> [Document] {
         var documents = [Document]()
-        while let document = try nextDocument() { documents.append(document) }
+        while let document = try next() { documents.append(document) }
         return documents
-    }
-
-    /// For `for doc in cursor`: stops at the first error (use `nextDocument()` to see it).
-    public func next() -> Document? {
-        (try? nextDocument()) ?? nil
     }
 }

@@ -124,8 +124,9 @@ final class LookupStage: Sendable {
     private func subPipeline(for document: Document, _ context: PipelineContext) throws -> Pipeline {
         if let fixedPipeline { return fixedPipeline }
         let scope = context.scope(document)
-        var values = [String: BSONValue]()
-        for (name, expression) in variables { values[name] = try expression.evaluate(in: scope) }
+        // A variable whose expression is missing stays bound (to missing), hence the double optional.
+        var values = [String: BSONValue?]()
+        for (name, expression) in variables { values[name] = .some(try expression.evaluate(in: scope)) }
         return try Pipeline(try LookupStage.bind(pipeline ?? [], values))
     }
 

@@ -11,7 +11,7 @@ enum AggregateCommand {
     final class PipelineSource: DocumentSource {
         let cursor: AggregationCursor
         init(_ cursor: AggregationCursor) { self.cursor = cursor }
-        func next() throws -> Document? { try cursor.nextDocument() }
+        func next() throws -> Document? { try cursor.next() }
     }
 
     static func run(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
