@@ -39,6 +39,7 @@ struct AggregateExpressionTests {
         ok("{v: {$toUpper: \"$n\"}}", "\"\""),
         ok("{v: {$split: [\"$w\", \",\"]}}", "[\"a\", \"b\", \"\", \"c\"]"),
         ok("{v: {$split: [\"$n\", \",\"]}}", "null"),
+        ok("{v: {$split: [\"a\", \"$nope\"]}}", "null"),
         ok("{v: {$trim: {input: \"$s\"}}}", "\"Hello World\""),
         ok("{v: {$trim: {input: \"xxhixx\", chars: \"x\"}}}", "\"hi\""),
         ok("{v: {$ltrim: {input: \"  hi \"}}}", "\"hi \""),

@@ -180,6 +180,17 @@ struct AggregateStageTests {
         }
     }
 
+    @Test func outKeepsThePartitionedLayoutOfTheTarget() throws {
+        try F.with { db, sales in
+            _ = try db.createCollection("byItem", in: "shop", options: CollectionOptions(partitionKey: "item", sortKey: "_id"))
+            _ = try F.run(sales, "[{$match: {price: {$gte: 15}}}, {$project: {item: 1}}, {$out: \"byItem\"}]")
+            let info = try db.listCollections(in: "shop").first { $0.name == "byItem" }
+            #expect(info?.options["partitionKey"] == "item")
+            let stored = try db.collection("byItem", in: "shop").find(["item": "b"]).all()
+            #expect(Set(stored.compactMap { $0["_id"]?.exactInt64 }) == [2, 5])
+        }
+    }
+
     @Test func failedOutLeavesTheTargetUnchanged() throws {
         try F.with { db, sales in
             let archive = db.collection("archive", in: "shop")

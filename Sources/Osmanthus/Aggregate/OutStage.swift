@@ -39,7 +39,9 @@ struct OutStage: Sendable {
         let temporary = "tmp.agg_out.\(ObjectId().hex)"
         let target = context.database.collection(temporary, in: databaseName)
         do {
-            try context.database.createCollection(temporary, in: databaseName)
+            // The target keeps its layout (partition and sort key) across the replacement.
+            let layout = context.database.catalog.entry(databaseName, collection)?.options ?? CollectionOptions()
+            try context.database.createCollection(temporary, in: databaseName, options: layout)
             var batch = [Document]()
             func flush() throws {
                 let result = try target.insertMany(batch)

@@ -91,7 +91,7 @@ struct CivilTime: Equatable {
             case "w": out += String(t.dayOfWeek)
             case "u": out += String((t.dayOfWeek + 5) % 7 + 1)
             case "z": out += "+0000"
-            case "Z": out += "+000"
+            case "Z": out += "+0"  // minutes east of UTC
             case "%": out += "%"
             default: throw UnknownSpecifier(specifier: "%\(spec)")
             }

@@ -28,7 +28,7 @@ extension ExpressionOperator {
         },
         ExpressionOperator("$split", arity: 2...2) { args, context in
             let (value, separator) = (try args[0].evaluate(context), try args[1].evaluate(context))
-            if isNullish(value) { return .null }
+            if isNullish(value) || isNullish(separator) { return .null }
             guard case .string(let text)? = value else {
                 throw OsmanthusError(.location(40085), "$split requires an expression that evaluates to a string as a first argument, found: \(typeName(value))")
             }
