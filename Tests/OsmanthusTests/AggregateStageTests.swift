@@ -15,6 +15,14 @@ struct AggregateStageTests {
         }
     }
 
+    @Test func projectReadsSliceAsTheExpression() throws {
+        try F.with { _, sales in
+            let result = try F.run(sales, "[{$match: {_id: 1}}, {$project: {_id: 0, t: {$slice: [\"$tags\", 1]}, n: {$size: \"$tags\"}}}]")
+            #expect(result == F.docs("[{t: [\"x\"], n: 2}]"))
+            #expect(QueryFixtures.errorCode { try F.run(sales, "[{$project: {t: {$elemMatch: {a: 1}}}}]") } == 168)
+        }
+    }
+
     @Test func setAddFieldsAndUnset() throws {
         try F.with { _, sales in
             let result = try F.run(sales, "[{$set: {x: {$add: [\"$price\", 1]}}}, {$addFields: {\"y.z\": \"$item\"}}, {$unset: [\"tags\", \"qty\"]}, {$match: {_id: 1}}]")
