@@ -45,6 +45,8 @@ public struct OsmanthusError: Error, Sendable, CustomStringConvertible {
         public static let changeStreamHistoryLost = Code(286, "ChangeStreamHistoryLost")
         public static let location = Code(2, "Location")
         public static let invalidPipelineOperator = Code(168, "InvalidPipelineOperator")
+        public static let conversionFailure = Code(241, "ConversionFailure")
+        public static let queryExceededMemoryLimitNoDiskUseAllowed = Code(292, "QueryExceededMemoryLimitNoDiskUseAllowed")
         // Assertion codes without a name; MongoDB reports them as "Location<code>".
         public static let location15975 = Code(15975, "Location15975")  // bad $sort key ordering
         public static let location15983 = Code(15983, "Location15983")  // expression object with several $-fields
@@ -56,6 +58,12 @@ public struct OsmanthusError: Error, Sendable, CustomStringConvertible {
         public static let location31254 = Code(31254, "Location31254")  // exclusion in an inclusion projection
         public static let location40081 = Code(40081, "Location40081")  // $in expression without an array
         public static let location17124 = Code(17124, "Location17124")  // $size expression without an array
+        public static let location15952 = Code(15952, "Location15952")  // unknown $group accumulator
+        public static let location15955 = Code(15955, "Location15955")  // $group without _id
+        public static let location16436 = Code(16436, "Location16436")  // $group field that is not an accumulator
+        public static let location40323 = Code(40323, "Location40323")  // pipeline stage with several fields
+        public static let location40324 = Code(40324, "Location40324")  // unknown pipeline stage
+        public static let location40601 = Code(40601, "Location40601")  // $out not the last stage
         public static let location51246 = Code(51246, "Location51246")  // positional projection found no element
         public static let duplicateKey = Code(11000, "DuplicateKey")
         public static let bsonObjectTooLarge = Code(10334, "BSONObjectTooLarge")

@@ -147,9 +147,7 @@ def test_aggregate_count_shapes(db):
     assert list(db.items.aggregate([{"$match": {"group": 0}}, {"$count": "total"}])) == [{"total": 4}]
     docs = list(db.items.aggregate([{"$match": {"group": 1}}]))
     assert sorted(d["_id"] for d in docs) == [1, 3, 5]
-    with pytest.raises(OperationFailure) as failure:
-        list(db.items.aggregate([{"$unwind": "$tags"}]))
-    assert failure.value.code == 238
+    assert list(db.items.aggregate([{"$unwind": "$tags"}])) == []  # no document has tags
 
 
 def test_aggregate_match_after_sort_and_repeated_match(db):
@@ -158,9 +156,8 @@ def test_aggregate_match_after_sort_and_repeated_match(db):
     assert [d["_id"] for d in docs] == [5, 3, 1]
     docs = list(db.items.aggregate([{"$match": {"group": 0}}, {"$sort": {"n": 1}}, {"$match": {"n": {"$gt": 2}}}]))
     assert [d["_id"] for d in docs] == [4, 6]
-    with pytest.raises(OperationFailure) as failure:
-        list(db.items.aggregate([{"$limit": 2}, {"$match": {"group": 0}}]))
-    assert failure.value.code == 238
+    docs = list(db.items.aggregate([{"$limit": 2}, {"$match": {"group": 0}}]))
+    assert [d["_id"] for d in docs] == [0]
 
 
 def test_distinct(db):

@@ -26,6 +26,9 @@ protocol DocStore: AnyObject {
     func fetchAge(_ lo: Int, _ hi: Int, limit: Int) throws -> Int
     /// Up to `limit` documents from `_id` >= id in key order, read; returns how many.
     func scan(from id: String, limit: Int) throws -> Int
+    /// Documents per city with their average age, over the whole collection (Osmanthus:
+    /// `$group`; SQLite: `GROUP BY json_extract`); returns (groups, documents counted).
+    func groupByCity() throws -> (groups: Int, documents: Int)
     /// All documents.
     func count() throws -> Int
     func close() throws

@@ -128,6 +128,22 @@ struct DocWorkloads {
             }
             report(.rangeFetch, engine, m, &results)
         }
+
+        // $group over the whole collection: documents per city and their average age.
+        for engine in engineOrder {
+            guard let store = stores[engine] else { continue }
+            var groups = Set<Int>()
+            var m = try timedLoop(options.groupOps, maxSeconds: options.maxSeconds) { _ in
+                let (found, documents) = try store.groupByCity()
+                groups.insert(found)
+                return documents
+            }
+            if m.checksum != m.ops * n {
+                m.problems.append("grouped \(m.checksum) documents in \(m.ops) queries, expected \(n) each")
+            }
+            if groups.count != 1 { m.problems.append("the number of groups varied: \(groups.sorted())") }
+            report(.groupByCity, engine, m, &results)
+        }
     }
 
     /// Documents per age once these updates ($inc age 1 each) have been applied.

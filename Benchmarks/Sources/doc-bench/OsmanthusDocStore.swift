@@ -73,6 +73,19 @@ final class OsmanthusDocStore: DocStore {
         return bytes >= 0 ? n : 0
     }
 
+    func groupByCity() throws -> (groups: Int, documents: Int) {
+        let cursor = try collection.aggregate([
+            ["$group": ["_id": "$city", "n": ["$sum": 1], "age": ["$avg": "$age"]]]
+        ])
+        var groups = 0
+        var documents = 0
+        while let group = try cursor.next() {
+            groups += 1
+            documents += Int(group["n"]?.exactInt64 ?? 0)
+        }
+        return (groups, documents)
+    }
+
     func count() throws -> Int { try collection.count() }
 
     func close() throws { try database.close() }

@@ -128,6 +128,20 @@ final class SQLiteDocStore: DocStore {
         return bytes >= 0 ? n : 0
     }
 
+    func groupByCity() throws -> (groups: Int, documents: Int) {
+        let statement = try db.prepare(
+            "SELECT json_extract(body, '$.city'), count(*), avg(json_extract(body, '$.age')) FROM docs "
+                + "GROUP BY json_extract(body, '$.city')")
+        defer { statement.finalize() }
+        var groups = 0
+        var documents = 0
+        while try statement.step() {
+            groups += 1
+            documents += statement.int(1)
+        }
+        return (groups, documents)
+    }
+
     func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM docs")) ?? -1 }
 
     func close() throws {

@@ -7,6 +7,7 @@ enum Workload: String, CaseIterable, Sendable {
     case updateByID = "update by _id ($set+$inc)"
     case rangeCount = "age range: count"
     case rangeFetch = "age range: fetch 100"
+    case groupByCity = "$group by city (count, avg age)"
     case ycsbA = "YCSB A (50 read/50 update)"
     case ycsbB = "YCSB B (95 read/5 update)"
     case ycsbC = "YCSB C (100 read)"
@@ -18,6 +19,7 @@ enum Workload: String, CaseIterable, Sendable {
     var targetRatio: Double? {
         switch self {
         case .insertOne: 4
+        case .groupByCity: 1
         case .getByID: 2
         case .ycsbA, .ycsbB, .ycsbC, .ycsbD, .ycsbE, .ycsbF: 2
         default: nil
@@ -28,7 +30,7 @@ enum Workload: String, CaseIterable, Sendable {
     var unit: String {
         switch self {
         case .insertBatch: "documents"
-        case .rangeCount, .rangeFetch: "queries"
+        case .rangeCount, .rangeFetch, .groupByCity: "queries"
         default: "operations"
         }
     }

@@ -152,7 +152,10 @@ public final class Collection: Sendable {
             }
             if let sortSpec = try options.sort.map({ try SortSpec($0) }), !sortSpec.isEmpty {
                 var docs = try candidates(parsed, entry).filter { parsed.matches($0) }
-                docs = stableSorted(docs, by: sortSpec)
+                // With a limit only the first skip + limit documents are needed: a bounded top-k.
+                let (needed, overflow) = options.skip.addingReportingOverflow(options.limit)
+                docs = options.limit > 0 && !overflow
+                    ? stableSorted(docs, by: sortSpec, first: needed) : stableSorted(docs, by: sortSpec)
                 return Cursor(
                     source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
                     limit: options.limit)
@@ -309,6 +312,24 @@ public final class Collection: Sendable {
     private func bounds(_ access: Access, _ prefix: [UInt8]) -> ([UInt8], [UInt8]) {
         if case .range(_, let start, let end) = access { return (start, end) }
         return (prefix, [])
+    }
+
+    /// The first `count` documents of the stable sort, holding at most 2 × count at a time.
+    func stableSorted(_ docs: [Document], by spec: SortSpec, first count: Int) -> [Document] {
+        var kept: [(key: [BSONValue], offset: Int, doc: Document)] = []
+        func prune() {
+            kept.sort { a, b in
+                let c = spec.compareKeys(a.key, b.key)
+                return c != 0 ? c < 0 : a.offset < b.offset
+            }
+            if kept.count > count { kept.removeSubrange(count...) }
+        }
+        for (offset, doc) in docs.enumerated() {
+            kept.append((spec.sortKey(doc), offset, doc))
+            if kept.count >= 2 * count { prune() }
+        }
+        prune()
+        return kept.map(\.doc)
     }
 
     func stableSorted(_ docs: [Document], by spec: SortSpec) -> [Document] {

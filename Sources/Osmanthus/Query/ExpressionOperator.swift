@@ -37,7 +37,7 @@ struct ExpressionOperator: Sendable {
     /// Every operator the parser knows, by name.
     static let registry: [String: ExpressionOperator] = {
         var table = [String: ExpressionOperator]()
-        for op in core { table[op.name] = op }
+        for op in core + variables + strings + arrays + types + dates { table[op.name] = op }
         return table
     }()
 

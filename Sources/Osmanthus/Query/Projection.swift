@@ -15,10 +15,12 @@ public struct Projection: Sendable {
     let positional: [String]?
     public let spec: Document
 
-    public init(_ spec: Document) throws {
+    /// `aggregation`: the `$project` stage's reading, where `{$slice: [...]}` and any other
+    /// operator document is an aggregation expression rather than a find-projection operator.
+    public init(_ spec: Document, aggregation: Bool = false) throws {
         self.spec = spec
         var entries = [(path: [String], node: ProjectionTree.Node)]()
-        try Projection.flatten(spec, prefix: [], into: &entries)
+        try Projection.flatten(spec, prefix: [], aggregation: aggregation, into: &entries)
         var tree = ProjectionTree()
         var mode: Bool?  // true: inclusion, false: exclusion; set by the first field that decides
         var positional: [String]?
@@ -36,7 +38,7 @@ public struct Projection: Sendable {
             case .include, .exclude: isIdFlag = path == ["_id"]
             default: isIdFlag = false
             }
-            if isIdFlag { idNamed = true }
+            if path == ["_id"] { idNamed = true }  // a flag or a computed _id
             if !isIdFlag, let inclusion = node.inclusionMode {
                 if let decided = mode, decided != inclusion {
                     throw decided
@@ -62,7 +64,8 @@ public struct Projection: Sendable {
 
     /// Expands nested projection documents (`{a: {b: 1}}` is `{"a.b": 1}`) into full paths.
     private static func flatten(
-        _ spec: Document, prefix: [String], into entries: inout [(path: [String], node: ProjectionTree.Node)]
+        _ spec: Document, prefix: [String], aggregation: Bool,
+        into entries: inout [(path: [String], node: ProjectionTree.Node)]
     ) throws {
         for (key, value) in spec {
             var path = prefix + FieldPath(key).components
@@ -92,10 +95,10 @@ public struct Projection: Sendable {
                     throw OsmanthusError(
                         .badValue, "An empty sub-projection is not a valid value. Found empty object at path \(path.joined(separator: "."))")
                 }
-                try flatten(nested, prefix: path, into: &entries)
+                try flatten(nested, prefix: path, aggregation: aggregation, into: &entries)
                 continue
             }
-            entries.append((path, try ProjectionTree.parseValue(value, path: path)))
+            entries.append((path, try ProjectionTree.parseValue(value, path: path, aggregation: aggregation)))
         }
     }
 

@@ -65,14 +65,16 @@ struct ProjectionTree: Sendable {
     }
 
     /// Parses one projection value (not a nested projection document).
-    static func parseValue(_ value: BSONValue, path: [String]) throws -> Node {
+    static func parseValue(_ value: BSONValue, path: [String], aggregation: Bool = false) throws -> Node {
         switch value {
         case .bool(let flag):
             return flag ? .include : .exclude
         case let number where number.isNumber:
             return Expression.isTruthy(number) ? .include : .exclude
         case .document(let document):
-            guard let op = document.keys.first, op.hasPrefix("$"), document.count == 1, let argument = document[op] else {
+            guard !aggregation, let op = document.keys.first, op.hasPrefix("$"), document.count == 1,
+                let argument = document[op]
+            else {
                 return .expression(try Expression(value))
             }
             switch op {

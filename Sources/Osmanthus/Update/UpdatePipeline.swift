@@ -44,7 +44,7 @@ struct UpdatePipeline: Sendable {
                 guard case .document(let spec) = argument, !spec.isEmpty else {
                     throw OsmanthusError(.failedToParse, "$project specification must be a non-empty object")
                 }
-                return .project(try Projection(spec))
+                return .project(try Projection(spec, aggregation: true))
             case "$replaceRoot":
                 guard case .document(let spec) = argument, let newRoot = spec["newRoot"] else {
                     throw OsmanthusError(.failedToParse, "no newRoot specified for the $replaceRoot stage")

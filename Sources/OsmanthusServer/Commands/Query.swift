@@ -1,8 +1,8 @@
 import Osmanthus
 import OsmanthusBSON
 
-/// Reads: find with server-side cursors, getMore, killCursors, count, distinct, and the few
-/// aggregate pipelines drivers use for counting.
+/// Reads: find with server-side cursors, getMore, killCursors, count, distinct, and aggregate
+/// (in AggregateCommand.swift).
 enum QueryCommands {
     static let all: [Command] = [
         Command(name: "find", help: "queries a collection; returns a cursor", run: find),
@@ -10,7 +10,7 @@ enum QueryCommands {
         Command(name: "killCursors", help: "closes cursors", run: killCursors),
         Command(name: "count", help: "counts matching documents", run: count),
         Command(name: "distinct", help: "the distinct values of a field", run: distinct),
-        Command(name: "aggregate", help: "$match/$sort/$skip/$limit/$project, then $group count or $count", run: aggregate),
+        AggregateCommand.command,
     ]
 
     /// The documents of an embedded-API cursor, for a server cursor.
@@ -113,40 +113,6 @@ enum QueryCommands {
         let filter = try request.body.commandDocument("query", in: "distinct") ?? Document()
         let values = try context.server.database.collection(name, in: request.databaseName).distinct(key, filter: filter)
         return ["values": .array(values)]
-    }
-
-    static func aggregate(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        guard case .string = request.argument else {
-            throw OsmanthusError(.notImplemented, "database-level aggregation is not supported yet")
-        }
-        let name = try request.collectionName()
-        try Namespace.validateCollection(name, in: request.databaseName)
-        context.server.statistics.count(.query)
-        let body = request.body
-        if try body.commandBool("explain", in: "aggregate") == true {
-            throw OsmanthusError(.notImplemented, "explain is not supported yet")
-        }
-        guard let cursorOptions = try body.commandDocument("cursor", in: "aggregate") else {
-            throw OsmanthusError(
-                .failedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")
-        }
-        guard let stages = try body.commandDocuments("pipeline", in: "aggregate") else {
-            throw OsmanthusError(.failedToParse, "BSON field 'aggregate.pipeline' is missing but a required field")
-        }
-        let batchSize = try CursorReply.batchSize(cursorOptions.commandInt("batchSize", in: "aggregate.cursor"), command: "aggregate.cursor")
-        let plan = try CountingPipeline(stages)
-        let collection = context.server.database.collection(name, in: request.databaseName)
-        let source: any DocumentSource
-        if let output = plan.output {
-            let n = try collection.count(plan.filter, skip: plan.options.skip, limit: plan.options.limit)
-            source = ArrayDocumentSource(output.documents(count: n))
-        } else {
-            source = CollectionSource(try collection.find(plan.filter, options: plan.options))
-        }
-        let cursor = ServerCursor(
-            namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
-            source: source)
-        return try CursorReply.first(cursor, batchSize: batchSize, server: context.server)
     }
 
     private static func nonNegative(_ value: Int?, _ field: String) throws -> Int {

@@ -1,0 +1,110 @@
+import OsmanthusBSON
+import Testing
+
+@testable import Osmanthus
+
+/// Malformed pipelines fail with MongoDB's codes and messages naming the culprit; blocking
+/// stages stay within the memory budget or fail with QueryExceededMemoryLimitNoDiskUseAllowed.
+struct AggregateLimitsTests {
+    typealias F = AggregateFixture
+
+    static func error(_ body: () throws -> Void) -> OsmanthusError? {
+        do {
+            try body()
+            return nil
+        } catch let error as OsmanthusError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    @Test func unknownStageIsNamed() throws {
+        try F.with { _, sales in
+            let error = Self.error { _ = try F.run(sales, "[{$match: {}}, {$frobnicate: {}}]") }
+            #expect(error?.code.value == 40324)
+            #expect(error?.message == "Unrecognized pipeline stage name: '$frobnicate'")
+        }
+    }
+
+    @Test func unknownExpressionOperatorIsNamed() throws {
+        try F.with { _, sales in
+            let error = Self.error { _ = try F.run(sales, "[{$project: {x: {$frobnicate: 1}}}]") }
+            #expect(error?.code.value == 168)
+            #expect(error?.message == "Unrecognized expression '$frobnicate'")
+        }
+    }
+
+    @Test func malformedStagesUseMongoDBCodes() throws {
+        let cases: [(String, Int32)] = [
+            ("[{$match: {}, $limit: 1}]", 40323), ("[{$out: \"x\"}, {$match: {}}]", 40601), ("[{$limit: 0}]", 15958),
+            ("[{$skip: -1}]", 15956), ("[{$sort: {a: 2}}]", 15975), ("[{$count: \"a.b\"}]", 40160), ("[{$count: \"$a\"}]", 40158),
+            ("[{$unwind: \"tags\"}]", 28818), ("[{$group: {_id: null, x: {$median: 1}}}]", 15952),
+            ("[{$bucket: {groupBy: \"$a\", boundaries: [5, 1]}}]", 40194), ("[{$sample: {}}]", 28745),
+            ("[{$facet: {x: [{$out: \"y\"}]}}]", 40600), ("[{$lookup: {from: \"items\", as: \"x\"}}]", 9),
+        ]
+        try F.with { _, sales in
+            for (pipeline, code) in cases {
+                #expect(QueryFixtures.errorCode { try F.run(sales, pipeline) } == code, "\(pipeline)")
+            }
+        }
+    }
+
+    /// 300 documents of ~100 bytes against a 4 KiB budget.
+    static func withBigCollection(_ body: (Collection) throws -> Void) throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        defer { try? db.close() }
+        let collection = db.collection("big", in: "test")
+        let padding = String(repeating: "p", count: 80)
+        try collection.insertMany((0..<300).map { i in ["_id": .int32(Int32(i)), "k": .int32(Int32(i % 3)), "pad": .string(padding)] })
+        try body(collection)
+    }
+
+    static let small = AggregateOptions(memoryLimit: 4096)
+
+    @Test func groupOverBudgetFailsWith292() throws {
+        try Self.withBigCollection { collection in
+            let error = Self.error { _ = try F.run(collection, "[{$group: {_id: \"$_id\", n: {$sum: 1}}}]", options: Self.small) }
+            #expect(error?.code.value == 292)
+            #expect(error?.code.name == "QueryExceededMemoryLimitNoDiskUseAllowed")
+            let pushed = Self.error { _ = try F.run(collection, "[{$group: {_id: \"$k\", all: {$push: \"$pad\"}}}]", options: Self.small) }
+            #expect(pushed?.code.value == 292)
+            // Few groups with scalar accumulators fit.
+            let fits = try F.run(collection, "[{$group: {_id: \"$k\", n: {$sum: 1}}}, {$sort: {_id: 1}}]", options: Self.small)
+            #expect(fits == F.docs("[{_id: 0, n: 100}, {_id: 1, n: 100}, {_id: 2, n: 100}]"))
+        }
+    }
+
+    @Test func sortOverBudgetFailsButTopKFits() throws {
+        try Self.withBigCollection { collection in
+            let error = Self.error { _ = try F.run(collection, "[{$project: {pad: 1}}, {$sort: {_id: -1}}]", options: Self.small) }
+            #expect(error?.code.value == 292)
+            let top = try F.run(collection, "[{$project: {pad: 1}}, {$sort: {_id: -1}}, {$limit: 3}, {$project: {_id: 1}}]", options: Self.small)
+            #expect(top == F.docs("[{_id: 299}, {_id: 298}, {_id: 297}]"))
+        }
+    }
+
+    @Test func facetAndBucketAreBudgeted() throws {
+        try Self.withBigCollection { collection in
+            let facet = Self.error { _ = try F.run(collection, "[{$facet: {a: [{$limit: 1}]}}]", options: Self.small) }
+            #expect(facet?.code.value == 292)
+            let bucket = Self.error {
+                _ = try F.run(collection, "[{$bucket: {groupBy: \"$_id\", boundaries: [0, 1000], output: {p: {$push: \"$pad\"}}}}]", options: Self.small)
+            }
+            #expect(bucket?.code.value == 292)
+        }
+    }
+
+    @Test func asyncAggregateReturnsAllResults() async throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        let collection = db.collection("c", in: "test")
+        try await collection.insertMany([["_id": 1, "v": 2], ["_id": 2, "v": 3]])
+        let result: [Document] = try await collection.aggregate([["$group": ["_id": .null, "s": ["$sum": "$v"]]]])
+        #expect(result == [["_id": .null, "s": 5]])
+        try db.close()
+    }
+}
