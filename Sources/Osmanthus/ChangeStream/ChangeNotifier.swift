@@ -1,9 +1,15 @@
+import Glibc
 import Synchronization
 
 /// Wakes change-stream consumers after commits that wrote change records. A consumer reads the
 /// generation, reads the log, and if it found nothing waits for the generation to move past
-/// the one it read — so a commit between its read and its wait is never missed.
-final class ChangeNotifier: Sendable {
+/// the one it read — so a commit between its read and its wait is never missed. Async waiters
+/// park continuations; threads that must block (the server's command threads) wait on a
+/// condition variable.
+///
+/// @unchecked Sendable: the condition variable and its mutex are heap-allocated, never move,
+/// and are only used through pthread calls; everything else is in `state` (a `Mutex`).
+final class ChangeNotifier: @unchecked Sendable {
     private struct State {
         var generation: UInt64 = 0
         var nextId: UInt64 = 0
@@ -15,7 +21,40 @@ final class ChangeNotifier: Sendable {
     // Guards the generation and the suspended waiters.
     private let state = Mutex(State())
 
+    // `blockingMutex` orders a blocking waiter's check of the generation before `signal`'s
+    // broadcast; `blockingCondition` is broadcast after every bump.
+    private let blockingMutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let blockingCondition: UnsafeMutablePointer<pthread_cond_t>
+
+    init() {
+        blockingMutex = .allocate(capacity: 1)
+        blockingCondition = .allocate(capacity: 1)
+        pthread_mutex_init(blockingMutex, nil)
+        pthread_cond_init(blockingCondition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(blockingCondition)
+        pthread_mutex_destroy(blockingMutex)
+        blockingCondition.deallocate()
+        blockingMutex.deallocate()
+    }
+
     var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Blocks the calling thread until the generation differs from `seen` or `timeoutMillis` passed.
+    func blockingWait(past seen: UInt64, timeoutMillis: Int64) {
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        let nanos = Int64(deadline.tv_nsec) + (timeoutMillis % 1000) * 1_000_000
+        deadline.tv_sec += Int(timeoutMillis / 1000 + nanos / 1_000_000_000)
+        deadline.tv_nsec = Int(nanos % 1_000_000_000)
+        pthread_mutex_lock(blockingMutex)
+        while generation == seen {
+            if pthread_cond_timedwait(blockingCondition, blockingMutex, &deadline) == ETIMEDOUT { break }
+        }
+        pthread_mutex_unlock(blockingMutex)
+    }
 
     /// Called after a commit with change records became visible.
     func signal() {
@@ -26,6 +65,9 @@ final class ChangeNotifier: Sendable {
             return Array(s.waiters.values)
         }
         for w in waiters { w.resume() }
+        pthread_mutex_lock(blockingMutex)
+        pthread_cond_broadcast(blockingCondition)
+        pthread_mutex_unlock(blockingMutex)
     }
 
     /// Returns once the generation differs from `seen`, the task is cancelled, or `timeout`

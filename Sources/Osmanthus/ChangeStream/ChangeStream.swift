@@ -83,6 +83,12 @@ extension Database {
         await changeLog.notifier.wait(past: generation, timeout: timeout)
     }
 
+    /// Blocks the calling thread until a commit after `generation` wrote change records, or
+    /// `timeoutMillis` passed. For callers on their own threads (the server's command pool).
+    public func blockingWaitForChanges(after generation: UInt64, timeoutMillis: Int64) {
+        changeLog.notifier.blockingWait(past: generation, timeoutMillis: timeoutMillis)
+    }
+
     /// How much change history `database` keeps (its stored setting, or the default).
     public func changeLogRetention(of database: String) -> ChangeLogRetention {
         changeLog.retention(of: database)
