@@ -30,6 +30,13 @@ let package = Package(
                 .product(name: "OsmanthusBSON", package: "Osmanthus"),
             ]
         ),
+        .executableTarget(
+            name: "change-bench",
+            dependencies: [
+                .product(name: "Osmanthus", package: "Osmanthus"),
+                .product(name: "OsmanthusBSON", package: "Osmanthus"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

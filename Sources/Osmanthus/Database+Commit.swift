@@ -9,6 +9,7 @@ extension Database {
     func commit(_ changes: [DocumentChange]) throws {
         guard !changes.isEmpty else { return }
         var batch = WriteBatch()
+        let logged = changeLog.append(changes, to: &batch)
         for change in changes {
             if let after = change.after {
                 batch.put(change.key, after.bytes)
@@ -17,5 +18,6 @@ extension Database {
             }
         }
         try storage.write(batch, options: writeOptions)
+        changeLog.committed(logged, pool: pool)
     }
 }

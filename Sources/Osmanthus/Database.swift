@@ -15,6 +15,8 @@ public final class Database: Sendable {
     let catalog: Catalog
     let options: DatabaseOptions
     let locks = KeyLocks()
+    /// Change records, their retention and the streams' wake-ups (SPEC.md §16).
+    let changeLog: ChangeLog
     /// Threads on which the async API runs blocking engine work (see `BlockingPool`).
     let pool = BlockingPool()
 
@@ -23,6 +25,8 @@ public final class Database: Sendable {
         self.storage = storage
         self.options = options
         catalog = try Catalog(storage: storage)
+        changeLog = try ChangeLog(
+            storage: storage, enabled: options.changeLog, defaultRetention: options.changeLogRetention)
     }
 
     public static func open(at path: String, options: DatabaseOptions = DatabaseOptions()) throws -> Database {
@@ -93,6 +97,9 @@ public final class Database: Sendable {
             if let pk = entry.options.partitionKey { opts.append("partitionKey", .string(pk)) }
             if let sk = entry.options.sortKey { opts.append("sortKey", .string(sk)) }
             if entry.options.partitions != 1 { opts.append("partitions", .int32(Int32(entry.options.partitions))) }
+            if entry.options.changeStreamPreAndPostImages {
+                opts.append("changeStreamPreAndPostImages", .document(["enabled": .bool(true)]))
+            }
             return CollectionInfo(name: entry.name, type: "collection", options: opts)
         }
     }
@@ -103,7 +110,12 @@ public final class Database: Sendable {
         try wrapping {
             try catalog.changeLock.withLock { _ in
                 guard let entry = catalog.entry(database, name) else { return false }
-                try catalog.remove(entry, sync: options.syncWrites)
+                var event = WriteBatch()
+                let logged = changeLog.append(
+                    ChangeRecord(operation: .drop, database: database, collection: name, wallMillis: changeLog.wallMillis()),
+                    to: &event)
+                try catalog.remove(entry, sync: options.syncWrites, with: event)
+                changeLog.committed(logged, pool: pool)
                 try purge(prefix: entry.documentPrefix)
                 return true
             }
@@ -114,6 +126,13 @@ public final class Database: Sendable {
         for entry in catalog.all where entry.database == database {
             try dropCollection(entry.name, in: database)
         }
+        // After the drops, as MongoDB orders them; ends the database's streams.
+        var event = WriteBatch()
+        let logged = changeLog.append(
+            ChangeRecord(operation: .dropDatabase, database: database, collection: nil, wallMillis: changeLog.wallMillis()),
+            to: &event)
+        try wrapping { try storage.write(event, options: writeOptions) }
+        changeLog.committed(logged, pool: pool)
     }
 
     public func renameCollection(
@@ -128,8 +147,36 @@ public final class Database: Sendable {
                 if target != nil && !dropTarget {
                     throw OsmanthusError(.namespaceExists, "target namespace exists")
                 }
-                _ = try catalog.rename(entry, to: newDatabase, newName, dropping: target, sync: options.syncWrites)
+                var event = WriteBatch()
+                var logged = ChangeLog.Appended()
+                if let target {
+                    logged = changeLog.append(
+                        ChangeRecord(operation: .drop, database: newDatabase, collection: newName,
+                                     wallMillis: changeLog.wallMillis()), to: &event)
+                }
+                var record = ChangeRecord(
+                    operation: .rename, database: database, collection: name, wallMillis: changeLog.wallMillis())
+                record.toDatabase = newDatabase
+                record.toCollection = newName
+                for (db, n) in changeLog.append(record, to: &event).bytes { logged.add(db, n) }
+                _ = try catalog.rename(
+                    entry, to: newDatabase, newName, dropping: target, sync: options.syncWrites, with: event)
+                changeLog.committed(logged, pool: pool)
                 if let target { try purge(prefix: target.documentPrefix) }
+            }
+        }
+    }
+
+    /// Turns the storing of pre- and post-images for change streams on or off (MongoDB's
+    /// `collMod` with `changeStreamPreAndPostImages`).
+    public func setChangeStreamPreAndPostImages(_ enabled: Bool, for name: String, in database: String) throws {
+        try wrapping {
+            try catalog.changeLock.withLock { _ in
+                guard var entry = catalog.entry(database, name) else {
+                    throw OsmanthusError(.namespaceNotFound, "ns does not exist: \(database).\(name)")
+                }
+                entry.options.changeStreamPreAndPostImages = enabled
+                try catalog.update(entry, sync: options.syncWrites)
             }
         }
     }

@@ -8,6 +8,11 @@ public struct DatabaseOptions: Sendable {
     /// fsync every write before it returns (durable across power loss). Off: a write survives a
     /// crash of the process, as it reached the OS, and is fsync'd with the next synced write.
     public var syncWrites = false
+    /// Write a change record with every commit (SPEC.md §16). Off: writes are a little cheaper
+    /// and change streams cannot be opened.
+    public var changeLog = true
+    /// Change history kept for databases without their own setting (`setChangeLogRetention`).
+    public var changeLogRetention = ChangeLogRetention()
     public init() {}
 }
 
@@ -20,10 +25,16 @@ public struct CollectionOptions: Sendable, Equatable {
     public var sortKey: String?
     /// Number of hash ranges the partition keys fall into (for moving partitions later).
     public var partitions: Int = 1
-    public init(partitionKey: String? = nil, sortKey: String? = nil, partitions: Int = 1) {
+    /// Store each change's pre-image (and an update's post-image) in the change log, for
+    /// streams' `fullDocumentBeforeChange` and `fullDocument: whenAvailable/required`.
+    /// Can be changed later (`Database.setChangeStreamPreAndPostImages`).
+    public var changeStreamPreAndPostImages = false
+    public init(partitionKey: String? = nil, sortKey: String? = nil, partitions: Int = 1,
+                changeStreamPreAndPostImages: Bool = false) {
         self.partitionKey = partitionKey
         self.sortKey = sortKey
         self.partitions = partitions
+        self.changeStreamPreAndPostImages = changeStreamPreAndPostImages
     }
 }
 

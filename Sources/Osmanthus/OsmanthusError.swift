@@ -43,6 +43,10 @@ public struct OsmanthusError: Error, Sendable, CustomStringConvertible {
         public static let documentValidationFailure = Code(121, "DocumentValidationFailure")
         public static let notImplemented = Code(238, "NotImplemented")
         public static let changeStreamHistoryLost = Code(286, "ChangeStreamHistoryLost")
+        public static let invalidResumeToken = Code(260, "InvalidResumeToken")
+        public static let changeStreamFatalError = Code(280, "ChangeStreamFatalError")
+        /// Change streams on a database opened with the change log off.
+        public static let location40573 = Code(40573, "Location40573")
         public static let location = Code(2, "Location")
         public static let invalidPipelineOperator = Code(168, "InvalidPipelineOperator")
         public static let conversionFailure = Code(241, "ConversionFailure")

@@ -21,6 +21,7 @@ final class ServerCore: Sendable {
     let statistics = ServerStatistics()
     let failPoints = FailPoints()
     let cursors: CursorManager
+    let changeStreams = ChangeStreamCursors()
     let dispatcher: CommandDispatcher
     private let advertised: Mutex<String>
     private let lastConnectionID = Atomic<Int64>(0)

@@ -72,8 +72,11 @@ final class Catalog: Sendable {
     }
 
     /// Removes the entry; the caller purges the documents afterwards.
-    func remove(_ entry: CatalogEntry, sync: Bool) throws {
-        try storage.write(Self.batch(deleting: entry), options: WriteOptions(sync: sync))
+    /// `events` (change records) commit in the same batch.
+    func remove(_ entry: CatalogEntry, sync: Bool, with events: WriteBatch = WriteBatch()) throws {
+        var batch = Self.batch(deleting: entry)
+        batch.append(events)
+        try storage.write(batch, options: WriteOptions(sync: sync))
         state.withLock { _ = $0.entries.removeValue(forKey: entry.namespace) }
     }
 
@@ -86,7 +89,7 @@ final class Catalog: Sendable {
     /// Moves an entry to a new namespace in one atomic write; documents stay where they are
     /// (their keys carry the collection id, not its name).
     func rename(_ entry: CatalogEntry, to database: String, _ name: String, dropping target: CatalogEntry?,
-                sync: Bool) throws -> CatalogEntry {
+                sync: Bool, with events: WriteBatch = WriteBatch()) throws -> CatalogEntry {
         try Self.validate(database: database, collection: name)
         var moved = entry
         moved.database = database
@@ -95,6 +98,7 @@ final class Catalog: Sendable {
         batch.delete(entry.key)
         if let target { batch.delete(target.key) }
         batch.put(moved.key, moved.encode().bytes)
+        batch.append(events)
         try storage.write(batch, options: WriteOptions(sync: sync))
         state.withLock {
             $0.entries.removeValue(forKey: entry.namespace)
@@ -102,6 +106,12 @@ final class Catalog: Sendable {
             $0.entries[moved.namespace] = moved
         }
         return moved
+    }
+
+    /// Rewrites an existing entry (collMod); the caller holds `changeLock`.
+    func update(_ entry: CatalogEntry, sync: Bool) throws {
+        try storage.put(entry.key, entry.encode().bytes, options: WriteOptions(sync: sync))
+        state.withLock { $0.entries[entry.namespace] = entry }
     }
 
     static func validate(database: String, collection: String) throws {

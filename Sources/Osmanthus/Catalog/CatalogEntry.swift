@@ -16,6 +16,7 @@ struct CatalogEntry: Sendable, Equatable {
         if let pk = options.partitionKey { opts.append("partitionKey", .string(pk)) }
         if let sk = options.sortKey { opts.append("sortKey", .string(sk)) }
         opts.append("partitions", .int32(Int32(options.partitions)))
+        if options.changeStreamPreAndPostImages { opts.append("changeStreamPreAndPostImages", .bool(true)) }
         return [
             "db": .string(database), "name": .string(name), "id": .int64(Int64(id)),
             "options": .document(opts), "created": .datetime(created),
@@ -41,6 +42,7 @@ struct CatalogEntry: Sendable, Equatable {
         options.partitionKey = opts["partitionKey"]?.stringValue
         options.sortKey = opts["sortKey"]?.stringValue
         if case .int32(let p)? = opts["partitions"] { options.partitions = Int(p) }
+        options.changeStreamPreAndPostImages = opts["changeStreamPreAndPostImages"]?.boolValue ?? false
         self.init(
             database: db, name: name, id: raw, options: options, created: doc["created"]?.datetimeValue ?? 0)
     }

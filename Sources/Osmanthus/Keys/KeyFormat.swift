@@ -9,6 +9,10 @@ enum KeyFormat {
         case meta = 0x02
         /// `0x10 ‖ u32be(collection id) ‖ primary key` → document (BSON).
         case documents = 0x10
+        /// `0x20 ‖ u64be(commit sequence)` → change record (SPEC.md §16).
+        case changeLog = 0x20
+        /// `0x21 ‖ database name` → change-log retention of that database (SPEC.md §16.4).
+        case changeLogRetention = 0x21
     }
 
     static let nextCollectionIdKey: [UInt8] = [Space.meta.rawValue] + Array("nextCollectionId".utf8)

@@ -3,7 +3,7 @@ import OsmanthusBSON
 
 /// The `aggregate` command: the full pipeline of the embedded library behind a server cursor
 /// (batchSize, getMore), `explain: true`, and `$out` answered with an empty cursor. A pipeline
-/// that starts with `$changeStream` goes to `changeStream` instead.
+/// that starts with `$changeStream` is a change stream (`ChangeStreamCommands`).
 enum AggregateCommand {
     static let command = Command(name: "aggregate", help: "runs an aggregation pipeline; returns a cursor", run: run)
 
@@ -15,6 +15,7 @@ enum AggregateCommand {
     }
 
     static func run(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        if let reply = try ChangeStreamCommands.openIfChangeStream(request, context) { return reply }
         guard case .string = request.argument else {
             throw OsmanthusError(.notImplemented, "database-level aggregation ({aggregate: 1}) is not supported yet")
         }
@@ -24,9 +25,6 @@ enum AggregateCommand {
         let body = request.body
         guard let stages = try body.commandDocuments("pipeline", in: "aggregate") else {
             throw OsmanthusError(.failedToParse, "BSON field 'aggregate.pipeline' is missing but a required field")
-        }
-        if stages.first?.keys.first == "$changeStream" {
-            return try changeStream(request, context, stages)
         }
         let collection = context.server.database.collection(name, in: request.databaseName)
         if try body.commandBool("explain", in: "aggregate") == true {
@@ -47,12 +45,5 @@ enum AggregateCommand {
             namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
             source: PipelineSource(results))
         return try CursorReply.first(cursor, batchSize: batchSize, server: context.server)
-    }
-
-    /// Change streams (`[{$changeStream: {...}}, ...]`) are served elsewhere once they exist.
-    static func changeStream(_ request: CommandRequest, _ context: CommandContext, _ stages: [Document]) throws
-        -> Document
-    {
-        throw OsmanthusError(.commandNotSupported, "$changeStream is not supported yet")
     }
 }

@@ -30,7 +30,9 @@ enum CatalogCommands {
         if try request.body.commandBool("capped", in: "create") == true {
             throw OsmanthusError(.notImplemented, "capped collections are not supported yet")
         }
-        _ = try context.server.database.createCollection(name, in: request.databaseName)
+        var options = CollectionOptions()
+        options.changeStreamPreAndPostImages = try ChangeStreamCommands.preAndPostImages(request.body, in: "create") ?? false
+        _ = try context.server.database.createCollection(name, in: request.databaseName, options: options)
         return [:]
     }
 

@@ -54,6 +54,7 @@ enum QueryCommands {
             throw OsmanthusError(.failedToParse, "BSON field 'getMore.collection' is missing but a required field")
         }
         context.server.statistics.count(.getmore)
+        if let reply = try ChangeStreamCommands.getMore(id: id, collection: collection, request, context) { return reply }
         let batchSize = try CursorReply.batchSize(request.body.commandInt("batchSize", in: "getMore"), command: "getMore")
         let cursors = context.server.cursors
         let cursor = try cursors.checkOut(id: id, namespace: request.namespace(collection))
@@ -80,9 +81,11 @@ enum QueryCommands {
             }
             return id
         }
-        let (killed, notFound) = context.server.cursors.kill(ids: ids, namespace: request.namespace(name))
+        let streams = context.server.changeStreams.kill(ids: ids, namespace: request.namespace(name))
+        let (killed, notFound) = context.server.cursors.kill(
+            ids: ids.filter { !streams.contains($0) }, namespace: request.namespace(name))
         return [
-            "cursorsKilled": .array(killed.map { .int64($0) }),
+            "cursorsKilled": .array((streams + killed).map { .int64($0) }),
             "cursorsNotFound": .array(notFound.map { .int64($0) }),
             "cursorsAlive": [],
             "cursorsUnknown": [],

@@ -6,6 +6,6 @@ struct DebugCommand: ParsableCommand {
         commandName: "debug",
         abstract: "Tools for testing the engine.",
         shouldDisplay: false,
-        subcommands: [CrashWriter.self, DocumentCrashWriter.self]
+        subcommands: [CrashWriter.self, DocumentCrashWriter.self, ChangeConsumer.self]
     )
 }

@@ -1,0 +1,158 @@
+// change-bench: the cost and speed of the change log (SPEC.md §16), in one process.
+//  - insert: documents inserted one by one (insertOne) and in batches of 1,000 (insertMany) into a
+//    fresh database with the change log on and off, alternating which goes first per repeat;
+//    medians of docs/s and the ratio on/off.
+//  - latency: 1 and 16 consumers iterate `collection.changes()` (AsyncSequence, waiting on the
+//    notifier); a writer inserts a document stamped with the monotonic clock just before
+//    insertOne, then waits until every consumer has it, so each insert meets idle waiting
+//    consumers. Latency = delivery time − stamp (so it includes the insert call itself);
+//    p50/p99 over all deliveries.
+import Foundation
+import Osmanthus
+import OsmanthusBSON
+import Synchronization
+
+struct Options {
+    var docs = 20_000
+    var events = 2_000
+    var repeats = 3
+    static let usage = "change-bench [--docs N] [--events N] [--repeat N]"
+
+    static func parse(_ args: [String]) -> Options {
+        var o = Options()
+        var i = 0
+        while i + 1 < args.count {
+            let v = Int(args[i + 1]) ?? 0
+            switch args[i] {
+            case "--docs": o.docs = v
+            case "--events": o.events = v
+            case "--repeat": o.repeats = max(1, v)
+            default: break
+            }
+            i += 2
+        }
+        return o
+    }
+}
+
+func monotonicNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : s[s.count / 2]
+}
+
+func percentile(_ xs: [Int64], _ p: Double) -> Int64 {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * p))]
+}
+
+func document(_ i: Int) -> Document {
+    [
+        "_id": .string(String(format: "user%08d", i)), "name": .string("name \(i)"), "age": .int32(Int32(i % 90)),
+        "city": .string(["Lyon", "Oslo", "Kyoto", "Lima"][i % 4]), "tags": ["a", "b", "c"],
+        "note": .string(String(repeating: "n", count: 100)),
+    ]
+}
+
+func scratch() -> String {
+    var template = Array("/tmp/change-bench-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+    return String(cString: made)
+}
+
+/// docs/s of one fill of a fresh database.
+func fill(changeLog: Bool, docs: Int, batched: Bool) throws -> Double {
+    let dir = scratch()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var options = DatabaseOptions()
+    options.changeLog = changeLog
+    let db = try Database.open(at: dir, options: options)
+    let c = db.collection("docs", in: "bench")
+    let all = (0..<docs).map(document)
+    let start = monotonicNanos()
+    if batched {
+        for chunk in stride(from: 0, to: docs, by: 1000) {
+            try c.insertMany(Array(all[chunk..<min(docs, chunk + 1000)]))
+        }
+    } else {
+        for d in all { try c.insertOne(d) }
+    }
+    let seconds = Double(monotonicNanos() - start) / 1e9
+    try db.close()
+    return Double(docs) / seconds
+}
+
+/// Latencies (ns) of `events` inserts delivered to each of `consumers` waiting streams.
+func latency(consumers: Int, events: Int) async throws -> [Int64] {
+    let dir = scratch()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let db = try Database.open(at: dir)
+    let c = db.collection("docs", in: "bench")
+    let delivered = Atomic<Int>(0)
+    let tasks = try (0..<consumers).map { _ in
+        let stream = try c.changes()
+        return Task { () -> [Int64] in
+            var out: [Int64] = []
+            out.reserveCapacity(events)
+            for try await event in stream {
+                let now = monotonicNanos()
+                if case .int64(let stamp)? = event.fullDocument?["t"] { out.append(now - stamp) }
+                delivered.add(1, ordering: .releasing)
+                if out.count == events { break }
+            }
+            return out
+        }
+    }
+    let writer = Task.detached {
+        for i in 0..<events {
+            try c.insertOne(["_id": .int32(Int32(i)), "t": .int64(monotonicNanos())])
+            // Wait (outside the measured path) until every consumer has it and waits again.
+            while delivered.load(ordering: .acquiring) < (i + 1) * consumers { usleep(20) }
+            usleep(200)
+        }
+    }
+    try await writer.value
+    var all: [Int64] = []
+    for t in tasks { all += try await t.value }
+    try db.close()
+    return all
+}
+
+@main
+struct ChangeBench {
+    static func main() async throws {
+        let args = Array(CommandLine.arguments.dropFirst())
+        if args.contains("--help") {
+            print(Options.usage)
+            return
+        }
+        let o = Options.parse(args)
+        print("change-bench: \(o.docs) docs per fill, \(o.events) events per latency run, \(o.repeats) repeats")
+        print("documents ~\(document(0).byteCount) bytes; default DatabaseOptions (syncWrites false)")
+        for batched in [false, true] {
+            var on: [Double] = []
+            var off: [Double] = []
+            for r in 0..<o.repeats {
+                let order = r % 2 == 0 ? [true, false] : [false, true]
+                for log in order {
+                    let rate = try fill(changeLog: log, docs: o.docs, batched: batched)
+                    if log { on.append(rate) } else { off.append(rate) }
+                }
+            }
+            let name = batched ? "insertMany x1000" : "insertOne"
+            print(String(format: "%-18@ log on %9.0f docs/s   log off %9.0f docs/s   on/off %.2f",
+                         name as NSString, median(on), median(off), median(on) / median(off)))
+        }
+        for consumers in [1, 16] {
+            var all: [Int64] = []
+            for _ in 0..<o.repeats { all += try await latency(consumers: consumers, events: o.events) }
+            print(String(format: "latency %2d consumer(s): p50 %7.1f µs   p99 %7.1f µs   (%d deliveries)",
+                         consumers, Double(percentile(all, 0.5)) / 1000, Double(percentile(all, 0.99)) / 1000, all.count))
+        }
+    }
+}

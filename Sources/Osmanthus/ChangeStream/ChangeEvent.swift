@@ -1,0 +1,24 @@
+import OsmanthusBSON
+
+/// One change-stream event. `document` is the event as MongoDB shapes it (after the stream's
+/// `$project`, if any); the typed accessors read from it.
+public struct ChangeEvent: Sendable {
+    public enum OperationType: String, Sendable {
+        case insert, update, replace, delete, drop, rename, dropDatabase, invalidate
+    }
+
+    public let operationType: OperationType
+    public let document: Document
+
+    /// `_id`, the token to resume after this event.
+    public var resumeToken: Document { document["_id"]?.documentValue ?? Document() }
+    public var fullDocument: Document? { document["fullDocument"]?.documentValue }
+    public var fullDocumentBeforeChange: Document? { document["fullDocumentBeforeChange"]?.documentValue }
+    public var documentKey: Document? { document["documentKey"]?.documentValue }
+    public var updateDescription: Document? { document["updateDescription"]?.documentValue }
+    /// `ns`: `{db, coll}` (`{db}` for dropDatabase).
+    public var namespace: Document? { document["ns"]?.documentValue }
+    public var clusterTime: BSONValue? { document["clusterTime"] }
+    /// Milliseconds since the epoch.
+    public var wallTime: Int64? { document["wallTime"]?.datetimeValue }
+}

@@ -1,0 +1,168 @@
+import OsmanthusBSON
+import OsmanthusStorage
+import Synchronization
+
+/// The database's change log (SPEC.md §16): writes a change record for every committed
+/// document change and catalog event in the same engine batch, wakes waiting streams after
+/// the commit, and keeps what retention needs (bytes per database, how far each was trimmed).
+final class ChangeLog: Sendable {
+    /// Off (`DatabaseOptions.changeLog = false`): no records are written and streams refuse to open.
+    let enabled: Bool
+    let notifier = ChangeNotifier()
+    let storage: DB
+    let defaultRetention: ChangeLogRetention
+
+    struct DatabaseLog {
+        var retention: ChangeLogRetention?
+        /// Bytes of this database's records (keys and values).
+        var bytes: Int64 = 0
+        /// Every record of this database with a sequence ≤ this is deleted (0: none yet).
+        var trimmedThrough: SequenceNumber = 0
+        /// The cluster time of that last deleted record (seconds, increment).
+        var trimmedTime: (UInt32, UInt32) = (0, 0)
+    }
+
+    struct State {
+        var databases: [String: DatabaseLog] = [:]
+        /// Last wall time handed out, so record times never go backwards.
+        var lastWall: Int64 = 0
+        var lastTrimCheck: Int64 = 0
+        var trimming = false
+    }
+
+    // Guards the per-database accounting, the wall clock and the trimmer's flags.
+    let state = Mutex(State())
+
+    /// What one batch added, by database, for the accounting after it commits.
+    struct Appended {
+        var bytes: [(database: String, bytes: Int64)] = []
+        var isEmpty: Bool { bytes.isEmpty }
+        mutating func add(_ database: String, _ n: Int64) {
+            if let last = bytes.indices.last, bytes[last].database == database {
+                bytes[last].bytes += n
+            } else {
+                bytes.append((database, n))
+            }
+        }
+    }
+
+    init(storage: DB, enabled: Bool, defaultRetention: ChangeLogRetention) throws {
+        self.storage = storage
+        self.enabled = enabled
+        self.defaultRetention = defaultRetention
+        var s = State()
+        try Self.load(storage, into: &s)
+        state.withLock { $0 = s }
+    }
+
+    /// Reads the retention settings and sums each database's record bytes.
+    private static func load(_ storage: DB, into s: inout State) throws {
+        let it = storage.makeIterator(options: ReadOptions(fillCache: false))
+        it.seek(ChangeLogFormat.recordPrefix)
+        while it.isValid, it.key.first == ChangeLogFormat.recordPrefix[0] {
+            let record = try ChangeRecord(decoding: it.value)
+            s.databases[record.database, default: DatabaseLog()].bytes += Int64(it.key.count + it.value.count)
+            it.next()
+        }
+        it.seek([KeyFormat.Space.changeLogRetention.rawValue])
+        while it.isValid, it.key.first == KeyFormat.Space.changeLogRetention.rawValue {
+            let name = String(decoding: it.key.dropFirst(), as: UTF8.self)
+            let doc = try Document(bytes: it.value)
+            var log = s.databases[name] ?? DatabaseLog()
+            log.retention = ChangeLogRetention(decoding: doc)
+            log.trimmedThrough = UInt64(clamping: doc["trimmedThrough"]?.int64Value ?? 0)
+            if case .timestamp(let i, let t)? = doc["trimmedTime"] { log.trimmedTime = (t, i) }
+            s.databases[name] = log
+            it.next()
+        }
+        if let e = it.error { throw OsmanthusError.wrapping(e) }
+    }
+
+    /// A wall-clock time in milliseconds that never goes backwards.
+    func wallMillis() -> Int64 {
+        let now = Clock.nowMillis()
+        return state.withLock { s in
+            s.lastWall = max(s.lastWall, now)
+            return s.lastWall
+        }
+    }
+
+    // MARK: Writing records
+
+    /// Adds a change record per document change to `batch` (stamped with its commit sequence).
+    func append(_ changes: [DocumentChange], to batch: inout WriteBatch) -> Appended {
+        var appended = Appended()
+        guard enabled else { return appended }
+        let wall = wallMillis()
+        for change in changes {
+            let images = change.entry.options.changeStreamPreAndPostImages
+            let op: ChangeRecord.Operation =
+                switch change.operation {
+                case .insert: .insert
+                case .update: .update
+                case .replace: .replace
+                case .delete: .delete
+                }
+            var record = ChangeRecord(
+                operation: op, database: change.entry.database, collection: change.entry.name, wallMillis: wall)
+            record.engineKey = change.key
+            if let doc = change.after ?? change.before { record.documentKey = Self.documentKey(doc, change.entry) }
+            switch op {
+            case .insert, .replace: record.fullDocument = change.after
+            case .update:
+                if let before = change.before, let after = change.after {
+                    record.updateDescription = UpdateDescription.diff(before, after)
+                }
+                if images { record.fullDocument = change.after }
+            default: break
+            }
+            if images && op != .insert { record.preImage = change.before }
+            appended.add(record.database, put(record, in: &batch))
+        }
+        return appended
+    }
+
+    /// Adds a catalog event (drop, rename, dropDatabase) to `batch`.
+    func append(_ record: ChangeRecord, to batch: inout WriteBatch) -> Appended {
+        var appended = Appended()
+        guard enabled else { return appended }
+        appended.add(record.database, put(record, in: &batch))
+        return appended
+    }
+
+    private func put(_ record: ChangeRecord, in batch: inout WriteBatch) -> Int64 {
+        let value = record.encode().bytes
+        batch.putStamped(ChangeLogFormat.recordPrefix, value)
+        return Int64(ChangeLogFormat.recordKeySize + value.count)
+    }
+
+    /// `_id` plus the partition and sort key fields: what identifies the document.
+    static func documentKey(_ doc: Document, _ entry: CatalogEntry) -> Document {
+        var key = Document()
+        for field in [entry.options.partitionKey, entry.options.sortKey].compactMap({ $0 }) where field != "_id" {
+            if let v = DocumentPath.values(in: doc, at: field).first { key.append(field, v) }
+        }
+        key.append("_id", doc["_id"] ?? .null)
+        return key
+    }
+
+    /// After the batch holding `appended` committed: account for it, wake streams, maybe trim.
+    func committed(_ appended: Appended, pool: BlockingPool) {
+        guard !appended.isEmpty else { return }
+        let now = Clock.nowMillis()
+        let startTrim = state.withLock { s -> Bool in
+            for (db, n) in appended.bytes { s.databases[db, default: DatabaseLog()].bytes += n }
+            guard !s.trimming, now - s.lastTrimCheck >= ChangeLogRetention.checkIntervalMillis else { return false }
+            s.lastTrimCheck = now
+            s.trimming = true
+            return true
+        }
+        notifier.signal()
+        if startTrim {
+            pool.submit { [self] in
+                _ = try? trimRecords()
+                state.withLock { $0.trimming = false }
+            }
+        }
+    }
+}

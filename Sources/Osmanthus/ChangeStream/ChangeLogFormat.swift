@@ -1,0 +1,38 @@
+import OsmanthusBSON
+import OsmanthusStorage
+
+/// The change log's keys (SPEC.md §16). Changing a constant here changes the on-disk format.
+///
+/// ```
+/// change record:     0x20 ‖ u64be(commit sequence)  → record (BSON, see ChangeRecord)
+/// retention setting: 0x21 ‖ utf8(database name)     → {maxAgeSeconds, maxBytes, trimmedThrough, trimmedTime}
+/// ```
+enum ChangeLogFormat {
+    /// The stamped prefix of every change record; the engine appends the record's sequence.
+    static let recordPrefix: [UInt8] = [KeyFormat.Space.changeLog.rawValue]
+    static let recordKeySize = 9
+
+    static func recordKey(_ sequence: SequenceNumber) -> [UInt8] {
+        var key = recordPrefix
+        for shift in stride(from: 56, through: 0, by: -8) { key.append(UInt8(truncatingIfNeeded: sequence >> UInt64(shift))) }
+        return key
+    }
+
+    /// The sequence of a record key; nil for a key outside the log.
+    static func sequence(ofKey key: [UInt8]) -> SequenceNumber? {
+        guard key.count == recordKeySize, key[0] == recordPrefix[0] else { return nil }
+        var s: UInt64 = 0
+        for i in 1..<9 { s = s << 8 | UInt64(key[i]) }
+        return s
+    }
+
+    static func retentionKey(_ database: String) -> [UInt8] {
+        [KeyFormat.Space.changeLogRetention.rawValue] + Array(database.utf8)
+    }
+
+    /// A record's cluster time: the wall-clock second it was written in, and the low 32 bits of
+    /// its sequence as the ordinal (unique, increasing within the second).
+    static func clusterTime(wallMillis: Int64, sequence: SequenceNumber) -> BSONValue {
+        .timestamp(increment: UInt32(truncatingIfNeeded: sequence), seconds: UInt32(clamping: max(0, wallMillis / 1000)))
+    }
+}

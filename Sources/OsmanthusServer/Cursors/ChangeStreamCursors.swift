@@ -1,0 +1,75 @@
+import Osmanthus
+import OsmanthusBSON
+import Synchronization
+
+/// The server's open change-stream cursors, by id. Kept apart from `CursorManager` because a
+/// change stream is never exhausted by an empty batch (it waits for commits), outlives a drop
+/// of its collection (it must deliver the drop and the invalidate), and answers every batch
+/// with a postBatchResumeToken.
+final class ChangeStreamCursors: Sendable {
+    private struct Entry {
+        /// nil while a getMore has the cursor checked out.
+        var reader: ChangeStreamReader?
+        var namespace: String
+        var lastUsedMillis: Int64
+    }
+
+    // Guards the table; never held while a reader reads or waits.
+    private let state = Mutex<[Int64: Entry]>([:])
+    /// A cursor not used for this long is closed (MongoDB's 10 minutes).
+    static let idleTimeoutMillis: Int64 = 10 * 60 * 1000
+
+    func register(_ reader: ChangeStreamReader, namespace: String) -> Int64 {
+        let now = WallClock.nowMilliseconds()
+        return state.withLock { table in
+            // Lazily close idle cursors, so an abandoned stream does not stay forever.
+            table = table.filter { $0.value.reader == nil || now - $0.value.lastUsedMillis < Self.idleTimeoutMillis }
+            var id: Int64
+            repeat { id = Int64.random(in: 1...Int64.max) } while table[id] != nil
+            table[id] = Entry(reader: reader, namespace: namespace, lastUsedMillis: now)
+            return id
+        }
+    }
+
+    /// The reader of change-stream cursor `id`, exclusively; nil when `id` is not a change stream.
+    func checkOut(id: Int64, namespace: String) throws -> ChangeStreamReader? {
+        try state.withLock { table in
+            guard var entry = table[id] else { return nil }
+            guard entry.namespace == namespace else {
+                throw OsmanthusError(
+                    .unauthorized, "Requested getMore on namespace '\(namespace)', but cursor belongs to '\(entry.namespace)'")
+            }
+            guard let reader = entry.reader else {
+                throw OsmanthusError(.init(292, "CursorInUse"), "cursor id \(id) is already in use")
+            }
+            entry.reader = nil
+            table[id] = entry
+            return reader
+        }
+    }
+
+    /// Puts the reader back after a batch; a finished (invalidated) or failed stream is closed.
+    func checkIn(id: Int64, _ reader: ChangeStreamReader?) {
+        state.withLock { table in
+            guard var entry = table[id] else { return }
+            if let reader, !reader.isFinished {
+                entry.reader = reader
+                entry.lastUsedMillis = WallClock.nowMilliseconds()
+                table[id] = entry
+            } else {
+                table[id] = nil
+            }
+        }
+    }
+
+    /// killCursors: the ids of `ids` that were change streams on `namespace`, now closed.
+    func kill(ids: [Int64], namespace: String) -> [Int64] {
+        state.withLock { table in
+            ids.filter { id in
+                guard table[id]?.namespace == namespace else { return false }
+                table[id] = nil
+                return true
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+"""Change streams through pymongo: collection.watch(), db.watch(), client.watch(), resume tokens,
+full documents and pre-images, awaitData getMores, and ChangeStreamHistoryLost (286)."""
+import threading
+import time
+
+import pytest
+from pymongo.errors import OperationFailure
+
+
+def take(stream, n, timeout=10):
+    """The next n events (each getMore waits for commits server-side)."""
+    events = []
+    deadline = time.monotonic() + timeout
+    while len(events) < n and time.monotonic() < deadline:
+        event = stream.try_next()
+        if event is not None:
+            events.append(event)
+    assert len(events) == n, f"got {len(events)} of {n} events: {events}"
+    return events
+
+
+def test_collection_watch_sees_each_write(db):
+    coll = db.items
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.insert_one({"_id": 1, "a": {"b": 1}, "c": 1})
+        coll.update_one({"_id": 1}, {"$set": {"a.b": 2}, "$unset": {"c": ""}})
+        coll.replace_one({"_id": 1}, {"_id": 1, "z": True})
+        coll.delete_one({"_id": 1})
+        events = take(stream, 4)
+    assert [e["operationType"] for e in events] == ["insert", "update", "replace", "delete"]
+    assert events[0]["fullDocument"] == {"_id": 1, "a": {"b": 1}, "c": 1}
+    assert events[0]["ns"] == {"db": db.name, "coll": "items"}
+    assert events[0]["documentKey"] == {"_id": 1}
+    assert events[1]["updateDescription"] == {
+        "updatedFields": {"a.b": 2}, "removedFields": ["c"], "truncatedArrays": []}
+    assert "fullDocument" not in events[1]
+    assert events[2]["fullDocument"] == {"_id": 1, "z": True}
+    assert events[3]["documentKey"] == {"_id": 1}
+    times = [e["clusterTime"] for e in events]
+    assert times == sorted(times)
+
+
+def test_db_and_client_watch_see_their_scope(client, db):
+    other = client[db.name + "_other"]
+    try:
+        with db.watch(max_await_time_ms=200) as db_stream, client.watch(max_await_time_ms=200) as all_stream:
+            db.a.insert_one({"_id": "a"})
+            other.b.insert_one({"_id": "b"})
+            db.c.insert_one({"_id": "c"})
+            seen = take(db_stream, 2)
+            assert [e["documentKey"]["_id"] for e in seen] == ["a", "c"]
+            everything = take(all_stream, 3)
+            assert [e["documentKey"]["_id"] for e in everything] == ["a", "b", "c"]
+            assert everything[1]["ns"] == {"db": other.name, "coll": "b"}
+    finally:
+        client.drop_database(other.name)
+
+
+def test_resume_after_delivers_the_rest_exactly_once(db):
+    coll = db.items
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.insert_many([{"_id": i} for i in range(3)])
+        first = take(stream, 1)[0]
+    coll.insert_one({"_id": 3})
+    with coll.watch(resume_after=first["_id"], max_await_time_ms=200) as resumed:
+        rest = take(resumed, 3)
+        assert resumed.try_next() is None
+    assert [e["documentKey"]["_id"] for e in rest] == [1, 2, 3]
+
+
+def test_drop_invalidates_and_start_after_begins_again(db):
+    coll = db.items
+    coll.insert_one({"_id": 0})
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.drop()
+        events = take(stream, 2)
+        assert [e["operationType"] for e in events] == ["drop", "invalidate"]
+        assert not stream.alive
+    invalidate = events[1]["_id"]
+    with pytest.raises(OperationFailure) as failure:
+        with coll.watch(resume_after=invalidate) as s:
+            s.try_next()
+    assert failure.value.code == 260
+    coll.insert_one({"_id": 1})
+    with coll.watch(start_after=invalidate, max_await_time_ms=200) as again:
+        event = take(again, 1)[0]
+    assert event["operationType"] == "insert" and event["documentKey"] == {"_id": 1}
+
+
+def test_full_document_update_lookup(db):
+    coll = db.items
+    coll.insert_one({"_id": 1, "n": 0})
+    with coll.watch(full_document="updateLookup", max_await_time_ms=200) as stream:
+        coll.update_one({"_id": 1}, {"$inc": {"n": 5}})
+        event = take(stream, 1)[0]
+    assert event["fullDocument"] == {"_id": 1, "n": 5}
+
+
+def test_pre_images_with_create_and_coll_mod(db):
+    db.create_collection("imaged", changeStreamPreAndPostImages={"enabled": True})
+    db.plain.insert_one({"_id": 1, "v": "old"})
+    db.command("collMod", "plain", changeStreamPreAndPostImages={"enabled": True})
+    db.imaged.insert_one({"_id": 1, "v": "old"})
+    with db.watch(full_document="required", full_document_before_change="required",
+                  max_await_time_ms=200) as stream:
+        db.imaged.update_one({"_id": 1}, {"$set": {"v": "new"}})
+        db.plain.delete_one({"_id": 1})
+        update, delete = take(stream, 2)
+    assert update["fullDocumentBeforeChange"] == {"_id": 1, "v": "old"}
+    assert update["fullDocument"] == {"_id": 1, "v": "new"}
+    assert delete["fullDocumentBeforeChange"] == {"_id": 1, "v": "old"}
+    infos = {i["name"]: i["options"] for i in db.list_collections()}
+    assert infos["imaged"]["changeStreamPreAndPostImages"] == {"enabled": True}
+
+
+def test_match_pipeline_filters_events(db):
+    coll = db.items
+    with coll.watch([{"$match": {"operationType": "delete"}}], max_await_time_ms=200) as stream:
+        coll.insert_one({"_id": 1})
+        coll.delete_one({"_id": 1})
+        event = take(stream, 1)[0]
+    assert event["operationType"] == "delete"
+
+
+def test_get_more_waits_and_is_woken_by_a_commit(db):
+    coll = db.items
+    with coll.watch(max_await_time_ms=5000) as stream:
+        started = time.monotonic()
+        timer = threading.Timer(0.3, lambda: coll.insert_one({"_id": "late"}))
+        timer.start()
+        event = stream.try_next()
+        elapsed = time.monotonic() - started
+        timer.join()
+    assert event is not None and event["documentKey"] == {"_id": "late"}
+    # Woken by the insert, well before the 5 s await time ran out.
+    assert elapsed < 4
+
+
+def test_resume_past_retention_fails_with_286(db):
+    coll = db.items
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.insert_many([{"_id": i, "pad": "x" * 100} for i in range(20)])
+        events = take(stream, 20)
+    reply = db.command("changeLogRetention", 1, maxBytes=1000, trim=True)
+    assert reply["maxBytes"] == 1000 and reply["trimmed"] > 0
+    with pytest.raises(OperationFailure) as failure:
+        with coll.watch(resume_after=events[0]["_id"]) as s:
+            s.try_next()
+    assert failure.value.code == 286
+    with coll.watch(resume_after=events[18]["_id"], max_await_time_ms=200) as recent:
+        assert take(recent, 1)[0]["documentKey"] == {"_id": 19}
