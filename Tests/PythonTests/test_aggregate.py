@@ -160,9 +160,3 @@ def test_errors(sales, pipeline, code, message):
     assert failure.value.code == code
     if message:
         assert message in str(failure.value.details.get("errmsg"))
-
-
-def test_change_stream_is_not_supported_yet(sales):
-    with pytest.raises(OperationFailure) as failure:
-        list(sales.aggregate([{"$changeStream": {}}]))
-    assert "$changeStream" in str(failure.value.details.get("errmsg"))

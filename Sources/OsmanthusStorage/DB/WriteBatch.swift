@@ -37,7 +37,7 @@ public struct WriteBatch: Sendable {
         rep.append(ValueKind.value.rawValue)
         rep.appendVarint(keyPrefix.count + 8)
         rep.append(contentsOf: keyPrefix)
-        rep.append(contentsOf: repeatElement(0, count: 8))
+        rep.append(contentsOf: [UInt8](repeating: 0, count: 8))
         stamps.append((keyEnd: rep.count, record: count))
         rep.appendLengthPrefixed(value)
         setCount(count + 1)
@@ -55,7 +55,7 @@ public struct WriteBatch: Sendable {
     /// Removes every record and resets the sequence to 0.
     public mutating func clear() {
         rep.removeAll(keepingCapacity: true)
-        rep.append(contentsOf: repeatElement(0, count: WriteBatchFormat.headerSize))
+        rep.append(contentsOf: [UInt8](repeating: 0, count: WriteBatchFormat.headerSize))
         stamps.removeAll()
     }
 
