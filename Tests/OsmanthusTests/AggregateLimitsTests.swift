@@ -108,3 +108,31 @@ struct AggregateLimitsTests {
         try db.close()
     }
 }
+
+/// The bounded top-k of `$sort` + `$limit` (in the pipeline and in a pushed-down find) gives
+/// the same documents in the same order as a full stable sort of a model.
+struct AggregateTopKTests {
+    @Test(arguments: [1, 7, 50, 199, 500])
+    func topKMatchesAFullStableSort(limit: Int) throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        defer { try? db.close() }
+        let collection = db.collection("c", in: "test")
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(limit)
+        func nextRandom() -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(seed >> 33)
+        }
+        let model = (0..<200).map { i in (id: i, k: nextRandom() % 13) }
+        try collection.insertMany(model.map { ["_id": .int32(Int32($0.id)), "k": .int32(Int32($0.k))] })
+        // Ties keep insertion (= _id) order: a stable sort by k descending, skip 1, then limit.
+        let sorted = model.sorted { $0.k != $1.k ? $0.k > $1.k : $0.id < $1.id }
+        let want = sorted.dropFirst(1).prefix(limit).map(\.id)
+        for prefix in ["", "{$project: {k: 1}}, "] {
+            let pipeline = QueryFixtures.docs("[\(prefix){$sort: {k: -1}}, {$skip: 1}, {$limit: \(limit)}]")
+            let got = try collection.aggregate(pipeline).all().compactMap { $0["_id"]?.exactInt64.map(Int.init) }
+            #expect(got == want, "pipeline \(prefix.isEmpty ? "pushed down" : "after $project"), limit \(limit)")
+        }
+    }
+}
