@@ -86,6 +86,21 @@ struct AggregateLimitsTests {
         }
     }
 
+    @Test func pushedDownSortAndFindSortAreBudgeted() throws {
+        try Self.withBigCollection { collection in
+            let error = Self.error { _ = try F.run(collection, "[{$sort: {pad: 1, _id: -1}}]", options: Self.small) }
+            #expect(error?.code.value == 292)
+            let top = try F.run(collection, "[{$sort: {pad: 1, _id: -1}}, {$limit: 2}, {$project: {_id: 1}}]", options: Self.small)
+            #expect(top == F.docs("[{_id: 299}, {_id: 298}]"))
+            var options = FindOptions(sort: ["_id": -1])
+            options.memoryLimit = 4096
+            let find = Self.error { _ = try collection.find([:], options: options).all() }
+            #expect(find?.code.value == 292)
+            options.limit = 1
+            #expect(try collection.find([:], options: options).all().map { $0["_id"] } == [.int32(299)])
+        }
+    }
+
     @Test func facetAndBucketAreBudgeted() throws {
         try Self.withBigCollection { collection in
             let facet = Self.error { _ = try F.run(collection, "[{$facet: {a: [{$limit: 1}]}}]", options: Self.small) }
