@@ -44,6 +44,9 @@ public struct FindOptions: Sendable {
     public var skip = 0
     /// 0: no limit.
     public var limit = 0
+    /// Bytes an in-memory sort may hold (MongoDB's 100 MiB); beyond it the find fails with
+    /// QueryExceededMemoryLimitNoDiskUseAllowed (292).
+    public var memoryLimit = AggregateOptions.defaultMemoryLimit
     public init(sort: Document? = nil, projection: Document? = nil, skip: Int = 0, limit: Int = 0) {
         self.sort = sort
         self.projection = projection

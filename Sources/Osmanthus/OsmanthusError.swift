@@ -68,6 +68,8 @@ public struct OsmanthusError: Error, Sendable, CustomStringConvertible {
         public static let location40323 = Code(40323, "Location40323")  // pipeline stage with several fields
         public static let location40324 = Code(40324, "Location40324")  // unknown pipeline stage
         public static let location40601 = Code(40601, "Location40601")  // $out not the last stage
+        /// An unnamed assertion code, reported as "Location<code>" as MongoDB does.
+        static func location(_ value: Int32) -> Code { Code(value, "Location\(value)") }
         public static let location51246 = Code(51246, "Location51246")  // positional projection found no element
         public static let duplicateKey = Code(11000, "DuplicateKey")
         public static let bsonObjectTooLarge = Code(10334, "BSONObjectTooLarge")

@@ -86,6 +86,21 @@ struct AggregateLimitsTests {
         }
     }
 
+    @Test func pushedDownSortAndFindSortAreBudgeted() throws {
+        try Self.withBigCollection { collection in
+            let error = Self.error { _ = try F.run(collection, "[{$sort: {pad: 1, _id: -1}}]", options: Self.small) }
+            #expect(error?.code.value == 292)
+            let top = try F.run(collection, "[{$sort: {pad: 1, _id: -1}}, {$limit: 2}, {$project: {_id: 1}}]", options: Self.small)
+            #expect(top == F.docs("[{_id: 299}, {_id: 298}]"))
+            var options = FindOptions(sort: ["_id": -1])
+            options.memoryLimit = 4096
+            let find = Self.error { _ = try collection.find([:], options: options).all() }
+            #expect(find?.code.value == 292)
+            options.limit = 1
+            #expect(try collection.find([:], options: options).all().map { $0["_id"] } == [.int32(299)])
+        }
+    }
+
     @Test func facetAndBucketAreBudgeted() throws {
         try Self.withBigCollection { collection in
             let facet = Self.error { _ = try F.run(collection, "[{$facet: {a: [{$limit: 1}]}}]", options: Self.small) }
@@ -106,5 +121,33 @@ struct AggregateLimitsTests {
         let result: [Document] = try await collection.aggregate([["$group": ["_id": .null, "s": ["$sum": "$v"]]]])
         #expect(result == [["_id": .null, "s": 5]])
         try db.close()
+    }
+}
+
+/// The bounded top-k of `$sort` + `$limit` (in the pipeline and in a pushed-down find) gives
+/// the same documents in the same order as a full stable sort of a model.
+struct AggregateTopKTests {
+    @Test(arguments: [1, 7, 50, 199, 500])
+    func topKMatchesAFullStableSort(limit: Int) throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        defer { try? db.close() }
+        let collection = db.collection("c", in: "test")
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(limit)
+        func nextRandom() -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(seed >> 33)
+        }
+        let model = (0..<200).map { i in (id: i, k: nextRandom() % 13) }
+        try collection.insertMany(model.map { ["_id": .int32(Int32($0.id)), "k": .int32(Int32($0.k))] })
+        // Ties keep insertion (= _id) order: a stable sort by k descending, skip 1, then limit.
+        let sorted = model.sorted { $0.k != $1.k ? $0.k > $1.k : $0.id < $1.id }
+        let want = sorted.dropFirst(1).prefix(limit).map(\.id)
+        for prefix in ["", "{$project: {k: 1}}, "] {
+            let pipeline = QueryFixtures.docs("[\(prefix){$sort: {k: -1}}, {$skip: 1}, {$limit: \(limit)}]")
+            let got = try collection.aggregate(pipeline).all().compactMap { $0["_id"]?.exactInt64.map(Int.init) }
+            #expect(got == want, "pipeline \(prefix.isEmpty ? "pushed down" : "after $project"), limit \(limit)")
+        }
     }
 }

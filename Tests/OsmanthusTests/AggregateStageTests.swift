@@ -122,6 +122,18 @@ struct AggregateStageTests {
         }
     }
 
+    @Test func lookupLetIsShadowedByInnerBindings() throws {
+        try F.with { _, sales in
+            let result = try F.run(sales, """
+                [{$match: {_id: 1}}, {$lookup: {from: "items", let: {x: "$price"}, pipeline: [
+                  {$match: {_id: "a"}},
+                  {$project: {_id: 0, outer: "$$x", mapped: {$map: {input: [1, 2], as: "x", in: {$add: ["$$x", 100]}}},
+                              local: {$let: {vars: {x: "$name"}, in: "$$x"}}}}], as: "info"}}, {$project: {info: 1}}]
+                """)
+            #expect(result == F.docs("[{_id: 1, info: [{outer: 10, mapped: [101, 102], local: \"Apple\"}]}]"))
+        }
+    }
+
     @Test func lookupUncorrelatedPipeline() throws {
         try F.with { _, sales in
             let result = try F.run(sales, "[{$match: {_id: {$lte: 2}}}, {$lookup: {from: \"items\", pipeline: [{$count: \"n\"}], as: \"c\"}}, {$project: {c: 1}}]")

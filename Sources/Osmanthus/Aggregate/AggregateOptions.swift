@@ -6,14 +6,11 @@ public struct AggregateOptions: Sendable {
     public var memoryLimit: Int
     /// Accepted for compatibility; Osmanthus does not spill to disk, so the budget still holds.
     public var allowDiskUse: Bool
-    /// Documents per batch the server hands out (the embedded API ignores it).
-    public var batchSize: Int?
 
     public static let defaultMemoryLimit = 100 * 1024 * 1024
 
-    public init(memoryLimit: Int = AggregateOptions.defaultMemoryLimit, allowDiskUse: Bool = false, batchSize: Int? = nil) {
+    public init(memoryLimit: Int = AggregateOptions.defaultMemoryLimit, allowDiskUse: Bool = false) {
         self.memoryLimit = memoryLimit
         self.allowDiskUse = allowDiskUse
-        self.batchSize = batchSize
     }
 }

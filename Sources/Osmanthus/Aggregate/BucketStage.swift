@@ -16,9 +16,8 @@ struct BucketStage: Sendable {
         guard let groupBy = fields["groupBy"], case .array(let boundaries)? = fields["boundaries"] else {
             throw OsmanthusError(.location(40198), "$bucket requires 'groupBy' and 'boundaries' to be specified.")
         }
-        if case .string(let path) = groupBy, path.hasPrefix("$") {
-        } else if case .document = groupBy {
-        } else {
+        let isPathOrExpression = groupBy.stringValue?.hasPrefix("$") ?? (groupBy.documentValue != nil)
+        guard isPathOrExpression else {
             throw OsmanthusError(.location(40202), "The $bucket 'groupBy' field must be defined as a $-prefixed path or an expression")
         }
         guard boundaries.count >= 2 else {

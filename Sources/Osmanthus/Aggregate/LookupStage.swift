@@ -131,25 +131,57 @@ final class LookupStage: Sendable {
     }
 
     /// Replaces `$$name` and `$$name.path` of the bound variables by `{$literal: value}`
-    /// (`$$REMOVE` when the path is missing), leaving `$literal` arguments alone.
+    /// (`$$REMOVE` when the value is missing), leaving `$literal` arguments alone and respecting
+    /// inner bindings of the same name (`$map`/`$filter` `as`, `$let` `vars`, a nested
+    /// `$lookup`'s `let`), which shadow the outer variable in their scope.
     static func bind(_ stages: [Document], _ values: [String: BSONValue?]) throws -> [Document] {
-        func substitute(_ value: BSONValue) -> BSONValue {
-            switch value {
-            case .string(let text) where text.hasPrefix("$$"):
-                let parts = text.dropFirst(2).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-                guard let bound = values[parts[0]] else { return value }
-                guard let resolved = Expression.value(at: parts.dropFirst(), in: bound) else { return "$$REMOVE" }
-                return .document(["$literal": resolved])
-            case .document(let fields):
-                if fields.count == 1, fields.keys.first == "$literal" { return value }
-                return .document(Document(fields.map { ($0.key, substitute($0.value)) }))
-            case .array(let elements):
-                return .array(elements.map(substitute))
-            default:
-                return value
+        stages.map { substitute(.document($0), values).documentValue ?? $0 }
+    }
+
+    private static func substitute(_ value: BSONValue, _ values: [String: BSONValue?]) -> BSONValue {
+        guard !values.isEmpty else { return value }
+        switch value {
+        case .string(let text) where text.hasPrefix("$$"):
+            let parts = text.dropFirst(2).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard let bound = values[parts[0]] else { return value }
+            guard let resolved = Expression.value(at: parts.dropFirst(), in: bound) else { return "$$REMOVE" }
+            return .document(["$literal": resolved])
+        case .document(let fields):
+            if fields.count == 1, let op = fields.keys.first, let argument = fields[op] {
+                if op == "$literal" { return value }
+                if let scoped = substituteScoped(op, argument, values) { return .document([op: scoped]) }
             }
+            return .document(Document(fields.map { ($0.key, substitute($0.value, values)) }))
+        case .array(let elements):
+            return .array(elements.map { substitute($0, values) })
+        default:
+            return value
         }
-        return stages.map { substitute(.document($0)).documentValue ?? $0 }
+    }
+
+    /// The argument of an operator that binds names: the binding expressions see the outer
+    /// variables, the scope sees them minus the names bound here.
+    private static func substituteScoped(_ op: String, _ argument: BSONValue, _ values: [String: BSONValue?]) -> BSONValue? {
+        guard case .document(let fields) = argument else { return nil }
+        let bindingKeys: Set<String>
+        var bound = Set<String>()
+        switch op {
+        case "$map", "$filter":
+            bindingKeys = ["input"]
+            bound.insert(fields["as"]?.stringValue ?? "this")
+        case "$let":
+            bindingKeys = ["vars"]
+            bound.formUnion(fields["vars"]?.documentValue?.keys ?? [])
+        case "$lookup":
+            bindingKeys = ["let"]
+            bound.formUnion(fields["let"]?.documentValue?.keys ?? [])
+        default:
+            return nil
+        }
+        let inner = values.filter { !bound.contains($0.key) }
+        return .document(Document(fields.map { key, field in
+            (key, substitute(field, bindingKeys.contains(key) ? values : inner))
+        }))
     }
 
     /// The foreign documents by encoded `foreignField` value.

@@ -103,7 +103,8 @@ struct Pipeline: Sendable {
 
     /// Runs the pipeline over a collection: the pushdown as a find, then the other stages.
     func stream(over collection: Collection, _ context: PipelineContext) throws -> DocumentStream {
-        let options = FindOptions(sort: pushdown.sort, skip: pushdown.skip, limit: pushdown.limit)
+        var options = FindOptions(sort: pushdown.sort, skip: pushdown.skip, limit: pushdown.limit)
+        options.memoryLimit = context.options.memoryLimit
         let cursor = try collection.find(pushdown.filter, options: options)
         return try stream(DocumentStream(cursor), context, from: pushedStageCount)
     }

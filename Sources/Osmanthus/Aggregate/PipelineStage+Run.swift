@@ -23,7 +23,7 @@ extension PipelineStage {
         case .bucket(let bucket):
             return Self.blocking { try bucket.run(input, context) }
         case .sort(let sort):
-            return Self.blocking { try sort.run(input, context) }
+            return Self.blocking { try sort.run(input, memoryLimit: context.options.memoryLimit) }
         case .limit(let n):
             var remaining = n
             return DocumentStream {

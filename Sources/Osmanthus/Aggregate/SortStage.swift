@@ -1,6 +1,6 @@
 import OsmanthusBSON
 
-/// `$sort`, optionally with the `$limit` that follows it folded in. With a limit k it keeps
+/// `$sort` (and a find's in-memory sort), optionally with the `$limit` that follows it folded in. With a limit k it keeps
 /// a bounded top-k (at most 2k documents held, pruned by a partial sort), otherwise it sorts
 /// everything it holds within the memory budget. Ties keep input order (a stable sort), as
 /// MongoDB's sort of equal keys is unspecified but stable in practice.
@@ -20,14 +20,19 @@ struct SortStage: Sendable {
         }
     }
 
+    init(spec: SortSpec, document: Document) {
+        self.spec = spec
+        specDocument = document
+    }
+
     private struct Entry {
         let key: [BSONValue]
         let sequence: Int
         let document: Document
     }
 
-    func run(_ input: DocumentStream, _ context: PipelineContext) throws -> [Document] {
-        var budget = MemoryBudget(stage: "$sort", limit: context.options.memoryLimit)
+    func run(_ input: DocumentStream, memoryLimit: Int) throws -> [Document] {
+        var budget = MemoryBudget(stage: "$sort", limit: memoryLimit)
         var entries = [Entry]()
         var sequence = 0
         let keep = limit ?? Int.max

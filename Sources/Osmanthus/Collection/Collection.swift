@@ -150,12 +150,15 @@ public final class Collection: Sendable {
             guard let entry else {
                 return Cursor(source: .documents([], index: 0), filter: nil, projection: nil, skip: 0, limit: 0)
             }
-            if let sortSpec = try options.sort.map({ try SortSpec($0) }), !sortSpec.isEmpty {
-                var docs = try candidates(parsed, entry).filter { parsed.matches($0) }
-                // With a limit only the first skip + limit documents are needed: a bounded top-k.
+            let sortSpec = try options.sort.map { try SortSpec($0) }
+            if let sortSpec, let sortDocument = options.sort, !sortSpec.isEmpty {
+                // An in-memory sort within the memory limit; with a limit only the first
+                // skip + limit documents are kept (a bounded top-k).
+                var sort = SortStage(spec: sortSpec, document: sortDocument)
                 let (needed, overflow) = options.skip.addingReportingOverflow(options.limit)
-                docs = options.limit > 0 && !overflow
-                    ? stableSorted(docs, by: sortSpec, first: needed) : stableSorted(docs, by: sortSpec)
+                if options.limit > 0 && !overflow { sort.limit = needed }
+                let unsorted = try cursor(parsed, entry, projection: nil, skip: 0, limit: 0)
+                let docs = try sort.run(DocumentStream(unsorted), memoryLimit: options.memoryLimit)
                 return Cursor(
                     source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
                     limit: options.limit)
@@ -312,24 +315,6 @@ public final class Collection: Sendable {
     private func bounds(_ access: Access, _ prefix: [UInt8]) -> ([UInt8], [UInt8]) {
         if case .range(_, let start, let end) = access { return (start, end) }
         return (prefix, [])
-    }
-
-    /// The first `count` documents of the stable sort, holding at most 2 × count at a time.
-    func stableSorted(_ docs: [Document], by spec: SortSpec, first count: Int) -> [Document] {
-        var kept: [(key: [BSONValue], offset: Int, doc: Document)] = []
-        func prune() {
-            kept.sort { a, b in
-                let c = spec.compareKeys(a.key, b.key)
-                return c != 0 ? c < 0 : a.offset < b.offset
-            }
-            if kept.count > count { kept.removeSubrange(count...) }
-        }
-        for (offset, doc) in docs.enumerated() {
-            kept.append((spec.sortKey(doc), offset, doc))
-            if kept.count >= 2 * count { prune() }
-        }
-        prune()
-        return kept.map(\.doc)
     }
 
     func stableSorted(_ docs: [Document], by spec: SortSpec) -> [Document] {

@@ -144,10 +144,3 @@ extension Expression.Node {
         return false
     }
 }
-
-extension OsmanthusError.Code {
-    /// An unnamed assertion code, reported as "Location<code>" as MongoDB does.
-    static func location(_ value: Int32) -> OsmanthusError.Code {
-        OsmanthusError.Code(value, "Location\(value)")
-    }
-}
