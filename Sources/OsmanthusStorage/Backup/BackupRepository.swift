@@ -203,12 +203,27 @@ public struct BackupRepository: Sendable {
     @discardableResult
     public func prune(keepLast: Int) throws -> PruneReport {
         precondition(keepLast >= 0)
+        return try prune { published in Set(published.suffix(keepLast).map(\.id)) }
+    }
+
+    /// Keeps the backups `policy` selects at `now` (seconds since 1970); deletes the rest as
+    /// `prune(keepLast:)` does.
+    @discardableResult
+    public func prune(policy: RetentionPolicy, now: Int64) throws -> PruneReport {
+        try prune { published in policy.select(published, now: now) }
+    }
+
+    /// Deletes every published backup whose id `keep` (given the published ones, oldest first)
+    /// leaves out, then partial backups, work directories and unreferenced table files.
+    @discardableResult
+    public func prune(keeping keep: ([BackupInfo]) throws -> Set<String>) throws -> PruneReport {
         let fs = fileSystem
         guard fs.fileExists(path) else { return PruneReport(removedBackups: [], removedFiles: 0, removedPartials: 0) }
         let lock = try fs.lockFile(joinPath(path, BackupFormat.lockName))
         defer { lock.unlock() }
         let published = try list()
-        let removed = Array(published.dropLast(keepLast))
+        let kept = try keep(published)
+        let removed = published.filter { !kept.contains($0.id) }
         for b in removed {
             // Unpublish first: a crash mid-way leaves a partial backup, which the next prune removes.
             try fs.removeFile(manifestPath(b.id))
