@@ -14,6 +14,14 @@ enum Admin {
         return try DB.open(at: directory, options: options)
     }
 
+    /// The `--data-dir` an offline command needs.
+    static func dataDir(_ given: String?) throws -> String {
+        guard let given else {
+            throw ValidationError("give --data-dir (offline) or --server mongodb://host:port (a running server)")
+        }
+        return given
+    }
+
     /// Runs `body`; a failure is printed as `osmanthus: error: ...` and ends the process with 1.
     static func run(_ body: () throws -> Void) throws {
         do {
@@ -30,7 +38,8 @@ enum Admin {
     static func message(_ e: StorageError) -> String {
         if e.code == .busy {
             return "\(e.file.map { parent(of: $0) } ?? "the directory") is in use by a running process "
-                + "(its LOCK is held); stop that process first"
+                + "(its LOCK is held); stop that process first, or act on the running server with "
+                + "--server mongodb://host:port"
         }
         return e.description
     }

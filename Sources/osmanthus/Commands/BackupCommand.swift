@@ -7,8 +7,14 @@ struct BackupCommand: ParsableCommand {
         subcommands: [BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self])
 }
 
-/// The repository option every backup subcommand takes.
+/// The repository option every backup subcommand takes (not with `--server`: the server
+/// uses its own repository).
 struct RepositoryOption: ParsableArguments {
     @Option(help: "Backup repository directory.")
-    var repo: String
+    var repo: String?
+
+    func path() throws -> String {
+        guard let repo else { throw ValidationError("--repo is required (or --server for a running server's backups)") }
+        return repo
+    }
 }

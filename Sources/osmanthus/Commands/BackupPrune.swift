@@ -17,7 +17,7 @@ struct BackupPrune: ParsableCommand {
 
     func run() throws {
         try Admin.run {
-            let r = try BackupRepository(path: repository.repo).prune(keepLast: keepLast)
+            let r = try BackupRepository(path: try repository.path()).prune(keepLast: keepLast)
             print(
                 "removed \(r.removedBackups.count) backups, \(r.removedFiles) files, "
                     + "\(r.removedPartials) partial backups")

@@ -19,7 +19,7 @@ struct BackupRestore: ParsableCommand {
 
     func run() throws {
         try Admin.run {
-            let info = try BackupRepository(path: repository.repo).restore(id, to: to, overwrite: overwrite)
+            let info = try BackupRepository(path: try repository.path()).restore(id, to: to, overwrite: overwrite)
             print("restored backup \(info.id) (sequence \(info.sequence)) to \(to)")
         }
     }
