@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(
             name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "Osmanthus", "OsmanthusBSON", "osmanthus"]),
         // Runs the built `osmanthus` binary's admin commands and checks their output and exit codes.
-        .testTarget(name: "OsmanthusCLITests", dependencies: ["OsmanthusStorage"]),
+        .testTarget(name: "OsmanthusCLITests", dependencies: ["OsmanthusStorage", "Osmanthus", "OsmanthusBSON"]),
         // The server's backup scheduler against a real database, with a test metrics backend.
         .testTarget(
             name: "OsmanthusServerTests",
