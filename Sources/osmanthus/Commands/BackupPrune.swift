@@ -11,6 +11,15 @@ struct BackupPrune: ParsableCommand {
     @Option(help: "Number of newest backups to keep.")
     var keepLast: Int
 
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    struct Output: Encodable {
+        let removedBackups: [String]
+        let removedFiles: Int
+        let removedPartials: Int
+    }
+
     func validate() throws {
         guard keepLast >= 0 else { throw ValidationError("--keep-last must be 0 or more") }
     }
@@ -18,6 +27,10 @@ struct BackupPrune: ParsableCommand {
     func run() throws {
         try Admin.run {
             let r = try BackupRepository(path: try repository.path()).prune(keepLast: keepLast)
+            if json {
+                return try Admin.printJSON(
+                    Output(removedBackups: r.removedBackups, removedFiles: r.removedFiles, removedPartials: r.removedPartials))
+            }
             print(
                 "removed \(r.removedBackups.count) backups, \(r.removedFiles) files, "
                     + "\(r.removedPartials) partial backups")

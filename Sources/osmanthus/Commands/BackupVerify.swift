@@ -55,7 +55,10 @@ struct BackupVerify: ParsableCommand {
                 return
             }
             guard let id else { throw ValidationError("give the backup id to verify") }
-            let report = try BackupRepository(path: try repository.path()).verify(id)
+            let repo = BackupRepository(path: try repository.path())
+            let bar = ProgressBar("verify \(id)", total: try repo.list().first { $0.id == id }?.totalBytes ?? 0)
+            let report = try repo.verify(id) { bar.update($0) }
+            bar.finish()
             if json {
                 try Admin.printJSON(
                     Output(

@@ -16,10 +16,22 @@ struct SnapshotCommand: ParsableCommand {
 
     @OptionGroup var online: ServerOption
 
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    struct Output: Encodable {
+        let path: String
+        let sequence: UInt64
+        let tableCount: Int
+        let tableBytes: UInt64
+        let logBytes: UInt64
+    }
+
     func run() throws {
         try Admin.run {
             if try online.endpoint() != nil {
                 let reply = try online.run(["osmanthusSnapshot": .string(to)])
+                if json { return print(ServerOption.json(reply)) }
                 func int(_ k: String) -> Int64 { reply[k]?.exactInt64 ?? 0 }
                 return print(
                     "snapshot \(to): sequence \(int("sequence")), \(int("tableCount")) tables (\(int("tableBytes")) bytes), "
@@ -28,6 +40,12 @@ struct SnapshotCommand: ParsableCommand {
             let db = try Admin.open(try Admin.dataDir(dataDir), readOnly: true)
             defer { try? db.close() }
             let info = try db.checkpoint(to: to)
+            if json {
+                return try Admin.printJSON(
+                    Output(
+                        path: to, sequence: info.sequence, tableCount: info.tableCount, tableBytes: info.tableBytes,
+                        logBytes: info.logBytes))
+            }
             print(
                 "snapshot \(to): sequence \(info.sequence), \(info.tableCount) tables (\(info.tableBytes) bytes), "
                     + "\(info.logBytes) log bytes copied")
