@@ -17,11 +17,21 @@ struct BackupKillTests {
         }
     }()
 
+    /// No compaction and no compression: every flushed table stays as written, so each round
+    /// only adds tables (work for the backup, none for the test).
+    static var options: Options {
+        var o = Options()
+        o.memtableSize = 4 << 20
+        o.compressionPerLevel = [.none]
+        o.level0CompactionTrigger = 1000
+        o.level0SlowdownTrigger = 1000
+        o.level0StopTrigger = 1000
+        return o
+    }
+
     /// Adds `tables` flushed tables of ~1 MB each under fresh keys.
     func grow(_ dir: String, round: Int, tables: Int) throws {
-        var options = Options()
-        options.memtableSize = 4 << 20
-        let db = try DB.open(at: dir, options: options)
+        let db = try DB.open(at: dir, options: Self.options)
         let noise = Self.noise
         for t in 0..<tables {
             var batch = WriteBatch()
@@ -67,7 +77,7 @@ struct BackupKillTests {
         #expect(partialsSeen > 0, "no kill landed inside a backup; the delays need retuning")
 
         // The database still opens, and a new backup works next to the debris.
-        let db = try DB.open(at: data)
+        let db = try DB.open(at: data, options: Self.options)
         let info = try repo.create(from: db)
         let expected = try snapshotContents(db)
         try db.close()
