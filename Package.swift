@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
@@ -31,6 +32,12 @@ let package = Package(
             ]
         ),
         .target(name: "OsmanthusBSON"),
+        // Backup repositories on S3-compatible storage (SigV4 over a small blocking HTTP/1.1
+        // client); beside the storage layer, which stays free of networking.
+        .target(
+            name: "OsmanthusBackupS3",
+            dependencies: ["OsmanthusStorage", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "Osmanthus", dependencies: ["OsmanthusStorage", "OsmanthusBSON"]),
         .target(
             name: "OsmanthusWire",
@@ -50,6 +57,7 @@ let package = Package(
             name: "osmanthus",
             dependencies: [
                 "OsmanthusStorage", "Osmanthus", "OsmanthusServer", "OsmanthusWire", "OsmanthusBSON",
+                "OsmanthusBackupS3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -120,7 +120,7 @@ public struct BackupRepository: Sendable {
         return result.sorted { (Int($0.id) ?? 0, $0.id) < (Int($1.id) ?? 0, $1.id) }
     }
 
-    func manifest(_ id: String) throws -> BackupManifest {
+    public func manifest(_ id: String) throws -> BackupManifest {
         let file = manifestPath(id)
         guard !id.isEmpty, !id.contains("/"), fileSystem.fileExists(file) else {
             throw StorageError(.notFound, "no backup \(id) in \(path)", file: file)

@@ -4,7 +4,10 @@ import ArgumentParser
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup", abstract: "Take, list, verify, restore and prune backups in a repository.",
-        subcommands: [BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self])
+        subcommands: [
+            BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self,
+            BackupS3Command.self,
+        ])
 }
 
 /// The repository option every backup subcommand takes (not with `--server`: the server
