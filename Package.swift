@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
@@ -30,6 +32,12 @@ let package = Package(
             ]
         ),
         .target(name: "OsmanthusBSON"),
+        // Backup repositories on S3-compatible storage (SigV4 over a small blocking HTTP/1.1
+        // client); beside the storage layer, which stays free of networking.
+        .target(
+            name: "OsmanthusBackupS3",
+            dependencies: ["OsmanthusStorage", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "Osmanthus", dependencies: ["OsmanthusStorage", "OsmanthusBSON"]),
         .target(
             name: "OsmanthusWire",
@@ -38,16 +46,19 @@ let package = Package(
         .target(
             name: "OsmanthusServer",
             dependencies: [
-                "Osmanthus", "OsmanthusWire", "OsmanthusBSON",
+                "Osmanthus", "OsmanthusWire", "OsmanthusBSON", "OsmanthusStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .executableTarget(
             name: "osmanthus",
             dependencies: [
-                "OsmanthusStorage", "Osmanthus", "OsmanthusServer",
+                "OsmanthusStorage", "Osmanthus", "OsmanthusServer", "OsmanthusWire", "OsmanthusBSON",
+                "OsmanthusBackupS3",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -71,7 +82,16 @@ let package = Package(
         .testTarget(
             name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "Osmanthus", "OsmanthusBSON", "osmanthus"]),
         // Runs the built `osmanthus` binary's admin commands and checks their output and exit codes.
-        .testTarget(name: "OsmanthusCLITests", dependencies: ["OsmanthusStorage"]),
+        .testTarget(name: "OsmanthusCLITests", dependencies: ["OsmanthusStorage", "Osmanthus", "OsmanthusBSON"]),
+        // The server's backup scheduler against a real database, with a test metrics backend.
+        .testTarget(
+            name: "OsmanthusServerTests",
+            dependencies: [
+                "OsmanthusServer", "Osmanthus", "OsmanthusStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,7 +2,8 @@
 // The benchmarks: storage-bench (db_bench-style workloads against Osmanthus's engine, RocksDB and
 // LevelDB) and doc-bench (document workloads and YCSB A–F against Osmanthus and SQLite). A
 // separate package so the main build never pays for it (SWIFT-NOTES.md); run them with
-// Tools/bench-storage and Tools/bench-docs.
+// Tools/bench-storage and Tools/bench-docs. backup-bench: snapshot, backup and restore speed
+// (Tools/bench-backup).
 import PackageDescription
 
 let package = Package(
@@ -36,6 +37,10 @@ let package = Package(
                 .product(name: "Osmanthus", package: "Osmanthus"),
                 .product(name: "OsmanthusBSON", package: "Osmanthus"),
             ]
+        ),
+        .executableTarget(
+            name: "backup-bench",
+            dependencies: [.product(name: "OsmanthusStorage", package: "Osmanthus")]
         ),
     ],
     swiftLanguageModes: [.v6]

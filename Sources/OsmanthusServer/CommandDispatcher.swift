@@ -23,7 +23,8 @@ final class CommandDispatcher: Sendable {
 
     static let standard = CommandDispatcher(
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
-            + FindAndModifyCommand.all + CatalogCommands.all + ChangeStreamCommands.all)
+            + FindAndModifyCommand.all + CatalogCommands.all + ChangeStreamCommands.all
+            + StorageAdminCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 

@@ -68,6 +68,7 @@ public final class Server: Sendable {
             if closed > 0 { core.logger.info("closed \(closed) idle cursors") }
         }
         running.withLock { $0 = (listener, sweeper) }
+        core.backups?.start()
         core.logger.info("listening on \(address), advertised as \(core.advertisedAddress)")
         return address
     }
@@ -91,6 +92,8 @@ public final class Server: Sendable {
         }
         try threadPool.syncShutdownGracefully()
         try group.syncShutdownGracefully()
+        // After the command threads: an `osmanthusBackup` in progress has ended.
+        core.backups?.stop()
         core.logger.info("server stopped")
     }
 }

@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var commandLine: [String] = []
     /// Test-only commands (`configureFailPoint`) answer; otherwise they are CommandNotFound.
     public var enableTestCommands = false
+    /// Automated backups (nil: none; `osmanthusBackup` then answers that backups are off).
+    public var backup: BackupConfiguration?
 
     public init() {}
 }

@@ -23,6 +23,8 @@ final class ServerCore: Sendable {
     let cursors: CursorManager
     let changeStreams = ChangeStreamCursors()
     let dispatcher: CommandDispatcher
+    /// The automated backups, when configured.
+    let backups: BackupScheduler?
     private let advertised: Mutex<String>
     private let lastConnectionID = Atomic<Int64>(0)
 
@@ -33,6 +35,9 @@ final class ServerCore: Sendable {
         self.cursors = CursorManager(
             idleTimeout: configuration.cursorIdleTimeout.timeAmount, maxPerConnection: configuration.maxCursorsPerConnection)
         self.dispatcher = CommandDispatcher.standard
+        self.backups = configuration.backup.map {
+            BackupScheduler(database: database, configuration: $0, logger: logger)
+        }
         self.advertised = Mutex(configuration.advertise ?? "\(configuration.host):\(configuration.port)")
     }
 

@@ -9,7 +9,7 @@ struct OsmanthusCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Serve.self, SnapshotCommand.self, BackupCommand.self, StatsCommand.self, CompactCommand.self,
-            CheckCommand.self, DumpWALCommand.self, DumpSSTCommand.self, DebugCommand.self,
+            CheckCommand.self, ExportCommand.self, ImportCommand.self, DumpWALCommand.self, DumpSSTCommand.self, DebugCommand.self,
         ]
     )
 }

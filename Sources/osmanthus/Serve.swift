@@ -3,6 +3,7 @@ import Dispatch
 import Logging
 import Osmanthus
 import OsmanthusServer
+import OsmanthusStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -41,10 +42,42 @@ struct Serve: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Backup repository (default: <data-dir>-backups next to the data directory).")
+    var backupDir: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "When to back up: an interval (30m, 1h, 1d, 1h30m), a cron expression ('cron:0 3 * * *', @daily), or off.",
+            valueName: "schedule"))
+    var backupInterval: String = "1h"
+
+    @Option(help: "Backups to keep: the newest N.")
+    var backupKeepLast: Int = RetentionPolicy.standard.last
+    @Option(help: "Backups to keep: the newest of each of the last N hours.")
+    var backupKeepHourly: Int = RetentionPolicy.standard.hourly
+    @Option(help: "Backups to keep: the newest of each of the last N days.")
+    var backupKeepDaily: Int = RetentionPolicy.standard.daily
+    @Option(help: "Backups to keep: the newest of each of the last N weeks.")
+    var backupKeepWeekly: Int = RetentionPolicy.standard.weekly
+    @Option(help: "Backups to keep: the newest of each of the last N months.")
+    var backupKeepMonthly: Int = RetentionPolicy.standard.monthly
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        do {
+            _ = try BackupSchedule(parsing: backupInterval)
+        } catch let e as StorageError {
+            throw ValidationError("--backup-interval: \(e.message)")
+        }
+        guard backupKeepLast >= 1 else { throw ValidationError("--backup-keep-last must be at least 1") }
+        for (name, n) in [
+            ("hourly", backupKeepHourly), ("daily", backupKeepDaily), ("weekly", backupKeepWeekly),
+            ("monthly", backupKeepMonthly),
+        ] where n < 0 {
+            throw ValidationError("--backup-keep-\(name) must be 0 or more")
+        }
         if let advertise {
             guard let colon = advertise.lastIndex(of: ":"), Int(advertise[advertise.index(after: colon)...]) != nil else {
                 throw ValidationError("--advertise must be host:port")
@@ -70,6 +103,13 @@ struct Serve: ParsableCommand {
         configuration.dataDirectory = dataDir
         configuration.commandLine = CommandLine.arguments
         configuration.enableTestCommands = enableTestCommands
+        // Backups stay configured when the schedule is off, so `osmanthusBackup` still works.
+        configuration.backup = BackupConfiguration(
+            repository: backupDir ?? BackupConfiguration.defaultRepository(forDataDirectory: dataDir),
+            schedule: try BackupSchedule(parsing: backupInterval),
+            retention: RetentionPolicy(
+                last: backupKeepLast, hourly: backupKeepHourly, daily: backupKeepDaily, weekly: backupKeepWeekly,
+                monthly: backupKeepMonthly))
 
         // Signals are handled on a dispatch queue; the main thread waits for one.
         let stop = DispatchSemaphore(value: 0)

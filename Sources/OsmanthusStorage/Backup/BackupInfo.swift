@@ -11,7 +11,7 @@ public struct BackupInfo: Sendable, Equatable {
     public let copiedFiles: Int
     public let reusedFiles: Int
 
-    init(_ m: BackupManifest) {
+    public init(_ m: BackupManifest) {
         id = m.id
         sequence = m.sequence
         createdAt = m.createdAt
@@ -52,6 +52,12 @@ public struct VerifyReport: Sendable {
         /// Its path in the repository.
         public let path: String
         public let problem: Problem
+
+        public init(name: String, path: String, problem: Problem) {
+            self.name = name
+            self.path = path
+            self.problem = problem
+        }
     }
 
     public let id: String
@@ -59,6 +65,13 @@ public struct VerifyReport: Sendable {
     public let checkedBytes: UInt64
     public let damage: [Damage]
     public var isIntact: Bool { damage.isEmpty }
+
+    public init(id: String, checkedFiles: Int, checkedBytes: UInt64, damage: [Damage]) {
+        self.id = id
+        self.checkedFiles = checkedFiles
+        self.checkedBytes = checkedBytes
+        self.damage = damage
+    }
 }
 
 /// What `prune` removed.
@@ -68,4 +81,10 @@ public struct PruneReport: Sendable {
     public let removedFiles: Int
     /// Partial backups and work directories of crashed ones.
     public let removedPartials: Int
+
+    public init(removedBackups: [String], removedFiles: Int, removedPartials: Int) {
+        self.removedBackups = removedBackups
+        self.removedFiles = removedFiles
+        self.removedPartials = removedPartials
+    }
 }

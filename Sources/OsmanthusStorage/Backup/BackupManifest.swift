@@ -1,29 +1,29 @@
 import FoundationEssentials
 
 /// `backups/<id>/manifest.json`: what a backup holds (SPEC.md §14.3).
-struct BackupManifest: Codable, Sendable {
-    struct File: Codable, Sendable {
+public struct BackupManifest: Codable, Sendable {
+    public struct File: Codable, Sendable {
         /// The file's name in the database directory (`000012.sst`, `CURRENT`, ...).
-        var name: String
-        var size: UInt64
+        public var name: String
+        public var size: UInt64
         /// CRC-32C of the whole file, 8 lowercase hex digits.
-        var crc32c: String
+        public var crc32c: String
         /// Where the bytes are, relative to the repository (`files/...` or `backups/<id>/...`).
-        var object: String
+        public var object: String
     }
 
-    var formatVersion: Int
-    var id: String
+    public var formatVersion: Int
+    public var id: String
     /// Seconds since 1970 (UTC) when the backup was taken.
-    var createdAt: Int64
+    public var createdAt: Int64
     /// The database as of this sequence: every write up to it, none after.
-    var sequence: UInt64
+    public var sequence: UInt64
     /// Table files this backup added to `files/`, and those it found there already.
-    var copiedFiles: Int
-    var reusedFiles: Int
-    var files: [File]
+    public var copiedFiles: Int
+    public var reusedFiles: Int
+    public var files: [File]
 
-    func encoded() throws -> [UInt8] {
+    public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
@@ -33,7 +33,7 @@ struct BackupManifest: Codable, Sendable {
         }
     }
 
-    static func decode(_ bytes: [UInt8], file: String) throws -> BackupManifest {
+    public static func decode(_ bytes: [UInt8], file: String) throws -> BackupManifest {
         let manifest: BackupManifest
         do {
             manifest = try JSONDecoder().decode(BackupManifest.self, from: Data(bytes))

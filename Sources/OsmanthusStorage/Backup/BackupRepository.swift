@@ -120,7 +120,7 @@ public struct BackupRepository: Sendable {
         return result.sorted { (Int($0.id) ?? 0, $0.id) < (Int($1.id) ?? 0, $1.id) }
     }
 
-    func manifest(_ id: String) throws -> BackupManifest {
+    public func manifest(_ id: String) throws -> BackupManifest {
         let file = manifestPath(id)
         guard !id.isEmpty, !id.contains("/"), fileSystem.fileExists(file) else {
             throw StorageError(.notFound, "no backup \(id) in \(path)", file: file)
@@ -132,8 +132,9 @@ public struct BackupRepository: Sendable {
 
     // MARK: Verify
 
-    /// Re-reads every file of backup `id` and checks its size and checksum.
-    public func verify(_ id: String) throws -> VerifyReport {
+    /// Re-reads every file of backup `id` and checks its size and checksum. `progress` gets the
+    /// bytes checked so far after each file (for a progress bar; the total is `BackupInfo.totalBytes`).
+    public func verify(_ id: String, progress: ((UInt64) -> Void)? = nil) throws -> VerifyReport {
         let m = try manifest(id)
         var damage: [VerifyReport.Damage] = []
         var bytes: UInt64 = 0
@@ -145,6 +146,7 @@ public struct BackupRepository: Sendable {
             }
             let (size, crc) = try FileCopy.checksum(object, fileSystem: fileSystem)
             bytes += size
+            progress?(bytes)
             if size != file.size {
                 damage.append(
                     .init(name: file.name, path: object, problem: .sizeMismatch(expected: file.size, actual: size)))
@@ -163,10 +165,15 @@ public struct BackupRepository: Sendable {
     /// Writes backup `id` as a database in `directory`. Refuses a damaged backup (naming the
     /// file), a non-empty directory unless `overwrite`, and a directory a database holds open.
     @discardableResult
-    public func restore(_ id: String, to directory: String, overwrite: Bool = false) throws -> BackupInfo {
+    /// `progress` gets the bytes processed so far: verified, then copied (2 × the backup's
+    /// `totalBytes` in all).
+    public func restore(
+        _ id: String, to directory: String, overwrite: Bool = false, progress: ((UInt64) -> Void)? = nil
+    ) throws -> BackupInfo {
         let fs = fileSystem
         let m = try manifest(id)
-        let report = try verify(id)
+        let report = try verify(id, progress: progress)
+        var done = report.checkedBytes
         if let d = report.damage.first {
             throw StorageError.corruption(
                 "backup \(id) is damaged: \(d.name) is \(d.problem)"
@@ -191,6 +198,8 @@ public struct BackupRepository: Sendable {
                 throw StorageError.corruption(
                     "backup file \(file.name) changed while it was restored", file: source, offset: nil)
             }
+            done += size
+            progress?(done)
         }
         try fs.syncDirectory(directory)
         return BackupInfo(m)
@@ -203,12 +212,27 @@ public struct BackupRepository: Sendable {
     @discardableResult
     public func prune(keepLast: Int) throws -> PruneReport {
         precondition(keepLast >= 0)
+        return try prune { published in Set(published.suffix(keepLast).map(\.id)) }
+    }
+
+    /// Keeps the backups `policy` selects at `now` (seconds since 1970); deletes the rest as
+    /// `prune(keepLast:)` does.
+    @discardableResult
+    public func prune(policy: RetentionPolicy, now: Int64) throws -> PruneReport {
+        try prune { published in policy.select(published, now: now) }
+    }
+
+    /// Deletes every published backup whose id `keep` (given the published ones, oldest first)
+    /// leaves out, then partial backups, work directories and unreferenced table files.
+    @discardableResult
+    public func prune(keeping keep: ([BackupInfo]) throws -> Set<String>) throws -> PruneReport {
         let fs = fileSystem
         guard fs.fileExists(path) else { return PruneReport(removedBackups: [], removedFiles: 0, removedPartials: 0) }
         let lock = try fs.lockFile(joinPath(path, BackupFormat.lockName))
         defer { lock.unlock() }
         let published = try list()
-        let removed = Array(published.dropLast(keepLast))
+        let kept = try keep(published)
+        let removed = published.filter { !kept.contains($0.id) }
         for b in removed {
             // Unpublish first: a crash mid-way leaves a partial backup, which the next prune removes.
             try fs.removeFile(manifestPath(b.id))

@@ -1,5 +1,5 @@
 /// A full integrity check: every live table and log read end to end, every checksum verified
-/// (`osmanthus check`, SPEC.md §14.5).
+/// (`osmanthus check`, SPEC.md §14.6).
 public struct IntegrityReport: Sendable {
     public var tablesChecked = 0
     public var logsChecked = 0

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Glibc
+import Osmanthus
 import OsmanthusStorage
 
 /// What the admin commands share: opening a data directory without creating it, reporting
@@ -14,12 +15,24 @@ enum Admin {
         return try DB.open(at: directory, options: options)
     }
 
+    /// The `--data-dir` an offline command needs.
+    static func dataDir(_ given: String?) throws -> String {
+        guard let given else {
+            throw ValidationError("give --data-dir (offline) or --server mongodb://host:port (a running server)")
+        }
+        return given
+    }
+
     /// Runs `body`; a failure is printed as `osmanthus: error: ...` and ends the process with 1.
     static func run(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch let e as StorageError {
             fail(message(e))
+        } catch let e as OsmanthusError {
+            // The embedded layer wraps storage failures (a held LOCK among them).
+            if let cause = e.cause as? StorageError { fail(message(cause)) }
+            fail(e.description)
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -30,7 +43,8 @@ enum Admin {
     static func message(_ e: StorageError) -> String {
         if e.code == .busy {
             return "\(e.file.map { parent(of: $0) } ?? "the directory") is in use by a running process "
-                + "(its LOCK is held); stop that process first"
+                + "(its LOCK is held); stop that process first, or act on the running server with "
+                + "--server mongodb://host:port"
         }
         return e.description
     }
@@ -59,7 +73,7 @@ enum Admin {
     }
 
     /// Bytes as text: printable ASCII as is, anything else (and backslash) as \xNN.
-    static func escape<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    static func escape<C: Swift.Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         var s = ""
         for b in bytes {
             if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\\") {
@@ -73,7 +87,7 @@ enum Admin {
     }
 
     /// At most `limit` bytes of `bytes`, escaped, with the full length when cut.
-    static func preview<C: Collection>(_ bytes: C, limit: Int = 64) -> String where C.Element == UInt8 {
+    static func preview<C: Swift.Collection>(_ bytes: C, limit: Int = 64) -> String where C.Element == UInt8 {
         bytes.count <= limit ? escape(bytes) : escape(bytes.prefix(limit)) + "... (\(bytes.count) bytes)"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OsmanthusBSON
 import OsmanthusStorage
 
 /// `osmanthus backup create --repo R --data-dir D`.
@@ -8,16 +9,28 @@ struct BackupCreate: ParsableCommand {
     @OptionGroup var repository: RepositoryOption
 
     @Option(help: "Data directory of the database.")
-    var dataDir: String
+    var dataDir: String?
+
+    @OptionGroup var online: ServerOption
 
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func run() throws {
         try Admin.run {
-            let db = try Admin.open(dataDir, readOnly: true)
+            if try online.endpoint() != nil {
+                let reply = try online.run(["osmanthusBackup": 1, "action": "create"])
+                if json { return print(ServerOption.json(reply)) }
+                let b = reply["backup"]?.documentValue ?? [:]
+                return print(
+                    "backup \(b["id"]?.stringValue ?? "?"): sequence \(b["sequence"]?.exactInt64 ?? 0), "
+                        + "\(b["files"]?.exactInt64 ?? 0) files, \(b["bytes"]?.exactInt64 ?? 0) bytes; "
+                        + "\(b["copiedFiles"]?.exactInt64 ?? 0) tables copied, \(b["reusedFiles"]?.exactInt64 ?? 0) "
+                        + "already stored; verified by the server")
+            }
+            let db = try Admin.open(try Admin.dataDir(dataDir), readOnly: true)
             defer { try? db.close() }
-            let info = try BackupRepository(path: repository.repo).create(from: db)
+            let info = try BackupRepository(path: try repository.path()).create(from: db)
             if json {
                 try Admin.printJSON(BackupJSON(info))
             } else {

@@ -17,9 +17,17 @@ struct BackupRestore: ParsableCommand {
     @Flag(help: "Replace the files of a non-empty target directory.")
     var overwrite = false
 
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
     func run() throws {
         try Admin.run {
-            let info = try BackupRepository(path: repository.repo).restore(id, to: to, overwrite: overwrite)
+            let repo = BackupRepository(path: try repository.path())
+            let total = try repo.list().first { $0.id == id }?.totalBytes ?? 0
+            let bar = ProgressBar("restore \(id)", total: 2 * total)
+            let info = try repo.restore(id, to: to, overwrite: overwrite) { bar.update($0) }
+            bar.finish()
+            if json { return try Admin.printJSON(BackupJSON(info)) }
             print("restored backup \(info.id) (sequence \(info.sequence)) to \(to)")
         }
     }

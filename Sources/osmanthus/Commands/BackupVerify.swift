@@ -1,4 +1,5 @@
 import ArgumentParser
+import OsmanthusBSON
 import OsmanthusStorage
 
 /// `osmanthus backup verify --repo R ID [--json]`: re-reads every file; exit 1 when any is
@@ -8,8 +9,10 @@ struct BackupVerify: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOption
 
-    @Argument(help: "Backup id.")
-    var id: String
+    @Argument(help: "Backup id (with --server: default the newest).")
+    var id: String?
+
+    @OptionGroup var online: ServerOption
 
     @Flag(help: "Print the result as JSON.")
     var json = false
@@ -30,7 +33,32 @@ struct BackupVerify: ParsableCommand {
 
     func run() throws {
         try Admin.run {
-            let report = try BackupRepository(path: repository.repo).verify(id)
+            if try online.endpoint() != nil {
+                var command: Document = ["osmanthusBackup": 1, "action": "verify"]
+                if let id { command.append("id", .string(id)) }
+                let reply = try online.run(command)
+                let damage = reply["damage"]?.arrayValue ?? []
+                if json {
+                    print(ServerOption.json(reply))
+                } else if damage.isEmpty {
+                    print(
+                        "backup \(reply["id"]?.stringValue ?? "?"): ok (\(reply["checkedFiles"]?.exactInt64 ?? 0) files, "
+                            + "\(reply["checkedBytes"]?.exactInt64 ?? 0) bytes)")
+                } else {
+                    for case .document(let d) in damage {
+                        print(
+                            "backup \(reply["id"]?.stringValue ?? "?"): \(d["name"]?.stringValue ?? "?") "
+                                + "(\(d["path"]?.stringValue ?? "?")): \(d["problem"]?.stringValue ?? "?")")
+                    }
+                }
+                if !damage.isEmpty { throw ExitCode(1) }
+                return
+            }
+            guard let id else { throw ValidationError("give the backup id to verify") }
+            let repo = BackupRepository(path: try repository.path())
+            let bar = ProgressBar("verify \(id)", total: try repo.list().first { $0.id == id }?.totalBytes ?? 0)
+            let report = try repo.verify(id) { bar.update($0) }
+            bar.finish()
             if json {
                 try Admin.printJSON(
                     Output(

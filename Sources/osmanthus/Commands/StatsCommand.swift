@@ -1,4 +1,5 @@
 import ArgumentParser
+import OsmanthusBSON
 import OsmanthusStorage
 
 /// `osmanthus stats --data-dir D [--json]`: table sizes and counts per level and the last
@@ -8,7 +9,9 @@ struct StatsCommand: ParsableCommand {
         commandName: "stats", abstract: "Show a database's levels and sequence.")
 
     @Option(help: "Data directory of the database.")
-    var dataDir: String
+    var dataDir: String?
+
+    @OptionGroup var online: ServerOption
 
     @Flag(help: "Print the result as JSON.")
     var json = false
@@ -27,14 +30,28 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         try Admin.run {
-            let db = try Admin.open(dataDir, readOnly: true)
-            defer { try? db.close() }
-            let sizes = db.levelSizes
-            let counts = db.levelFileCounts
-            let levels = sizes.indices.map { Output.Level(level: $0, files: counts[$0], bytes: sizes[$0]) }
-            let output = Output(
-                sequence: db.latestSequence, levels: levels, totalFiles: counts.reduce(0, +),
-                totalBytes: sizes.reduce(0, +))
+            let output: Output
+            if try online.endpoint() != nil {
+                let reply = try online.run(["osmanthusStats": 1])
+                func int(_ d: Document, _ k: String) -> Int64 { d[k]?.exactInt64 ?? 0 }
+                var levels: [Output.Level] = []
+                for case .document(let l) in reply["levels"]?.arrayValue ?? [] {
+                    levels.append(.init(level: Int(int(l, "level")), files: Int(int(l, "files")), bytes: UInt64(int(l, "bytes"))))
+                }
+                output = Output(
+                    sequence: UInt64(int(reply, "sequence")), levels: levels, totalFiles: Int(int(reply, "totalFiles")),
+                    totalBytes: UInt64(int(reply, "totalBytes")))
+            } else {
+                let db = try Admin.open(try Admin.dataDir(dataDir), readOnly: true)
+                defer { try? db.close() }
+                let sizes = db.levelSizes
+                let counts = db.levelFileCounts
+                let levels = sizes.indices.map { Output.Level(level: $0, files: counts[$0], bytes: sizes[$0]) }
+                output = Output(
+                    sequence: db.latestSequence, levels: levels, totalFiles: counts.reduce(0, +),
+                    totalBytes: sizes.reduce(0, +))
+            }
+            let levels = output.levels
             if json {
                 try Admin.printJSON(output)
                 return

@@ -1,0 +1,28 @@
+import OsmanthusStorage
+
+/// The server's automated backups (SPEC.md §14.5): where, when, and what to keep.
+public struct BackupConfiguration: Sendable {
+    /// The repository directory (`BackupRepository`).
+    public var repository: String
+    public var schedule: BackupSchedule
+    public var retention: RetentionPolicy
+    /// Re-read every file of each new backup before counting it a success.
+    public var verifyAfterBackup = true
+
+    public init(repository: String, schedule: BackupSchedule = .every(seconds: 3600), retention: RetentionPolicy = .standard) {
+        self.repository = repository
+        self.schedule = schedule
+        self.retention = retention
+    }
+
+    /// `<parent of data dir>/<data dir's name>-backups`: next to the data, not inside it (a
+    /// checkpoint of the directory must not contain its own backups), and on the same volume so
+    /// table files can be hard-linked while a backup is taken.
+    public static func defaultRepository(forDataDirectory dataDirectory: String) -> String {
+        var trimmed = Substring(dataDirectory)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        if trimmed.isEmpty || trimmed == "." { return "../osmanthus-backups" }
+        if trimmed == "/" { return "/osmanthus-backups" }
+        return String(trimmed) + "-backups"
+    }
+}
