@@ -149,7 +149,7 @@ public final class Database: Sendable {
                 }
                 var event = WriteBatch()
                 var logged = ChangeLog.Appended()
-                if let target {
+                if target != nil {
                     logged = changeLog.append(
                         ChangeRecord(operation: .drop, database: newDatabase, collection: newName,
                                      wallMillis: changeLog.wallMillis()), to: &event)

@@ -105,7 +105,8 @@ final class ChangeLog: Sendable {
                 }
             var record = ChangeRecord(
                 operation: op, database: change.entry.database, collection: change.entry.name, wallMillis: wall)
-            record.engineKey = change.key
+            // Only updates need the engine key (updateLookup reads the document now).
+            if op == .update { record.engineKey = change.key }
             if let doc = change.after ?? change.before { record.documentKey = Self.documentKey(doc, change.entry) }
             switch op {
             case .insert, .replace: record.fullDocument = change.after
@@ -131,7 +132,7 @@ final class ChangeLog: Sendable {
     }
 
     private func put(_ record: ChangeRecord, in batch: inout WriteBatch) -> Int64 {
-        let value = record.encode().bytes
+        let value = record.encodedBytes()
         batch.putStamped(ChangeLogFormat.recordPrefix, value)
         return Int64(ChangeLogFormat.recordKeySize + value.count)
     }
