@@ -149,3 +149,13 @@ def test_resume_past_retention_fails_with_286(db):
     assert failure.value.code == 286
     with coll.watch(resume_after=events[18]["_id"], max_await_time_ms=200) as recent:
         assert take(recent, 1)[0]["documentKey"] == {"_id": 19}
+
+
+def test_start_at_operation_time_starts_with_that_event(db):
+    coll = db.items
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.insert_many([{"_id": i} for i in range(4)])
+        events = take(stream, 4)
+    with coll.watch(start_at_operation_time=events[2]["clusterTime"], max_await_time_ms=200) as later:
+        rest = take(later, 2)
+    assert [e["documentKey"]["_id"] for e in rest] == [2, 3]
