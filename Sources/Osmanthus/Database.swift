@@ -159,6 +159,7 @@ public final class Database: Sendable {
                 record.toDatabase = newDatabase
                 record.toCollection = newName
                 for (db, n) in changeLog.append(record, to: &event).bytes { logged.add(db, n) }
+                logged.wallMillis = record.wallMillis
                 _ = try catalog.rename(
                     entry, to: newDatabase, newName, dropping: target, sync: options.syncWrites, with: event)
                 changeLog.committed(logged, pool: pool)
