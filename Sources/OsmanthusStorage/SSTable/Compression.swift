@@ -27,7 +27,7 @@ enum Compression {
             guard bound > 0 else { return false }
             output.appendVarint(input.count)
             let header = output.count
-            output.append(contentsOf: repeatElement(0, count: bound))
+            output.append(contentsOf: [UInt8](repeating: 0, count: bound))  // memset, fast in debug builds too
             let written = output.withUnsafeMutableBytes { dst -> Int32 in
                 guard let base = dst.baseAddress else { return 0 }
                 return LZ4_compress_default(
@@ -41,7 +41,7 @@ enum Compression {
         case .zstd:
             let bound = ZSTD_compressBound(input.count)
             guard ZSTD_isError(bound) == 0 else { return false }
-            output.append(contentsOf: repeatElement(0, count: bound))
+            output.append(contentsOf: [UInt8](repeating: 0, count: bound))  // memset, fast in debug builds too
             let written = output.withUnsafeMutableBytes { dst -> Int in
                 guard let base = dst.baseAddress else { return 0 }
                 if let zstd {
