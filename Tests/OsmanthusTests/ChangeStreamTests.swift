@@ -300,6 +300,24 @@ struct ChangeStreamTests {
         try db.close()
     }
 
+    @Test func iteratorTokenResumesAfterTheLastEventReturnedNotTheLastRead() async throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        let c = db.collection("c", in: "app")
+        var it = try c.changes().makeAsyncIterator()
+        let before = it.resumeToken
+        try await c.insertMany([["_id": 1], ["_id": 2], ["_id": 3]])
+        // The three events are read in one batch; only the first is returned.
+        #expect(try await it.next()?.documentKey == ["_id": 1])
+        let token = it.resumeToken
+        let rest = try events(db, .collection(database: "app", name: "c"), ChangeStreamOptions(resumeAfter: token))
+        #expect(rest.compactMap { $0.documentKey?["_id"] } == [2, 3])
+        let all = try events(db, .collection(database: "app", name: "c"), ChangeStreamOptions(resumeAfter: before))
+        #expect(all.count == 3)
+        try db.close()
+    }
+
     @Test func historySurvivesRestart() throws {
         let dir = TestDirectory()
         defer { dir.remove() }
