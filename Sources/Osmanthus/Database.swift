@@ -149,7 +149,7 @@ public final class Database: Sendable {
                 }
                 var event = WriteBatch()
                 var logged = ChangeLog.Appended()
-                if let target {
+                if target != nil {
                     logged = changeLog.append(
                         ChangeRecord(operation: .drop, database: newDatabase, collection: newName,
                                      wallMillis: changeLog.wallMillis()), to: &event)
@@ -159,6 +159,7 @@ public final class Database: Sendable {
                 record.toDatabase = newDatabase
                 record.toCollection = newName
                 for (db, n) in changeLog.append(record, to: &event).bytes { logged.add(db, n) }
+                logged.wallMillis = record.wallMillis
                 _ = try catalog.rename(
                     entry, to: newDatabase, newName, dropping: target, sync: options.syncWrites, with: event)
                 changeLog.committed(logged, pool: pool)

@@ -300,6 +300,24 @@ struct ChangeStreamTests {
         try db.close()
     }
 
+    @Test func iteratorTokenResumesAfterTheLastEventReturnedNotTheLastRead() async throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        let c = db.collection("c", in: "app")
+        var it = try c.changes().makeAsyncIterator()
+        let before = it.resumeToken
+        try await c.insertMany([["_id": 1], ["_id": 2], ["_id": 3]])
+        // The three events are read in one batch; only the first is returned.
+        #expect(try await it.next()?.documentKey == ["_id": 1])
+        let token = it.resumeToken
+        let rest = try events(db, .collection(database: "app", name: "c"), ChangeStreamOptions(resumeAfter: token))
+        #expect(rest.compactMap { $0.documentKey?["_id"] } == [2, 3])
+        let all = try events(db, .collection(database: "app", name: "c"), ChangeStreamOptions(resumeAfter: before))
+        #expect(all.count == 3)
+        try db.close()
+    }
+
     @Test func historySurvivesRestart() throws {
         let dir = TestDirectory()
         defer { dir.remove() }
@@ -321,5 +339,28 @@ struct ChangeStreamTests {
             try db.collection("c", in: "app").insertOne(["_id": 1])
             #expect { _ = try db.changes() } throws: { Self.code($0) == 40573 }
         }
+    }
+}
+
+struct ChangeRecordTests {
+    @Test func onePassEncodingIsTheDocumentEncodingAndDecodesBack() throws {
+        var update = ChangeRecord(operation: .update, database: "shop", collection: "orders", wallMillis: 1_700_000_000_123)
+        update.engineKey = [0x10, 0, 0, 0, 1, 0x10, 0x80]
+        update.documentKey = ["_id": 1]
+        update.fullDocument = ["_id": 1, "qty": 3, "name": "é"]
+        update.preImage = ["_id": 1, "qty": 2]
+        update.updateDescription = UpdateDescription.diff(["_id": 1, "qty": 2], ["_id": 1, "qty": 3, "name": "é"])
+        var rename = ChangeRecord(operation: .rename, database: "a", collection: "b", wallMillis: 5)
+        rename.toDatabase = "c"
+        rename.toCollection = "d"
+        let dropDatabase = ChangeRecord(operation: .dropDatabase, database: "a", collection: nil, wallMillis: 6)
+        for record in [update, rename, dropDatabase] {
+            #expect(record.encodedBytes() == record.encode().bytes)
+            let back = try ChangeRecord(decoding: record.encodedBytes())
+            #expect(back.encode() == record.encode())
+        }
+        #expect(try ChangeRecord(decoding: update.encodedBytes()).updateDescription == [
+            "updatedFields": ["qty": 3, "name": "é"], "removedFields": [], "truncatedArrays": [],
+        ])
     }
 }

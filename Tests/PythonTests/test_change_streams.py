@@ -149,3 +149,33 @@ def test_resume_past_retention_fails_with_286(db):
     assert failure.value.code == 286
     with coll.watch(resume_after=events[18]["_id"], max_await_time_ms=200) as recent:
         assert take(recent, 1)[0]["documentKey"] == {"_id": 19}
+
+
+def test_start_at_operation_time_starts_with_that_event(db):
+    coll = db.items
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.insert_many([{"_id": i} for i in range(4)])
+        events = take(stream, 4)
+    with coll.watch(start_at_operation_time=events[2]["clusterTime"], max_await_time_ms=200) as later:
+        rest = take(later, 2)
+    assert [e["documentKey"]["_id"] for e in rest] == [2, 3]
+
+
+def test_waiting_streams_do_not_hold_every_command_thread(db):
+    coll = db.items
+    streams = [coll.watch(max_await_time_ms=3000) for _ in range(6)]
+    try:
+        threads = [threading.Thread(target=s.try_next) for s in streams]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)  # let the getMores reach the server; the assertion does not depend on it
+        started = time.monotonic()
+        coll.insert_one({"_id": "through"})
+        elapsed = time.monotonic() - started
+        for t in threads:
+            t.join()
+    finally:
+        for s in streams:
+            s.close()
+    # Six getMores awaiting 3 s each would hold all four command threads without the cap.
+    assert elapsed < 1.5

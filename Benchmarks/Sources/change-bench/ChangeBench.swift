@@ -35,6 +35,11 @@ struct Options {
     }
 }
 
+/// Deliveries so far, shared by the consumers and the writer.
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
+
 func monotonicNanos() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -65,8 +70,18 @@ func scratch() -> String {
     return String(cString: made)
 }
 
-/// docs/s of one fill of a fresh database.
-func fill(changeLog: Bool, docs: Int, batched: Bool) throws -> Double {
+/// CPU seconds of the whole process (every thread: writers, flushes, compactions).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// docs/s of one fill of a fresh database (wall clock), and CPU µs per document (process CPU
+/// time until the database is closed, so the flushes the fill caused are counted; less
+/// sensitive than wall time to other load on the machine).
+func fill(changeLog: Bool, docs: Int, batched: Bool) throws -> (rate: Double, cpuMicros: Double) {
     let dir = scratch()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var options = DatabaseOptions()
@@ -74,6 +89,7 @@ func fill(changeLog: Bool, docs: Int, batched: Bool) throws -> Double {
     let db = try Database.open(at: dir, options: options)
     let c = db.collection("docs", in: "bench")
     let all = (0..<docs).map(document)
+    let cpuStart = cpuSeconds()
     let start = monotonicNanos()
     if batched {
         for chunk in stride(from: 0, to: docs, by: 1000) {
@@ -84,7 +100,7 @@ func fill(changeLog: Bool, docs: Int, batched: Bool) throws -> Double {
     }
     let seconds = Double(monotonicNanos() - start) / 1e9
     try db.close()
-    return Double(docs) / seconds
+    return (Double(docs) / seconds, (cpuSeconds() - cpuStart) * 1e6 / Double(docs))
 }
 
 /// Latencies (ns) of `events` inserts delivered to each of `consumers` waiting streams.
@@ -93,7 +109,7 @@ func latency(consumers: Int, events: Int) async throws -> [Int64] {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let db = try Database.open(at: dir)
     let c = db.collection("docs", in: "bench")
-    let delivered = Atomic<Int>(0)
+    let delivered = Counter()
     let tasks = try (0..<consumers).map { _ in
         let stream = try c.changes()
         return Task { () -> [Int64] in
@@ -102,7 +118,7 @@ func latency(consumers: Int, events: Int) async throws -> [Int64] {
             for try await event in stream {
                 let now = monotonicNanos()
                 if case .int64(let stamp)? = event.fullDocument?["t"] { out.append(now - stamp) }
-                delivered.add(1, ordering: .releasing)
+                delivered.value.add(1, ordering: .releasing)
                 if out.count == events { break }
             }
             return out
@@ -112,7 +128,7 @@ func latency(consumers: Int, events: Int) async throws -> [Int64] {
         for i in 0..<events {
             try c.insertOne(["_id": .int32(Int32(i)), "t": .int64(monotonicNanos())])
             // Wait (outside the measured path) until every consumer has it and waits again.
-            while delivered.load(ordering: .acquiring) < (i + 1) * consumers { usleep(20) }
+            while delivered.value.load(ordering: .acquiring) < (i + 1) * consumers { usleep(20) }
             usleep(200)
         }
     }
@@ -137,16 +153,29 @@ struct ChangeBench {
         for batched in [false, true] {
             var on: [Double] = []
             var off: [Double] = []
+            var cpuOn: [Double] = []
+            var cpuOff: [Double] = []
             for r in 0..<o.repeats {
-                let order = r % 2 == 0 ? [true, false] : [false, true]
+                var order = r % 2 == 0 ? [true, false] : [false, true]
+                // For profiling one side alone.
+                if args.contains("--log-only") { order = [true] }
+                if args.contains("--no-log-only") { order = [false] }
                 for log in order {
-                    let rate = try fill(changeLog: log, docs: o.docs, batched: batched)
-                    if log { on.append(rate) } else { off.append(rate) }
+                    let (rate, cpu) = try fill(changeLog: log, docs: o.docs, batched: batched)
+                    if log {
+                        on.append(rate)
+                        cpuOn.append(cpu)
+                    } else {
+                        off.append(rate)
+                        cpuOff.append(cpu)
+                    }
                 }
             }
             let name = batched ? "insertMany x1000" : "insertOne"
-            print(String(format: "%-18@ log on %9.0f docs/s   log off %9.0f docs/s   on/off %.2f",
-                         name as NSString, median(on), median(off), median(on) / median(off)))
+            if on.isEmpty || off.isEmpty { continue }
+            print(String(format: "%-18@ log on %9.0f docs/s   log off %9.0f docs/s   on/off %.2f   |  CPU/doc on %5.1f µs  off %5.1f µs  off/on %.2f",
+                         name as NSString, median(on), median(off), median(on) / median(off),
+                         median(cpuOn), median(cpuOff), median(cpuOff) / median(cpuOn)))
         }
         for consumers in [1, 16] {
             var all: [Int64] = []

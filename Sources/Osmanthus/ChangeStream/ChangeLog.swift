@@ -36,6 +36,8 @@ final class ChangeLog: Sendable {
     /// What one batch added, by database, for the accounting after it commits.
     struct Appended {
         var bytes: [(database: String, bytes: Int64)] = []
+        /// The records' wall time (also the trimmer's clock, saving a second clock read).
+        var wallMillis: Int64 = 0
         var isEmpty: Bool { bytes.isEmpty }
         mutating func add(_ database: String, _ n: Int64) {
             if let last = bytes.indices.last, bytes[last].database == database {
@@ -94,6 +96,7 @@ final class ChangeLog: Sendable {
         var appended = Appended()
         guard enabled else { return appended }
         let wall = wallMillis()
+        appended.wallMillis = wall
         for change in changes {
             let images = change.entry.options.changeStreamPreAndPostImages
             let op: ChangeRecord.Operation =
@@ -105,7 +108,8 @@ final class ChangeLog: Sendable {
                 }
             var record = ChangeRecord(
                 operation: op, database: change.entry.database, collection: change.entry.name, wallMillis: wall)
-            record.engineKey = change.key
+            // Only updates need the engine key (updateLookup reads the document now).
+            if op == .update { record.engineKey = change.key }
             if let doc = change.after ?? change.before { record.documentKey = Self.documentKey(doc, change.entry) }
             switch op {
             case .insert, .replace: record.fullDocument = change.after
@@ -126,12 +130,13 @@ final class ChangeLog: Sendable {
     func append(_ record: ChangeRecord, to batch: inout WriteBatch) -> Appended {
         var appended = Appended()
         guard enabled else { return appended }
+        appended.wallMillis = record.wallMillis
         appended.add(record.database, put(record, in: &batch))
         return appended
     }
 
     private func put(_ record: ChangeRecord, in batch: inout WriteBatch) -> Int64 {
-        let value = record.encode().bytes
+        let value = record.encodedBytes()
         batch.putStamped(ChangeLogFormat.recordPrefix, value)
         return Int64(ChangeLogFormat.recordKeySize + value.count)
     }
@@ -149,7 +154,7 @@ final class ChangeLog: Sendable {
     /// After the batch holding `appended` committed: account for it, wake streams, maybe trim.
     func committed(_ appended: Appended, pool: BlockingPool) {
         guard !appended.isEmpty else { return }
-        let now = Clock.nowMillis()
+        let now = appended.wallMillis
         let startTrim = state.withLock { s -> Bool in
             for (db, n) in appended.bytes { s.databases[db, default: DatabaseLog()].bytes += n }
             guard !s.trimming, now - s.lastTrimCheck >= ChangeLogRetention.checkIntervalMillis else { return false }

@@ -16,6 +16,8 @@ final class ChangeNotifier: @unchecked Sendable {
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         /// Waits cancelled (or timed out) before their continuation was registered.
         var released: Set<UInt64> = []
+        /// Threads in `blockingWait`; the condition is broadcast only when there are some.
+        var blockingWaiters = 0
     }
 
     // Guards the generation and the suspended waiters.
@@ -49,22 +51,27 @@ final class ChangeNotifier: @unchecked Sendable {
         let nanos = Int64(deadline.tv_nsec) + (timeoutMillis % 1000) * 1_000_000
         deadline.tv_sec += Int(timeoutMillis / 1000 + nanos / 1_000_000_000)
         deadline.tv_nsec = Int(nanos % 1_000_000_000)
+        // Counted before the generation is checked: a signal either sees the count (and
+        // broadcasts under the mutex) or bumped the generation before the check.
+        state.withLock { $0.blockingWaiters += 1 }
         pthread_mutex_lock(blockingMutex)
         while generation == seen {
             if pthread_cond_timedwait(blockingCondition, blockingMutex, &deadline) == ETIMEDOUT { break }
         }
         pthread_mutex_unlock(blockingMutex)
+        state.withLock { $0.blockingWaiters -= 1 }
     }
 
     /// Called after a commit with change records became visible.
     func signal() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let (waiters, blocking) = state.withLock { s -> ([CheckedContinuation<Void, Never>], Bool) in
             s.generation &+= 1
-            guard !s.waiters.isEmpty else { return [] }
+            guard !s.waiters.isEmpty else { return ([], s.blockingWaiters > 0) }
             defer { s.waiters.removeAll(keepingCapacity: true) }
-            return Array(s.waiters.values)
+            return (Array(s.waiters.values), s.blockingWaiters > 0)
         }
         for w in waiters { w.resume() }
+        guard blocking else { return }
         pthread_mutex_lock(blockingMutex)
         pthread_cond_broadcast(blockingCondition)
         pthread_mutex_unlock(blockingMutex)

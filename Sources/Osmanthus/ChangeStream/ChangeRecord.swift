@@ -42,6 +42,61 @@ struct ChangeRecord: Sendable {
         return d
     }
 
+    /// The same bytes as `encode().bytes`, written in one pass into one buffer: this runs for
+    /// every committed write, so it skips building a `Document` element by element.
+    func encodedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(
+            96 + (fullDocument?.byteCount ?? 0) + (preImage?.byteCount ?? 0) + (updateDescription?.byteCount ?? 0)
+                + (documentKey?.byteCount ?? 0) + (engineKey?.count ?? 0))
+        out.append(contentsOf: [0, 0, 0, 0])
+        func key(_ type: UInt8, _ name: StaticString) {
+            out.append(type)
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(0)
+        }
+        func int32(_ v: Int) {
+            withUnsafeBytes(of: Int32(truncatingIfNeeded: v).littleEndian) { out.append(contentsOf: $0) }
+        }
+        func string(_ name: StaticString, _ text: String) {
+            key(0x02, name)
+            var text = text
+            text.withUTF8 { utf8 in
+                int32(utf8.count + 1)
+                out.append(contentsOf: utf8)
+            }
+            out.append(0)
+        }
+        func document(_ name: StaticString, _ doc: Document) {
+            key(0x03, name)
+            doc.withUnsafeBytes { out.append(contentsOf: $0) }
+        }
+        string("op", operation.rawValue)
+        string("db", database)
+        if let collection { string("coll", collection) }
+        if let engineKey {
+            key(0x05, "k")
+            int32(engineKey.count)
+            out.append(0)
+            out.append(contentsOf: engineKey)
+        }
+        if let documentKey { document("dk", documentKey) }
+        key(0x09, "wall")
+        withUnsafeBytes(of: wallMillis.littleEndian) { out.append(contentsOf: $0) }
+        if let fullDocument { document("doc", fullDocument) }
+        if let preImage { document("pre", preImage) }
+        if let updateDescription { document("ud", updateDescription) }
+        if let toDatabase, let toCollection {
+            document("to", ["db": .string(toDatabase), "coll": .string(toCollection)])
+        }
+        out.append(0)
+        let length = Int32(out.count).littleEndian
+        withUnsafeBytes(of: length) { raw in
+            for i in 0..<4 { out[i] = raw[i] }
+        }
+        return out
+    }
+
     init(operation: Operation, database: String, collection: String?, wallMillis: Int64) {
         self.operation = operation
         self.database = database

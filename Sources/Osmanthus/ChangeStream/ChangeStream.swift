@@ -21,7 +21,8 @@ public struct ChangeStream: AsyncSequence, Sendable {
         var reader: ChangeStreamReader
         var buffer: [ChangeEvent] = []
         var index = 0
-        var lastToken: Document?
+        /// Where the reader stood before it read `buffer`.
+        var tokenBeforeBuffer: Document?
 
         /// Events read from the log per trip to the pool: the most a consumer holds in memory.
         static let batch = 64
@@ -29,8 +30,8 @@ public struct ChangeStream: AsyncSequence, Sendable {
         /// Where to resume to continue after the last event returned (or after everything read
         /// when the stream is idle).
         public var resumeToken: Document {
-            if index < buffer.count, let lastToken { return lastToken }
-            return reader.postBatchResumeToken
+            guard index < buffer.count else { return reader.postBatchResumeToken }
+            return index > 0 ? buffer[index - 1].resumeToken : (tokenBeforeBuffer ?? reader.postBatchResumeToken)
         }
 
         public mutating func next() async throws -> ChangeEvent? {
@@ -38,7 +39,6 @@ public struct ChangeStream: AsyncSequence, Sendable {
                 if index < buffer.count {
                     let event = buffer[index]
                     index += 1
-                    lastToken = event.resumeToken
                     return event
                 }
                 if reader.isFinished { return nil }
@@ -46,6 +46,7 @@ public struct ChangeStream: AsyncSequence, Sendable {
                 let database = reader.database
                 let seen = database.changeLog.notifier.generation
                 let current = reader
+                tokenBeforeBuffer = reader.postBatchResumeToken
                 let (events, advanced) = try await database.pool.run {
                     var r = current
                     let events = try r.poll(limit: Self.batch)

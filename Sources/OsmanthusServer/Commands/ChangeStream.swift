@@ -98,13 +98,17 @@ enum ChangeStreamCommands {
         let database = context.server.database
         let deadline = WallClock.nowMilliseconds() + max(0, awaitMillis)
         var batch: [ChangeEvent] = []
+        // Waits block a command thread: at most half of them may wait at once.
+        let slots = max(1, context.server.configuration.commandThreads / 2)
         do {
             while true {
                 let generation = database.changeGeneration
                 batch = try reader.poll(limit: limit)
                 let left = deadline - WallClock.nowMilliseconds()
                 if !batch.isEmpty || reader.isFinished || left <= 0 { break }
+                guard table.startWaiting(limit: slots) else { break }
                 database.blockingWaitForChanges(after: generation, timeoutMillis: left)
+                table.stopWaiting()
             }
         } catch {
             table.checkIn(id: id, nil)

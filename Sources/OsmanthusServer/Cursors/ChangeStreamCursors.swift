@@ -16,6 +16,20 @@ final class ChangeStreamCursors: Sendable {
 
     // Guards the table; never held while a reader reads or waits.
     private let state = Mutex<[Int64: Entry]>([:])
+    /// getMores blocked waiting for commits right now.
+    private let waiting = Mutex(0)
+
+    /// Takes one of `limit` waiting slots; false when all are taken (the getMore then answers
+    /// at once, so waiting streams never hold every command thread).
+    func startWaiting(limit: Int) -> Bool {
+        waiting.withLock { n in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
+    }
+
+    func stopWaiting() { waiting.withLock { $0 -= 1 } }
     /// A cursor not used for this long is closed (MongoDB's 10 minutes).
     static let idleTimeoutMillis: Int64 = 10 * 60 * 1000
 
