@@ -50,6 +50,27 @@ public struct Document: Sendable {
         if !canonical { self = canonicalized() }
     }
 
+    /// Bytes this database wrote itself and reads back from its own storage: only the outer
+    /// framing is checked (at least 5 bytes, the declared length equal to the count, a 0x00
+    /// terminator), not every element. Safe because every stored document went through
+    /// `Document` (validated on the way in, canonical by construction) and the engine checks a
+    /// CRC32C over every WAL record and table block it reads, so the bytes are the ones written.
+    /// Never use it for bytes from the network, a file, or a user: those go through
+    /// `init(bytes:)`. Throws `.invalidDocument` when the framing is wrong (SPEC.md §10).
+    public init(trustedBytes bytes: [UInt8]) throws {
+        let count = bytes.count
+        let framed = bytes.withUnsafeBytes { buffer -> Bool in
+            guard count >= BSONFormat.minDocumentSize, count <= BSONLimits.maxDocumentSize else { return false }
+            let declared = Int(Int32(littleEndian: buffer.loadUnaligned(fromByteOffset: 0, as: Int32.self)))
+            return declared == count && buffer[count - 1] == 0
+        }
+        guard framed else {
+            throw BSONError(.invalidDocument, "stored document of \(count) bytes is not framed as BSON", offset: 0)
+        }
+        base = bytes
+        start = 0
+    }
+
     public init(bytes: ArraySlice<UInt8>) throws {
         try self.init(bytes: Array(bytes))
     }

@@ -270,14 +270,14 @@ public final class Collection: Sendable {
         switch access(filter, entry) {
         case .point(let key):
             guard let raw = try storage.get(key) else { return [] }
-            return [(key, try Document(bytes: raw))]
+            return [(key, try Document(trustedBytes: raw))]
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
             let (start, end) = bounds(access(filter, entry), prefix)
             let it = storage.makeIterator()
             var out: [([UInt8], Document)] = []
             it.seek(start)
             while it.isValid, it.key.starts(with: prefix), end.isEmpty || compareBytes(it.key, end) < 0 {
-                let doc = try Document(bytes: it.value)
+                let doc = try Document(trustedBytes: it.value)
                 if filter.matches(doc) { out.append((it.key, doc)) }
                 it.next()
             }
@@ -291,7 +291,7 @@ public final class Collection: Sendable {
     {
         switch access(filter, entry) {
         case .point(let key):
-            let docs = try storage.get(key).map { [try Document(bytes: $0)] } ?? []
+            let docs = try storage.get(key).map { [try Document(trustedBytes: $0)] } ?? []
             return Cursor(
                 source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
