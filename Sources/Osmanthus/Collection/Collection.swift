@@ -162,6 +162,9 @@ public final class Collection: Sendable {
     }
 
     public func findOne(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Document? {
+        if options.projection == nil, options.sort == nil, options.skip == 0, let id = Self.idEqualityValue(filter) {
+            return try findOne(byId: id)
+        }
         var o = options
         o.limit = 1
         return try find(filter, options: o).next()

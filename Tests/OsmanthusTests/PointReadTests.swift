@@ -1,0 +1,68 @@
+import OsmanthusBSON
+import Testing
+
+@testable import Osmanthus
+
+/// `findOne(byId:)` and the `{_id: v}` fast path of `findOne` must answer exactly what a query
+/// through Filter and Cursor answers.
+struct PointReadTests {
+    func withCollection(_ body: (Osmanthus.Collection) throws -> Void) throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        try body(db.collection("c", in: "t"))
+        try db.close()
+    }
+
+    /// The slow path: a filter the fast path does not take (`$eq` spelled out) through `find`.
+    func viaQuery(_ c: Osmanthus.Collection, _ id: BSONValue) throws -> [Document] {
+        try c.find(["_id": ["$eq": id]]).all()
+    }
+
+    @Test func pointReadsAgreeWithQueriesAcrossIdTypes() throws {
+        try withCollection { c in
+            let ids: [BSONValue] = [
+                .int32(5), .int64(1 << 40), .double(2.5), .string("doc7"), .objectId(ObjectId()), .bool(true),
+                .datetime(12345), .timestamp(increment: 1, seconds: 2), .binary(BSONBinary(data: [1, 2])),
+                .decimal128(Decimal128(9)), .document(["a": 1]), .null,
+            ]
+            for (i, id) in ids.enumerated() { try c.insertOne(["_id": id, "n": .int32(Int32(i))]) }
+            // Asked as stored, as another numeric type, and values that are absent.
+            let probes: [BSONValue] =
+                ids + [
+                    .int64(5), .double(5), .decimal128(Decimal128(5)), .int32(9), .double(Double(1 << 40)), .string("doc8"),
+                    .double(.nan), .bool(false), .minKey, .maxKey,
+                ]
+            for probe in probes {
+                let expected = try viaQuery(c, probe)
+                #expect(expected.count <= 1)
+                #expect(try c.findOne(["_id": probe]) == expected.first, "findOne {_id: \(probe)}")
+                #expect(try c.findOne(byId: probe) == expected.first, "findOne(byId: \(probe))")
+            }
+            #expect(try c.findOne(byId: .int64(5))?["n"] == .int32(0))
+            #expect(try c.findOne(["_id": .string("missing")]) == nil)
+        }
+    }
+
+    @Test func pointReadOfAMissingCollectionIsNil() throws {
+        try withCollection { c in
+            let byId = try c.findOne(byId: .int32(1))
+            let byFilter = try c.findOne(["_id": .int32(1)])
+            #expect(byId == nil)
+            #expect(byFilter == nil)
+        }
+    }
+
+    @Test func onlyPlainIdEqualitiesTakeTheFastPath() {
+        #expect(Collection.idEqualityValue(["_id": .int32(1)]) == .int32(1))
+        #expect(Collection.idEqualityValue(["_id": .string("a")]) == .string("a"))
+        #expect(Collection.idEqualityValue(["_id": ["$gt": 1]]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .int32(1), "a": .int32(2)]) == nil)
+        #expect(Collection.idEqualityValue(["a": .int32(1)]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .array([.int32(1)])]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .null]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .double(.nan)]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .regex(pattern: "a", options: "")]) == nil)
+        #expect(Collection.idEqualityValue([:]) == nil)
+    }
+}
