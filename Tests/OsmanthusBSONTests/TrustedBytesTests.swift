@@ -68,3 +68,48 @@ struct TrustedBytesTests {
         #expect((try? Document(trustedBytes: good))?["a"] == .int32(1))
     }
 }
+
+/// `Document.compareField` (comparison in the encoded bytes) against `BSONValue.compare` on the
+/// decoded field.
+struct FieldComparisonTests {
+    static func randomScalar(_ random: inout SplitMix64) -> BSONValue {
+        switch Int.random(in: 0..<9, using: &random) {
+        case 0: return .int32(Int32.random(in: -3...3, using: &random))
+        case 1: return .int64(Int64.random(in: -3...3, using: &random))
+        case 2: return .int64(Int64.random(in: Int64.min...Int64.max, using: &random))
+        case 3: return .double(Double(Int.random(in: -6...6, using: &random)) / 2)
+        case 4: return .double([.nan, .infinity, -.infinity, -0.0][Int.random(in: 0..<4, using: &random)])
+        case 5: return .string(["", "a", "ab", "b", "é", "a\u{0}"][Int.random(in: 0..<6, using: &random)])
+        case 6: return .decimal128(Decimal128(Int64.random(in: -3...3, using: &random)))
+        case 7: return .null
+        default: return .array([.int32(1)])
+        }
+    }
+
+    @Test func inPlaceComparisonAgreesWithDecodedComparison() {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        var decided = 0
+        for _ in 0..<5000 {
+            var doc = Document()
+            if Bool.random(using: &random) { doc.append("x", Self.randomScalar(&random)) }
+            doc.append("f", Self.randomScalar(&random))
+            let key = Bool.random(using: &random) ? "f" : "x"
+            let value = Self.randomScalar(&random)
+            let field = doc[key]
+            switch doc.compareField(key, with: value) {
+            case .missing:
+                #expect(field == nil, "seed \(seed)")
+            case .otherBracket:
+                #expect(field.map { $0.type.sortRank != value.type.sortRank } == true, "seed \(seed)")
+                decided += 1
+            case .order(let order):
+                #expect(field.map { BSONValue.compare($0, value) } == order, "seed \(seed) \(String(describing: field)) \(value)")
+                decided += 1
+            case .undecided:
+                break
+            }
+        }
+        #expect(decided > 1000)
+    }
+}

@@ -66,3 +66,55 @@ struct PointReadTests {
         #expect(Collection.idEqualityValue([:]) == nil)
     }
 }
+
+/// The in-place comparison of top-level fields (`MatchNode.compareInPlace`) against the general
+/// path walk with `LeafPredicate.compare` on decoded values.
+struct InPlaceMatchTests {
+    static func randomValue(_ random: inout SplitMix64) -> BSONValue {
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0: return .int32(Int32.random(in: -3...3, using: &random))
+        case 1: return .int64(Int64.random(in: -3...3, using: &random))
+        case 2: return .double(Double(Int.random(in: -6...6, using: &random)) / 2)
+        case 3: return .double(.nan)
+        case 4: return .string(["", "a", "ab", "b"][Int.random(in: 0..<4, using: &random)])
+        case 5: return .decimal128(Decimal128(Int64.random(in: -3...3, using: &random)))
+        case 6: return .null
+        case 7: return .bool(true)
+        case 8: return .array([.int32(Int32.random(in: -3...3, using: &random)), .string("a")])
+        default: return .document(["a": .int32(1)])
+        }
+    }
+
+    @Test func filtersOnTopLevelFieldsAgreeWithTheGeneralWalk() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        let ops: [(String, ComparisonOperator)] = [("$eq", .eq), ("$lt", .lt), ("$lte", .lte), ("$gt", .gt), ("$gte", .gte)]
+        for _ in 0..<3000 {
+            var doc = Document()
+            for key in ["a", "b"] where Int.random(in: 0..<4, using: &random) > 0 {
+                doc.append(key, Self.randomValue(&random))
+            }
+            let field = Bool.random(using: &random) ? "a" : "b"
+            let (name, op) = ops[Int.random(in: 0..<ops.count, using: &random)]
+            let value = Self.randomValue(&random)
+            let expected = PathTraversal.anyCandidate(in: doc, path: [field][...], leafArrays: .traverse) { v, _ in
+                LeafPredicate.compare(v, op, value)
+            }
+            let filter = try Filter([field: [name: value]])
+            #expect(filter.matches(doc) == expected, "seed \(seed): \(doc) \(field) \(name) \(value)")
+        }
+    }
+}
+
+/// A small seeded generator for reproducible tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
