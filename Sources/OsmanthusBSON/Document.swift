@@ -168,6 +168,30 @@ public struct Document: Sendable {
         }
     }
 
+    /// Whether the first field is named `key` and no later field is (a key scan: no value is
+    /// decoded). Lets an insert keep a document whose `_id` already leads as it is.
+    public func hasLeadingUniqueField(_ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { keyBytes in
+            withReader { reader in
+                guard let base = reader.buffer.baseAddress else { return false }
+                let keyBytes = UnsafeRawBufferPointer(keyBytes)
+                var position = 4
+                var first = true
+                while let element = reader.element(at: position) {
+                    let same =
+                        element.keyEnd - element.keyStart == keyBytes.count
+                        && bytesEqual(
+                            UnsafeRawBufferPointer(start: base + element.keyStart, count: keyBytes.count), keyBytes)
+                    if same != first { return false }
+                    first = false
+                    position = element.valueEnd
+                }
+                return !first
+            }
+        }
+    }
+
     /// The value of the first field named `key`, or nil. Setting replaces that field's value in
     /// place (or appends a new field); setting nil removes it.
     public subscript(key: String) -> BSONValue? {
@@ -203,8 +227,23 @@ public struct Document: Sendable {
 
     public var isEmpty: Bool { byteCount == BSONFormat.minDocumentSize }
 
-    /// The keys, in order.
-    public var keys: [String] { map(\.key) }
+    /// The keys, in order (values are skipped, not decoded).
+    public var keys: [String] {
+        withReader { reader in
+            var keys: [String] = []
+            var position = 4
+            while let element = reader.element(at: position) {
+                keys.append(reader.key(of: element))
+                position = element.valueEnd
+            }
+            return keys
+        }
+    }
+
+    /// The first key, or nil for the empty document (nothing else is read).
+    public var firstKey: String? {
+        withReader { reader in reader.element(at: 4).map { reader.key(of: $0) } }
+    }
 
     /// The values, in order.
     public var values: [BSONValue] { map(\.value) }

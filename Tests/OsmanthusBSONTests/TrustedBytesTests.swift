@@ -67,6 +67,15 @@ struct TrustedBytesTests {
         #expect(throws: BSONError.self) { try Document(trustedBytes: noTerminator) }
         #expect((try? Document(trustedBytes: good))?["a"] == .int32(1))
     }
+
+    @Test func leadingUniqueFieldNeedsTheKeyFirstAndNowhereElse() {
+        #expect(Document([("_id", .int32(1)), ("a", .int32(2))]).hasLeadingUniqueField("_id"))
+        #expect(Document([("_id", .int32(1))]).hasLeadingUniqueField("_id"))
+        #expect(!Document([("a", .int32(2)), ("_id", .int32(1))]).hasLeadingUniqueField("_id"))
+        #expect(!Document([("_id", .int32(1)), ("_id", .int32(2))]).hasLeadingUniqueField("_id"))
+        #expect(!Document([("_idx", .int32(1))]).hasLeadingUniqueField("_id"))
+        #expect(!Document().hasLeadingUniqueField("_id"))
+    }
 }
 
 /// `Document.compareField` (comparison in the encoded bytes) against `BSONValue.compare` on the

@@ -65,6 +65,18 @@ struct PointReadTests {
         #expect(Collection.idEqualityValue(["_id": .regex(pattern: "a", options: "")]) == nil)
         #expect(Collection.idEqualityValue([:]) == nil)
     }
+
+    @Test func insertKeepsADocumentWhoseIdLeadsAndRebuildsOthers() throws {
+        let leading: Document = ["_id": .int32(1), "a": .int32(2)]
+        #expect(try Collection.prepareForInsert(leading).bytes == leading.bytes)
+        let trailing: Document = ["a": .int32(2), "_id": .int32(1)]
+        #expect(try Collection.prepareForInsert(trailing).keys == ["_id", "a"])
+        let twice = Document([("_id", .int32(1)), ("a", .int32(2)), ("_id", .int32(3))])
+        #expect(try Collection.prepareForInsert(twice) == ["_id": .int32(1), "a": .int32(2)])
+        #expect(throws: OsmanthusError.self) {
+            try Collection.prepareForInsert(["_id": .array([.int32(1)]), "a": .int32(2)])
+        }
+    }
 }
 
 /// The in-place comparison of top-level fields (`MatchNode.compareInPlace`) against the general

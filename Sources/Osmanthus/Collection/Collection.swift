@@ -100,6 +100,12 @@ public final class Collection: Sendable {
 
     /// `_id` first (generated if missing), size within limits.
     static func prepareForInsert(_ doc: Document) throws -> Document {
+        // Already `_id` first and only once (the usual case): keep the document, no rebuild.
+        if doc.hasLeadingUniqueField("_id"), let id = doc["_id"] {
+            try PrimaryKey.checkKeyValue(id, field: "_id")
+            try checkSize(doc)
+            return doc
+        }
         var out = Document()
         if let id = doc["_id"] {
             try PrimaryKey.checkKeyValue(id, field: "_id")
