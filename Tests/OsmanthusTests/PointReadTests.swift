@@ -44,6 +44,20 @@ struct PointReadTests {
         }
     }
 
+    @Test func aDecimalSharingAKeyWithAnIntegerIsNotReturnedForIt() throws {
+        try withCollection { c in
+            // Placed by its nearest double (5.0), so it has the key of 5: equality must be checked.
+            let near = try Decimal128("5.00000000000000000001")
+            try c.insertOne(["_id": .decimal128(near)])
+            let asInt = try c.findOne(byId: .int32(5))
+            let asDecimal = try c.findOne(byId: .decimal128(near))
+            let viaQuery = try viaQuery(c, .int32(5))
+            #expect(asInt == nil)
+            #expect(viaQuery.isEmpty)
+            #expect(asDecimal?["_id"] == .decimal128(near))
+        }
+    }
+
     @Test func pointReadOfAMissingCollectionIsNil() throws {
         try withCollection { c in
             let byId = try c.findOne(byId: .int32(1))

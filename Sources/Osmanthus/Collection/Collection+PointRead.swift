@@ -19,8 +19,13 @@ extension Collection {
                 throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
             }
             // The key encoding places decimals by their nearest double, so two distinct values
-            // can share a key: the stored `_id` must still equal the one asked for.
-            return LeafPredicate.compare(doc["_id"], .eq, id) ? doc : nil
+            // can share a key: the stored `_id` must still equal the one asked for (compared in
+            // the bytes when it can be, else decoded).
+            switch doc.compareField("_id", with: id) {
+            case .order(let order): return order == 0 ? doc : nil
+            case .missing, .otherBracket: return nil
+            case .undecided: return LeafPredicate.compare(doc["_id"], .eq, id) ? doc : nil
+            }
         }
     }
 
