@@ -50,6 +50,27 @@ public struct Document: Sendable {
         if !canonical { self = canonicalized() }
     }
 
+    /// Bytes this database wrote itself and reads back from its own storage: only the outer
+    /// framing is checked (at least 5 bytes, the declared length equal to the count, a 0x00
+    /// terminator), not every element. Safe because every stored document went through
+    /// `Document` (validated on the way in, canonical by construction) and the engine checks a
+    /// CRC32C over every WAL record and table block it reads, so the bytes are the ones written.
+    /// Never use it for bytes from the network, a file, or a user: those go through
+    /// `init(bytes:)`. Throws `.invalidDocument` when the framing is wrong (SPEC.md §10).
+    public init(trustedBytes bytes: [UInt8]) throws {
+        let count = bytes.count
+        let framed = bytes.withUnsafeBytes { buffer -> Bool in
+            guard count >= BSONFormat.minDocumentSize, count <= BSONLimits.maxDocumentSize else { return false }
+            let declared = Int(Int32(littleEndian: buffer.loadUnaligned(fromByteOffset: 0, as: Int32.self)))
+            return declared == count && buffer[count - 1] == 0
+        }
+        guard framed else {
+            throw BSONError(.invalidDocument, "stored document of \(count) bytes is not framed as BSON", offset: 0)
+        }
+        base = bytes
+        start = 0
+    }
+
     public init(bytes: ArraySlice<UInt8>) throws {
         try self.init(bytes: Array(bytes))
     }
@@ -147,6 +168,30 @@ public struct Document: Sendable {
         }
     }
 
+    /// Whether the first field is named `key` and no later field is (a key scan: no value is
+    /// decoded). Lets an insert keep a document whose `_id` already leads as it is.
+    public func hasLeadingUniqueField(_ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { keyBytes in
+            withReader { reader in
+                guard let base = reader.buffer.baseAddress else { return false }
+                let keyBytes = UnsafeRawBufferPointer(keyBytes)
+                var position = 4
+                var first = true
+                while let element = reader.element(at: position) {
+                    let same =
+                        element.keyEnd - element.keyStart == keyBytes.count
+                        && bytesEqual(
+                            UnsafeRawBufferPointer(start: base + element.keyStart, count: keyBytes.count), keyBytes)
+                    if same != first { return false }
+                    first = false
+                    position = element.valueEnd
+                }
+                return !first
+            }
+        }
+    }
+
     /// The value of the first field named `key`, or nil. Setting replaces that field's value in
     /// place (or appends a new field); setting nil removes it.
     public subscript(key: String) -> BSONValue? {
@@ -182,8 +227,23 @@ public struct Document: Sendable {
 
     public var isEmpty: Bool { byteCount == BSONFormat.minDocumentSize }
 
-    /// The keys, in order.
-    public var keys: [String] { map(\.key) }
+    /// The keys, in order (values are skipped, not decoded).
+    public var keys: [String] {
+        withReader { reader in
+            var keys: [String] = []
+            var position = 4
+            while let element = reader.element(at: position) {
+                keys.append(reader.key(of: element))
+                position = element.valueEnd
+            }
+            return keys
+        }
+    }
+
+    /// The first key, or nil for the empty document (nothing else is read).
+    public var firstKey: String? {
+        withReader { reader in reader.element(at: 4).map { reader.key(of: $0) } }
+    }
 
     /// The values, in order.
     public var values: [BSONValue] { map(\.value) }

@@ -25,8 +25,10 @@ final class OsmanthusDocStore: DocStore {
         }
     }
 
+    /// The point-read API (as SQLite's prepared `WHERE id = ?1`: the key is bound, no query
+    /// is built or parsed per call).
     func get(_ id: String) throws -> [UInt8]? {
-        try collection.findOne(["_id": .string(id)])?.bytes
+        try collection.findOne(byId: .string(id))?.bytes
     }
 
     func updateCityAge(_ id: String, city: String, ageDelta: Int) throws -> Bool {

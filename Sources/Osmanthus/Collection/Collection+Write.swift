@@ -180,7 +180,10 @@ extension Collection {
             }
             updated = withId
         }
-        if KeyEncoder.encode(updated["_id"] ?? .null) != KeyEncoder.encode(doc["_id"] ?? .null) {
+        let oldId = doc["_id"] ?? .null
+        let newId = updated["_id"] ?? .null
+        // Identical values (the usual case) need no key encoding to tell they are one key.
+        if newId != oldId, KeyEncoder.encode(newId) != KeyEncoder.encode(oldId) {
             throw OsmanthusError(
                 .immutableField, "Performing an update on the path '_id' would modify the immutable field '_id'")
         }

@@ -100,6 +100,12 @@ public final class Collection: Sendable {
 
     /// `_id` first (generated if missing), size within limits.
     static func prepareForInsert(_ doc: Document) throws -> Document {
+        // Already `_id` first and only once (the usual case): keep the document, no rebuild.
+        if doc.hasLeadingUniqueField("_id"), let id = doc["_id"] {
+            try PrimaryKey.checkKeyValue(id, field: "_id")
+            try checkSize(doc)
+            return doc
+        }
         var out = Document()
         if let id = doc["_id"] {
             try PrimaryKey.checkKeyValue(id, field: "_id")
@@ -168,6 +174,9 @@ public final class Collection: Sendable {
     }
 
     public func findOne(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Document? {
+        if options.projection == nil, options.sort == nil, options.skip == 0, let id = Self.idEqualityValue(filter) {
+            return try findOne(byId: id)
+        }
         var o = options
         o.limit = 1
         return try find(filter, options: o).next()
@@ -276,14 +285,14 @@ public final class Collection: Sendable {
         switch access(filter, entry) {
         case .point(let key):
             guard let raw = try storage.get(key) else { return [] }
-            return [(key, try Document(bytes: raw))]
+            return [(key, try Document(trustedBytes: raw))]
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
             let (start, end) = bounds(access(filter, entry), prefix)
             let it = storage.makeIterator()
             var out: [([UInt8], Document)] = []
             it.seek(start)
             while it.isValid, it.key.starts(with: prefix), end.isEmpty || compareBytes(it.key, end) < 0 {
-                let doc = try Document(bytes: it.value)
+                let doc = try Document(trustedBytes: it.value)
                 if filter.matches(doc) { out.append((it.key, doc)) }
                 it.next()
             }
@@ -297,7 +306,7 @@ public final class Collection: Sendable {
     {
         switch access(filter, entry) {
         case .point(let key):
-            let docs = try storage.get(key).map { [try Document(bytes: $0)] } ?? []
+            let docs = try storage.get(key).map { [try Document(trustedBytes: $0)] } ?? []
             return Cursor(
                 source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):

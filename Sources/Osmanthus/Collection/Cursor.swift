@@ -1,3 +1,4 @@
+import Glibc
 import OsmanthusBSON
 import OsmanthusStorage
 
@@ -70,19 +71,40 @@ public final class Cursor: @unchecked Sendable, Sequence {
     private func nextRaw() throws -> Document? {
         switch source {
         case .scan(let it, let prefix, let end, _):
-            guard it.isValid, it.key.starts(with: prefix), end.isEmpty || compareBytes(it.key, end) < 0 else {
+            // The bounds are checked on the iterator's own key bytes (no copy of the key).
+            guard it.isValid, it.withKey({ Self.isWithin($0, prefix: prefix, end: end) }) else {
                 if let e = it.error { throw OsmanthusError.wrapping(e) }
                 return nil
             }
             let value = it.value
             it.next()
-            do { return try Document(bytes: value) } catch {
+            // Our own stored bytes: framing checked only (see Document(trustedBytes:)).
+            do { return try Document(trustedBytes: value) } catch {
                 throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
             }
         case .documents(let docs, let index):
             guard index < docs.count else { return nil }
             source = .documents(docs, index: index + 1)
             return docs[index]
+        }
+    }
+
+    /// Whether `key` starts with `prefix` and is below `end` (empty: no end).
+    @inline(__always)
+    static func isWithin(_ key: UnsafeRawBufferPointer, prefix: [UInt8], end: [UInt8]) -> Bool {
+        guard key.count >= prefix.count, let k = key.baseAddress else { return prefix.isEmpty }
+        let startsWithPrefix = prefix.withUnsafeBytes { p in
+            p.baseAddress.map { memcmp(k, $0, prefix.count) == 0 } ?? true
+        }
+        guard startsWithPrefix else { return false }
+        if end.isEmpty { return true }
+        return end.withUnsafeBytes { endBytes in
+            let common = Swift.min(key.count, endBytes.count)
+            if common > 0, let k = key.baseAddress, let e = endBytes.baseAddress {
+                let order = memcmp(k, e, common)
+                if order != 0 { return order < 0 }
+            }
+            return key.count < endBytes.count
         }
     }
 

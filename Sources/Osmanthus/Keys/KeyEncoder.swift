@@ -19,6 +19,18 @@ struct KeyEncoder {
         return e.bytes
     }
 
+    /// `prefix ‖ encode(value)` built in one buffer (a primary key: no second array, no copy).
+    static func encode(_ value: BSONValue, after prefix: [UInt8]) -> [UInt8] {
+        var e = KeyEncoder(startingWith: prefix)
+        e.append(value)
+        return e.bytes
+    }
+
+    private init(startingWith prefix: [UInt8]) {
+        bytes = prefix
+        bytes.reserveCapacity(prefix.count + 32)
+    }
+
     mutating func appendRaw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 
     mutating func append(_ value: BSONValue) {
@@ -33,7 +45,7 @@ struct KeyEncoder {
         case .decimal128(let v): appendDouble(v.doubleValue)
         case .string(let s), .symbol(let s):
             bytes.append(KeyFormat.Rank.string.rawValue)
-            appendEscaped(Array(s.utf8))
+            appendEscaped(s)
         case .document(let d):
             bytes.append(KeyFormat.Rank.document.rawValue)
             appendFields(d)
@@ -61,18 +73,18 @@ struct KeyEncoder {
             appendUInt32(increment)
         case .regex(let pattern, let options):
             bytes.append(KeyFormat.Rank.regex.rawValue)
-            appendEscaped(Array(pattern.utf8))
-            appendEscaped(Array(options.utf8))
+            appendEscaped(pattern)
+            appendEscaped(options)
         case .dbPointer(let ns, let id):
             bytes.append(KeyFormat.Rank.dbPointer.rawValue)
-            appendEscaped(Array(ns.utf8))
+            appendEscaped(ns)
             bytes.append(contentsOf: id.bytes)
         case .javascript(let code):
             bytes.append(KeyFormat.Rank.javascript.rawValue)
-            appendEscaped(Array(code.utf8))
+            appendEscaped(code)
         case .javascriptWithScope(let code, let scope):
             bytes.append(KeyFormat.Rank.javascriptWithScope.rawValue)
-            appendEscaped(Array(code.utf8))
+            appendEscaped(code)
             appendFields(scope)
         }
     }
@@ -81,7 +93,7 @@ struct KeyEncoder {
     private mutating func appendFields(_ d: Document) {
         for (key, value) in d {
             bytes.append(Self.rank(of: value).rawValue)
-            appendEscaped(Array(key.utf8))
+            appendEscaped(key)
             append(value)
         }
         bytes.append(KeyFormat.Rank.end.rawValue)
@@ -112,9 +124,23 @@ struct KeyEncoder {
     /// Bytes with 0x00 escaped as 0x00 0xFF, ended by 0x00 0x01: prefix order is kept
     /// ("a" < "a\0" < "ab") and the encoding is self-delimiting.
     mutating func appendEscaped(_ raw: [UInt8]) {
-        for b in raw {
-            bytes.append(b)
-            if b == 0 { bytes.append(0xFF) }
+        raw.withUnsafeBufferPointer { appendEscaped($0) }
+    }
+
+    mutating func appendEscaped(_ text: String) {
+        var text = text
+        text.withUTF8 { appendEscaped($0) }
+    }
+
+    /// Without a NUL inside (the usual case) the bytes go in as one copy.
+    mutating func appendEscaped(_ raw: UnsafeBufferPointer<UInt8>) {
+        if !raw.contains(0) {
+            bytes.append(contentsOf: raw)
+        } else {
+            for b in raw {
+                bytes.append(b)
+                if b == 0 { bytes.append(0xFF) }
+            }
         }
         bytes.append(0)
         bytes.append(1)

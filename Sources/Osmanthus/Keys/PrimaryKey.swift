@@ -26,14 +26,14 @@ enum PrimaryKey {
                 throw OsmanthusError(.internalError, "document without _id reached the key builder")
             }
             try checkKeyValue(id, field: "_id")
-            key += KeyEncoder.encode(id)
+            return KeyEncoder.encode(id, after: key)
         }
         return key
     }
 
     /// The key for `_id` = value in an `_id` collection.
     static func key(id: BSONValue, in entry: CatalogEntry) -> [UInt8] {
-        entry.documentPrefix + KeyEncoder.encode(id)
+        KeyEncoder.encode(id, after: entry.documentPrefix)
     }
 
     /// hash ‖ enc(pk): every document of one partition key starts with it.

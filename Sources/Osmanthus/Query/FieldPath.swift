@@ -9,6 +9,10 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
 
     init(_ dotted: String) {
         // "" is one empty component (a field named ""), as MongoDB reads it.
+        if !dotted.utf8.contains(UInt8(ascii: ".")) {  // one component: no split
+            components = [dotted]
+            return
+        }
         components = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     }
 

@@ -42,6 +42,11 @@ indirect enum MatchNode: Sendable {
         case .constant(let value):
             return (value, nil)
         case .leaf(let path, let leafArrays, let predicate):
+            if path.count == 1, case .compare(let op, let rhs) = predicate,
+                let decided = Self.compareInPlace(document, path[0], op, rhs)
+            {
+                return (decided, nil)
+            }
             var result: (Bool, Int?) = (false, nil)
             _ = PathTraversal.anyCandidate(in: document, path: path[...], leafArrays: leafArrays) { value, position in
                 let (matched, inner) = predicate.test(value)
@@ -53,6 +58,28 @@ indirect enum MatchNode: Sendable {
         case .expr(let expression):
             let value = try expression.evaluate(in: ExpressionContext(root: document))
             return (Expression.isTruthy(value), nil)
+        }
+    }
+
+    /// A comparison on a top-level field decided in the document's bytes (no value decoded),
+    /// or nil when the field needs the general walk (arrays, other types). Agrees with
+    /// `LeafPredicate.compare` on the decoded field: a missing field only equals null (never a
+    /// string or number, the only query values decided here), other brackets never compare.
+    @inline(__always)
+    static func compareInPlace(_ document: Document, _ field: String, _ op: ComparisonOperator, _ rhs: BSONValue)
+        -> Bool?
+    {
+        switch document.compareField(field, with: rhs) {
+        case .order(let order):
+            switch op {
+            case .eq: return order == 0
+            case .lt: return order < 0
+            case .lte: return order <= 0
+            case .gt: return order > 0
+            case .gte: return order >= 0
+            }
+        case .missing, .otherBracket: return false
+        case .undecided: return nil
         }
     }
 

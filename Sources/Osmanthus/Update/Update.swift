@@ -210,7 +210,7 @@ public struct Update: Sendable {
         default:
             break
         }
-        if document.keys.first == "_id" { return document }
+        if document.firstKey == "_id" { return document }
         var reordered = Document([("_id", id)])
         for (key, value) in document where key != "_id" { reordered.append(key, value) }
         return reordered

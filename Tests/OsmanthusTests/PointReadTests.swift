@@ -1,0 +1,146 @@
+import OsmanthusBSON
+import Testing
+
+@testable import Osmanthus
+
+/// `findOne(byId:)` and the `{_id: v}` fast path of `findOne` must answer exactly what a query
+/// through Filter and Cursor answers.
+struct PointReadTests {
+    func withCollection(_ body: (Osmanthus.Collection) throws -> Void) throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        try body(db.collection("c", in: "t"))
+        try db.close()
+    }
+
+    /// The slow path: a filter the fast path does not take (`$eq` spelled out) through `find`.
+    func viaQuery(_ c: Osmanthus.Collection, _ id: BSONValue) throws -> [Document] {
+        try c.find(["_id": ["$eq": id]]).all()
+    }
+
+    @Test func pointReadsAgreeWithQueriesAcrossIdTypes() throws {
+        try withCollection { c in
+            let ids: [BSONValue] = [
+                .int32(5), .int64(1 << 40), .double(2.5), .string("doc7"), .objectId(ObjectId()), .bool(true),
+                .datetime(12345), .timestamp(increment: 1, seconds: 2), .binary(BSONBinary(data: [1, 2])),
+                .decimal128(Decimal128(9)), .document(["a": 1]), .null,
+            ]
+            for (i, id) in ids.enumerated() { try c.insertOne(["_id": id, "n": .int32(Int32(i))]) }
+            // Asked as stored, as another numeric type, and values that are absent.
+            let probes: [BSONValue] =
+                ids + [
+                    .int64(5), .double(5), .decimal128(Decimal128(5)), .int32(9), .double(Double(1 << 40)), .string("doc8"),
+                    .double(.nan), .bool(false), .minKey, .maxKey,
+                ]
+            for probe in probes {
+                let expected = try viaQuery(c, probe)
+                #expect(expected.count <= 1)
+                #expect(try c.findOne(["_id": probe]) == expected.first, "findOne {_id: \(probe)}")
+                #expect(try c.findOne(byId: probe) == expected.first, "findOne(byId: \(probe))")
+            }
+            #expect(try c.findOne(byId: .int64(5))?["n"] == .int32(0))
+            #expect(try c.findOne(["_id": .string("missing")]) == nil)
+        }
+    }
+
+    @Test func aDecimalSharingAKeyWithAnIntegerIsNotReturnedForIt() throws {
+        try withCollection { c in
+            // Placed by its nearest double (5.0), so it has the key of 5: equality must be checked.
+            let near = try Decimal128("5.00000000000000000001")
+            try c.insertOne(["_id": .decimal128(near)])
+            let asInt = try c.findOne(byId: .int32(5))
+            let asDecimal = try c.findOne(byId: .decimal128(near))
+            let viaQuery = try viaQuery(c, .int32(5))
+            #expect(asInt == nil)
+            #expect(viaQuery.isEmpty)
+            #expect(asDecimal?["_id"] == .decimal128(near))
+        }
+    }
+
+    @Test func pointReadOfAMissingCollectionIsNil() throws {
+        try withCollection { c in
+            let byId = try c.findOne(byId: .int32(1))
+            let byFilter = try c.findOne(["_id": .int32(1)])
+            #expect(byId == nil)
+            #expect(byFilter == nil)
+        }
+    }
+
+    @Test func onlyPlainIdEqualitiesTakeTheFastPath() {
+        #expect(Collection.idEqualityValue(["_id": .int32(1)]) == .int32(1))
+        #expect(Collection.idEqualityValue(["_id": .string("a")]) == .string("a"))
+        #expect(Collection.idEqualityValue(["_id": ["$gt": 1]]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .int32(1), "a": .int32(2)]) == nil)
+        #expect(Collection.idEqualityValue(["a": .int32(1)]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .array([.int32(1)])]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .null]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .double(.nan)]) == nil)
+        #expect(Collection.idEqualityValue(["_id": .regex(pattern: "a", options: "")]) == nil)
+        #expect(Collection.idEqualityValue([:]) == nil)
+    }
+
+    @Test func insertKeepsADocumentWhoseIdLeadsAndRebuildsOthers() throws {
+        let leading: Document = ["_id": .int32(1), "a": .int32(2)]
+        #expect(try Collection.prepareForInsert(leading).bytes == leading.bytes)
+        let trailing: Document = ["a": .int32(2), "_id": .int32(1)]
+        #expect(try Collection.prepareForInsert(trailing).keys == ["_id", "a"])
+        let twice = Document([("_id", .int32(1)), ("a", .int32(2)), ("_id", .int32(3))])
+        #expect(try Collection.prepareForInsert(twice) == ["_id": .int32(1), "a": .int32(2)])
+        #expect(throws: OsmanthusError.self) {
+            try Collection.prepareForInsert(["_id": .array([.int32(1)]), "a": .int32(2)])
+        }
+    }
+}
+
+/// The in-place comparison of top-level fields (`MatchNode.compareInPlace`) against the general
+/// path walk with `LeafPredicate.compare` on decoded values.
+struct InPlaceMatchTests {
+    static func randomValue(_ random: inout SplitMix64) -> BSONValue {
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0: return .int32(Int32.random(in: -3...3, using: &random))
+        case 1: return .int64(Int64.random(in: -3...3, using: &random))
+        case 2: return .double(Double(Int.random(in: -6...6, using: &random)) / 2)
+        case 3: return .double(.nan)
+        case 4: return .string(["", "a", "ab", "b"][Int.random(in: 0..<4, using: &random)])
+        case 5: return .decimal128(Decimal128(Int64.random(in: -3...3, using: &random)))
+        case 6: return .null
+        case 7: return .bool(true)
+        case 8: return .array([.int32(Int32.random(in: -3...3, using: &random)), .string("a")])
+        default: return .document(["a": .int32(1)])
+        }
+    }
+
+    @Test func filtersOnTopLevelFieldsAgreeWithTheGeneralWalk() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        let ops: [(String, ComparisonOperator)] = [("$eq", .eq), ("$lt", .lt), ("$lte", .lte), ("$gt", .gt), ("$gte", .gte)]
+        for _ in 0..<3000 {
+            var doc = Document()
+            for key in ["a", "b"] where Int.random(in: 0..<4, using: &random) > 0 {
+                doc.append(key, Self.randomValue(&random))
+            }
+            let field = Bool.random(using: &random) ? "a" : "b"
+            let (name, op) = ops[Int.random(in: 0..<ops.count, using: &random)]
+            let value = Self.randomValue(&random)
+            let expected = PathTraversal.anyCandidate(in: doc, path: [field][...], leafArrays: .traverse) { v, _ in
+                LeafPredicate.compare(v, op, value)
+            }
+            let filter = try Filter([field: [name: value]])
+            #expect(filter.matches(doc) == expected, "seed \(seed): \(doc) \(field) \(name) \(value)")
+        }
+    }
+}
+
+/// A small seeded generator for reproducible tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
