@@ -15,6 +15,9 @@ public final class Database: Sendable {
     let catalog: Catalog
     let options: DatabaseOptions
     let locks = KeyLocks()
+    let indexCatalog: IndexCatalog
+    /// Stripes over unique index keys, taken after `locks` (never before).
+    let indexLocks = KeyLocks()
     /// Threads on which the async API runs blocking engine work (see `BlockingPool`).
     let pool = BlockingPool()
 
@@ -23,6 +26,11 @@ public final class Database: Sendable {
         self.storage = storage
         self.options = options
         catalog = try Catalog(storage: storage)
+        indexCatalog = try IndexCatalog(storage: storage)
+    }
+
+    var indexMaintainer: IndexMaintainer {
+        IndexMaintainer(storage: storage, catalog: indexCatalog, locks: indexLocks)
     }
 
     public static func open(at path: String, options: DatabaseOptions = DatabaseOptions()) throws -> Database {
@@ -31,6 +39,7 @@ public final class Database: Sendable {
             do {
                 let db = try Database(path: path, storage: storage, options: options)
                 try db.purgeOrphans()
+                try db.restartInterruptedBuilds()
                 return db
             } catch {
                 try? storage.close()
@@ -103,8 +112,12 @@ public final class Database: Sendable {
         try wrapping {
             try catalog.changeLock.withLock { _ in
                 guard let entry = catalog.entry(database, name) else { return false }
-                try catalog.remove(entry, sync: options.syncWrites)
+                try locks.withAllLocks {
+                    try indexCatalog.removeAll(of: entry.id, sync: options.syncWrites)
+                    try catalog.remove(entry, sync: options.syncWrites)
+                }
                 try purge(prefix: entry.documentPrefix)
+                try purge(prefix: IndexFormat.collectionEntryPrefix(entry.id))
                 return true
             }
         }
@@ -129,7 +142,11 @@ public final class Database: Sendable {
                     throw OsmanthusError(.namespaceExists, "target namespace exists")
                 }
                 _ = try catalog.rename(entry, to: newDatabase, newName, dropping: target, sync: options.syncWrites)
-                if let target { try purge(prefix: target.documentPrefix) }
+                if let target {
+                    try locks.withAllLocks { try indexCatalog.removeAll(of: target.id, sync: options.syncWrites) }
+                    try purge(prefix: target.documentPrefix)
+                    try purge(prefix: IndexFormat.collectionEntryPrefix(target.id))
+                }
             }
         }
     }
@@ -156,7 +173,7 @@ public final class Database: Sendable {
 
     /// Removes documents whose collection id is no longer in the catalog (a drop interrupted by a
     /// crash).
-    private func purgeOrphans() throws {
+    func purgeOrphans() throws {
         let live = Set(catalog.all.map(\.id))
         let it = storage.makeIterator(options: ReadOptions(fillCache: false))
         var cursor: [UInt8] = [KeyFormat.Space.documents.rawValue]
@@ -173,6 +190,7 @@ public final class Database: Sendable {
                       UInt8(truncatingIfNeeded: next >> 8), UInt8(truncatingIfNeeded: next)]
         }
         if let e = it.error { throw e }
+        try purgeOrphanIndexes(liveCollections: live)
     }
 }
 

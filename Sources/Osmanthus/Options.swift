@@ -33,11 +33,15 @@ public struct FindOptions: Sendable {
     public var skip = 0
     /// 0: no limit.
     public var limit = 0
-    public init(sort: Document? = nil, projection: Document? = nil, skip: Int = 0, limit: Int = 0) {
+    /// The index to use: its name, its key pattern, or `{$natural: 1}` for a collection scan.
+    public var hint: BSONValue?
+    public init(sort: Document? = nil, projection: Document? = nil, skip: Int = 0, limit: Int = 0,
+                hint: BSONValue? = nil) {
         self.sort = sort
         self.projection = projection
         self.skip = skip
         self.limit = limit
+        self.hint = hint
     }
 }
 

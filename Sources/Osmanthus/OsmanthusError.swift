@@ -57,6 +57,7 @@ public struct OsmanthusError: Error, Sendable, CustomStringConvertible {
         public static let location40081 = Code(40081, "Location40081")  // $in expression without an array
         public static let location17124 = Code(17124, "Location17124")  // $size expression without an array
         public static let location51246 = Code(51246, "Location51246")  // positional projection found no element
+        public static let cannotIndexParallelArrays = Code(171, "CannotIndexParallelArrays")
         public static let duplicateKey = Code(11000, "DuplicateKey")
         public static let bsonObjectTooLarge = Code(10334, "BSONObjectTooLarge")
         public static let authenticationFailed = Code(18, "AuthenticationFailed")

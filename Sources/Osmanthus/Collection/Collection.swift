@@ -79,6 +79,7 @@ public final class Collection: Sendable {
             let firstError = result.errors.first?.index ?? Int.max
             try database.locks.withLocks(keys: prepared.map(\.2)) {
                 var changes: [DocumentChange] = []
+                var changeDocs: [Int] = []
                 var seen = Set<[UInt8]>()
                 for (i, doc, key) in prepared where i < firstError {
                     let exists = try seen.contains(key) || storage.get(key) != nil
@@ -89,9 +90,10 @@ public final class Collection: Sendable {
                     }
                     seen.insert(key)
                     changes.append(.insert(doc, key: key, in: entry))
+                    changeDocs.append(i)
                     result.insertedIds[i] = doc["_id"] ?? .null
                 }
-                try database.commit(changes)
+                try commitInsertions(changes, docs: changeDocs, ordered: ordered, &result)
             }
             result.errors.sort { $0.index < $1.index }
             return result
@@ -150,15 +152,22 @@ public final class Collection: Sendable {
             guard let entry else {
                 return Cursor(source: .documents([], index: 0), filter: nil, projection: nil, skip: 0, limit: 0)
             }
-            if let sortSpec = try options.sort.map({ try SortSpec($0) }), !sortSpec.isEmpty {
-                var docs = try candidates(parsed, entry).filter { parsed.matches($0) }
+            let sortSpec = try options.sort.map { try SortSpec($0) }
+            let plan = try planner(entry).plan(
+                parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
+            if let sortSpec, !sortSpec.isEmpty, !plan.providesSort {
+                var docs = try candidatesWithKeys(parsed, entry, plan: plan).map(\.1).filter { parsed.matches($0) }
                 docs = stableSorted(docs, by: sortSpec)
                 return Cursor(
                     source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
                     limit: options.limit)
             }
-            return try cursor(parsed, entry, projection: projection, skip: options.skip, limit: options.limit)
+            return try cursor(parsed, entry, plan: plan, projection: projection, skip: options.skip, limit: options.limit)
         }
+    }
+
+    func planner(_ entry: CatalogEntry) -> QueryPlanner {
+        QueryPlanner(entry: entry, indexes: database.indexCatalog.indexes(of: entry.id).filter { $0.state == .ready })
     }
 
     public func findOne(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Document? {
@@ -267,12 +276,30 @@ public final class Collection: Sendable {
     }
 
     func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry) throws -> [([UInt8], Document)] {
-        switch access(filter, entry) {
+        try candidatesWithKeys(
+            filter, entry, plan: planner(entry).plan(filter, sort: nil, projection: nil, hint: nil, collection: self))
+    }
+
+    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan) throws -> [([UInt8], Document)] {
+        let access: Access
+        switch plan.kind {
+        case .primary(let a): access = a
+        case .index(var p):
+            p.covered = false  // callers need whole documents
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: storage.snapshot())
+            defer { scan.snapshot.release() }
+            var out: [([UInt8], Document)] = []
+            while let (key, doc) = try scan.next() {
+                if filter.matches(doc) { out.append((key, doc)) }
+            }
+            return out
+        }
+        switch access {
         case .point(let key):
             guard let raw = try storage.get(key) else { return [] }
             return [(key, try Document(bytes: raw))]
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
-            let (start, end) = bounds(access(filter, entry), prefix)
+            let (start, end) = bounds(access, prefix)
             let it = storage.makeIterator()
             var out: [([UInt8], Document)] = []
             it.seek(start)
@@ -286,16 +313,23 @@ public final class Collection: Sendable {
         }
     }
 
-    private func cursor(_ filter: Filter, _ entry: CatalogEntry, projection: Projection?, skip: Int, limit: Int) throws
-        -> Cursor
+    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, projection: Projection?, skip: Int,
+                        limit: Int) throws -> Cursor
     {
-        switch access(filter, entry) {
+        let access: Access
+        switch plan.kind {
+        case .primary(let a): access = a
+        case .index(let p):
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: storage.snapshot())
+            return Cursor(source: .index(scan), filter: filter, projection: projection, skip: skip, limit: limit)
+        }
+        switch access {
         case .point(let key):
             let docs = try storage.get(key).map { [try Document(bytes: $0)] } ?? []
             return Cursor(
                 source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
-            let (start, end) = bounds(access(filter, entry), prefix)
+            let (start, end) = bounds(access, prefix)
             let snapshot = storage.snapshot()
             let it = storage.makeIterator(options: ReadOptions(snapshot: snapshot))
             it.seek(start)
