@@ -1,5 +1,6 @@
 import OsmanthusBSON
 import OsmanthusStorage
+import Synchronization
 
 /// An Osmanthus database directory: named databases of collections of BSON documents, stored in
 /// one storage engine. Thread-safe; open once per directory (a second open is `.busy`).
@@ -18,6 +19,8 @@ public final class Database: Sendable {
     let indexCatalog: IndexCatalog
     /// Stripes over unique index keys, taken after `locks` (never before).
     let indexLocks = KeyLocks()
+    /// Set once in open, stopped in close.
+    private let ttl = Mutex<TTLMonitor?>(nil)
     /// Threads on which the async API runs blocking engine work (see `BlockingPool`).
     let pool = BlockingPool()
 
@@ -40,6 +43,11 @@ public final class Database: Sendable {
                 let db = try Database(path: path, storage: storage, options: options)
                 try db.purgeOrphans()
                 try db.restartInterruptedBuilds()
+                if options.ttlMonitorInterval > 0 {
+                    let monitor = TTLMonitor(database: db, interval: options.ttlMonitorInterval)
+                    db.ttl.withLock { $0 = monitor }
+                    monitor.start()
+                }
                 return db
             } catch {
                 try? storage.close()
@@ -51,6 +59,7 @@ public final class Database: Sendable {
     }
 
     public func close() throws {
+        ttl.withLock { $0 }?.stop()
         pool.shutdown()
         do { try storage.close() } catch { throw OsmanthusError.wrapping(error) }
     }

@@ -8,6 +8,8 @@ public struct DatabaseOptions: Sendable {
     /// fsync every write before it returns (durable across power loss). Off: a write survives a
     /// crash of the process, as it reached the OS, and is fsync'd with the next synced write.
     public var syncWrites = false
+    /// Seconds between passes of the TTL monitor (MongoDB's ttlMonitorSleepSecs); 0: no monitor.
+    public var ttlMonitorInterval: Double = 60
     public init() {}
 }
 

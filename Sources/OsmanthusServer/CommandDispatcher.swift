@@ -23,7 +23,7 @@ final class CommandDispatcher: Sendable {
 
     static let standard = CommandDispatcher(
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
-            + FindAndModifyCommand.all + CatalogCommands.all)
+            + FindAndModifyCommand.all + CatalogCommands.all + ExplainCommand.all)
 
     func command(named name: String) -> Command? { table[name] }
 
