@@ -227,4 +227,21 @@ struct IndexTests {
             #expect(try c.listIndexes().count == 1)
         }
     }
+
+    /// The worked example of SPEC.md §11.5, byte for byte.
+    @Test func entryLayoutMatchesTheSpecExample() throws {
+        var spec = try IndexSpec(keys: ["name": 1, "age": -1], options: IndexOptions())
+        spec.collectionId = 3
+        spec.id = 7
+        let pk: [UInt8] = [0x10, 0xBF, 0xF0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]
+        let (entries, multikey) = try IndexKeys.entries(["_id": 1, "name": "ab", "age": 5], pk: pk[...], spec: spec)
+        #expect(!multikey && entries.count == 1)
+        let expectedKey: [UInt8] = [0x11, 0, 0, 0, 3, 0, 0, 0, 7, 0x20, 0x61, 0x62, 0x00, 0x01,
+                                    0xEF, 0x3F, 0xEB, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                    0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF] + pk
+        #expect(entries.first?.key == expectedKey)
+        let expectedValue: [UInt8] = [0, 0, 0, 17] + pk + (["0": "ab", "1": 5] as Document).bytes
+        #expect(entries.first?.value == expectedValue)
+        #expect(try IndexKeys.coveredDocument(fromValue: expectedValue, spec: spec) == ["name": "ab", "age": 5])
+    }
 }

@@ -1,7 +1,7 @@
 import OsmanthusBSON
 import OsmanthusStorage
 
-/// Creating, listing and dropping secondary indexes (SPEC.md §12.5).
+/// Creating, listing and dropping secondary indexes (SPEC.md §11.5).
 extension Collection {
     /// Creates an index and returns its name once it is built. Building is online: writes go on
     /// while existing documents are indexed. Creating an index that exists with the same

@@ -1,7 +1,7 @@
 import OsmanthusBSON
 import OsmanthusStorage
 
-/// Building, dropping and cleaning up secondary indexes (SPEC.md §12.5).
+/// Building, dropping and cleaning up secondary indexes (SPEC.md §11.5).
 extension Database {
     static let indexBuildBatch = 256
 

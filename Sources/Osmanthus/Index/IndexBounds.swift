@@ -88,7 +88,7 @@ struct FieldCondition {
 }
 
 /// Key intervals of one index for one filter: the product of the equality values of its leading
-/// fields, then a range on the next field (SPEC.md §12.6).
+/// fields, then a range on the next field (SPEC.md §11.6).
 struct IndexBounds {
     var intervals: [(start: [UInt8], end: [UInt8])]
     /// Leading fields fixed to exactly one value (usable for sort order after them).

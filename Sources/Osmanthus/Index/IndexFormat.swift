@@ -1,4 +1,4 @@
-/// The layout of index catalog records and index entries (SPEC.md §12.5). Changing a constant
+/// The layout of index catalog records and index entries (SPEC.md §11.5). Changing a constant
 /// here changes the on-disk format.
 enum IndexFormat {
     /// `0x03 ‖ u32be(collection id) ‖ u32be(index id)` → index catalog record (BSON).

@@ -1,6 +1,6 @@
 import OsmanthusBSON
 
-/// The entries one document contributes to one index (SPEC.md §12.5).
+/// The entries one document contributes to one index (SPEC.md §11.5).
 ///
 /// Each field's values are found along its dotted path: through documents by name, through an
 /// array met on the way by each of its document elements, and an array at the end of the path

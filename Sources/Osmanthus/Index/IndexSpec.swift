@@ -1,6 +1,6 @@
 import OsmanthusBSON
 
-/// A secondary index as the catalog records it (SPEC.md §12.5): its key pattern, options, the
+/// A secondary index as the catalog records it (SPEC.md §11.5): its key pattern, options, the
 /// permanent numeric id that prefixes its entries (never reused) and its build state.
 public struct IndexSpec: Sendable {
     public struct Field: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import OsmanthusBSON
 
-/// How a query is answered (SPEC.md §12.6): by the primary key (`Collection.Access`), or by
+/// How a query is answered (SPEC.md §11.6): by the primary key (`Collection.Access`), or by
 /// walking key intervals of one secondary index.
 struct QueryPlan {
     enum Kind {

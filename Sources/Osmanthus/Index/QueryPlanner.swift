@@ -1,7 +1,7 @@
 import OsmanthusBSON
 
 /// Chooses how to answer a filter (with an optional sort and projection), by rules rather than
-/// by trial runs (SPEC.md §12.6):
+/// by trial runs (SPEC.md §11.6):
 /// 1. equality on `_id` (or on the partition and sort key): one point read (IDHACK);
 /// 2. otherwise each ready secondary index that the filter bounds, or whose order gives the
 ///    sort, is a candidate scored by its equality fields, then a range, then sort order; the
