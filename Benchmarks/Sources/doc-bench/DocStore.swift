@@ -26,6 +26,15 @@ protocol DocStore: AnyObject {
     func fetchAge(_ lo: Int, _ hi: Int, limit: Int) throws -> Int
     /// Up to `limit` documents from `_id` >= id in key order, read; returns how many.
     func scan(from id: String, limit: Int) throws -> Int
+    /// Builds the indexes of the index workloads: `name`, and `(city, age)`.
+    func prepareIndexQueries() throws
+    /// Documents with name == `name`, read; returns how many.
+    func findName(_ name: String) throws -> Int
+    /// Documents with lo <= name <= hi, read; returns how many.
+    func findNameRange(_ lo: String, _ hi: String) throws -> Int
+    /// Up to `limit` documents of `city` by age descending, read; returns a checksum of the
+    /// ages in order (so both engines must return the same order).
+    func findCitySortedByAge(_ city: String, limit: Int) throws -> Int
     /// All documents.
     func count() throws -> Int
     func close() throws

@@ -128,6 +128,8 @@ struct DocWorkloads {
             }
             report(.rangeFetch, engine, m, &results)
         }
+
+        try runIndexWorkloads(stores, engineOrder: engineOrder, &results)
     }
 
     /// Documents per age once these updates ($inc age 1 each) have been applied.

@@ -7,6 +7,10 @@ enum Workload: String, CaseIterable, Sendable {
     case updateByID = "update by _id ($set+$inc)"
     case rangeCount = "age range: count"
     case rangeFetch = "age range: fetch 100"
+    case indexEq = "index: name equality"
+    case indexRange10 = "index: name range of 10"
+    case indexRange1000 = "index: name range of 1000"
+    case indexCompoundSort = "index: (city, age) sort age desc, 100"
     case ycsbA = "YCSB A (50 read/50 update)"
     case ycsbB = "YCSB B (95 read/5 update)"
     case ycsbC = "YCSB C (100 read)"
@@ -19,6 +23,7 @@ enum Workload: String, CaseIterable, Sendable {
         switch self {
         case .insertOne: 4
         case .getByID: 2
+        case .indexEq, .indexRange10, .indexRange1000, .indexCompoundSort: 2
         case .ycsbA, .ycsbB, .ycsbC, .ycsbD, .ycsbE, .ycsbF: 2
         default: nil
         }
@@ -28,7 +33,7 @@ enum Workload: String, CaseIterable, Sendable {
     var unit: String {
         switch self {
         case .insertBatch: "documents"
-        case .rangeCount, .rangeFetch: "queries"
+        case .rangeCount, .rangeFetch, .indexEq, .indexRange10, .indexRange1000, .indexCompoundSort: "queries"
         default: "operations"
         }
     }

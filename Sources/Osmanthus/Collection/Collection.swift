@@ -153,16 +153,29 @@ public final class Collection: Sendable {
                 return Cursor(source: .documents([], index: 0), filter: nil, projection: nil, skip: 0, limit: 0)
             }
             let sortSpec = try options.sort.map { try SortSpec($0) }
-            let plan = try planner(entry).plan(
-                parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
+            // The snapshot comes first: an index's multikey flag is set before any write that
+            // makes it so is visible, so the plan is valid for everything the snapshot holds.
+            let snapshot = storage.snapshot()
+            let plan: QueryPlan
+            do {
+                plan = try planner(entry).plan(
+                    parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
+            } catch {
+                snapshot.release()
+                throw error
+            }
             if let sortSpec, !sortSpec.isEmpty, !plan.providesSort {
-                var docs = try candidatesWithKeys(parsed, entry, plan: plan).map(\.1).filter { parsed.matches($0) }
+                defer { snapshot.release() }
+                var docs = try candidatesWithKeys(parsed, entry, plan: plan, snapshot: snapshot).map(\.1)
+                    .filter { parsed.matches($0) }
                 docs = stableSorted(docs, by: sortSpec)
                 return Cursor(
                     source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
                     limit: options.limit)
             }
-            return try cursor(parsed, entry, plan: plan, projection: projection, skip: options.skip, limit: options.limit)
+            return try cursor(
+                parsed, entry, plan: plan, snapshot: snapshot, projection: projection, skip: options.skip,
+                limit: options.limit)
         }
     }
 
@@ -276,18 +289,24 @@ public final class Collection: Sendable {
     }
 
     func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry) throws -> [([UInt8], Document)] {
-        try candidatesWithKeys(
-            filter, entry, plan: planner(entry).plan(filter, sort: nil, projection: nil, hint: nil, collection: self))
+        let snapshot = storage.snapshot()
+        defer { snapshot.release() }
+        return try candidatesWithKeys(
+            filter, entry, plan: planner(entry).plan(filter, sort: nil, projection: nil, hint: nil, collection: self),
+            snapshot: snapshot)
     }
 
-    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan) throws -> [([UInt8], Document)] {
+    /// Reads an index plan from `snapshot` (owned by the caller); primary-key plans read the
+    /// latest state (callers of writes hold the locks that keep it still).
+    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, snapshot: Snapshot) throws
+        -> [([UInt8], Document)]
+    {
         let access: Access
         switch plan.kind {
         case .primary(let a): access = a
         case .index(var p):
             p.covered = false  // callers need whole documents
-            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: storage.snapshot())
-            defer { scan.snapshot.release() }
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
             var out: [([UInt8], Document)] = []
             while let (key, doc) = try scan.next() {
                 if filter.matches(doc) { out.append((key, doc)) }
@@ -313,14 +332,17 @@ public final class Collection: Sendable {
         }
     }
 
-    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, projection: Projection?, skip: Int,
-                        limit: Int) throws -> Cursor
+    /// A cursor over the plan; takes ownership of `snapshot`.
+    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, snapshot: Snapshot,
+                        projection: Projection?, skip: Int, limit: Int) throws -> Cursor
     {
         let access: Access
         switch plan.kind {
-        case .primary(let a): access = a
+        case .primary(let a):
+            access = a
+            snapshot.release()
         case .index(let p):
-            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: storage.snapshot())
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
             return Cursor(source: .index(scan), filter: filter, projection: projection, skip: skip, limit: limit)
         }
         switch access {

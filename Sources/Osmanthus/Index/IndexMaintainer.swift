@@ -67,6 +67,10 @@ struct IndexMaintainer {
                 }
             }
         }
+        // The cached flag is set before the write is visible: a reader that sees the document
+        // (its snapshot is taken before it plans) also sees the flag. A failed write leaves the
+        // flag set in memory only, which merely disables optimizations until reopen.
+        for spec in becameMultikey.values { catalog.markMultikey(spec) }
         if checks.isEmpty {
             try write(batch)
         } else {
@@ -75,7 +79,6 @@ struct IndexMaintainer {
                 try write(batch)
             }
         }
-        for spec in becameMultikey.values { catalog.markMultikey(spec) }
     }
 
     /// Fails on the first unique key another document holds (in the store, not removed by this
