@@ -145,4 +145,46 @@ struct IndexBuildTests {
         // No entry points at a deleted document.
         #expect(try c.find(["at": ["$lt": .datetime(now)]], options: FindOptions(hint: .string("at_1"))).all().isEmpty)
     }
+
+    /// Power loss at random moments of a build (file-system images keeping only synced data):
+    /// every image opens with the index either absent or ready and complete, never half built.
+    @Test func powerLossDuringABuildNeverLeavesAHalfIndex() throws {
+        let fs = MemFileSystem()
+        var options = DatabaseOptions()
+        options.storage.fileSystem = fs
+        options.syncWrites = true
+        options.ttlMonitorInterval = 0
+        let db = try Database.open(at: "/db", options: options)
+        let c = db.collection("c", in: "t")
+        try c.insertMany((0..<1000).map { ["_id": .int32($0), "v": .int32($0 % 20)] })
+        let images = Mutex<[MemFileSystem]>([])
+        let done = Atomic<Bool>(false)
+        try runConcurrently(2) { t in
+            if t == 0 {
+                defer { done.store(true, ordering: .relaxed) }
+                try c.createIndex(["v": 1])
+                return
+            }
+            var i: Int32 = 0
+            while !done.load(ordering: .relaxed) {
+                try c.insertOne(["_id": .int32(5000 + i), "v": .int32(i % 20)])  // synced
+                if i % 2 == 0 { images.withLock { if $0.count < 6 { $0.append(fs.crashClone()) } } }
+                i += 1
+            }
+        }
+        images.withLock { $0.append(fs.crashClone()) }
+        try db.close()
+        let clones = images.withLock { $0 }
+        #expect(clones.count >= 2)
+        for image in clones {
+            var o = options
+            o.storage.fileSystem = image
+            let reopened = try Database.open(at: "/db", options: o)
+            let rc = reopened.collection("c", in: "t")
+            let specs = reopened.indexCatalog.indexes(of: rc.entry?.id ?? 0)
+            #expect(specs.allSatisfy { $0.state == .ready })
+            if !specs.isEmpty { try expectIndexAgreesWithScan(rc, index: "v_1", values: 0..<20) }
+            try reopened.close()
+        }
+    }
 }
