@@ -190,10 +190,25 @@ public final class Collection: Sendable {
     }
 
     public func count(_ filter: Document = [:], skip: Int = 0, limit: Int = 0) throws -> Int {
-        let c = try find(filter, options: FindOptions(skip: skip, limit: limit))
+        // Asking only for the filter's fields lets an index that holds them answer without
+        // reading documents (a covered plan); the count is the same.
+        let c = try find(filter, options: FindOptions(projection: try Self.countProjection(filter), skip: skip, limit: limit))
         var n = 0
         while try c.next() != nil { n += 1 }
         return n
+    }
+
+    /// `{_id: 0, <each path the filter reads>: 1}`, or nil when paths nest (a projection may not
+    /// name both `a` and `a.b`) or the filter evaluates expressions.
+    static func countProjection(_ filter: Document) throws -> Document? {
+        guard !filter.isEmpty, let paths = QueryPlanner.leafPaths(try Filter(filter).root) else { return nil }
+        let distinct = Array(Set(paths)).sorted()
+        for p in distinct where p.isEmpty || p == "_id" || p.hasPrefix("$") || distinct.contains(where: { $0.hasPrefix(p + ".") }) {
+            return nil
+        }
+        var projection: Document = ["_id": .int32(0)]
+        for p in distinct { projection.append(p, .int32(1)) }
+        return projection
     }
 
     /// Distinct values of the field at `key` (arrays contribute their elements), in MongoDB's

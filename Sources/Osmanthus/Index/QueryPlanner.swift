@@ -16,9 +16,10 @@ struct QueryPlanner {
         throws -> QueryPlan
     {
         let primary = collection.access(filter, entry)
+        if hint == nil, case .point = primary { return QueryPlan(kind: .primary(primary), providesSort: false) }
+        if hint == nil && indexes.isEmpty { return QueryPlan(kind: .primary(primary), providesSort: false) }
         let conditions = FieldCondition.extract(filter)
         if let hint { return try hinted(hint, filter, conditions, sort, projection, primary) }
-        if case .point = primary { return QueryPlan(kind: .primary(primary), providesSort: false) }
         var candidates = indexes.compactMap { candidate($0, filter, conditions, sort, projection, forced: false) }
         candidates.sort { $0.score > $1.score }
         let primaryScore: Int
