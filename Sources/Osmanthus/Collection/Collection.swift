@@ -192,10 +192,32 @@ public final class Collection: Sendable {
     public func count(_ filter: Document = [:], skip: Int = 0, limit: Int = 0) throws -> Int {
         // Asking only for the filter's fields lets an index that holds them answer without
         // reading documents (a covered plan); the count is the same.
-        let c = try find(filter, options: FindOptions(projection: try Self.countProjection(filter), skip: skip, limit: limit))
+        let projection = try wrapping { try Self.countProjection(filter) }
+        if let entry, let n = try countThroughIndex(filter, entry, projection: projection) {
+            return min(max(0, n - skip), limit > 0 ? limit : Int.max)
+        }
+        let c = try find(filter, options: FindOptions(skip: skip, limit: limit))
         var n = 0
         while try c.next() != nil { n += 1 }
         return n
+    }
+
+    /// Counts matches along an index plan without building results (no projection, no cursor);
+    /// nil when the planner picks no index.
+    private func countThroughIndex(_ filter: Document, _ entry: CatalogEntry, projection: Document?) throws -> Int? {
+        try wrapping {
+            let parsed = try Filter(filter)
+            let snapshot = storage.snapshot()
+            defer { snapshot.release() }
+            let plan = try planner(entry).plan(parsed, sort: nil, projection: projection, hint: nil, collection: self)
+            guard case .index(let p) = plan.kind else { return nil }
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
+            var n = 0
+            while let (_, doc) = try scan.next() {
+                if parsed.matches(doc) { n += 1 }
+            }
+            return n
+        }
     }
 
     /// `{_id: 0, <each path the filter reads>: 1}`, or nil when paths nest (a projection may not

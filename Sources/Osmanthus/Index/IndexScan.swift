@@ -1,3 +1,4 @@
+import Glibc
 import OsmanthusBSON
 import OsmanthusStorage
 
@@ -69,8 +70,19 @@ final class IndexScan {
     private func inCurrent() -> Bool {
         guard iterator.isValid else { return false }
         let (start, end) = current
-        let key = iterator.key
-        if plan.backward { return compareBytes(key, start) >= 0 }
-        return end.isEmpty || compareBytes(key, end) < 0
+        // Compared in place: no copy of the key per entry.
+        if plan.backward { return iterator.withKey { Self.compare($0, start) } >= 0 }
+        return end.isEmpty || iterator.withKey { Self.compare($0, end) } < 0
+    }
+
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Int {
+        b.withUnsafeBytes { b in
+            let n = min(a.count, b.count)
+            if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+                let c = memcmp(pa, pb, n)
+                if c != 0 { return c < 0 ? -1 : 1 }
+            }
+            return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
+        }
     }
 }
