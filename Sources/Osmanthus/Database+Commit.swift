@@ -7,6 +7,13 @@ extension Database {
     /// the locks of the documents' keys and have already checked their conditions (absent key
     /// for an insert, filter still matching for an update or delete).
     func commit(_ changes: [DocumentChange]) throws {
+        do { try commitReportingFailure(changes) } catch let f as IndexMaintainer.ChangeFailure { throw f.error }
+    }
+
+    /// As `commit`, but an index's refusal (DuplicateKey, parallel arrays) is thrown as
+    /// `IndexMaintainer.ChangeFailure` naming the change, so a batch insert can report it per
+    /// document. Nothing is written then.
+    func commitReportingFailure(_ changes: [DocumentChange]) throws {
         guard !changes.isEmpty else { return }
         var batch = WriteBatch()
         let logged = changeLog.append(changes, to: &batch)
@@ -17,7 +24,7 @@ extension Database {
                 batch.delete(change.key)
             }
         }
-        try storage.write(batch, options: writeOptions)
+        try indexMaintainer.apply(changes, to: &batch) { try storage.write($0, options: writeOptions) }
         changeLog.committed(logged, pool: pool)
     }
 }

@@ -1,5 +1,6 @@
 import OsmanthusBSON
 import OsmanthusStorage
+import Synchronization
 
 /// An Osmanthus database directory: named databases of collections of BSON documents, stored in
 /// one storage engine. Thread-safe; open once per directory (a second open is `.busy`).
@@ -17,6 +18,11 @@ public final class Database: Sendable {
     let locks = KeyLocks()
     /// Change records, their retention and the streams' wake-ups (SPEC.md §16).
     let changeLog: ChangeLog
+    let indexCatalog: IndexCatalog
+    /// Stripes over unique index keys, taken after `locks` (never before).
+    let indexLocks = KeyLocks()
+    /// Set once in open, stopped in close.
+    private let ttl = Mutex<TTLMonitor?>(nil)
     /// Threads on which the async API runs blocking engine work (see `BlockingPool`).
     let pool = BlockingPool()
 
@@ -27,6 +33,11 @@ public final class Database: Sendable {
         catalog = try Catalog(storage: storage)
         changeLog = try ChangeLog(
             storage: storage, enabled: options.changeLog, defaultRetention: options.changeLogRetention)
+        indexCatalog = try IndexCatalog(storage: storage)
+    }
+
+    var indexMaintainer: IndexMaintainer {
+        IndexMaintainer(storage: storage, catalog: indexCatalog, locks: indexLocks)
     }
 
     public static func open(at path: String, options: DatabaseOptions = DatabaseOptions()) throws -> Database {
@@ -35,6 +46,12 @@ public final class Database: Sendable {
             do {
                 let db = try Database(path: path, storage: storage, options: options)
                 try db.purgeOrphans()
+                try db.restartInterruptedBuilds()
+                if options.ttlMonitorInterval > 0 {
+                    let monitor = TTLMonitor(database: db, interval: options.ttlMonitorInterval)
+                    db.ttl.withLock { $0 = monitor }
+                    monitor.start()
+                }
                 return db
             } catch {
                 try? storage.close()
@@ -46,6 +63,7 @@ public final class Database: Sendable {
     }
 
     public func close() throws {
+        ttl.withLock { $0 }?.stop()
         pool.shutdown()
         do { try storage.close() } catch { throw OsmanthusError.wrapping(error) }
     }
@@ -114,9 +132,13 @@ public final class Database: Sendable {
                 let logged = changeLog.append(
                     ChangeRecord(operation: .drop, database: database, collection: name, wallMillis: changeLog.wallMillis()),
                     to: &event)
-                try catalog.remove(entry, sync: options.syncWrites, with: event)
+                try locks.withAllLocks {
+                    try indexCatalog.removeAll(of: entry.id, sync: options.syncWrites)
+                    try catalog.remove(entry, sync: options.syncWrites, with: event)
+                }
                 changeLog.committed(logged, pool: pool)
                 try purge(prefix: entry.documentPrefix)
+                try purge(prefix: IndexFormat.collectionEntryPrefix(entry.id))
                 return true
             }
         }
@@ -163,7 +185,11 @@ public final class Database: Sendable {
                 _ = try catalog.rename(
                     entry, to: newDatabase, newName, dropping: target, sync: options.syncWrites, with: event)
                 changeLog.committed(logged, pool: pool)
-                if let target { try purge(prefix: target.documentPrefix) }
+                if let target {
+                    try locks.withAllLocks { try indexCatalog.removeAll(of: target.id, sync: options.syncWrites) }
+                    try purge(prefix: target.documentPrefix)
+                    try purge(prefix: IndexFormat.collectionEntryPrefix(target.id))
+                }
             }
         }
     }
@@ -204,7 +230,7 @@ public final class Database: Sendable {
 
     /// Removes documents whose collection id is no longer in the catalog (a drop interrupted by a
     /// crash).
-    private func purgeOrphans() throws {
+    func purgeOrphans() throws {
         let live = Set(catalog.all.map(\.id))
         let it = storage.makeIterator(options: ReadOptions(fillCache: false))
         var cursor: [UInt8] = [KeyFormat.Space.documents.rawValue]
@@ -221,6 +247,7 @@ public final class Database: Sendable {
                       UInt8(truncatingIfNeeded: next >> 8), UInt8(truncatingIfNeeded: next)]
         }
         if let e = it.error { throw e }
+        try purgeOrphanIndexes(liveCollections: live)
     }
 }
 

@@ -13,6 +13,8 @@ public struct DatabaseOptions: Sendable {
     public var changeLog = true
     /// Change history kept for databases without their own setting (`setChangeLogRetention`).
     public var changeLogRetention = ChangeLogRetention()
+    /// Seconds between passes of the TTL monitor (MongoDB's ttlMonitorSleepSecs); 0: no monitor.
+    public var ttlMonitorInterval: Double = 60
     public init() {}
 }
 
@@ -47,11 +49,15 @@ public struct FindOptions: Sendable {
     /// Bytes an in-memory sort may hold (MongoDB's 100 MiB); beyond it the find fails with
     /// QueryExceededMemoryLimitNoDiskUseAllowed (292).
     public var memoryLimit = AggregateOptions.defaultMemoryLimit
-    public init(sort: Document? = nil, projection: Document? = nil, skip: Int = 0, limit: Int = 0) {
+    /// The index to use: its name, its key pattern, or `{$natural: 1}` for a collection scan.
+    public var hint: BSONValue?
+    public init(sort: Document? = nil, projection: Document? = nil, skip: Int = 0, limit: Int = 0,
+                hint: BSONValue? = nil) {
         self.sort = sort
         self.projection = projection
         self.skip = skip
         self.limit = limit
+        self.hint = hint
     }
 }
 

@@ -71,6 +71,7 @@ public struct OsmanthusError: Error, Sendable, CustomStringConvertible {
         /// An unnamed assertion code, reported as "Location<code>" as MongoDB does.
         static func location(_ value: Int32) -> Code { Code(value, "Location\(value)") }
         public static let location51246 = Code(51246, "Location51246")  // positional projection found no element
+        public static let cannotIndexParallelArrays = Code(171, "CannotIndexParallelArrays")
         public static let duplicateKey = Code(11000, "DuplicateKey")
         public static let bsonObjectTooLarge = Code(10334, "BSONObjectTooLarge")
         public static let authenticationFailed = Code(18, "AuthenticationFailed")

@@ -24,7 +24,7 @@ final class CommandDispatcher: Sendable {
     static let standard = CommandDispatcher(
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
             + FindAndModifyCommand.all + CatalogCommands.all + ChangeStreamCommands.all
-            + StorageAdminCommands.all)
+            + StorageAdminCommands.all + ExplainCommand.all)
 
     func command(named name: String) -> Command? { table[name] }
 

@@ -39,6 +39,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Enable test-only commands (configureFailPoint), as driver test suites need. Never in production.")
     var enableTestCommands = false
 
+    @Option(help: "Seconds between passes of the TTL index monitor (MongoDB's ttlMonitorSleepSecs).")
+    var ttlMonitorSeconds: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -122,7 +125,9 @@ struct Serve: ParsableCommand {
             sources.append(source)
         }
 
-        let database = try Database.open(at: dataDir)
+        var databaseOptions = DatabaseOptions()
+        databaseOptions.ttlMonitorInterval = ttlMonitorSeconds
+        let database = try Database.open(at: dataDir, options: databaseOptions)
         let server = Server(database: database, configuration: configuration, logger: logger)
         let boundPort: Int
         do {

@@ -29,6 +29,15 @@ protocol DocStore: AnyObject {
     /// Documents per city with their average age, over the whole collection (Osmanthus:
     /// `$group`; SQLite: `GROUP BY json_extract`); returns (groups, documents counted).
     func groupByCity() throws -> (groups: Int, documents: Int)
+    /// Builds the indexes of the index workloads: `name`, and `(city, age)`.
+    func prepareIndexQueries() throws
+    /// Documents with name == `name`, read; returns how many.
+    func findName(_ name: String) throws -> Int
+    /// Documents with lo <= name <= hi, read; returns how many.
+    func findNameRange(_ lo: String, _ hi: String) throws -> Int
+    /// Up to `limit` documents of `city` by age descending, read; returns a checksum of the
+    /// ages in order (so both engines must return the same order).
+    func findCitySortedByAge(_ city: String, limit: Int) throws -> Int
     /// All documents.
     func count() throws -> Int
     func close() throws

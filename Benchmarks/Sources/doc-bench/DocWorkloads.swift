@@ -144,6 +144,7 @@ struct DocWorkloads {
             if groups.count != 1 { m.problems.append("the number of groups varied: \(groups.sorted())") }
             report(.groupByCity, engine, m, &results)
         }
+        try runIndexWorkloads(stores, engineOrder: engineOrder, &results)
     }
 
     /// Documents per age once these updates ($inc age 1 each) have been applied.

@@ -45,8 +45,34 @@ final class OsmanthusDocStore: DocStore {
         return result.matchedCount == 1
     }
 
-    /// No secondary indexes yet: age queries are collection scans.
-    func prepareAgeQueries() throws {}
+    /// The `age` index the age queries use (built once the data is in, as SQLite's).
+    func prepareAgeQueries() throws {
+        try collection.createIndex(["age": 1])
+    }
+
+    func prepareIndexQueries() throws {
+        try collection.createIndex(["name": 1])
+        try collection.createIndex(["city": 1, "age": 1])
+    }
+
+    func findName(_ name: String) throws -> Int {
+        try drain(collection.find(["name": .string(name)]))
+    }
+
+    func findNameRange(_ lo: String, _ hi: String) throws -> Int {
+        try drain(collection.find(["name": ["$gte": .string(lo), "$lte": .string(hi)]]))
+    }
+
+    func findCitySortedByAge(_ city: String, limit: Int) throws -> Int {
+        let cursor = try collection.find(["city": .string(city)], options: FindOptions(sort: ["age": -1], limit: limit))
+        var sum = 0
+        var position = 0
+        while let doc = try cursor.next() {
+            position += 1
+            if case .int32(let age)? = doc["age"] { sum &+= Int(age) * position }
+        }
+        return sum
+    }
 
     private func ageFilter(_ lo: Int, _ hi: Int) -> Document {
         ["age": ["$gte": .int32(Int32(lo)), "$lte": .int32(Int32(hi))]]

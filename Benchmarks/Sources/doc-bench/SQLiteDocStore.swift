@@ -18,6 +18,9 @@ final class SQLiteDocStore: DocStore {
     private let scanStatement: SQLiteStatement
     private var countAgeStatement: SQLiteStatement?
     private var fetchAgeStatement: SQLiteStatement?
+    private var findNameStatement: SQLiteStatement?
+    private var findNameRangeStatement: SQLiteStatement?
+    private var citySortStatement: SQLiteStatement?
     private let begin: SQLiteStatement
     private let commit: SQLiteStatement
 
@@ -93,6 +96,50 @@ final class SQLiteDocStore: DocStore {
             "SELECT body FROM docs WHERE json_extract(body, '$.age') BETWEEN ?1 AND ?2 LIMIT ?3")
     }
 
+    /// The expression indexes of the index workloads, as Osmanthus's `{name: 1}` and
+    /// `{city: 1, age: 1}`.
+    func prepareIndexQueries() throws {
+        try db.exec("CREATE INDEX IF NOT EXISTS docs_name ON docs(json_extract(body, '$.name'))")
+        try db.exec(
+            "CREATE INDEX IF NOT EXISTS docs_city_age ON docs(json_extract(body, '$.city'), json_extract(body, '$.age'))")
+        findNameStatement = try db.prepare("SELECT body FROM docs WHERE json_extract(body, '$.name') = ?1")
+        findNameRangeStatement = try db.prepare(
+            "SELECT body FROM docs WHERE json_extract(body, '$.name') BETWEEN ?1 AND ?2")
+        citySortStatement = try db.prepare(
+            "SELECT body, json_extract(body, '$.age') FROM docs WHERE json_extract(body, '$.city') = ?1 "
+                + "ORDER BY json_extract(body, '$.age') DESC LIMIT ?2")
+    }
+
+    func findName(_ name: String) throws -> Int {
+        guard let statement = findNameStatement else { throw BenchError("index queries not prepared") }
+        defer { statement.reset() }
+        statement.bind(1, name)
+        return try drain(statement)
+    }
+
+    func findNameRange(_ lo: String, _ hi: String) throws -> Int {
+        guard let statement = findNameRangeStatement else { throw BenchError("index queries not prepared") }
+        defer { statement.reset() }
+        statement.bind(1, lo)
+        statement.bind(2, hi)
+        return try drain(statement)
+    }
+
+    func findCitySortedByAge(_ city: String, limit: Int) throws -> Int {
+        guard let statement = citySortStatement else { throw BenchError("index queries not prepared") }
+        defer { statement.reset() }
+        statement.bind(1, city)
+        statement.bind(2, limit)
+        var sum = 0
+        var position = 0
+        while try statement.step() {
+            position += 1
+            _ = statement.bytes(0)
+            sum &+= statement.int(1) * position
+        }
+        return sum
+    }
+
     func countAge(_ lo: Int, _ hi: Int) throws -> Int {
         guard let statement = countAgeStatement else { throw BenchError("age queries not prepared") }
         defer { statement.reset() }
@@ -153,6 +200,9 @@ final class SQLiteDocStore: DocStore {
         }
         countAgeStatement?.finalize()
         fetchAgeStatement?.finalize()
+        findNameStatement?.finalize()
+        findNameRangeStatement?.finalize()
+        citySortStatement?.finalize()
         try db.close()
     }
 }

@@ -8,6 +8,10 @@ enum Workload: String, CaseIterable, Sendable {
     case rangeCount = "age range: count"
     case rangeFetch = "age range: fetch 100"
     case groupByCity = "$group by city (count, avg age)"
+    case indexEq = "index: name equality"
+    case indexRange10 = "index: name range of 10"
+    case indexRange1000 = "index: name range of 1000"
+    case indexCompoundSort = "index: (city, age) sort age desc, 100"
     case ycsbA = "YCSB A (50 read/50 update)"
     case ycsbB = "YCSB B (95 read/5 update)"
     case ycsbC = "YCSB C (100 read)"
@@ -21,6 +25,7 @@ enum Workload: String, CaseIterable, Sendable {
         case .insertOne: 4
         case .groupByCity: 1
         case .getByID: 2
+        case .indexEq, .indexRange10, .indexRange1000, .indexCompoundSort: 2
         case .ycsbA, .ycsbB, .ycsbC, .ycsbD, .ycsbE, .ycsbF: 2
         default: nil
         }
@@ -30,7 +35,8 @@ enum Workload: String, CaseIterable, Sendable {
     var unit: String {
         switch self {
         case .insertBatch: "documents"
-        case .rangeCount, .rangeFetch, .groupByCity: "queries"
+        case .rangeCount, .rangeFetch, .groupByCity, .indexEq, .indexRange10, .indexRange1000, .indexCompoundSort:
+            "queries"
         default: "operations"
         }
     }

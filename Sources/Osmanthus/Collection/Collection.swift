@@ -79,6 +79,7 @@ public final class Collection: Sendable {
             let firstError = result.errors.first?.index ?? Int.max
             try database.locks.withLocks(keys: prepared.map(\.2)) {
                 var changes: [DocumentChange] = []
+                var changeDocs: [Int] = []
                 var seen = Set<[UInt8]>()
                 for (i, doc, key) in prepared where i < firstError {
                     let exists = try seen.contains(key) || storage.get(key) != nil
@@ -89,9 +90,10 @@ public final class Collection: Sendable {
                     }
                     seen.insert(key)
                     changes.append(.insert(doc, key: key, in: entry))
+                    changeDocs.append(i)
                     result.insertedIds[i] = doc["_id"] ?? .null
                 }
-                try database.commit(changes)
+                try commitInsertions(changes, docs: changeDocs, ordered: ordered, &result)
             }
             result.errors.sort { $0.index < $1.index }
             return result
@@ -157,20 +159,42 @@ public final class Collection: Sendable {
                 return Cursor(source: .documents([], index: 0), filter: nil, projection: nil, skip: 0, limit: 0)
             }
             let sortSpec = try options.sort.map { try SortSpec($0) }
-            if let sortSpec, let sortDocument = options.sort, !sortSpec.isEmpty {
+            // The snapshot comes first: an index's multikey flag is set before any write that
+            // makes it so is visible, so the plan is valid for everything the snapshot holds.
+            let snapshot = storage.snapshot()
+            var plan: QueryPlan
+            do {
+                plan = try planner(entry).plan(
+                    parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
+            } catch {
+                snapshot.release()
+                throw error
+            }
+            if let sortSpec, let sortDocument = options.sort, !sortSpec.isEmpty, !plan.providesSort {
                 // An in-memory sort within the memory limit; with a limit only the first
-                // skip + limit documents are kept (a bounded top-k).
+                // skip + limit documents are kept (a bounded top-k). It needs whole documents.
+                if case .index(var p) = plan.kind, p.covered {
+                    p.covered = false
+                    plan.kind = .index(p)
+                }
                 var sort = SortStage(spec: sortSpec, document: sortDocument)
                 let (needed, overflow) = options.skip.addingReportingOverflow(options.limit)
                 if options.limit > 0 && !overflow { sort.limit = needed }
-                let unsorted = try cursor(parsed, entry, projection: nil, skip: 0, limit: 0)
+                let unsorted = try cursor(
+                    parsed, entry, plan: plan, snapshot: snapshot, projection: nil, skip: 0, limit: 0)
                 let docs = try sort.run(DocumentStream(unsorted), memoryLimit: options.memoryLimit)
                 return Cursor(
                     source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
                     limit: options.limit)
             }
-            return try cursor(parsed, entry, projection: projection, skip: options.skip, limit: options.limit)
+            return try cursor(
+                parsed, entry, plan: plan, snapshot: snapshot, projection: projection, skip: options.skip,
+                limit: options.limit)
         }
+    }
+
+    func planner(_ entry: CatalogEntry) -> QueryPlanner {
+        QueryPlanner(entry: entry, indexes: database.indexCatalog.indexes(of: entry.id).filter { $0.state == .ready })
     }
 
     public func findOne(_ filter: Document = [:], options: FindOptions = FindOptions()) throws -> Document? {
@@ -183,10 +207,47 @@ public final class Collection: Sendable {
     }
 
     public func count(_ filter: Document = [:], skip: Int = 0, limit: Int = 0) throws -> Int {
+        // Asking only for the filter's fields lets an index that holds them answer without
+        // reading documents (a covered plan); the count is the same.
+        let projection = try wrapping { try Self.countProjection(filter) }
+        if let entry, let n = try countThroughIndex(filter, entry, projection: projection) {
+            return min(max(0, n - skip), limit > 0 ? limit : Int.max)
+        }
         let c = try find(filter, options: FindOptions(skip: skip, limit: limit))
         var n = 0
         while try c.next() != nil { n += 1 }
         return n
+    }
+
+    /// Counts matches along an index plan without building results (no projection, no cursor);
+    /// nil when the planner picks no index.
+    private func countThroughIndex(_ filter: Document, _ entry: CatalogEntry, projection: Document?) throws -> Int? {
+        try wrapping {
+            let parsed = try Filter(filter)
+            let snapshot = storage.snapshot()
+            defer { snapshot.release() }
+            let plan = try planner(entry).plan(parsed, sort: nil, projection: projection, hint: nil, collection: self)
+            guard case .index(let p) = plan.kind else { return nil }
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
+            var n = 0
+            while let (_, doc) = try scan.next() {
+                if parsed.matches(doc) { n += 1 }
+            }
+            return n
+        }
+    }
+
+    /// `{_id: 0, <each path the filter reads>: 1}`, or nil when paths nest (a projection may not
+    /// name both `a` and `a.b`) or the filter evaluates expressions.
+    static func countProjection(_ filter: Document) throws -> Document? {
+        guard !filter.isEmpty, let paths = QueryPlanner.leafPaths(try Filter(filter).root) else { return nil }
+        let distinct = Array(Set(paths)).sorted()
+        for p in distinct where p.isEmpty || p == "_id" || p.hasPrefix("$") || distinct.contains(where: { $0.hasPrefix(p + ".") }) {
+            return nil
+        }
+        var projection: Document = ["_id": .int32(0)]
+        for p in distinct { projection.append(p, .int32(1)) }
+        return projection
     }
 
     /// Distinct values of the field at `key` (arrays contribute their elements), in MongoDB's
@@ -282,12 +343,36 @@ public final class Collection: Sendable {
     }
 
     func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry) throws -> [([UInt8], Document)] {
-        switch access(filter, entry) {
+        let snapshot = storage.snapshot()
+        defer { snapshot.release() }
+        return try candidatesWithKeys(
+            filter, entry, plan: planner(entry).plan(filter, sort: nil, projection: nil, hint: nil, collection: self),
+            snapshot: snapshot)
+    }
+
+    /// Reads an index plan from `snapshot` (owned by the caller); primary-key plans read the
+    /// latest state (callers of writes hold the locks that keep it still).
+    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, snapshot: Snapshot) throws
+        -> [([UInt8], Document)]
+    {
+        let access: Access
+        switch plan.kind {
+        case .primary(let a): access = a
+        case .index(var p):
+            p.covered = false  // callers need whole documents
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
+            var out: [([UInt8], Document)] = []
+            while let (key, doc) = try scan.next() {
+                if filter.matches(doc) { out.append((key, doc)) }
+            }
+            return out
+        }
+        switch access {
         case .point(let key):
             guard let raw = try storage.get(key) else { return [] }
             return [(key, try Document(trustedBytes: raw))]
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
-            let (start, end) = bounds(access(filter, entry), prefix)
+            let (start, end) = bounds(access, prefix)
             let it = storage.makeIterator()
             var out: [([UInt8], Document)] = []
             it.seek(start)
@@ -301,16 +386,26 @@ public final class Collection: Sendable {
         }
     }
 
-    private func cursor(_ filter: Filter, _ entry: CatalogEntry, projection: Projection?, skip: Int, limit: Int) throws
-        -> Cursor
+    /// A cursor over the plan; takes ownership of `snapshot`.
+    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, snapshot: Snapshot,
+                        projection: Projection?, skip: Int, limit: Int) throws -> Cursor
     {
-        switch access(filter, entry) {
+        let access: Access
+        switch plan.kind {
+        case .primary(let a):
+            access = a
+            snapshot.release()
+        case .index(let p):
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
+            return Cursor(source: .index(scan), filter: filter, projection: projection, skip: skip, limit: limit)
+        }
+        switch access {
         case .point(let key):
             let docs = try storage.get(key).map { [try Document(trustedBytes: $0)] } ?? []
             return Cursor(
                 source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
-            let (start, end) = bounds(access(filter, entry), prefix)
+            let (start, end) = bounds(access, prefix)
             let snapshot = storage.snapshot()
             let it = storage.makeIterator(options: ReadOptions(snapshot: snapshot))
             it.seek(start)

@@ -21,6 +21,8 @@ public final class Cursor: @unchecked Sendable, Sequence {
         case scan(iterator: DBIterator, prefix: [UInt8], end: [UInt8], snapshot: Snapshot)
         /// Documents already in memory (sorted results, point lookups).
         case documents([Document], index: Int)
+        /// Documents found through a secondary index.
+        case index(IndexScan)
     }
 
     init(source: Source, filter: Filter?, projection: Projection?, skip: Int, limit: Int) {
@@ -82,6 +84,8 @@ public final class Cursor: @unchecked Sendable, Sequence {
             do { return try Document(trustedBytes: value) } catch {
                 throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
             }
+        case .index(let scan):
+            return try scan.next()?.1
         case .documents(let docs, let index):
             guard index < docs.count else { return nil }
             source = .documents(docs, index: index + 1)
@@ -110,9 +114,14 @@ public final class Cursor: @unchecked Sendable, Sequence {
 
     private func finish() {
         isExhausted = true
-        if case .scan(_, _, _, let snapshot) = source {
+        switch source {
+        case .scan(_, _, _, let snapshot):
             snapshot.release()
             source = .documents([], index: 0)
+        case .index(let scan):
+            scan.snapshot.release()
+            source = .documents([], index: 0)
+        case .documents: break
         }
     }
 

@@ -2,7 +2,7 @@ import Osmanthus
 import OsmanthusBSON
 
 /// Databases and collections: create, drop, list, rename, statistics, and the `_id` index
-/// every collection has (secondary indexes come later).
+/// secondary indexes.
 enum CatalogCommands {
     static let all: [Command] = [
         Command(name: "create", help: "creates a collection", run: create),
@@ -12,8 +12,8 @@ enum CatalogCommands {
         Command(name: "listCollections", help: "a database's collections; returns a cursor", run: listCollections),
         Command(name: "renameCollection", adminOnly: true, help: "renames or moves a collection", run: renameCollection),
         Command(name: "listIndexes", help: "a collection's indexes; returns a cursor", run: listIndexes),
-        Command(name: "createIndexes", help: "not supported yet", run: createIndexes),
-        Command(name: "dropIndexes", aliases: ["deleteIndexes"], help: "drops indexes (only _id_ exists)", run: dropIndexes),
+        Command(name: "createIndexes", help: "creates indexes (built online)", run: createIndexes),
+        Command(name: "dropIndexes", aliases: ["deleteIndexes"], help: "drops indexes by name, key pattern or \"*\"", run: dropIndexes),
         Command(name: "dbStats", help: "a database's size and counts", run: dbStats),
         Command(name: "collStats", help: "a collection's size and counts", run: collStats),
     ]
@@ -118,31 +118,75 @@ enum CatalogCommands {
         let name = try request.collectionName()
         try Namespace.validateCollection(name, in: request.databaseName)
         try requireCollection(name, request, context)
-        return CursorReply.complete([idIndex], namespace: request.namespace(name))
+        let indexes = try context.server.database.collection(name, in: request.databaseName).listIndexes()
+        return CursorReply.complete(indexes, namespace: request.namespace(name))
     }
 
     static func createIndexes(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let name = try request.collectionName()
-        let indexes = try request.body.commandDocuments("indexes", in: "createIndexes") ?? []
-        // Asking for the _id index that already exists is fine; anything else waits for indexes.
-        guard !indexes.isEmpty, indexes.allSatisfy({ $0["key"]?.documentValue == ["_id": 1] }) else {
-            throw OsmanthusError(.notImplemented, "secondary indexes are not supported yet")
-        }
         try Namespace.validateCollection(name, in: request.databaseName)
-        return ["numIndexesBefore": 1, "numIndexesAfter": 1, "note": "all indexes already exist"]
+        guard let indexes = try request.body.commandDocuments("indexes", in: "createIndexes"), !indexes.isEmpty else {
+            throw OsmanthusError(.failedToParse, "Must specify at least one index to create")
+        }
+        let database = context.server.database
+        let existed = try database.listCollections(in: request.databaseName).contains { $0.name == name }
+        let collection = database.collection(name, in: request.databaseName)
+        let before = existed ? try collection.listIndexes().count : 1
+        for spec in indexes {
+            guard case .document(let keys)? = spec["key"] else {
+                throw OsmanthusError(.failedToParse, "The 'key' field is a required property of an index specification")
+            }
+            if keys == ["_id": 1] || spec["name"] == .string("_id_") { continue }
+            var options = IndexOptions(name: spec["name"]?.stringValue)
+            options.unique = spec["unique"].map(truthy) ?? false
+            options.sparse = spec["sparse"].map(truthy) ?? false
+            options.partialFilterExpression = spec["partialFilterExpression"]?.documentValue
+            if let ttl = spec["expireAfterSeconds"] {
+                guard let seconds = ttl.exactInt64 else {
+                    throw OsmanthusError(.cannotCreateIndex, "TTL index 'expireAfterSeconds' option must be numeric")
+                }
+                options.expireAfterSeconds = seconds
+            }
+            for unsupported in ["2dsphereIndexVersion", "textIndexVersion", "collation", "wildcardProjection"]
+            where spec.contains(unsupported) {
+                throw OsmanthusError(.notImplemented, "index option '\(unsupported)' is not supported")
+            }
+            try collection.createIndex(keys, options: options)
+        }
+        let after = try collection.listIndexes().count
+        var reply: Document = [
+            "numIndexesBefore": .int32(Int32(before)), "numIndexesAfter": .int32(Int32(after)),
+            "createdCollectionAutomatically": .bool(!existed),
+        ]
+        if before == after { reply.append("note", "all indexes already exist") }
+        return reply
+    }
+
+    static func truthy(_ v: BSONValue) -> Bool {
+        switch v {
+        case .bool(let b): b
+        case .null, .undefined: false
+        case let n where n.isNumber: n.numericDouble != 0
+        default: true
+        }
     }
 
     static func dropIndexes(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let name = try request.collectionName()
         try requireCollection(name, request, context)
+        let collection = context.server.database.collection(name, in: request.databaseName)
+        let before = try collection.listIndexes().count
         switch request.body["index"] {
         case .string("*")?:
-            return ["nIndexesWas": 1]
-        case .string("_id_")?, .document(["_id": 1])?:
-            throw OsmanthusError(.invalidOptions, "cannot drop _id index")
-        case let other:
-            throw OsmanthusError(.indexNotFound, "index not found with name [\(other.map { "\($0)" } ?? "")]")
+            try collection.dropIndexes()
+        case .array(let names)?:
+            for n in names { try collection.dropIndex(n) }
+        case let value?:
+            try collection.dropIndex(value)
+        case nil:
+            throw OsmanthusError(.failedToParse, "BSON field 'dropIndexes.index' is missing but a required field")
         }
+        return ["nIndexesWas": .int32(Int32(before))]
     }
 
     static func dbStats(_ request: CommandRequest, _ context: CommandContext) throws -> Document {

@@ -30,6 +30,7 @@ enum QueryCommands {
         options.projection = try body.commandDocument("projection", in: "find")
         options.skip = try nonNegative(body.commandInt("skip", in: "find"), "skip")
         options.limit = try nonNegative(body.commandInt("limit", in: "find"), "limit")
+        options.hint = try hint(body)
         let batchSize = try CursorReply.batchSize(body.commandInt("batchSize", in: "find"), command: "find")
         let singleBatch = try body.commandBool("singleBatch", in: "find") ?? false
         if try body.commandBool("tailable", in: "find") == true {
@@ -43,6 +44,17 @@ enum QueryCommands {
         // With a limit, the first batch need not be bigger than the limit.
         let firstBatch = options.limit > 0 ? min(batchSize ?? CursorReply.defaultFirstBatchSize, options.limit) : batchSize
         return try CursorReply.first(cursor, batchSize: firstBatch, singleBatch: singleBatch, server: context.server)
+    }
+
+    /// `hint`: an index name or key pattern.
+    static func hint(_ body: Document) throws -> BSONValue? {
+        switch body["hint"] {
+        case nil, .null?: return nil
+        case .string(let s)? where s.isEmpty: return nil
+        case .document(let d)? where d.isEmpty: return nil
+        case let h? where h.stringValue != nil || h.documentValue != nil: return h
+        case let h?: throw OsmanthusError(.failedToParse, "hint must be a string or a document, not \(h.type.name)")
+        }
     }
 
     static func getMore(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
