@@ -259,25 +259,25 @@ final class PosixReadableFile: ReadableFile, @unchecked Sendable {
 
     func read(at offset: UInt64, count: Int) throws -> [UInt8] {
         guard count > 0 else { return [] }
-        var result = [UInt8](repeating: 0, count: count)
-        var done = 0
-        var failure: Int32 = 0
-        result.withUnsafeMutableBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            while done < count {
-                let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { return }
-                done += n
-            }
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
         }
-        if failure != 0 { throw Posix.error("pread", path, failure) }
-        if done < count { result.removeLast(count - done) }
-        return result
+    }
+
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let count = buffer.count
+        var done = 0
+        while done < count {
+            let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Posix.error("pread", path, errno)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
     }
 
     func close() {}
