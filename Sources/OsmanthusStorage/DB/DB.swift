@@ -366,7 +366,8 @@ public final class DB: @unchecked Sendable {
         statistics.add(.iteratorsCreated)
         if closed {
             return DBIterator(
-                EmptyIterator(error: StorageError(.closed, "the database is closed")), sequence: 0, pinned: [])
+                MergingIterator([EmptyIterator(error: StorageError(.closed, "the database is closed"))]),
+                sequence: 0, pinned: [])
         }
         var children: [InternalIterator] = [mem.makeIterator()]
         if let imm { children.append(imm.makeIterator()) }

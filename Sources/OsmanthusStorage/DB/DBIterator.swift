@@ -9,7 +9,8 @@ import Glibc
 public final class DBIterator {
     private enum Direction { case forward, reverse }
 
-    private let iter: InternalIterator
+    /// Concrete, so every move and key read is a direct call.
+    private let iter: MergingIterator
     private let sequence: SequenceNumber
     // Keeps the versions whose tables `iter` reads alive (and so undeleted).
     private let pinned: [AnyObject]
@@ -21,7 +22,7 @@ public final class DBIterator {
     @exclusivity(unchecked) private var seekKey: [UInt8] = []
     @exclusivity(unchecked) private var corruption: StorageError?
 
-    init(_ iter: InternalIterator, sequence: SequenceNumber, pinned: [AnyObject]) {
+    init(_ iter: MergingIterator, sequence: SequenceNumber, pinned: [AnyObject]) {
         self.iter = iter
         self.sequence = sequence
         self.pinned = pinned

@@ -78,6 +78,11 @@ public final class Table: @unchecked Sendable {
     }
 
     public func makeIterator(fillCache: Bool = true) -> InternalIterator {
+        makeTableIterator(fillCache: fillCache)
+    }
+
+    /// `makeIterator` with its concrete type, for callers that move it in hot loops.
+    func makeTableIterator(fillCache: Bool) -> TableIterator {
         TableIterator(table: self, index: indexBlock.makeIterator(), fillCache: fillCache)
     }
 
