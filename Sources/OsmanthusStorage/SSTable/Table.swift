@@ -1,3 +1,5 @@
+import Glibc
+
 /// An open table file (SPEC.md §7): the footer, index block and bloom filter are read once at
 /// open; data blocks are read on demand, through the block cache when there is one.
 ///
@@ -50,6 +52,19 @@ public final class Table: @unchecked Sendable {
     /// The first entry whose internal key is >= lookupKey, if its user key equals the lookup
     /// key's user key (bloom filter checked first: a negative answer reads no data block).
     public func get(_ lookupKey: [UInt8]) throws -> (key: [UInt8], value: [UInt8])? {
+        guard let entry = try seekEntry(lookupKey) else { return nil }
+        return (entry.key, entry.value)
+    }
+
+    /// `get` for point reads: the entry's kind byte and value, without copying its key.
+    func find(_ lookupKey: [UInt8]) throws -> (kind: UInt8, value: [UInt8])? {
+        guard let entry = try seekEntry(lookupKey) else { return nil }
+        let kind = entry.withKey { $0[$0.count - InternalKey.trailerSize] }
+        return (kind, entry.value)
+    }
+
+    /// A block cursor on `get`'s entry, or nil when there is none.
+    private func seekEntry(_ lookupKey: [UInt8]) throws -> BlockIterator? {
         precondition(lookupKey.count >= InternalKey.trailerSize, "not an internal key")
         let userCount = lookupKey.count - InternalKey.trailerSize
         let hash = lookupKey.withUnsafeBufferPointer {
@@ -71,10 +86,15 @@ public final class Table: @unchecked Sendable {
             if let error = entry.error { throw error }
             return nil
         }
-        let key = entry.key
-        guard InternalKey.compareUserKeys(key, key.count - InternalKey.trailerSize, lookupKey, userCount) == 0
-        else { return nil }
-        return (key, entry.value)
+        // Same user key? Compared in place (block keys are at least a trailer long).
+        let sameUserKey = entry.withKey { key in
+            lookupKey.withUnsafeBytes { target in
+                guard key.count - InternalKey.trailerSize == userCount else { return false }
+                guard userCount > 0, let a = key.baseAddress, let b = target.baseAddress else { return true }
+                return memcmp(a, b, userCount) == 0
+            }
+        }
+        return sameUserKey ? entry : nil
     }
 
     public func makeIterator(fillCache: Bool = true) -> InternalIterator {
