@@ -13,6 +13,14 @@ public struct WriteBatch: Sendable {
         rep = [UInt8](repeating: 0, count: WriteBatchFormat.headerSize)
     }
 
+    /// An empty batch with room for about `capacity` encoded bytes, so filling it does not
+    /// regrow its storage (a single put knows its size up front).
+    public init(reservingCapacity capacity: Int) {
+        rep = []
+        rep.reserveCapacity(max(capacity, WriteBatchFormat.headerSize))
+        rep.append(contentsOf: repeatElement(0, count: WriteBatchFormat.headerSize))
+    }
+
     /// Adopts bytes already validated.
     private init(validated rep: [UInt8]) {
         self.rep = rep
