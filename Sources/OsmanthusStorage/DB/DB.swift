@@ -21,7 +21,9 @@ public final class DB: @unchecked Sendable {
     let monitor = Monitor()
     /// Signalled when background work finishes or is needed (flush, compaction, close).
     let backgroundChanged: Monitor.Condition
-    var state: State
+    /// `@exclusivity(unchecked)`: only touched under the monitor, and no access overlaps another
+    /// (the run-time checks cost a thread-local lookup per access on every write).
+    @exclusivity(unchecked) var state: State
     var threads: [BackgroundThread] = []
 
     struct State {

@@ -16,9 +16,11 @@ public struct WriteBatch: Sendable {
     /// An empty batch with room for about `capacity` encoded bytes, so filling it does not
     /// regrow its storage (a single put knows its size up front).
     public init(reservingCapacity capacity: Int) {
-        rep = []
-        rep.reserveCapacity(max(capacity, WriteBatchFormat.headerSize))
-        rep.append(contentsOf: repeatElement(0, count: WriteBatchFormat.headerSize))
+        let header = WriteBatchFormat.headerSize
+        rep = [UInt8](unsafeUninitializedCapacity: max(capacity, header)) { buffer, count in
+            for i in 0..<header { buffer.initializeElement(at: i, to: 0) }
+            count = header
+        }
     }
 
     /// Adopts bytes already validated.

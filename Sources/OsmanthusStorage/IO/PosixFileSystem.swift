@@ -177,9 +177,11 @@ enum Posix {
 /// Buffers appends (64 KiB) so small log records do not each cost a syscall.
 final class PosixWritableFile: WritableFile {
     let path: String
-    private var fd: Int32
-    private var buffer: [UInt8] = []
-    private(set) var size: UInt64
+    // `@exclusivity(unchecked)`: a writable file has one owner at a time and no access overlaps
+    // another, so the run-time checks would only cost time on every append.
+    @exclusivity(unchecked) private var fd: Int32
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private(set) var size: UInt64
     private static let bufferLimit = 64 * 1024
 
     init(path: String, fd: Int32, size: UInt64) {
