@@ -23,6 +23,24 @@ struct PosixFileSystemTests {
         #expect(try reader.read(at: 7, count: 5) == Array("world".utf8))
     }
 
+    @Test func readIntoABufferFillsItAndStopsShortAtTheEnd() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let path = joinPath(dir.path, "f")
+        try write(Array("0123456789".utf8), to: path)
+        let reader = try fs.openReadable(path)
+        var buffer = [UInt8](repeating: 0, count: 4)
+        let n = try buffer.withUnsafeMutableBytes { try reader.read(at: 3, into: $0) }
+        #expect(n == 4)
+        #expect(buffer == Array("3456".utf8))
+        let tail = try buffer.withUnsafeMutableBytes { try reader.read(at: 8, into: $0) }
+        #expect(tail == 2)
+        #expect(Array(buffer[..<2]) == Array("89".utf8))
+        #expect(throws: StorageError.self) {
+            try buffer.withUnsafeMutableBytes { try reader.readExactly(at: 8, into: $0) }
+        }
+    }
+
     @Test func createWritableTruncatesAnExistingFile() throws {
         let dir = TestDirectory()
         defer { dir.remove() }

@@ -224,7 +224,7 @@ extension DB {
         state.closing = true
         backgroundChanged.broadcast()
         while !state.writers.isEmpty {
-            state.writers.first?.cond.signal()
+            state.writers.first?.signal()
             backgroundChanged.wait()
         }
         monitor.unlock()

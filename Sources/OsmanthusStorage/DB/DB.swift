@@ -21,7 +21,9 @@ public final class DB: @unchecked Sendable {
     let monitor = Monitor()
     /// Signalled when background work finishes or is needed (flush, compaction, close).
     let backgroundChanged: Monitor.Condition
-    var state: State
+    /// `@exclusivity(unchecked)`: only touched under the monitor, and no access overlaps another
+    /// (the run-time checks cost a thread-local lookup per access on every write).
+    @exclusivity(unchecked) var state: State
     var threads: [BackgroundThread] = []
 
     struct State {
@@ -55,14 +57,32 @@ public final class DB: @unchecked Sendable {
         let forceFlush: Bool
         var done = false
         var error: (any Error)?
-        let cond: Monitor.Condition
+        private unowned let monitor: Monitor
+        /// Made the first time this writer waits: a writer that leads its own group (every
+        /// write of a lone writer) allocates no condition. Touched only under the monitor.
+        private var condition: Monitor.Condition?
 
         init(batch: WriteBatch, sync: Bool, forceFlush: Bool, monitor: Monitor) {
             self.batch = batch
             self.sync = sync
             self.forceFlush = forceFlush
-            cond = monitor.makeCondition()
+            self.monitor = monitor
         }
+
+        /// Waits for a signal. Caller holds the monitor.
+        func wait() {
+            if let condition {
+                condition.wait()
+            } else {
+                let made = monitor.makeCondition()
+                condition = made
+                made.wait()
+            }
+        }
+
+        /// Wakes this writer if it waits; one that never waited re-checks its state under the
+        /// monitor before it would. Caller holds the monitor.
+        func signal() { condition?.signal() }
     }
 
     private init(path: String, options: Options) {
@@ -93,9 +113,10 @@ public final class DB: @unchecked Sendable {
     // MARK: Writes
 
     public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
-        var batch = WriteBatch()
+        // Header, kind byte, two length varints (≤ 5 bytes each) and the bytes.
+        var batch = WriteBatch(reservingCapacity: WriteBatchFormat.headerSize + 11 + key.count + value.count)
         batch.put(key, value)
-        try write(batch, options: options)
+        try write(consume batch, options: options)
     }
 
     public func delete(_ key: [UInt8], options: WriteOptions = WriteOptions()) throws {
@@ -105,11 +126,13 @@ public final class DB: @unchecked Sendable {
     }
 
     /// Applies every record of `batch` atomically: after any crash all of it or none is there.
-    public func write(_ batch: WriteBatch, options writeOptions: WriteOptions = WriteOptions()) throws {
+    /// (`consuming`: a batch the caller is done with reaches the log without a copy.)
+    public func write(_ batch: consuming WriteBatch, options writeOptions: WriteOptions = WriteOptions()) throws {
         guard batch.count > 0 else { return }
         try Self.validate(batch)
         let writer = Writer(
-            batch: batch, sync: writeOptions.sync ?? options.syncByDefault, forceFlush: false, monitor: monitor)
+            batch: consume batch, sync: writeOptions.sync ?? options.syncByDefault, forceFlush: false,
+            monitor: monitor)
         try commit(writer)
     }
 
@@ -139,7 +162,7 @@ public final class DB: @unchecked Sendable {
             throw StorageError(.unsupported, "the database was opened read-only")
         }
         state.writers.append(writer)
-        while !writer.done && state.writers.first !== writer { writer.cond.wait() }
+        while !writer.done && state.writers.first !== writer { writer.wait() }
         if writer.done {
             monitor.unlock()
             if let e = writer.error { throw e }
@@ -204,15 +227,18 @@ public final class DB: @unchecked Sendable {
             if w !== writer {
                 w.error = failure
                 w.done = true
-                w.cond.signal()
+                w.signal()
             }
             if w === last { break }
         }
-        state.writers.first?.cond.signal()
+        state.writers.first?.signal()
         if state.closing { backgroundChanged.broadcast() }
         monitor.unlock()
         if let failure { throw failure }
     }
+
+    /// What a writer's `batch` becomes once the leader took it into a group.
+    private static let takenBatch = WriteBatch()
 
     /// Joins the leader's batch with those queued behind it, up to about 1 MiB. A sync writer
     /// never joins a group that will not be synced. Caller holds the monitor.
@@ -220,7 +246,10 @@ public final class DB: @unchecked Sendable {
         let leader = state.writers[0]
         let size = leader.batch.byteSize
         let limit = size <= 128 << 10 ? size + (128 << 10) : 1 << 20
+        // Taken out of the writer (nothing reads it after grouping), so the group's storage is
+        // unshared and stamping its sequence does not copy it.
         var group = leader.batch
+        leader.batch = Self.takenBatch
         var total = size
         var last = leader
         for w in state.writers.dropFirst() {
@@ -366,7 +395,8 @@ public final class DB: @unchecked Sendable {
         statistics.add(.iteratorsCreated)
         if closed {
             return DBIterator(
-                EmptyIterator(error: StorageError(.closed, "the database is closed")), sequence: 0, pinned: [])
+                MergingIterator([EmptyIterator(error: StorageError(.closed, "the database is closed"))]),
+                sequence: 0, pinned: [])
         }
         var children: [InternalIterator] = [mem.makeIterator()]
         if let imm { children.append(imm.makeIterator()) }

@@ -9,19 +9,22 @@ import Glibc
 public final class DBIterator {
     private enum Direction { case forward, reverse }
 
-    private let iter: InternalIterator
+    /// Concrete, so every move and key read is a direct call.
+    private let iter: MergingIterator
     private let sequence: SequenceNumber
     // Keeps the versions whose tables `iter` reads alive (and so undeleted).
     private let pinned: [AnyObject]
     @exclusivity(unchecked) private var direction = Direction.forward
     @exclusivity(unchecked) private var valid = false
-    @exclusivity(unchecked) private var savedKey: [UInt8] = []
+    /// A `KeyBuffer`, so saving and comparing the user key on every step costs no array
+    /// uniqueness checks or copy-on-write.
+    @exclusivity(unchecked) private var savedKey = KeyBuffer()
     @exclusivity(unchecked) private var savedValue: [UInt8] = []
     /// Reused for every `seek`'s internal lookup key.
     @exclusivity(unchecked) private var seekKey: [UInt8] = []
     @exclusivity(unchecked) private var corruption: StorageError?
 
-    init(_ iter: InternalIterator, sequence: SequenceNumber, pinned: [AnyObject]) {
+    init(_ iter: MergingIterator, sequence: SequenceNumber, pinned: [AnyObject]) {
         self.iter = iter
         self.sequence = sequence
         self.pinned = pinned
@@ -48,7 +51,7 @@ public final class DBIterator {
                 try body(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
             }
         }
-        return try savedKey.withUnsafeBytes(body)
+        return try body(savedKey.bytes)
     }
 
     /// Lends the current value's bytes like `withKey`.
@@ -79,7 +82,7 @@ public final class DBIterator {
     public func seek(_ target: [UInt8]) {
         direction = .forward
         savedValue = []
-        savedKey.removeAll(keepingCapacity: true)
+        savedKey.removeAll()
         seekKey.removeAll(keepingCapacity: true)
         seekKey.append(contentsOf: target)
         seekKey.appendFixed64(InternalKey.packTrailer(sequence, .value))
@@ -105,7 +108,7 @@ public final class DBIterator {
             if iter.isValid { iter.next() } else { iter.seekToFirst() }
             if !iter.isValid {
                 valid = false
-                savedKey = []
+                savedKey.removeAll()
                 return
             }
         } else {
@@ -113,7 +116,7 @@ public final class DBIterator {
             iter.next()
             if !iter.isValid {
                 valid = false
-                savedKey = []
+                savedKey.removeAll()
                 return
             }
         }
@@ -124,16 +127,22 @@ public final class DBIterator {
         precondition(valid)
         if direction == .forward {
             // Step back past every entry of the current key.
-            savedKey = Array(InternalKey.userKey(iter.key))
+            iter.withKey { k in
+                savedKey.assign(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
+            }
             while true {
                 iter.prev()
                 guard iter.isValid else {
                     valid = false
-                    savedKey = []
+                    savedKey.removeAll()
                     savedValue = []
                     return
                 }
-                if compareBytes(InternalKey.userKey(iter.key), savedKey[...]) < 0 { break }
+                let earlier = iter.withKey { k in
+                    let user = UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)])
+                    return Self.compare(user, savedKey.bytes) < 0
+                }
+                if earlier { break }
             }
             direction = .reverse
         }
@@ -156,19 +165,18 @@ public final class DBIterator {
                 switch kind {
                 case .deletion:
                     // Hide every older entry of this key.
-                    savedKey.removeAll(keepingCapacity: true)
-                    savedKey.append(contentsOf: userKey.assumingMemoryBound(to: UInt8.self))
+                    savedKey.assign(userKey)
                     skipping = true
                     return .skip
                 case .value:
-                    if skipping && Self.compare(userKey, savedKey) <= 0 { return .skip }
+                    if skipping && Self.compare(userKey, savedKey.bytes) <= 0 { return .skip }
                     return .show
                 }
             }
             switch step {
             case .show:
                 valid = true
-                savedKey.removeAll(keepingCapacity: true)
+                savedKey.removeAll()
                 return
             case .corrupt:
                 markCorrupt()
@@ -177,30 +185,25 @@ public final class DBIterator {
                 iter.next()
             }
         } while iter.isValid
-        savedKey.removeAll(keepingCapacity: true)
+        savedKey.removeAll()
         valid = false
     }
 
     /// Copies the internal cursor's user key into `savedKey`, reusing its storage.
     private func saveCurrentUserKey() {
         iter.withKey { k in
-            savedKey.removeAll(keepingCapacity: true)
-            savedKey.append(
-                contentsOf: UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)])
-                    .assumingMemoryBound(to: UInt8.self))
+            savedKey.assign(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
         }
     }
 
     @inline(__always)
-    private static func compare(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Int {
-        b.withUnsafeBytes { pb in
-            let n = min(a.count, pb.count)
-            if n > 0, let x = a.baseAddress, let y = pb.baseAddress {
-                let r = memcmp(x, y, n)
-                if r != 0 { return r < 0 ? -1 : 1 }
-            }
-            return a.count < pb.count ? -1 : (a.count > pb.count ? 1 : 0)
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let r = memcmp(x, y, n)
+            if r != 0 { return r < 0 ? -1 : 1 }
         }
+        return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
     }
 
     /// Moves back to the previous visible, live key, leaving the cursor before its entries.
@@ -212,15 +215,15 @@ public final class DBIterator {
                 guard let kind = checkedKind(k) else { return }
                 if InternalKey.sequence(k) <= sequence {
                     let userKey = InternalKey.userKey(k)
-                    if lastKind != .deletion && compareBytes(userKey, savedKey[...]) < 0 {
+                    if lastKind != .deletion && userKey.withUnsafeBytes({ Self.compare($0, savedKey.bytes) }) < 0 {
                         break  // savedKey is complete: this entry belongs to an earlier key
                     }
                     lastKind = kind
                     if kind == .deletion {
-                        savedKey = []
+                        savedKey.removeAll()
                         savedValue = []
                     } else {
-                        savedKey = Array(userKey)
+                        userKey.withUnsafeBytes { savedKey.assign($0) }
                         savedValue = iter.value
                     }
                 }
@@ -229,7 +232,7 @@ public final class DBIterator {
         }
         if lastKind == .deletion {
             valid = false
-            savedKey = []
+            savedKey.removeAll()
             savedValue = []
             direction = .forward
         } else {

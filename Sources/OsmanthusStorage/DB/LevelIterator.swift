@@ -5,7 +5,8 @@ final class LevelIterator: InternalIterator {
     private let tables: TableCache
     private let fillCache: Bool
     @exclusivity(unchecked) private var index = 0
-    @exclusivity(unchecked) private var current: InternalIterator?
+    /// Concrete, so moves through it are direct calls.
+    @exclusivity(unchecked) private var current: TableIterator?
     private(set) var error: StorageError?
 
     init(files: [FileMetadata], tables: TableCache, fillCache: Bool) {
@@ -37,7 +38,7 @@ final class LevelIterator: InternalIterator {
             return
         }
         do {
-            current = try tables.table(files[i].number).makeIterator(fillCache: fillCache)
+            current = try tables.table(files[i].number).makeTableIterator(fillCache: fillCache)
         } catch let e as StorageError {
             error = error ?? e
             current = nil

@@ -19,7 +19,8 @@ import Glibc
 public final class MergingIterator: InternalIterator {
     private enum Direction { case forward, reverse }
 
-    private let children: [InternalIterator]
+    /// Each child by its concrete type where it is one of the engine's (see `MergingChild`).
+    private let children: [MergingChild]
     /// `keys[i]` is child i's current key while child i is in the heap: raw memory owned by
     /// this iterator, so the heap compares keys with no reference counting or exclusivity checks.
     private let keys: UnsafeMutablePointer<KeySlot>
@@ -28,7 +29,7 @@ public final class MergingIterator: InternalIterator {
     @exclusivity(unchecked) private var direction = Direction.forward
 
     public init(_ children: [InternalIterator]) {
-        self.children = children
+        self.children = children.map(MergingChild.init)
         keys = .allocate(capacity: max(children.count, 1))
         keys.initialize(repeating: KeySlot(), count: max(children.count, 1))
         heap.reserveCapacity(children.count)
@@ -198,7 +199,7 @@ public final class MergingIterator: InternalIterator {
     /// Copies child `index`'s key into its cached buffer, reusing the buffer's storage (the
     /// child's own key buffer is never shared, so the child does not copy on its next move).
     @inline(__always)
-    private func loadKey(_ index: Int, _ child: InternalIterator) {
+    private func loadKey(_ index: Int, _ child: MergingChild) {
         let slot = keys + index
         child.withKey { slot.pointee.assign($0) }
     }

@@ -17,6 +17,16 @@ public struct WriteBatch: Sendable {
         rep = [UInt8](repeating: 0, count: WriteBatchFormat.headerSize)
     }
 
+    /// An empty batch with room for about `capacity` encoded bytes, so filling it does not
+    /// regrow its storage (a single put knows its size up front).
+    public init(reservingCapacity capacity: Int) {
+        let header = WriteBatchFormat.headerSize
+        rep = [UInt8](unsafeUninitializedCapacity: max(capacity, header)) { buffer, count in
+            for i in 0..<header { buffer.initializeElement(at: i, to: 0) }
+            count = header
+        }
+    }
+
     /// Adopts bytes already validated.
     private init(validated rep: [UInt8]) {
         self.rep = rep

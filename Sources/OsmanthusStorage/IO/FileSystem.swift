@@ -51,6 +51,10 @@ public protocol ReadableFile: AnyObject, Sendable {
     var size: UInt64 { get }
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
     func read(at offset: UInt64, count: Int) throws -> [UInt8]
+    /// Reads up to `buffer.count` bytes at `offset` into `buffer`; returns how many (fewer only
+    /// at the end of the file). The default goes through `read(at:count:)`; a file that can read
+    /// in place (pread) overrides it so hot reads need no intermediate array.
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
     func close()
 }
 
@@ -64,6 +68,25 @@ extension ReadableFile {
                 "file too short: wanted \(count) bytes, got \(bytes.count)", file: path, offset: offset)
         }
         return bytes
+    }
+
+    public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let bytes = try read(at: offset, count: buffer.count)
+        bytes.withUnsafeBytes { source in
+            if let base = buffer.baseAddress, let from = source.baseAddress {
+                base.copyMemory(from: from, byteCount: source.count)
+            }
+        }
+        return bytes.count
+    }
+
+    /// Fills `buffer` from `offset` or fails with `.corruption` like `readExactly(at:count:)`.
+    public func readExactly(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let n = try read(at: offset, into: buffer)
+        guard n == buffer.count else {
+            throw StorageError.corruption(
+                "file too short: wanted \(buffer.count) bytes, got \(n)", file: path, offset: offset)
+        }
     }
 }
 

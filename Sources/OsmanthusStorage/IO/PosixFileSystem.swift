@@ -177,9 +177,11 @@ enum Posix {
 /// Buffers appends (64 KiB) so small log records do not each cost a syscall.
 final class PosixWritableFile: WritableFile {
     let path: String
-    private var fd: Int32
-    private var buffer: [UInt8] = []
-    private(set) var size: UInt64
+    // `@exclusivity(unchecked)`: a writable file has one owner at a time and no access overlaps
+    // another, so the run-time checks would only cost time on every append.
+    @exclusivity(unchecked) private var fd: Int32
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private(set) var size: UInt64
     private static let bufferLimit = 64 * 1024
 
     init(path: String, fd: Int32, size: UInt64) {
@@ -259,25 +261,25 @@ final class PosixReadableFile: ReadableFile, @unchecked Sendable {
 
     func read(at offset: UInt64, count: Int) throws -> [UInt8] {
         guard count > 0 else { return [] }
-        var result = [UInt8](repeating: 0, count: count)
-        var done = 0
-        var failure: Int32 = 0
-        result.withUnsafeMutableBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            while done < count {
-                let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { return }
-                done += n
-            }
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
         }
-        if failure != 0 { throw Posix.error("pread", path, failure) }
-        if done < count { result.removeLast(count - done) }
-        return result
+    }
+
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let count = buffer.count
+        var done = 0
+        while done < count {
+            let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Posix.error("pread", path, errno)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
     }
 
     func close() {}

@@ -86,8 +86,8 @@ final class Version: Sendable {
     private func probe(_ file: FileMetadata, _ lookupKey: [UInt8], _ tables: TableCache) throws
         -> MemTable.LookupResult?
     {
-        guard let (key, value) = try tables.table(file.number).get(lookupKey) else { return nil }
-        guard let kind = InternalKey.kind(key) else {
+        guard let (kindByte, value) = try tables.table(file.number).find(lookupKey) else { return nil }
+        guard let kind = ValueKind(rawValue: kindByte) else {
             throw StorageError.corruption(
                 "bad kind byte in table \(file.number)", file: DBFiles.table(tables.directory, file.number),
                 offset: nil)

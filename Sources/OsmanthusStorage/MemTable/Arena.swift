@@ -18,11 +18,13 @@ final class Arena {
     static let alignment = 8
 
     /// Every chunk handed out, freed in `deinit`. Touched by the writer only.
-    private var chunks: [UnsafeMutableRawPointer] = []
+    /// (`@exclusivity(unchecked)` here and below: one writer, no overlapping access, so the
+    /// run-time checks would only cost time on every insert.)
+    @exclusivity(unchecked) private var chunks: [UnsafeMutableRawPointer] = []
     /// Next free byte of the current standard chunk and how many bytes remain after it.
-    private var cursor: UnsafeMutableRawPointer?
-    private var remaining = 0
-    private var nextChunkSize = Arena.firstChunkSize
+    @exclusivity(unchecked) private var cursor: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var remaining = 0
+    @exclusivity(unchecked) private var nextChunkSize = Arena.firstChunkSize
     private let allocated = ManagedAtomic<Int>(0)
 
     init() {}

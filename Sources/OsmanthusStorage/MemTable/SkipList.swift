@@ -61,7 +61,8 @@ final class SkipList {
     /// head's new links just finds nil there and moves down a level.
     private let height = ManagedAtomic<Int>(1)
     /// Writer-only state: the PRNG and the per-level predecessors of the node being inserted.
-    private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+    /// (`@exclusivity(unchecked)`: writer-only, never accessed overlapping.)
+    @exclusivity(unchecked) private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
     private let splice: UnsafeMutablePointer<Node>
 
     init() {

@@ -19,36 +19,47 @@ final class Block: @unchecked Sendable {
     let offset: UInt64
 
     /// Validates the restart array so iteration can index it without further checks.
-    init(contents: [UInt8], file: String, offset: UInt64) throws {
+    convenience init(contents: [UInt8], file: String, offset: UInt64) throws {
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(contents.count, 1))
+        contents.withUnsafeBufferPointer { src in
+            if let source = src.baseAddress { memory.initialize(from: source, count: src.count) }
+        }
+        try self.init(adopting: memory, count: contents.count, file: file, offset: offset)
+    }
+
+    /// Takes ownership of `memory` (allocated with `UnsafeMutablePointer<UInt8>.allocate`, at
+    /// least `count` bytes, the first `count` initialized): a block read or decompressed straight
+    /// into its final place needs no copy. On a thrown error the memory is freed here.
+    init(adopting memory: UnsafeMutablePointer<UInt8>, count: Int, file: String, offset: UInt64) throws {
         func corrupt(_ message: String) -> StorageError {
-            StorageError.corruption("block: \(message)", file: file, offset: offset)
+            memory.deallocate()
+            return StorageError.corruption("block: \(message)", file: file, offset: offset)
         }
-        guard contents.count >= 4 else { throw corrupt("too short (\(contents.count) bytes)") }
-        let count = Int(contents.loadFixed32(at: contents.count - 4))
-        guard count <= (contents.count - 4) / 4 else {
-            throw corrupt("restart count \(count) does not fit in \(contents.count) bytes")
+        func fixed32(_ at: Int) -> Int {
+            Int(UInt32(littleEndian: UnsafeRawPointer(memory).loadUnaligned(fromByteOffset: at, as: UInt32.self)))
         }
-        let start = contents.count - 4 - 4 * count
+        guard count >= 4 else { throw corrupt("too short (\(count) bytes)") }
+        let restarts = fixed32(count - 4)
+        guard restarts <= (count - 4) / 4 else {
+            throw corrupt("restart count \(restarts) does not fit in \(count) bytes")
+        }
+        let start = count - 4 - 4 * restarts
         if start > 0 {
             // Entries present: restart 0 must be the first entry and offsets strictly increase.
-            guard count >= 1 else { throw corrupt("entries but no restart points") }
+            guard restarts >= 1 else { throw corrupt("entries but no restart points") }
             var previous = -1
-            for i in 0..<count {
-                let r = Int(contents.loadFixed32(at: start + 4 * i))
+            for i in 0..<restarts {
+                let r = fixed32(start + 4 * i)
                 guard r > previous, r < start, i > 0 || r == 0 else {
                     throw corrupt("restart point \(i) (\(r)) out of order or out of range")
                 }
                 previous = r
             }
         }
-        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: contents.count)
-        contents.withUnsafeBufferPointer { src in
-            if let source = src.baseAddress { memory.initialize(from: source, count: src.count) }
-        }
         self.base = UnsafePointer(memory)
-        self.count = contents.count
+        self.count = count
         self.restartsOffset = start
-        self.restartCount = count
+        self.restartCount = restarts
         self.file = file
         self.offset = offset
     }

@@ -1,9 +1,9 @@
 /// A cursor over one `Block`'s entries.
 ///
-/// Keys are rebuilt into one reused buffer as the cursor moves (each entry stores only the bytes
-/// it does not share with its predecessor), so forward iteration allocates nothing per entry unless
-/// the caller keeps the `key` array alive across a move. Damaged entries make the iterator invalid
-/// with a `.corruption` `error` that names the file and block offset; it then ignores every move.
+/// Keys are rebuilt into one reused `KeyBuffer` as the cursor moves (each entry stores only the
+/// bytes it does not share with its predecessor), so moving allocates nothing; the `key` array is
+/// a copy, `withKey` lends the bytes in place. Damaged entries make the iterator invalid with a
+/// `.corruption` `error` that names the file and block offset; it then ignores every move.
 ///
 /// The cursor's fields skip Swift's run-time exclusivity checks (`@exclusivity(unchecked)`):
 /// they are private, the iterator is not `Sendable`, and no access to them overlaps another, so
@@ -20,7 +20,7 @@ final class BlockIterator: InternalIterator {
     @exclusivity(unchecked) private var nextOffset: Int
     /// Index of the restart segment that holds `current`.
     @exclusivity(unchecked) private var restartIndex = 0
-    @exclusivity(unchecked) private var keyBuffer: [UInt8] = []
+    @exclusivity(unchecked) private var keyBuffer = KeyBuffer()
     @exclusivity(unchecked) private var valueStart = 0
     @exclusivity(unchecked) private var valueCount = 0
     private(set) var error: StorageError?
@@ -31,7 +31,6 @@ final class BlockIterator: InternalIterator {
         self.limit = block.restartsOffset
         self.current = block.restartsOffset
         self.nextOffset = block.restartsOffset
-        keyBuffer.reserveCapacity(64)
     }
 
     var isValid: Bool { current < limit }
@@ -46,12 +45,12 @@ final class BlockIterator: InternalIterator {
         nextOffset = limit
         restartIndex = 0
         error = nil
-        keyBuffer.removeAll(keepingCapacity: true)
+        keyBuffer.removeAll()
     }
 
     var key: [UInt8] {
         precondition(isValid, "key read from an invalid block iterator")
-        return keyBuffer
+        return keyBuffer.array
     }
 
     var value: [UInt8] {
@@ -61,7 +60,7 @@ final class BlockIterator: InternalIterator {
 
     func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         precondition(isValid, "key read from an invalid block iterator")
-        return try keyBuffer.withUnsafeBytes(body)
+        return try body(keyBuffer.bytes)
     }
 
     func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -124,11 +123,7 @@ final class BlockIterator: InternalIterator {
         target.withUnsafeBytes { t in
             guard let tBase = t.baseAddress else { return }
             while parseNext() {
-                let order = keyBuffer.withUnsafeBytes { k -> Int in
-                    guard let kBase = k.baseAddress else { return -1 }
-                    return compareInternalKeys(kBase, k.count, tBase, t.count)
-                }
-                if order >= 0 { return }
+                if compareInternalKeys(keyBuffer.base, keyBuffer.count, tBase, t.count) >= 0 { return }
             }
         }
     }
@@ -164,7 +159,7 @@ final class BlockIterator: InternalIterator {
     }
 
     private func seekToRestart(_ index: Int) {
-        keyBuffer.removeAll(keepingCapacity: true)
+        keyBuffer.removeAll()
         restartIndex = index
         nextOffset = block.restartPoint(index)
         current = limit
@@ -214,8 +209,8 @@ final class BlockIterator: InternalIterator {
             fail("key of \(shared + unshared) bytes is shorter than its trailer", at: entry)
             return false
         }
-        if shared < keyCount { keyBuffer.removeLast(keyCount - shared) }
-        keyBuffer.append(contentsOf: UnsafeBufferPointer(start: base + p, count: unshared))
+        keyBuffer.truncate(to: shared)
+        keyBuffer.append(base + p, count: unshared)
         current = entry
         valueStart = p + unshared
         valueCount = valueLength
@@ -230,6 +225,6 @@ final class BlockIterator: InternalIterator {
         error = block.corruption(message, at: entry)
         current = limit
         nextOffset = limit
-        keyBuffer.removeAll(keepingCapacity: true)
+        keyBuffer.removeAll()
     }
 }

@@ -62,13 +62,29 @@ enum Compression {
     static func decompress(
         _ input: UnsafeRawBufferPointer, kind: CompressionKind, file: String, offset: UInt64
     ) throws -> [UInt8] {
+        if kind == .none { return Array(input) }
+        let (memory, count) = try decompressToMemory(input, kind: kind, file: file, offset: offset)
+        defer { memory.deallocate() }
+        return Array(UnsafeBufferPointer(start: memory, count: count))
+    }
+
+    /// Decompresses a compressed block (lz4 or zstd) into memory allocated here, so a table read
+    /// can hand it to `Block(adopting:)` without another copy. The caller owns the memory (at
+    /// least one byte, the first `count` initialized).
+    static func decompressToMemory(
+        _ input: UnsafeRawBufferPointer, kind: CompressionKind, file: String, offset: UInt64
+    ) throws -> (memory: UnsafeMutablePointer<UInt8>, count: Int) {
         func corrupt(_ message: String) -> StorageError {
             StorageError.corruption("\(kind) block: \(message)", file: file, offset: offset)
         }
         let limit = TableFormat.maxBlockSize
         switch kind {
         case .none:
-            return Array(input)
+            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(input.count, 1))
+            if let src = input.baseAddress {
+                UnsafeMutableRawPointer(memory).copyMemory(from: src, byteCount: input.count)
+            }
+            return (memory, input.count)
         case .lz4:
             let bytes = UnsafeBufferPointer(
                 start: input.baseAddress?.assumingMemoryBound(to: UInt8.self), count: input.count)
@@ -81,21 +97,16 @@ enum Compression {
             let payload = UnsafeRawBufferPointer(rebasing: input[position...])
             guard let src = payload.baseAddress, payload.count > 0 else { throw corrupt("empty payload") }
             guard payload.count <= Int(Int32.max) else { throw corrupt("payload too large") }
-            var ok = false
-            let result = [UInt8](unsafeUninitializedCapacity: max(expected, 1)) { buf, count in
-                count = 0
-                guard let dst = buf.baseAddress else { return }
-                let n = LZ4_decompress_safe(
-                    src.assumingMemoryBound(to: CChar.self),
-                    UnsafeMutableRawPointer(dst).assumingMemoryBound(to: CChar.self),
-                    Int32(payload.count), Int32(expected))
-                if n >= 0 && Int(n) == expected {
-                    count = expected
-                    ok = true
-                }
+            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(expected, 1))
+            let n = LZ4_decompress_safe(
+                src.assumingMemoryBound(to: CChar.self),
+                UnsafeMutableRawPointer(memory).assumingMemoryBound(to: CChar.self),
+                Int32(payload.count), Int32(expected))
+            guard n >= 0 && Int(n) == expected else {
+                memory.deallocate()
+                throw corrupt("lz4 payload does not decode to \(expected) bytes")
             }
-            guard ok else { throw corrupt("lz4 payload does not decode to \(expected) bytes") }
-            return result
+            return (memory, expected)
         case .zstd:
             guard let src = input.baseAddress, input.count > 0 else { throw corrupt("empty payload") }
             let size = ZSTD_getFrameContentSize(src, input.count)
@@ -103,21 +114,16 @@ enum Compression {
             guard size < UInt64.max - 1 else { throw corrupt("not a zstd frame with a known size") }
             guard size <= UInt64(limit) else { throw corrupt("uncompressed length \(size) exceeds limit") }
             let expected = Int(size)
-            var ok = false
-            let result = [UInt8](unsafeUninitializedCapacity: max(expected, 1)) { buf, count in
-                count = 0
-                guard let dst = buf.baseAddress else { return }
-                let n = ZstdDecompressors.shared.withContext { dctx in
-                    if let dctx { return ZSTD_decompressDCtx(dctx, dst, expected, src, input.count) }
-                    return ZSTD_decompress(dst, expected, src, input.count)
-                }
-                if ZSTD_isError(n) == 0 && n == expected {
-                    count = expected
-                    ok = true
-                }
+            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(expected, 1))
+            let n = ZstdDecompressors.shared.withContext { dctx in
+                if let dctx { return ZSTD_decompressDCtx(dctx, memory, expected, src, input.count) }
+                return ZSTD_decompress(memory, expected, src, input.count)
             }
-            guard ok else { throw corrupt("zstd payload does not decode to \(expected) bytes") }
-            return result
+            guard ZSTD_isError(n) == 0 && n == expected else {
+                memory.deallocate()
+                throw corrupt("zstd payload does not decode to \(expected) bytes")
+            }
+            return (memory, expected)
         }
     }
 }

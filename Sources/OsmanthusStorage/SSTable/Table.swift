@@ -1,3 +1,5 @@
+import Glibc
+
 /// An open table file (SPEC.md §7): the footer, index block and bloom filter are read once at
 /// open; data blocks are read on demand, through the block cache when there is one.
 ///
@@ -41,8 +43,7 @@ public final class Table: @unchecked Sendable {
         let (filterHandle, indexHandle) = try decodeFooter(footer, file: file.path, offset: footerOffset)
 
         let filter = try readBlockContents(file, filterHandle, limit: footerOffset)
-        let indexContents = try readBlockContents(file, indexHandle, limit: footerOffset)
-        let indexBlock = try Block(contents: indexContents, file: file.path, offset: indexHandle.offset)
+        let indexBlock = try readBlock(file, indexHandle, limit: footerOffset)
         return Table(
             file: file, fileNumber: fileNumber, cache: cache, size: size, indexBlock: indexBlock,
             filter: filter, dataEnd: filterHandle.offset)
@@ -51,6 +52,19 @@ public final class Table: @unchecked Sendable {
     /// The first entry whose internal key is >= lookupKey, if its user key equals the lookup
     /// key's user key (bloom filter checked first: a negative answer reads no data block).
     public func get(_ lookupKey: [UInt8]) throws -> (key: [UInt8], value: [UInt8])? {
+        guard let entry = try seekEntry(lookupKey) else { return nil }
+        return (entry.key, entry.value)
+    }
+
+    /// `get` for point reads: the entry's kind byte and value, without copying its key.
+    func find(_ lookupKey: [UInt8]) throws -> (kind: UInt8, value: [UInt8])? {
+        guard let entry = try seekEntry(lookupKey) else { return nil }
+        let kind = entry.withKey { $0[$0.count - InternalKey.trailerSize] }
+        return (kind, entry.value)
+    }
+
+    /// A block cursor on `get`'s entry, or nil when there is none.
+    private func seekEntry(_ lookupKey: [UInt8]) throws -> BlockIterator? {
         precondition(lookupKey.count >= InternalKey.trailerSize, "not an internal key")
         let userCount = lookupKey.count - InternalKey.trailerSize
         let hash = lookupKey.withUnsafeBufferPointer {
@@ -72,13 +86,23 @@ public final class Table: @unchecked Sendable {
             if let error = entry.error { throw error }
             return nil
         }
-        let key = entry.key
-        guard InternalKey.compareUserKeys(key, key.count - InternalKey.trailerSize, lookupKey, userCount) == 0
-        else { return nil }
-        return (key, entry.value)
+        // Same user key? Compared in place (block keys are at least a trailer long).
+        let sameUserKey = entry.withKey { key in
+            lookupKey.withUnsafeBytes { target in
+                guard key.count - InternalKey.trailerSize == userCount else { return false }
+                guard userCount > 0, let a = key.baseAddress, let b = target.baseAddress else { return true }
+                return memcmp(a, b, userCount) == 0
+            }
+        }
+        return sameUserKey ? entry : nil
     }
 
     public func makeIterator(fillCache: Bool = true) -> InternalIterator {
+        makeTableIterator(fillCache: fillCache)
+    }
+
+    /// `makeIterator` with its concrete type, for callers that move it in hot loops.
+    func makeTableIterator(fillCache: Bool) -> TableIterator {
         TableIterator(table: self, index: indexBlock.makeIterator(), fillCache: fillCache)
     }
 
@@ -114,8 +138,7 @@ public final class Table: @unchecked Sendable {
         if let cache, let cached = cache.lookup(fileNumber: fileNumber, offset: handle.offset) {
             return cached
         }
-        let contents = try Table.readBlockContents(file, handle, limit: dataEnd)
-        let block = try Block(contents: contents, file: file.path, offset: handle.offset)
+        let block = try Table.readBlock(file, handle, limit: dataEnd)
         if fillCache, let cache {
             cache.insert(fileNumber: fileNumber, offset: handle.offset, block: block)
         }
@@ -125,6 +148,23 @@ public final class Table: @unchecked Sendable {
     /// Reads `handle`'s block, which must end (trailer included) by `limit`, checks its trailer
     /// and decompresses it.
     static func readBlockContents(_ file: ReadableFile, _ handle: BlockHandle, limit: UInt64) throws -> [UInt8] {
+        let (memory, count) = try readDecoded(file, handle, limit: limit)
+        defer { memory.deallocate() }
+        return Array(UnsafeBufferPointer(start: memory, count: count))
+    }
+
+    /// `readBlockContents` as a `Block` (data and index blocks).
+    static func readBlock(_ file: ReadableFile, _ handle: BlockHandle, limit: UInt64) throws -> Block {
+        let (memory, count) = try readDecoded(file, handle, limit: limit)
+        return try Block(adopting: memory, count: count, file: file.path, offset: handle.offset)
+    }
+
+    /// The checked, decompressed bytes of `handle`'s block in memory the caller then owns, with
+    /// no intermediate arrays: the stored bytes are read into one buffer and a compressed block
+    /// is decompressed straight into fresh memory; a raw block keeps the buffer it was read into.
+    private static func readDecoded(_ file: ReadableFile, _ handle: BlockHandle, limit: UInt64) throws
+        -> (memory: UnsafeMutablePointer<UInt8>, count: Int)
+    {
         let trailerSize = UInt64(TableFormat.blockTrailerSize)
         guard limit >= trailerSize, handle.size <= limit - trailerSize,
             handle.offset <= limit - trailerSize - handle.size
@@ -141,24 +181,27 @@ public final class Table: @unchecked Sendable {
                 file: file.path, offset: handle.offset)
         }
         let n = Int(handle.size)
-        var bytes = try file.readExactly(at: handle.offset, count: n + TableFormat.blockTrailerSize)
-        let stored = CRC32C.unmask(bytes.loadFixed32(at: n + 1))
-        let actual = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<(n + 1)])) }
-        guard stored == actual else {
+        let stored = UnsafeMutablePointer<UInt8>.allocate(capacity: n + TableFormat.blockTrailerSize)
+        var adopted = false
+        defer { if !adopted { stored.deallocate() } }
+        let raw = UnsafeMutableRawBufferPointer(start: stored, count: n + TableFormat.blockTrailerSize)
+        try file.readExactly(at: handle.offset, into: raw)
+        let expected = CRC32C.unmask(
+            UInt32(littleEndian: UnsafeRawPointer(stored).loadUnaligned(fromByteOffset: n + 1, as: UInt32.self)))
+        let actual = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[..<(n + 1)]))
+        guard expected == actual else {
             throw StorageError.corruption("block checksum mismatch", file: file.path, offset: handle.offset)
         }
-        guard let kind = CompressionKind(rawValue: bytes[n]) else {
+        guard let kind = CompressionKind(rawValue: stored[n]) else {
             throw StorageError.corruption(
-                "unknown compression byte \(bytes[n])", file: file.path, offset: handle.offset)
+                "unknown compression byte \(stored[n])", file: file.path, offset: handle.offset)
         }
         if kind == .none {
-            bytes.removeLast(TableFormat.blockTrailerSize)
-            return bytes
+            adopted = true
+            return (stored, n)
         }
-        return try bytes.withUnsafeBytes {
-            try Compression.decompress(
-                UnsafeRawBufferPointer(rebasing: $0[..<n]), kind: kind, file: file.path, offset: handle.offset)
-        }
+        return try Compression.decompressToMemory(
+            UnsafeRawBufferPointer(rebasing: raw[..<n]), kind: kind, file: file.path, offset: handle.offset)
     }
 
     /// Checks the footer's magic, checksum and version; returns the filter and index handles.

@@ -9,8 +9,10 @@
 public final class LogWriter {
     public let file: WritableFile
     /// Bytes already used in the current block.
-    private var blockOffset: Int
-    private var header = [UInt8](repeating: 0, count: LogFormat.headerSize)
+    // `@exclusivity(unchecked)`: one owner at a time (see above) and no access overlaps another,
+    // so the run-time checks (a thread-local lookup each) would only cost time on every record.
+    @exclusivity(unchecked) private var blockOffset: Int
+    @exclusivity(unchecked) private var header = [UInt8](repeating: 0, count: LogFormat.headerSize)
     private static let zeros = [UInt8](repeating: 0, count: LogFormat.headerSize)
 
     /// Starts a log in `file`, which should be new and empty. (A non-empty file is continued at
