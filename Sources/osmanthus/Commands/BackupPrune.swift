@@ -1,4 +1,5 @@
 import ArgumentParser
+import Osmanthus
 import OsmanthusStorage
 
 /// `osmanthus backup prune --repo R --keep-last N`.
@@ -17,10 +18,15 @@ struct BackupPrune: ParsableCommand {
 
     func run() throws {
         try Admin.run {
-            let r = try BackupRepository(path: repository.repo).prune(keepLast: keepLast)
+            let repo = BackupRepository(path: repository.repo)
+            let r = try repo.prune(keepLast: keepLast)
+            // Change-log segments only the removed backups needed (none when no backup is left).
+            let segments = try repo.list().first.map {
+                try ChangeLogArchive(repository: repository.repo).prune(through: $0.sequence)
+            } ?? 0
             print(
                 "removed \(r.removedBackups.count) backups, \(r.removedFiles) files, "
-                    + "\(r.removedPartials) partial backups")
+                    + "\(r.removedPartials) partial backups, \(segments) change-log segments")
         }
     }
 }

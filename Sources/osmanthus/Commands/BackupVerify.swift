@@ -1,8 +1,10 @@
 import ArgumentParser
+import Osmanthus
 import OsmanthusStorage
 
 /// `osmanthus backup verify --repo R ID [--json]`: re-reads every file; exit 1 when any is
-/// missing or damaged, naming each.
+/// missing or damaged, naming each. Also checks the archived change-log segments (every
+/// segment's checksum, and gaps between segments).
 struct BackupVerify: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check every file of a backup.")
 
@@ -26,11 +28,14 @@ struct BackupVerify: ParsableCommand {
         let checkedFiles: Int
         let checkedBytes: UInt64
         let damage: [Damage]
+        let changeLogSegments: Int
+        let changeLogProblems: [Damage]
     }
 
     func run() throws {
         try Admin.run {
             let report = try BackupRepository(path: repository.repo).verify(id)
+            let segments = try ChangeLogArchive(repository: repository.repo).verify()
             if json {
                 try Admin.printJSON(
                     Output(
@@ -39,13 +44,23 @@ struct BackupVerify: ParsableCommand {
                         damage: report.damage.map {
                             .init(
                                 name: $0.name, path: $0.path, problem: $0.problem.kind, detail: $0.problem.description)
+                        },
+                        changeLogSegments: segments.segments,
+                        changeLogProblems: segments.problems.map {
+                            .init(name: $0.name, path: $0.path, problem: "changeLog", detail: $0.detail)
                         }))
             } else if report.isIntact {
                 print("backup \(report.id): ok (\(report.checkedFiles) files, \(report.checkedBytes) bytes)")
             } else {
                 for d in report.damage { print("backup \(report.id): \(d.name) (\(d.path)): \(d.problem)") }
             }
-            if !report.isIntact { throw ExitCode(1) }
+            if !json {
+                for p in segments.problems { print("change log: \(p)") }
+                if segments.segments > 0 && segments.problems.isEmpty {
+                    print("change log: ok (\(segments.segments) segments)")
+                }
+            }
+            if !report.isIntact || !segments.problems.isEmpty { throw ExitCode(1) }
         }
     }
 }
