@@ -33,7 +33,7 @@ struct ChangeLogSegmentTests {
     @Test func anyFlippedByteIsCorruptionNamingTheFile() throws {
         let segment = ChangeLogSegment(
             from: 1, through: 9, archivedAtMillis: 42,
-            records: [.init(sequence: 3, value: Document(["a": .int32(1)]).bytes)])
+            records: [.init(sequence: 3, value: (["a": .int32(1)] as Document).bytes)])
         let bytes = segment.encoded()
         for i in bytes.indices {
             var damaged = bytes

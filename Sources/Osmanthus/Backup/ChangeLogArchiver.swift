@@ -43,7 +43,8 @@ public final class ChangeLogArchiver: Sendable {
             throw OsmanthusError(.illegalOperation, "cannot archive: the change log of \(database.path) is off")
         }
         self.database = database
-        archive = ChangeLogArchive(repository: repository)
+        let archive = ChangeLogArchive(repository: repository)
+        self.archive = archive
         let through = try wrapping { try archive.archivedThrough() }
         state = Mutex(State(through: through))
         database.changeLog.setArchivePin(through)

@@ -70,7 +70,7 @@ struct ChangeLogSegment: Sendable, Equatable {
             throw damaged("is truncated or has a bad magic", 0)
         }
         var reader = ByteReader(bytes, from: 0, to: bytes.count - 4)
-        let stored = reader.loadFixed32(at: bytes.count - 4)
+        let stored = bytes.loadFixed32(at: bytes.count - 4)
         guard CRC32C.unmask(stored) == CRC32C.checksum(bytes[..<(bytes.count - 4)]) else {
             throw damaged("checksum mismatch", bytes.count - 4)
         }

@@ -68,7 +68,7 @@ public enum PointInTimeRestore {
             let segment = try wrapping { try archive.read(n) }
             records += segment.records.filter { $0.sequence > base.sequence && $0.sequence <= sequence }
         }
-        try wrapping { try repo.restore(base.id, to: directory, overwrite: overwrite) }
+        _ = try wrapping { try repo.restore(base.id, to: directory, overwrite: overwrite) }
         let db = try Database.open(at: directory)
         do {
             for r in records { try replay(try ChangeRecord(decoding: r.value), into: db) }
