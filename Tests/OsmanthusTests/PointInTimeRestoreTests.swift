@@ -218,6 +218,30 @@ struct PointInTimeRestoreTests {
         return n
     }
 
+    @Test func anIdleDatabaseRestoresToAnInstantAfterItsLastWrite() throws {
+        let f = Fixture()
+        defer { f.remove() }
+        let db = try Database.open(at: f.source.path)
+        defer { try? db.close() }
+        let archiver = try ChangeLogArchiver(database: db, repository: f.repo)
+        try BackupRepository(path: f.repo).create(from: db.engine)
+        try db.collection("c", in: "app").insertOne(["_id": .int32(1), "v": .string("last write")])
+        try archiver.archiveOnce()
+        let expected = try Self.state(db)
+        let quiet = Clock.nowMillis() + 2
+        Self.clockPasses(quiet)
+        let dir = f.scratch.path + "/r"
+        // No pass since the instant: the archive cannot say nothing happened.
+        #expect(throws: OsmanthusError.self) {
+            try PointInTimeRestore.restore(repository: f.repo, to: dir, at: .time(millis: quiet))
+        }
+        #expect(try archiver.archiveOnce() == nil)  // nothing new, but HEAD moves on
+        try PointInTimeRestore.restore(repository: f.repo, to: dir, at: .time(millis: quiet))
+        let restored = try Database.open(at: dir)
+        defer { try? restored.close() }
+        #expect(try Self.state(restored) == expected)
+    }
+
     @Test func backgroundLoopArchivesWithinItsInterval() async throws {
         let f = Fixture()
         defer { f.remove() }

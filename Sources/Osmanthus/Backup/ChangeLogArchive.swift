@@ -61,6 +61,40 @@ public struct ChangeLogArchive: Sendable {
         try fileSystem.syncDirectory(directory)
     }
 
+    // MARK: HEAD
+
+    var headPath: String { joinPath(directory, ChangeLogSegment.headName) }
+
+    /// `changelog/HEAD`: at `checkedAtMillis` the archive held every record up to `through`.
+    /// Rewritten by every pass, also one that found nothing new, so an idle database's archive
+    /// still reaches the present (SPEC.md §14.6).
+    func writeHead(through: UInt64, checkedAtMillis: Int64) throws {
+        try fileSystem.createDirectory(repository)
+        try fileSystem.createDirectory(directory)
+        var bytes: [UInt8] = []
+        bytes.appendFixed64(through)
+        bytes.appendFixed64(UInt64(bitPattern: checkedAtMillis))
+        bytes.appendFixed32(CRC32C.mask(CRC32C.checksum(bytes)))
+        let temp = headPath + ".tmp"
+        let out = try fileSystem.createWritable(temp)
+        try out.append(bytes)
+        try out.sync()
+        try out.close()
+        try fileSystem.rename(temp, to: headPath)
+    }
+
+    /// nil when there is no HEAD; a damaged one is `.corruption`.
+    func readHead() throws -> (through: UInt64, checkedAtMillis: Int64)? {
+        guard fileSystem.fileExists(headPath) else { return nil }
+        let f = try fileSystem.openReadable(headPath)
+        defer { f.close() }
+        let bytes = try f.readExactly(at: 0, count: Int(f.size))
+        guard bytes.count == 20, CRC32C.unmask(bytes.loadFixed32(at: 16)) == CRC32C.checksum(bytes[..<16]) else {
+            throw StorageError.corruption("change-log HEAD is damaged", file: headPath, offset: 0)
+        }
+        return (bytes.loadFixed64(at: 0), Int64(bitPattern: bytes.loadFixed64(at: 8)))
+    }
+
     // MARK: Verify and prune
 
     /// A damaged segment, or a hole between two segments.
@@ -89,6 +123,11 @@ public struct ChangeLogArchive: Sendable {
                         detail: "gap: sequences \(p.through + 1)...\(n.from - 1) are not archived (after \(p.name))"))
             }
             previous = n
+        }
+        do {
+            _ = try readHead()
+        } catch let e as StorageError {
+            problems.append(Problem(name: ChangeLogSegment.headName, path: headPath, detail: e.message))
         }
         return (names.count, problems)
     }

@@ -72,7 +72,10 @@ public final class ChangeLogArchiver: Sendable {
         let now = Clock.nowMillis()
         let through = snapshot.sequence
         let archived = state.withLock { $0.through }
-        guard through > archived else { return nil }
+        guard through > archived else {
+            try wrapping { try archive.writeHead(through: archived, checkedAtMillis: now) }
+            return nil
+        }
         var from = archived + 1
         // Records trimmed before the archiver ever saw them (it was off): say so, and start
         // after them — the archive then has a hole restore will not cross.
@@ -95,6 +98,7 @@ public final class ChangeLogArchiver: Sendable {
                 from: from, through: through, archivedAtMillis: now, records: records)
             try wrapping { try archive.write(segment) }
         }
+        try wrapping { try archive.writeHead(through: through, checkedAtMillis: now) }
         state.withLock { $0.through = through }
         database.changeLog.setArchivePin(through)
         return Result(from: from, through: through, records: records.count, lostThrough: lost)

@@ -15,6 +15,8 @@ struct ChangeLogSegment: Sendable, Equatable {
     /// `<repo>/changelog/`: the segments, named `<from>-<through>.seg` (20 decimal digits each).
     static let directory = "changelog"
     static let suffix = ".seg"
+    /// `<repo>/changelog/HEAD`: fixed64(through) ‖ fixed64(checkedAtMillis) ‖ fixed32(masked crc32c).
+    static let headName = "HEAD"
 
     struct Record: Sendable, Equatable {
         var sequence: SequenceNumber

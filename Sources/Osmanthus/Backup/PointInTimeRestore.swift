@@ -97,12 +97,18 @@ public enum PointInTimeRestore {
             }
             last = segment
         }
-        guard let last, last.archivedAtMillis >= millis else {
-            let reach = last.map { Target.time(millis: $0.archivedAtMillis).description } ?? "nothing"
-            throw OsmanthusError(
-                .badValue, "the change-log archive does not reach \(target): it was last read at \(reach)")
+        // How far in time the archive reaches: the newest segment's read, or a later pass that
+        // found nothing new (HEAD at the same sequence).
+        var reach = last?.archivedAtMillis
+        if let head = try wrapping({ try archive.readHead() }), head.through == (last?.through ?? 0) {
+            reach = max(reach ?? head.checkedAtMillis, head.checkedAtMillis)
         }
-        return last.through
+        guard let reach, reach >= millis else {
+            let text = reach.map { Target.time(millis: $0).description } ?? "nothing"
+            throw OsmanthusError(
+                .badValue, "the change-log archive does not reach \(target): it was last read at \(text)")
+        }
+        return last?.through ?? 0
     }
 
     /// The segments that together hold every sequence in `after+1 ... through`, in order.
