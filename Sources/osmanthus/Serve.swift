@@ -98,7 +98,10 @@ struct Serve: ParsableCommand {
                 try? database.close()
                 throw error
             }
-            archiver?.start(interval: .milliseconds(Int64(archiveInterval * 1000)))
+            archiver?.start(interval: .milliseconds(Int64(archiveInterval * 1000))) { error in
+                logger.error("change-log archive pass failed (retrying; unarchived records are kept): \(error)")
+            }
+            logger.info("archiving the change log into \(archiveRepo) every \(archiveInterval) s")
         }
         let server = Server(database: database, configuration: configuration, logger: logger)
         let boundPort: Int

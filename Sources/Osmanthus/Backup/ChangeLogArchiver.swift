@@ -105,8 +105,8 @@ public final class ChangeLogArchiver: Sendable {
     }
 
     /// Runs `archiveOnce` every `interval` until `stop()`; a failed pass is kept in `lastError`
-    /// and retried at the next tick (the pin keeps its records).
-    public func start(interval: Duration) {
+    /// and retried at the next tick (the pin keeps its records); `onError` hears of each failure.
+    public func start(interval: Duration, onError: (@Sendable (any Error) -> Void)? = nil) {
         let task = Task.detached { [self] in
             while !Task.isCancelled {
                 do {
@@ -114,6 +114,7 @@ public final class ChangeLogArchiver: Sendable {
                     state.withLock { $0.lastError = nil }
                 } catch {
                     state.withLock { $0.lastError = "\(error)" }
+                    onError?(error)
                 }
                 try? await Task.sleep(for: interval)
             }
