@@ -73,7 +73,9 @@ public enum PointInTimeRestore {
         do {
             for r in records { try replay(try ChangeRecord(decoding: r.value), into: db) }
         } catch {
+            // A half-replayed directory is a database at no point the source ever was: remove it.
             try? db.close()
+            try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
         try db.close()
