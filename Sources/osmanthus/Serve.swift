@@ -42,6 +42,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds between passes of the TTL index monitor (MongoDB's ttlMonitorSleepSecs).")
     var ttlMonitorSeconds: Double = 60
 
+    @Option(help: "Backup repository to archive the change log into continuously (for backup restore --at).")
+    var archiveRepo: String?
+
+    @Option(help: "Seconds between change-log archive passes with --archive-repo: the recovery point objective.")
+    var archiveInterval: Double = 5
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -68,6 +74,7 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
+        guard archiveInterval > 0 else { throw ValidationError("--archive-interval must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         do {
             _ = try BackupSchedule(parsing: backupInterval)
@@ -128,12 +135,26 @@ struct Serve: ParsableCommand {
         var databaseOptions = DatabaseOptions()
         databaseOptions.ttlMonitorInterval = ttlMonitorSeconds
         let database = try Database.open(at: dataDir, options: databaseOptions)
+        var archiver: ChangeLogArchiver?
+        if let archiveRepo {
+            do {
+                archiver = try ChangeLogArchiver(database: database, repository: archiveRepo)
+            } catch {
+                try? database.close()
+                throw error
+            }
+            archiver?.start(interval: .milliseconds(Int64(archiveInterval * 1000))) { error in
+                logger.error("change-log archive pass failed (retrying; unarchived records are kept): \(error)")
+            }
+            logger.info("archiving the change log into \(archiveRepo) every \(archiveInterval) s")
+        }
         let server = Server(database: database, configuration: configuration, logger: logger)
         let boundPort: Int
         do {
             boundPort = try server.start().port ?? port
         } catch {
             try? server.shutdown()
+            try? archiver?.stop()
             try? database.close()
             throw error
         }
@@ -144,6 +165,11 @@ struct Serve: ParsableCommand {
         logger.info("shutting down")
         for source in sources { source.cancel() }
         try server.shutdown()
+        do {
+            try archiver?.stop()  // the last commits into the archive before the database closes
+        } catch {
+            logger.error("change-log archive: \(error)")
+        }
         try database.close()
         logger.info("stopped")
     }

@@ -28,6 +28,9 @@ final class ChangeLog: Sendable {
         var lastWall: Int64 = 0
         var lastTrimCheck: Int64 = 0
         var trimming = false
+        /// Set while a `ChangeLogArchiver` is attached: records above it are not archived yet,
+        /// so the trimmer keeps them whatever the retention says (SPEC.md §14.6).
+        var archivePin: SequenceNumber?
     }
 
     // Guards the per-database accounting, the wall clock and the trimmer's flags.

@@ -32,6 +32,16 @@ extension ChangeLog {
         state.withLock { $0.databases[database]?.retention } ?? defaultRetention
     }
 
+    /// Keeps records above `sequence` from being trimmed (nil: no archiver attached).
+    func setArchivePin(_ sequence: SequenceNumber?) {
+        state.withLock { $0.archivePin = sequence }
+    }
+
+    /// The highest sequence the trimmer deleted in any database (0: none).
+    func maxTrimmedThrough() -> SequenceNumber {
+        state.withLock { s in s.databases.values.map(\.trimmedThrough).max() ?? 0 }
+    }
+
     /// Stores `retention` for `database` durably.
     func setRetention(_ retention: ChangeLogRetention, of database: String, sync: Bool) throws {
         guard retention.maxAgeSeconds >= 0, retention.maxBytes >= 0 else {
@@ -100,6 +110,7 @@ extension ChangeLog {
             return b
         }
         var deleted = 0
+        let pin = state.withLock { $0.archivePin }
         let it = storage.makeIterator(options: ReadOptions(fillCache: false))
         it.seek(ChangeLogFormat.recordPrefix)
         var batch = WriteBatch()
@@ -124,6 +135,7 @@ extension ChangeLog {
             pending.removeAll()
         }
         while !budgets.isEmpty, it.isValid, let seq = ChangeLogFormat.sequence(ofKey: it.key) {
+            if let pin, seq > pin { break }  // not archived yet
             let size = Int64(it.key.count + it.value.count)
             let record = try ChangeRecord(decoding: it.value)
             if var b = budgets[record.database] {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Osmanthus
 import OsmanthusStorage
 
 /// `osmanthus backup prune --repo R --keep-last N`.
@@ -26,14 +27,20 @@ struct BackupPrune: ParsableCommand {
 
     func run() throws {
         try Admin.run {
-            let r = try BackupRepository(path: try repository.path()).prune(keepLast: keepLast)
+            let path = try repository.path()
+            let repo = BackupRepository(path: path)
+            let r = try repo.prune(keepLast: keepLast)
+            // Change-log segments only the removed backups needed (none when no backup is left).
+            let segments = try repo.list().first.map {
+                try ChangeLogArchive(repository: path).prune(through: $0.sequence)
+            } ?? 0
             if json {
                 return try Admin.printJSON(
                     Output(removedBackups: r.removedBackups, removedFiles: r.removedFiles, removedPartials: r.removedPartials))
             }
             print(
                 "removed \(r.removedBackups.count) backups, \(r.removedFiles) files, "
-                    + "\(r.removedPartials) partial backups")
+                    + "\(r.removedPartials) partial backups, \(segments) change-log segments")
         }
     }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import OsmanthusBSON
+import Osmanthus
 import OsmanthusStorage
 
 /// `osmanthus backup verify --repo R ID [--json]`: re-reads every file; exit 1 when any is
-/// missing or damaged, naming each.
+/// missing or damaged, naming each. Also checks the archived change-log segments (every
+/// segment's checksum, and gaps between segments).
 struct BackupVerify: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check every file of a backup.")
 
@@ -29,6 +31,8 @@ struct BackupVerify: ParsableCommand {
         let checkedFiles: Int
         let checkedBytes: UInt64
         let damage: [Damage]
+        let changeLogSegments: Int
+        let changeLogProblems: [Damage]
     }
 
     func run() throws {
@@ -59,6 +63,7 @@ struct BackupVerify: ParsableCommand {
             let bar = ProgressBar("verify \(id)", total: try repo.list().first { $0.id == id }?.totalBytes ?? 0)
             let report = try repo.verify(id) { bar.update($0) }
             bar.finish()
+            let segments = try ChangeLogArchive(repository: try repository.path()).verify()
             if json {
                 try Admin.printJSON(
                     Output(
@@ -67,13 +72,23 @@ struct BackupVerify: ParsableCommand {
                         damage: report.damage.map {
                             .init(
                                 name: $0.name, path: $0.path, problem: $0.problem.kind, detail: $0.problem.description)
+                        },
+                        changeLogSegments: segments.segments,
+                        changeLogProblems: segments.problems.map {
+                            .init(name: $0.name, path: $0.path, problem: "changeLog", detail: $0.detail)
                         }))
             } else if report.isIntact {
                 print("backup \(report.id): ok (\(report.checkedFiles) files, \(report.checkedBytes) bytes)")
             } else {
                 for d in report.damage { print("backup \(report.id): \(d.name) (\(d.path)): \(d.problem)") }
             }
-            if !report.isIntact { throw ExitCode(1) }
+            if !json {
+                for p in segments.problems { print("change log: \(p)") }
+                if segments.segments > 0 && segments.problems.isEmpty {
+                    print("change log: ok (\(segments.segments) segments)")
+                }
+            }
+            if !report.isIntact || !segments.problems.isEmpty { throw ExitCode(1) }
         }
     }
 }
