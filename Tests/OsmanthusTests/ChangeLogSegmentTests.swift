@@ -5,7 +5,7 @@ import Testing
 @testable import Osmanthus
 
 struct ChangeLogSegmentTests {
-    /// The worked example of SPEC.md §14.6, byte for byte (written out by hand from the grammar).
+    /// The worked example of SPEC.md §14.9, byte for byte (written out by hand from the grammar).
     @Test func encodesTheSpecExampleByteForByte() throws {
         let segment = ChangeLogSegment(
             from: 5, through: 7, archivedAtMillis: 1_700_000_000_123,

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import OsmanthusStorage
 
-/// The archived change log inside a backup repository: `<repo>/changelog/*.seg` (SPEC.md §14.6).
+/// The archived change log inside a backup repository: `<repo>/changelog/*.seg` (SPEC.md §14.9).
 /// Segments are written under a temporary name and renamed, so a partial one is never seen.
 public struct ChangeLogArchive: Sendable {
     public let repository: String
@@ -67,7 +67,7 @@ public struct ChangeLogArchive: Sendable {
 
     /// `changelog/HEAD`: at `checkedAtMillis` the archive held every record up to `through`.
     /// Rewritten by every pass, also one that found nothing new, so an idle database's archive
-    /// still reaches the present (SPEC.md §14.6).
+    /// still reaches the present (SPEC.md §14.9).
     func writeHead(through: UInt64, checkedAtMillis: Int64) throws {
         try fileSystem.createDirectory(repository)
         try fileSystem.createDirectory(directory)

@@ -2,7 +2,7 @@ import OsmanthusBSON
 import OsmanthusStorage
 import Synchronization
 
-/// Copies a database's change log into a backup repository as segments (SPEC.md §14.6), so a
+/// Copies a database's change log into a backup repository as segments (SPEC.md §14.9), so a
 /// restore can replay it on top of a backup to any later instant.
 ///
 /// `archiveOnce()` reads every record above the last archived sequence up to the engine's
@@ -10,7 +10,7 @@ import Synchronization
 /// `start(interval:)` does so in a background task every `interval`. While an archiver is
 /// attached, the change-log trimmer never deletes a record it has not archived (the pin).
 /// Recovery point: a crash loses at most the commits of the last `interval` plus one archive
-/// pass (SPEC.md §14.6).
+/// pass (SPEC.md §14.9).
 public final class ChangeLogArchiver: Sendable {
     public let archive: ChangeLogArchive
     let database: Database

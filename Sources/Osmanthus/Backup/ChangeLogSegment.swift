@@ -1,6 +1,6 @@
 import OsmanthusStorage
 
-/// One archived stretch of the change log (SPEC.md §14.6): every change record whose commit
+/// One archived stretch of the change log (SPEC.md §14.9): every change record whose commit
 /// sequence lies in `from...through`, in commit order. Changing a constant here changes the format.
 ///
 /// ```

@@ -2,7 +2,7 @@ import FoundationEssentials
 import OsmanthusBSON
 import OsmanthusStorage
 
-/// Restore to a point (SPEC.md §14.7): the newest backup at or before the target, then the
+/// Restore to a point (SPEC.md §14.10): the newest backup at or before the target, then the
 /// archived change records above the backup's sequence up to the target, replayed through the
 /// normal write path (so indexes follow).
 public enum PointInTimeRestore {

@@ -29,7 +29,7 @@ final class ChangeLog: Sendable {
         var lastTrimCheck: Int64 = 0
         var trimming = false
         /// Set while a `ChangeLogArchiver` is attached: records above it are not archived yet,
-        /// so the trimmer keeps them whatever the retention says (SPEC.md §14.6).
+        /// so the trimmer keeps them whatever the retention says (SPEC.md §14.9).
         var archivePin: SequenceNumber?
     }
 
