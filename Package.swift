@@ -41,6 +41,7 @@ let package = Package(
                 "Osmanthus", "OsmanthusWire", "OsmanthusBSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

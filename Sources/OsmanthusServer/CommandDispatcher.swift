@@ -23,7 +23,7 @@ final class CommandDispatcher: Sendable {
 
     static let standard = CommandDispatcher(
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
-            + FindAndModifyCommand.all + CatalogCommands.all)
+            + FindAndModifyCommand.all + CatalogCommands.all + TransactionCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 
@@ -39,20 +39,15 @@ final class CommandDispatcher: Sendable {
                 for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database."))
         }
         do {
-            // A statement of a multi-document transaction carries `autocommit: false`; running
-            // it outside one would apply what the client expects to be able to abort.
-            if request.body.contains("autocommit") || request.body.contains("startTransaction") {
-                throw OsmanthusError(.notImplemented, "multi-document transactions are not supported yet")
-            }
-            var reply = try command.run(request, context)
-            if !reply.contains("ok") { reply.append("ok", 1.0) }
-            return reply
+            return try SessionGate.run(command, request, context)
         } catch {
             let mapped = ErrorMapping.osmanthusError(for: error)
             if mapped.code == .internalError || mapped.code == .storageError {
                 context.server.logger.error("command \(request.name) failed: \(error)")
             }
-            return ErrorMapping.reply(for: mapped)
+            var reply = ErrorMapping.reply(for: mapped)
+            if let labeled = error as? LabeledError { reply.append("errorLabels", .array(labeled.labels)) }
+            return reply
         }
     }
 }

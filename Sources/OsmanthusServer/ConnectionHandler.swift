@@ -120,6 +120,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func execute(_ command: CommandRequest, for request: InboundRequest, context: ChannelHandlerContext) {
         guard !closed else { return }
         let server = self.server
+        let addToReply: Document?
         switch server.failPoints.action(for: command.name) {
         case .closeConnection?:
             context.close(promise: nil)
@@ -128,15 +129,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
             send(failure, to: request, context: context)
             finish(context: context)
             return
+        case .afterRunning(let extra)?:
+            addToReply = extra
         case nil:
-            break
+            addToReply = nil
         }
-        let commandContext = CommandContext(server: server, connection: info)
+        let info = self.info
         threadPool.runIfActive(eventLoop: context.eventLoop) {
-            server.dispatcher.run(command, context: commandContext)
+            server.dispatcher.run(command, context: CommandContext(server: server, connection: info))
         }.assumeIsolated().whenComplete { result in
             switch result {
-            case .success(let reply): self.send(reply, to: request, context: context)
+            case .success(var reply):
+                for (key, value) in addToReply ?? [:] { reply.set(key, value) }
+                self.send(reply, to: request, context: context)
             case .failure(let error): self.send(ErrorMapping.reply(for: error), to: request, context: context)
             }
             self.finish(context: context)

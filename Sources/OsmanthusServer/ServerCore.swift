@@ -21,6 +21,7 @@ final class ServerCore: Sendable {
     let statistics = ServerStatistics()
     let failPoints = FailPoints()
     let cursors: CursorManager
+    let sessions: SessionTable
     let dispatcher: CommandDispatcher
     private let advertised: Mutex<String>
     private let lastConnectionID = Atomic<Int64>(0)
@@ -31,6 +32,7 @@ final class ServerCore: Sendable {
         self.logger = logger
         self.cursors = CursorManager(
             idleTimeout: configuration.cursorIdleTimeout.timeAmount, maxPerConnection: configuration.maxCursorsPerConnection)
+        self.sessions = SessionTable(cursors: cursors)
         self.dispatcher = CommandDispatcher.standard
         self.advertised = Mutex(configuration.advertise ?? "\(configuration.host):\(configuration.port)")
     }
