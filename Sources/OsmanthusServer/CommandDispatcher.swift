@@ -1,3 +1,4 @@
+import NIOCore
 import Osmanthus
 import OsmanthusBSON
 
@@ -30,6 +31,16 @@ final class CommandDispatcher: Sendable {
     /// Runs `request` and returns its reply: the command's document with `ok: 1`, or
     /// `ErrorMapping`'s `{ok: 0, ...}`.
     func run(_ request: CommandRequest, context: CommandContext) -> Document {
+        let started = NIODeadline.now()
+        let reply = dispatch(request, context: context)
+        context.server.metrics.commandFinished(
+            table[request.name] == nil ? "unknown" : request.name,
+            nanoseconds: (NIODeadline.now() - started).nanoseconds,
+            failed: reply["ok"] == .double(0))
+        return reply
+    }
+
+    private func dispatch(_ request: CommandRequest, context: CommandContext) -> Document {
         context.server.statistics.count(.command)
         guard let command = table[request.name] else {
             return ErrorMapping.reply(for: OsmanthusError(.commandNotFound, "no such command: '\(request.name)'"))

@@ -45,7 +45,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let remote = context.channel.remoteAddress.map(Self.format) ?? "unknown"
         info = ConnectionInfo(id: id, remoteAddress: remote)
         logger[metadataKey: "conn"] = "\(id)"
-        server.statistics.currentConnections.add(1, ordering: .relaxed)
+        let open = server.statistics.currentConnections.add(1, ordering: .relaxed).newValue
+        server.metrics.openConnections.record(open)
         server.statistics.totalConnections.add(1, ordering: .relaxed)
         guard registry.add(id: id, channel: context.channel) else {
             logger.warning("too many connections; closing \(remote)")
@@ -62,7 +63,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         awaitingHello = nil
         pending.removeAll()
         registry.remove(id: info.id)
-        server.statistics.currentConnections.add(-1, ordering: .relaxed)
+        let open = server.statistics.currentConnections.add(-1, ordering: .relaxed).newValue
+        server.metrics.openConnections.record(open)
         logger.debug("connection closed")
         context.fireChannelInactive()
     }

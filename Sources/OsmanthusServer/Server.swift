@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Osmanthus
 import OsmanthusWire
@@ -23,9 +24,17 @@ public final class Server: Sendable {
     private let registry: ConnectionRegistry
     /// The listening channel and the idle-cursor sweeper, set by `start`, cleared by `shutdown`.
     private let running = Mutex<(listener: (any Channel)?, sweeper: RepeatedTask?)>((nil, nil))
+    private let http = Mutex<(any Channel)?>(nil)
+    /// The text `/metrics` serves (the metrics backend's exposition).
+    private let metricsText: @Sendable () -> [UInt8]
 
     /// A server over `database`, which the caller opened and closes after `shutdown`.
-    public init(database: Database, configuration: ServerConfiguration, logger: Logger = Logger(label: "osmanthus.server")) {
+    /// `metricsText` renders `/metrics` when `configuration.httpPort` is set.
+    public init(
+        database: Database, configuration: ServerConfiguration, logger: Logger = Logger(label: "osmanthus.server"),
+        metricsText: @escaping @Sendable () -> [UInt8] = { Array("# no metrics backend\n".utf8) }
+    ) {
+        self.metricsText = metricsText
         self.core = ServerCore(database: database, configuration: configuration, logger: logger)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.commandThreads)
@@ -68,8 +77,40 @@ public final class Server: Sendable {
             if closed > 0 { core.logger.info("closed \(closed) idle cursors") }
         }
         running.withLock { $0 = (listener, sweeper) }
+        if let httpPort = configuration.httpPort {
+            let channel = try startHTTP(port: httpPort)
+            http.withLock { $0 = channel }
+            core.logger.info("HTTP (metrics, health) on \(channel.localAddress.map { "\($0)" } ?? "?")")
+        }
+        core.ready.store(true, ordering: .releasing)
         core.logger.info("listening on \(address), advertised as \(core.advertisedAddress)")
         return address
+    }
+
+    private func startHTTP(port: Int) throws -> any Channel {
+        let core = self.core
+        let metricsText = self.metricsText
+        let routes = HTTPEndpoint.Routes(
+            metrics: {
+                core.metrics.refresh(
+                    cursors: core.cursors.count, sessions: core.sessions.count, engine: core.database.engine.statistics)
+                return metricsText()
+            },
+            ready: { core.ready.load(ordering: .acquiring) })
+        return try ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(HTTPEndpoint(routes: routes))
+                }
+            }
+            .bind(host: core.configuration.host, port: port).wait()
+    }
+
+    /// The HTTP operations port's address, when there is one.
+    public var httpAddress: SocketAddress? {
+        http.withLock { $0?.localAddress }
     }
 
     /// The address `start` bound, or nil.
@@ -80,6 +121,12 @@ public final class Server: Sendable {
     /// Stops listening, closes every connection, waits for running commands, then stops the
     /// threads. The caller closes the database afterwards.
     public func shutdown() throws {
+        core.ready.store(false, ordering: .releasing)
+        let httpChannel = http.withLock { state in
+            defer { state = nil }
+            return state
+        }
+        try? httpChannel?.close().wait()
         let (listener, sweeper) = running.withLock { state in
             defer { state = (nil, nil) }
             return state

@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     /// Reported by `getCmdLineOpts` and `serverStatus`.
     public var dataDirectory: String = ""
     public var commandLine: [String] = []
+    /// The HTTP operations port (`/metrics`, `/healthz`, `/readyz`) on `host`; nil: none.
+    /// 0 picks a free one (see `Server.httpAddress`).
+    public var httpPort: Int?
     /// Test-only commands (`configureFailPoint`) answer; otherwise they are CommandNotFound.
     public var enableTestCommands = false
 

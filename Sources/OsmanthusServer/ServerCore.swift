@@ -19,6 +19,9 @@ final class ServerCore: Sendable {
     let startedAt = NIODeadline.now()
     let startedAtMilliseconds = WallClock.nowMilliseconds()
     let statistics = ServerStatistics()
+    let metrics = ServerMetrics()
+    /// `/readyz`: set once the wire listener is bound, cleared when shutdown begins.
+    let ready = Atomic<Bool>(false)
     let failPoints = FailPoints()
     let cursors: CursorManager
     let sessions: SessionTable

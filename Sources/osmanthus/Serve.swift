@@ -1,8 +1,10 @@
 import ArgumentParser
 import Dispatch
 import Logging
+import Metrics
 import Osmanthus
 import OsmanthusServer
+import Prometheus
 
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +31,9 @@ struct Serve: ParsableCommand {
     @Option(help: "host:port clients should use to reach this server (default: bind address and port).")
     var advertise: String?
 
+    @Option(help: "HTTP port for /metrics (Prometheus), /healthz and /readyz on the bind address (0: none).")
+    var httpPort: Int = 28017
+
     @Option(help: "Replica set name reported to drivers.")
     var replicaSet: String = "rs0"
 
@@ -43,6 +48,7 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0...65535") }
         guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let advertise {
@@ -60,6 +66,9 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "osmanthus.server")
+        // Before any instrument exists: instruments made earlier stay unconnected.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         var configuration = ServerConfiguration()
         configuration.host = bind
@@ -70,6 +79,7 @@ struct Serve: ParsableCommand {
         configuration.dataDirectory = dataDir
         configuration.commandLine = CommandLine.arguments
         configuration.enableTestCommands = enableTestCommands
+        configuration.httpPort = httpPort == 0 ? nil : httpPort
 
         // Signals are handled on a dispatch queue; the main thread waits for one.
         let stop = DispatchSemaphore(value: 0)
@@ -83,7 +93,8 @@ struct Serve: ParsableCommand {
         }
 
         let database = try Database.open(at: dataDir)
-        let server = Server(database: database, configuration: configuration, logger: logger)
+        let server = Server(
+            database: database, configuration: configuration, logger: logger, metricsText: { registry.emitToBuffer() })
         let boundPort: Int
         do {
             boundPort = try server.start().port ?? port
@@ -91,6 +102,9 @@ struct Serve: ParsableCommand {
             try? server.shutdown()
             try? database.close()
             throw error
+        }
+        if let http = server.httpAddress {
+            print("http on \(bind):\(http.port ?? httpPort)")
         }
         print("listening on \(bind):\(boundPort)")
         fflush(nil)  // all streams: tests wait for this line on a pipe
