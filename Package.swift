@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
@@ -47,6 +48,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -68,6 +70,7 @@ let package = Package(
         ),
         .testTarget(name: "OsmanthusBSONTests", dependencies: ["OsmanthusBSON"]),
         .testTarget(name: "OsmanthusTests", dependencies: ["Osmanthus", "OsmanthusBSON", "OsmanthusStorage"]),
+        .testTarget(name: "OsmanthusServerTests", dependencies: ["OsmanthusServer", "OsmanthusBSON"]),
         .testTarget(
             name: "OsmanthusWireTests",
             dependencies: ["OsmanthusWire", "OsmanthusBSON", .product(name: "NIOCore", package: "swift-nio")]

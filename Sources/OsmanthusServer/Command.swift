@@ -70,4 +70,6 @@ struct ConnectionInfo: Sendable {
     var id: Int64
     /// "host:port" of the client (`whatsmyuri`).
     var remoteAddress: String
+    /// Who the connection has authenticated as.
+    var auth = ConnectionAuth()
 }

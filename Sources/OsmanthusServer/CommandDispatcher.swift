@@ -24,7 +24,7 @@ final class CommandDispatcher: Sendable {
 
     static let standard = CommandDispatcher(
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
-            + FindAndModifyCommand.all + CatalogCommands.all + TransactionCommands.all)
+            + FindAndModifyCommand.all + CatalogCommands.all + TransactionCommands.all + AuthCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 
@@ -48,6 +48,12 @@ final class CommandDispatcher: Sendable {
         if command.adminOnly, request.databaseName != "admin" {
             return ErrorMapping.reply(
                 for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database."))
+        }
+        if context.server.configuration.authenticationRequired,
+            !AuthCommands.allowedUnauthenticated.contains(request.name), !context.connection.auth.isAuthenticated
+        {
+            return ErrorMapping.reply(
+                for: OsmanthusError(.unauthorized, "Command \(request.name) requires authentication"))
         }
         do {
             return try SessionGate.run(command, request, context)

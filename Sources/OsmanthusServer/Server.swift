@@ -113,6 +113,16 @@ public final class Server: Sendable {
         http.withLock { $0?.localAddress }
     }
 
+    /// Creates the first user (`osmanthus serve` with OSMANTHUS_ROOT_USER/PASSWORD) unless the
+    /// database has users already; returns whether it did.
+    @discardableResult
+    public func createFirstUser(name: String, password: String) throws -> Bool {
+        let store = UserStore(database: core.database)
+        guard try store.isEmpty else { return false }
+        try store.create(user: name, db: "admin", password: password, roles: ["root"])
+        return true
+    }
+
     /// The address `start` bound, or nil.
     public var localAddress: SocketAddress? {
         running.withLock { $0.listener?.localAddress }

@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// The HTTP operations port (`/metrics`, `/healthz`, `/readyz`) on `host`; nil: none.
     /// 0 picks a free one (see `Server.httpAddress`).
     public var httpPort: Int?
+    /// Commands other than the handshake and authentication need an authenticated connection
+    /// (SCRAM users in `admin.system.users`).
+    public var authenticationRequired = false
     /// Test-only commands (`configureFailPoint`) answer; otherwise they are CommandNotFound.
     public var enableTestCommands = false
 

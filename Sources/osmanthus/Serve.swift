@@ -19,6 +19,9 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the MongoDB-compatible server.")
 
+    @Option(help: "A settings file: key = value lines (option names without dashes). Flags override it.")
+    var config: String?
+
     @Option(help: "Data directory.")
     var dataDir: String = "./data"
 
@@ -43,12 +46,19 @@ struct Serve: ParsableCommand {
     @Flag(help: "Enable test-only commands (configureFailPoint), as driver test suites need. Never in production.")
     var enableTestCommands = false
 
+    @Flag(help: "Require authentication (SCRAM-SHA-256/SHA-1) even on loopback.")
+    var auth = false
+
+    @Flag(help: "Do not require authentication even when binding beyond loopback.")
+    var noAuth = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0...65535") }
+        guard !(auth && noAuth) else { throw ValidationError("--auth and --no-auth exclude each other") }
         guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let advertise {
@@ -80,6 +90,9 @@ struct Serve: ParsableCommand {
         configuration.commandLine = CommandLine.arguments
         configuration.enableTestCommands = enableTestCommands
         configuration.httpPort = httpPort == 0 ? nil : httpPort
+        // Off on loopback, on beyond it, unless a flag says otherwise (SPEC §13.3).
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(bind) || bind.hasPrefix("127.")
+        configuration.authenticationRequired = auth || (!loopback && !noAuth)
 
         // Signals are handled on a dispatch queue; the main thread waits for one.
         let stop = DispatchSemaphore(value: 0)
@@ -97,6 +110,15 @@ struct Serve: ParsableCommand {
             database: database, configuration: configuration, logger: logger, metricsText: { registry.emitToBuffer() })
         let boundPort: Int
         do {
+            if let user = Self.environment("OSMANTHUS_ROOT_USER"), let password = Self.environment("OSMANTHUS_ROOT_PASSWORD"),
+                !user.isEmpty
+            {
+                if try server.createFirstUser(name: user, password: password) {
+                    logger.info("created user \(user) on admin from OSMANTHUS_ROOT_USER")
+                }
+            } else if configuration.authenticationRequired {
+                logger.warning("authentication is required; create users with OSMANTHUS_ROOT_USER/OSMANTHUS_ROOT_PASSWORD")
+            }
             boundPort = try server.start().port ?? port
         } catch {
             try? server.shutdown()
@@ -115,5 +137,9 @@ struct Serve: ParsableCommand {
         try server.shutdown()
         try database.close()
         logger.info("stopped")
+    }
+
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }

@@ -55,7 +55,10 @@ enum AdminCommands {
             if request.argument == "*" { return ["names": ["global", "startupWarnings"]] }
             return ["totalLinesWritten": 0, "log": []]
         },
-        Command(name: "logout", help: "no authentication: nothing to do") { _, _ in [:] },
+        Command(name: "logout", help: "forgets the connection's authentication") { _, context in
+            context.connection.auth.logout()
+            return [:]
+        },
         Command(name: "configureFailPoint", adminOnly: true, help: "test only: sets the failCommand fail point") {
             request, context in
             guard context.server.configuration.enableTestCommands else {
