@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Osmanthus
 import OsmanthusWire
 import Synchronization
@@ -45,8 +46,9 @@ public final class Server: Sendable {
     /// when the configuration asked for port 0).
     @discardableResult
     public func start() throws -> SocketAddress {
-        threadPool.start()
         let core = self.core
+        let tls = try Self.tlsContext(core.configuration)
+        threadPool.start()
         let threadPool = self.threadPool
         let registry = self.registry
         let bootstrap = ServerBootstrap(group: group)
@@ -57,6 +59,7 @@ public final class Server: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(MessageToByteHandler(MessageEncoder()))
                     try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
                     try pipeline.addHandler(ConnectionHandler(server: core, threadPool: threadPool, registry: registry))
@@ -85,6 +88,21 @@ public final class Server: Sendable {
         core.ready.store(true, ordering: .releasing)
         core.logger.info("listening on \(address), advertised as \(core.advertisedAddress)")
         return address
+    }
+
+    /// The TLS context when the configuration names a certificate and key (both or neither).
+    private static func tlsContext(_ configuration: ServerConfiguration) throws -> NIOSSLContext? {
+        switch (configuration.tlsCertificateFile, configuration.tlsKeyFile) {
+        case (nil, nil):
+            return nil
+        case (let certificate?, let key?):
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            return try NIOSSLContext(
+                configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey)))
+        default:
+            throw OsmanthusError(.badValue, "TLS needs both a certificate file and a key file")
+        }
     }
 
     private func startHTTP(port: Int) throws -> any Channel {

@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
     /// The HTTP operations port (`/metrics`, `/healthz`, `/readyz`) on `host`; nil: none.
     /// 0 picks a free one (see `Server.httpAddress`).
     public var httpPort: Int?
+    /// PEM files of the certificate chain and private key: with both, the wire port speaks
+    /// only TLS.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
     /// Commands other than the handshake and authentication need an authenticated connection
     /// (SCRAM users in `admin.system.users`).
     public var authenticationRequired = false

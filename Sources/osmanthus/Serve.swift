@@ -46,6 +46,12 @@ struct Serve: ParsableCommand {
     @Flag(help: "Enable test-only commands (configureFailPoint), as driver test suites need. Never in production.")
     var enableTestCommands = false
 
+    @Option(help: "PEM certificate chain: with --tls-key-file, the wire port speaks TLS only.")
+    var tlsCertFile: String?
+
+    @Option(help: "PEM private key of --tls-cert-file.")
+    var tlsKeyFile: String?
+
     @Flag(help: "Require authentication (SCRAM-SHA-256/SHA-1) even on loopback.")
     var auth = false
 
@@ -58,6 +64,9 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0...65535") }
+        guard (tlsCertFile == nil) == (tlsKeyFile == nil) else {
+            throw ValidationError("--tls-cert-file and --tls-key-file go together")
+        }
         guard !(auth && noAuth) else { throw ValidationError("--auth and --no-auth exclude each other") }
         guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -90,6 +99,8 @@ struct Serve: ParsableCommand {
         configuration.commandLine = CommandLine.arguments
         configuration.enableTestCommands = enableTestCommands
         configuration.httpPort = httpPort == 0 ? nil : httpPort
+        configuration.tlsCertificateFile = tlsCertFile
+        configuration.tlsKeyFile = tlsKeyFile
         // Off on loopback, on beyond it, unless a flag says otherwise (SPEC §13.3).
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(bind) || bind.hasPrefix("127.")
         configuration.authenticationRequired = auth || (!loopback && !noAuth)
