@@ -88,3 +88,23 @@ def test_the_user_store_holds_no_password(auth_server):
 
 def test_loopback_without_auth_flag_needs_no_credentials(client):
     assert client.t.items.count_documents({}) >= 0
+
+
+def test_hello_answers_a_speculative_scram_start(auth_server):
+    import bson
+    from bson.binary import Binary
+    from test_wire import connect as raw_connect, op_msg, read_message
+    sock = raw_connect(auth_server)
+    try:
+        first = b"n,,n=root,r=clientnonce123"
+        sock.sendall(op_msg(1, {"hello": 1, "$db": "admin", "speculativeAuthenticate": {
+            "saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": Binary(first), "db": "admin",
+            "options": {"skipEmptyExchange": True}}}))
+        _, _, _, body = read_message(sock)
+        reply = bson.decode(body[5:])
+        speculative = reply["speculativeAuthenticate"]
+        assert speculative["done"] is False
+        assert bytes(speculative["payload"]).startswith(b"r=clientnonce123")
+        assert b",i=15000" in bytes(speculative["payload"])
+    finally:
+        sock.close()

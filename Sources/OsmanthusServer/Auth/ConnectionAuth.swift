@@ -11,6 +11,8 @@ final class ConnectionAuth: Sendable {
         var conversationDatabase = ""
         /// The server-final message was sent but the client may still send an empty step.
         var awaitingEmptyStep = false
+        /// saslStart's `options.skipEmptyExchange`: the proof's reply ends the exchange.
+        var skipEmptyExchange = false
     }
 
     private let state = Mutex(State())
@@ -19,11 +21,12 @@ final class ConnectionAuth: Sendable {
 
     var users: [String] { state.withLock { $0.users } }
 
-    func begin(_ conversation: SCRAMConversation, database: String) {
+    func begin(_ conversation: SCRAMConversation, database: String, skipEmptyExchange: Bool) {
         state.withLock {
             $0.conversation = conversation
             $0.conversationDatabase = database
             $0.awaitingEmptyStep = false
+            $0.skipEmptyExchange = skipEmptyExchange
         }
     }
 
@@ -34,12 +37,19 @@ final class ConnectionAuth: Sendable {
         }
     }
 
-    func proofAccepted(waitForEmptyStep: Bool) {
+    /// Records the user as authenticated; returns whether the exchange is done (otherwise one
+    /// empty step follows).
+    func proofAccepted() -> Bool {
         state.withLock { state in
-            guard let conversation = state.conversation else { return }
+            guard let conversation = state.conversation else { return true }
             let name = "\(state.conversationDatabase).\(conversation.user)"
             if !state.users.contains(name) { state.users.append(name) }
-            if waitForEmptyStep { state.awaitingEmptyStep = true } else { state.conversation = nil }
+            if state.skipEmptyExchange {
+                state.conversation = nil
+                return true
+            }
+            state.awaitingEmptyStep = true
+            return false
         }
     }
 

@@ -19,7 +19,12 @@ enum AuthCommands {
     ]
 
     static func saslStart(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        let body = request.body
+        try start(request.body, database: request.databaseName, context)
+    }
+
+    /// saslStart's work, also run for `hello`'s speculativeAuthenticate (whose `db` field names
+    /// the database).
+    static func start(_ body: Document, database db: String, _ context: CommandContext) throws -> Document {
         guard let name = try body.commandString("mechanism", in: "saslStart"),
             let mechanism = SCRAMMechanism(rawValue: name)
         else {
@@ -28,11 +33,14 @@ enum AuthCommands {
         }
         let payload = try self.payload(body, in: "saslStart")
         let store = UserStore(database: context.server.database)
-        let db = request.databaseName
+        var skip = false
+        if case .document(let options)? = body["options"] {
+            skip = try options.commandBool("skipEmptyExchange", in: "saslStart.options") ?? false
+        }
         let (conversation, serverFirst) = try SCRAMConversation.start(mechanism, clientFirst: payload) { user in
             try store.credential(user: user, db: db, mechanism: mechanism)
         }
-        context.connection.auth.begin(conversation, database: db)
+        context.connection.auth.begin(conversation, database: db, skipEmptyExchange: skip)
         return ["conversationId": 1, "done": false, "payload": .binary(BSONBinary(subtype: .generic, data: serverFirst))]
     }
 
@@ -54,13 +62,9 @@ enum AuthCommands {
             context.server.logger.info("authentication of \(conversation.user) failed")
             throw error
         }
-        // With skipEmptyExchange the exchange ends here; otherwise one empty step follows.
-        var skip = false
-        if case .document(let options)? = request.body["options"] {
-            skip = try options.commandBool("skipEmptyExchange", in: "saslContinue.options") ?? false
-        }
-        auth.proofAccepted(waitForEmptyStep: !skip)
-        return ["conversationId": 1, "done": .bool(skip), "payload": .binary(BSONBinary(subtype: .generic, data: serverFinal))]
+        // With saslStart's skipEmptyExchange the exchange ends here; otherwise one empty step follows.
+        let done = auth.proofAccepted()
+        return ["conversationId": 1, "done": .bool(done), "payload": .binary(BSONBinary(subtype: .generic, data: serverFinal))]
     }
 
     static let mechanismUnavailable = OsmanthusError.Code(334, "MechanismUnavailable")
