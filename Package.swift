@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
@@ -49,8 +51,12 @@ let package = Package(
                 "Osmanthus", "OsmanthusWire", "OsmanthusBSON", "OsmanthusStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
@@ -61,6 +67,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // libFuzzer target for the BSON decoder (Tools/fuzz-bson); a plain build is a replay runner.
@@ -83,11 +91,12 @@ let package = Package(
             name: "OsmanthusCrashTests", dependencies: ["OsmanthusStorage", "Osmanthus", "OsmanthusBSON", "osmanthus"]),
         // Runs the built `osmanthus` binary's admin commands and checks their output and exit codes.
         .testTarget(name: "OsmanthusCLITests", dependencies: ["OsmanthusStorage", "Osmanthus", "OsmanthusBSON"]),
-        // The server's backup scheduler against a real database, with a test metrics backend.
+        // The server's parts without a socket: SCRAM, and the backup scheduler against a real
+        // database with a test metrics backend.
         .testTarget(
             name: "OsmanthusServerTests",
             dependencies: [
-                "OsmanthusServer", "Osmanthus", "OsmanthusStorage",
+                "OsmanthusServer", "Osmanthus", "OsmanthusStorage", "OsmanthusBSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

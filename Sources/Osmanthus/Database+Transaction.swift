@@ -29,6 +29,13 @@ extension Database {
         }
     }
 
+    /// A transaction driven by the caller rather than a closure (the server keeps one open
+    /// across a session's commands): its snapshot is taken now; end it with `commit()` or
+    /// `abort()`.
+    public func startTransaction() -> Transaction {
+        Transaction(database: self)
+    }
+
     /// `transaction(retries:_:)` run on the database's blocking pool: the calling task waits
     /// without occupying its executor while `body` reads and the commit writes.
     public func transaction<T: Sendable>(

@@ -1,5 +1,5 @@
 /// Standard base64 (RFC 4648 §4, with `=` padding), as Extended JSON's `$binary` uses it.
-enum Base64 {
+public enum Base64 {
     private static let alphabet: [UInt8] = Array(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
@@ -9,7 +9,7 @@ enum Base64 {
         return table
     }()
 
-    static func encode(_ data: [UInt8]) -> String {
+    public static func encode(_ data: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity((data.count + 2) / 3 * 4)
         var i = 0
@@ -33,7 +33,7 @@ enum Base64 {
     }
 
     /// Decodes padded base64; nil on a bad length, character or padding.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard chars.count % 4 == 0 else { return nil }
         var out = [UInt8]()

@@ -55,10 +55,13 @@ struct CommandRequest: Sendable {
     func namespace(_ collection: String) -> String { "\(databaseName).\(collection)" }
 }
 
-/// Who is asking: the connection a command arrived on, and the server it runs in.
-struct CommandContext: Sendable {
+/// Who is asking: the connection a command arrived on, the server it runs in, and the open
+/// transaction when the command is a statement of one (set by `SessionGate`, which holds the
+/// session's mutex meanwhile; hence not Sendable).
+struct CommandContext {
     var server: ServerCore
     var connection: ConnectionInfo
+    var transaction: Transaction?
 }
 
 /// What the server knows about one client connection.
@@ -67,4 +70,6 @@ struct ConnectionInfo: Sendable {
     var id: Int64
     /// "host:port" of the client (`whatsmyuri`).
     var remoteAddress: String
+    /// Who the connection has authenticated as.
+    var auth = ConnectionAuth()
 }

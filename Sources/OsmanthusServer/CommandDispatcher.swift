@@ -1,3 +1,4 @@
+import NIOCore
 import Osmanthus
 import OsmanthusBSON
 
@@ -24,13 +25,24 @@ final class CommandDispatcher: Sendable {
     static let standard = CommandDispatcher(
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
             + FindAndModifyCommand.all + CatalogCommands.all + ChangeStreamCommands.all
-            + StorageAdminCommands.all + ExplainCommand.all)
+            + StorageAdminCommands.all + ExplainCommand.all
+            + TransactionCommands.all + AuthCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 
     /// Runs `request` and returns its reply: the command's document with `ok: 1`, or
     /// `ErrorMapping`'s `{ok: 0, ...}`.
     func run(_ request: CommandRequest, context: CommandContext) -> Document {
+        let started = NIODeadline.now()
+        let reply = dispatch(request, context: context)
+        context.server.metrics.commandFinished(
+            table[request.name] == nil ? "unknown" : request.name,
+            nanoseconds: (NIODeadline.now() - started).nanoseconds,
+            failed: reply["ok"] == .double(0))
+        return reply
+    }
+
+    private func dispatch(_ request: CommandRequest, context: CommandContext) -> Document {
         context.server.statistics.count(.command)
         guard let command = table[request.name] else {
             return ErrorMapping.reply(for: OsmanthusError(.commandNotFound, "no such command: '\(request.name)'"))
@@ -39,21 +51,22 @@ final class CommandDispatcher: Sendable {
             return ErrorMapping.reply(
                 for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database."))
         }
+        if context.server.configuration.authenticationRequired,
+            !AuthCommands.allowedUnauthenticated.contains(request.name), !context.connection.auth.isAuthenticated
+        {
+            return ErrorMapping.reply(
+                for: OsmanthusError(.unauthorized, "Command \(request.name) requires authentication"))
+        }
         do {
-            // A statement of a multi-document transaction carries `autocommit: false`; running
-            // it outside one would apply what the client expects to be able to abort.
-            if request.body.contains("autocommit") || request.body.contains("startTransaction") {
-                throw OsmanthusError(.notImplemented, "multi-document transactions are not supported yet")
-            }
-            var reply = try command.run(request, context)
-            if !reply.contains("ok") { reply.append("ok", 1.0) }
-            return reply
+            return try SessionGate.run(command, request, context)
         } catch {
             let mapped = ErrorMapping.osmanthusError(for: error)
             if mapped.code == .internalError || mapped.code == .storageError {
                 context.server.logger.error("command \(request.name) failed: \(error)")
             }
-            return ErrorMapping.reply(for: mapped)
+            var reply = ErrorMapping.reply(for: mapped)
+            if let labeled = error as? LabeledError { reply.append("errorLabels", .array(labeled.labels)) }
+            return reply
         }
     }
 }

@@ -45,7 +45,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let remote = context.channel.remoteAddress.map(Self.format) ?? "unknown"
         info = ConnectionInfo(id: id, remoteAddress: remote)
         logger[metadataKey: "conn"] = "\(id)"
-        server.statistics.currentConnections.add(1, ordering: .relaxed)
+        let open = server.statistics.currentConnections.add(1, ordering: .relaxed).newValue
+        server.metrics.openConnections.record(open)
         server.statistics.totalConnections.add(1, ordering: .relaxed)
         guard registry.add(id: id, channel: context.channel) else {
             logger.warning("too many connections; closing \(remote)")
@@ -62,7 +63,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         awaitingHello = nil
         pending.removeAll()
         registry.remove(id: info.id)
-        server.statistics.currentConnections.add(-1, ordering: .relaxed)
+        let open = server.statistics.currentConnections.add(-1, ordering: .relaxed).newValue
+        server.metrics.openConnections.record(open)
         logger.debug("connection closed")
         context.fireChannelInactive()
     }
@@ -120,6 +122,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func execute(_ command: CommandRequest, for request: InboundRequest, context: ChannelHandlerContext) {
         guard !closed else { return }
         let server = self.server
+        let addToReply: Document?
         switch server.failPoints.action(for: command.name) {
         case .closeConnection?:
             context.close(promise: nil)
@@ -128,15 +131,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
             send(failure, to: request, context: context)
             finish(context: context)
             return
+        case .afterRunning(let extra)?:
+            addToReply = extra
         case nil:
-            break
+            addToReply = nil
         }
-        let commandContext = CommandContext(server: server, connection: info)
+        let info = self.info
         threadPool.runIfActive(eventLoop: context.eventLoop) {
-            server.dispatcher.run(command, context: commandContext)
+            server.dispatcher.run(command, context: CommandContext(server: server, connection: info))
         }.assumeIsolated().whenComplete { result in
             switch result {
-            case .success(let reply): self.send(reply, to: request, context: context)
+            case .success(var reply):
+                for (key, value) in addToReply ?? [:] { reply.set(key, value) }
+                self.send(reply, to: request, context: context)
             case .failure(let error): self.send(ErrorMapping.reply(for: error), to: request, context: context)
             }
             self.finish(context: context)

@@ -11,6 +11,8 @@ enum ErrorMapping {
         switch error {
         case let error as OsmanthusError:
             return error
+        case let error as LabeledError:
+            return error.error
         case let error as BSONError where error.code == .limitExceeded:
             return OsmanthusError(.bsonObjectTooLarge, error.message, cause: error)
         case let error as WireError:

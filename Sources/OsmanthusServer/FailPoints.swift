@@ -7,10 +7,13 @@ import Synchronization
 /// off. Only reachable when the server runs with test commands enabled
 /// (`osmanthus serve --enable-test-commands`); see `configureFailPoint` in Admin.swift.
 final class FailPoints: Sendable {
-    /// What a command hit by the fail point gets instead of running.
+    /// What a command hit by the fail point gets instead of running (or, for
+    /// `afterRunning`, after it ran: MongoDB's `writeConcernError` option, which lets a test
+    /// see a driver retry a write that was in fact applied).
     enum Action: Equatable {
         case reply(Document)
         case closeConnection
+        case afterRunning(Document)
     }
 
     struct FailCommand {
@@ -20,6 +23,7 @@ final class FailPoints: Sendable {
         var errorCode: Int32?
         var closeConnection: Bool
         var errorLabels: [BSONValue]
+        var writeConcernError: Document?
     }
 
     /// The one fail point there is; nil when off.
@@ -46,7 +50,7 @@ final class FailPoints: Sendable {
             throw OsmanthusError(.failedToParse, "fail point mode must be \"off\", \"alwaysOn\" or {times: n}")
         }
         let data = try body.commandDocument("data", in: "configureFailPoint") ?? Document()
-        let known: Set<String> = ["failCommands", "errorCode", "closeConnection", "errorLabels"]
+        let known: Set<String> = ["failCommands", "errorCode", "closeConnection", "errorLabels", "writeConcernError"]
         if let unknown = data.keys.first(where: { !known.contains($0) }) {
             throw OsmanthusError(.notImplemented, "failCommand option '\(unknown)' is not supported")
         }
@@ -60,7 +64,8 @@ final class FailPoints: Sendable {
             commands: Set(names), remaining: remaining,
             errorCode: try data.commandInt("errorCode", in: "configureFailPoint.data").map { Int32(clamping: $0) },
             closeConnection: try data.commandBool("closeConnection", in: "configureFailPoint.data") ?? false,
-            errorLabels: try data.commandArray("errorLabels", in: "configureFailPoint.data") ?? [])
+            errorLabels: try data.commandArray("errorLabels", in: "configureFailPoint.data") ?? [],
+            writeConcernError: try data.commandDocument("writeConcernError", in: "configureFailPoint.data"))
         failCommand.withLock { $0 = point.remaining == 0 ? nil : point }
     }
 
@@ -73,6 +78,11 @@ final class FailPoints: Sendable {
                 state = remaining > 1 ? point : nil
             }
             if point.closeConnection { return .closeConnection }
+            if let writeConcernError = point.writeConcernError {
+                var extra: Document = ["writeConcernError": .document(writeConcernError)]
+                if !point.errorLabels.isEmpty { extra.append("errorLabels", .array(point.errorLabels)) }
+                return .afterRunning(extra)
+            }
             let code = point.errorCode ?? OsmanthusError.Code.internalError.value
             var reply: Document = [
                 "ok": 0.0,

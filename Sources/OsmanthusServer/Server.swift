@@ -1,6 +1,8 @@
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Osmanthus
 import OsmanthusWire
 import Synchronization
@@ -23,9 +25,17 @@ public final class Server: Sendable {
     private let registry: ConnectionRegistry
     /// The listening channel and the idle-cursor sweeper, set by `start`, cleared by `shutdown`.
     private let running = Mutex<(listener: (any Channel)?, sweeper: RepeatedTask?)>((nil, nil))
+    private let http = Mutex<(any Channel)?>(nil)
+    /// The text `/metrics` serves (the metrics backend's exposition).
+    private let metricsText: @Sendable () -> [UInt8]
 
     /// A server over `database`, which the caller opened and closes after `shutdown`.
-    public init(database: Database, configuration: ServerConfiguration, logger: Logger = Logger(label: "osmanthus.server")) {
+    /// `metricsText` renders `/metrics` when `configuration.httpPort` is set.
+    public init(
+        database: Database, configuration: ServerConfiguration, logger: Logger = Logger(label: "osmanthus.server"),
+        metricsText: @escaping @Sendable () -> [UInt8] = { Array("# no metrics backend\n".utf8) }
+    ) {
+        self.metricsText = metricsText
         self.core = ServerCore(database: database, configuration: configuration, logger: logger)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.commandThreads)
@@ -36,8 +46,9 @@ public final class Server: Sendable {
     /// when the configuration asked for port 0).
     @discardableResult
     public func start() throws -> SocketAddress {
-        threadPool.start()
         let core = self.core
+        let tls = try Self.tlsContext(core.configuration)
+        threadPool.start()
         let threadPool = self.threadPool
         let registry = self.registry
         let bootstrap = ServerBootstrap(group: group)
@@ -48,6 +59,7 @@ public final class Server: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(MessageToByteHandler(MessageEncoder()))
                     try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
                     try pipeline.addHandler(ConnectionHandler(server: core, threadPool: threadPool, registry: registry))
@@ -69,8 +81,65 @@ public final class Server: Sendable {
         }
         running.withLock { $0 = (listener, sweeper) }
         core.backups?.start()
+        if let httpPort = configuration.httpPort {
+            let channel = try startHTTP(port: httpPort)
+            http.withLock { $0 = channel }
+            core.logger.info("HTTP (metrics, health) on \(channel.localAddress.map { "\($0)" } ?? "?")")
+        }
+        core.ready.store(true, ordering: .releasing)
         core.logger.info("listening on \(address), advertised as \(core.advertisedAddress)")
         return address
+    }
+
+    /// The TLS context when the configuration names a certificate and key (both or neither).
+    private static func tlsContext(_ configuration: ServerConfiguration) throws -> NIOSSLContext? {
+        switch (configuration.tlsCertificateFile, configuration.tlsKeyFile) {
+        case (nil, nil):
+            return nil
+        case (let certificate?, let key?):
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            return try NIOSSLContext(
+                configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey)))
+        default:
+            throw OsmanthusError(.badValue, "TLS needs both a certificate file and a key file")
+        }
+    }
+
+    private func startHTTP(port: Int) throws -> any Channel {
+        let core = self.core
+        let metricsText = self.metricsText
+        let routes = HTTPEndpoint.Routes(
+            metrics: {
+                core.metrics.refresh(
+                    cursors: core.cursors.count, sessions: core.sessions.count, engine: core.database.engine.statistics)
+                return metricsText()
+            },
+            ready: { core.ready.load(ordering: .acquiring) })
+        return try ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(HTTPEndpoint(routes: routes))
+                }
+            }
+            .bind(host: core.configuration.host, port: port).wait()
+    }
+
+    /// The HTTP operations port's address, when there is one.
+    public var httpAddress: SocketAddress? {
+        http.withLock { $0?.localAddress }
+    }
+
+    /// Creates the first user (`osmanthus serve` with OSMANTHUS_ROOT_USER/PASSWORD) unless the
+    /// database has users already; returns whether it did.
+    @discardableResult
+    public func createFirstUser(name: String, password: String) throws -> Bool {
+        let store = UserStore(database: core.database)
+        guard try store.isEmpty else { return false }
+        try store.create(user: name, db: "admin", password: password, roles: ["root"])
+        return true
     }
 
     /// The address `start` bound, or nil.
@@ -81,6 +150,12 @@ public final class Server: Sendable {
     /// Stops listening, closes every connection, waits for running commands, then stops the
     /// threads. The caller closes the database afterwards.
     public func shutdown() throws {
+        core.ready.store(false, ordering: .releasing)
+        let httpChannel = http.withLock { state in
+            defer { state = nil }
+            return state
+        }
+        try? httpChannel?.close().wait()
         let (listener, sweeper) = running.withLock { state in
             defer { state = (nil, nil) }
             return state

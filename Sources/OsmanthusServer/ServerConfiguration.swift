@@ -25,6 +25,16 @@ public struct ServerConfiguration: Sendable {
     /// Reported by `getCmdLineOpts` and `serverStatus`.
     public var dataDirectory: String = ""
     public var commandLine: [String] = []
+    /// The HTTP operations port (`/metrics`, `/healthz`, `/readyz`) on `host`; nil: none.
+    /// 0 picks a free one (see `Server.httpAddress`).
+    public var httpPort: Int?
+    /// PEM files of the certificate chain and private key: with both, the wire port speaks
+    /// only TLS.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    /// Commands other than the handshake and authentication need an authenticated connection
+    /// (SCRAM users in `admin.system.users`).
+    public var authenticationRequired = false
     /// Test-only commands (`configureFailPoint`) answer; otherwise they are CommandNotFound.
     public var enableTestCommands = false
     /// Automated backups (nil: none; `osmanthusBackup` then answers that backups are off).

@@ -19,9 +19,13 @@ final class ServerCore: Sendable {
     let startedAt = NIODeadline.now()
     let startedAtMilliseconds = WallClock.nowMilliseconds()
     let statistics = ServerStatistics()
+    let metrics = ServerMetrics()
+    /// `/readyz`: set once the wire listener is bound, cleared when shutdown begins.
+    let ready = Atomic<Bool>(false)
     let failPoints = FailPoints()
     let cursors: CursorManager
     let changeStreams = ChangeStreamCursors()
+    let sessions: SessionTable
     let dispatcher: CommandDispatcher
     /// The automated backups, when configured.
     let backups: BackupScheduler?
@@ -34,6 +38,7 @@ final class ServerCore: Sendable {
         self.logger = logger
         self.cursors = CursorManager(
             idleTimeout: configuration.cursorIdleTimeout.timeAmount, maxPerConnection: configuration.maxCursorsPerConnection)
+        self.sessions = SessionTable(cursors: cursors)
         self.dispatcher = CommandDispatcher.standard
         self.backups = configuration.backup.map {
             BackupScheduler(database: database, configuration: $0, logger: logger)

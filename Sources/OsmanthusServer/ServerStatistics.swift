@@ -14,8 +14,36 @@ final class ServerStatistics: Sendable {
     private let deletes = Atomic<Int64>(0)
     private let getMores = Atomic<Int64>(0)
     private let commands = Atomic<Int64>(0)
+    private let retriedWrites = Atomic<Int64>(0)
+    private let transactionsStarted = Atomic<Int64>(0)
+    private let transactionsCommitted = Atomic<Int64>(0)
+    private let transactionsAborted = Atomic<Int64>(0)
     let currentConnections = Atomic<Int64>(0)
     let totalConnections = Atomic<Int64>(0)
+
+    /// Session events (`serverStatus.transactions`).
+    enum SessionEvent {
+        case retriedWrite, transactionStarted, transactionCommitted, transactionAborted
+    }
+
+    func count(_ event: SessionEvent) {
+        switch event {
+        case .retriedWrite: retriedWrites.add(1, ordering: .relaxed)
+        case .transactionStarted: transactionsStarted.add(1, ordering: .relaxed)
+        case .transactionCommitted: transactionsCommitted.add(1, ordering: .relaxed)
+        case .transactionAborted: transactionsAborted.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// `serverStatus.transactions`, in MongoDB's field names.
+    var transactions: Document {
+        [
+            "retriedCommandsCount": .int64(retriedWrites.load(ordering: .relaxed)),
+            "totalStarted": .int64(transactionsStarted.load(ordering: .relaxed)),
+            "totalCommitted": .int64(transactionsCommitted.load(ordering: .relaxed)),
+            "totalAborted": .int64(transactionsAborted.load(ordering: .relaxed)),
+        ]
+    }
 
     func count(_ counter: Counter, _ amount: Int64 = 1) {
         switch counter {

@@ -12,4 +12,17 @@ struct OsmanthusCommand: ParsableCommand {
             CheckCommand.self, ExportCommand.self, ImportCommand.self, DumpWALCommand.self, DumpSSTCommand.self, DebugCommand.self,
         ]
     )
+
+    /// `serve` also takes settings from `--config` and OSMANTHUS_* variables (ServeSettings).
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "serve" {
+            do {
+                arguments = ["serve"] + (try ServeSettings.arguments(commandLine: Array(arguments.dropFirst())))
+            } catch {
+                Serve.exit(withError: error)
+            }
+        }
+        main(arguments)
+    }
 }

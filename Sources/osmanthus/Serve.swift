@@ -1,9 +1,11 @@
 import ArgumentParser
 import Dispatch
 import Logging
+import Metrics
 import Osmanthus
 import OsmanthusServer
 import OsmanthusStorage
+import Prometheus
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +20,9 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the MongoDB-compatible server.")
 
+    @Option(help: "A settings file: key = value lines (option names without dashes). Flags override it.")
+    var config: String?
+
     @Option(help: "Data directory.")
     var dataDir: String = "./data"
 
@@ -29,6 +34,9 @@ struct Serve: ParsableCommand {
 
     @Option(help: "host:port clients should use to reach this server (default: bind address and port).")
     var advertise: String?
+
+    @Option(help: "HTTP port for /metrics (Prometheus), /healthz and /readyz on the bind address (0: none).")
+    var httpPort: Int = 28017
 
     @Option(help: "Replica set name reported to drivers.")
     var replicaSet: String = "rs0"
@@ -47,6 +55,18 @@ struct Serve: ParsableCommand {
 
     @Option(help: "Seconds between change-log archive passes with --archive-repo: the recovery point objective.")
     var archiveInterval: Double = 5
+
+    @Option(help: "PEM certificate chain: with --tls-key-file, the wire port speaks TLS only.")
+    var tlsCertFile: String?
+
+    @Option(help: "PEM private key of --tls-cert-file.")
+    var tlsKeyFile: String?
+
+    @Flag(help: "Require authentication (SCRAM-SHA-256/SHA-1) even on loopback.")
+    var auth = false
+
+    @Flag(help: "Do not require authentication even when binding beyond loopback.")
+    var noAuth = false
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -73,6 +93,11 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0...65535") }
+        guard (tlsCertFile == nil) == (tlsKeyFile == nil) else {
+            throw ValidationError("--tls-cert-file and --tls-key-file go together")
+        }
+        guard !(auth && noAuth) else { throw ValidationError("--auth and --no-auth exclude each other") }
         guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
         guard archiveInterval > 0 else { throw ValidationError("--archive-interval must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -103,6 +128,9 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "osmanthus.server")
+        // Before any instrument exists: instruments made earlier stay unconnected.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         var configuration = ServerConfiguration()
         configuration.host = bind
@@ -120,6 +148,12 @@ struct Serve: ParsableCommand {
             retention: RetentionPolicy(
                 last: backupKeepLast, hourly: backupKeepHourly, daily: backupKeepDaily, weekly: backupKeepWeekly,
                 monthly: backupKeepMonthly))
+        configuration.httpPort = httpPort == 0 ? nil : httpPort
+        configuration.tlsCertificateFile = tlsCertFile
+        configuration.tlsKeyFile = tlsKeyFile
+        // Off on loopback, on beyond it, unless a flag says otherwise (SPEC §13.3).
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(bind) || bind.hasPrefix("127.")
+        configuration.authenticationRequired = auth || (!loopback && !noAuth)
 
         // Signals are handled on a dispatch queue; the main thread waits for one.
         let stop = DispatchSemaphore(value: 0)
@@ -148,15 +182,28 @@ struct Serve: ParsableCommand {
             }
             logger.info("archiving the change log into \(archiveRepo) every \(archiveInterval) s")
         }
-        let server = Server(database: database, configuration: configuration, logger: logger)
+        let server = Server(
+            database: database, configuration: configuration, logger: logger, metricsText: { registry.emitToBuffer() })
         let boundPort: Int
         do {
+            if let user = Self.environment("OSMANTHUS_ROOT_USER"), let password = Self.environment("OSMANTHUS_ROOT_PASSWORD"),
+                !user.isEmpty
+            {
+                if try server.createFirstUser(name: user, password: password) {
+                    logger.info("created user \(user) on admin from OSMANTHUS_ROOT_USER")
+                }
+            } else if configuration.authenticationRequired {
+                logger.warning("authentication is required; create users with OSMANTHUS_ROOT_USER/OSMANTHUS_ROOT_PASSWORD")
+            }
             boundPort = try server.start().port ?? port
         } catch {
             try? server.shutdown()
             try? archiver?.stop()
             try? database.close()
             throw error
+        }
+        if let http = server.httpAddress {
+            print("http on \(bind):\(http.port ?? httpPort)")
         }
         print("listening on \(bind):\(boundPort)")
         fflush(nil)  // all streams: tests wait for this line on a pipe
@@ -172,5 +219,9 @@ struct Serve: ParsableCommand {
         }
         try database.close()
         logger.info("stopped")
+    }
+
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }

@@ -14,6 +14,7 @@ import pytest
 from pymongo import MongoClient
 
 LISTENING = re.compile(r"listening on (\S+):(\d+)")
+HTTP = re.compile(r"http on (\S+):(\d+)")
 START_TIMEOUT = 60
 
 
@@ -36,19 +37,26 @@ class ServerProcess:
         self.process = None
         self.host = None
         self.port = None
+        self.http_port = None
 
     def start(self):
         binary = os.environ["OSMANTHUS_BIN"]
         self.log = open(self.log_path, "ab")
+        # No HTTP port unless a test asks for one: servers of concurrent tests would collide.
+        http = [] if "--http-port" in self.extra_args else ["--http-port", "0"]
         self.process = subprocess.Popen(
-            [binary, "serve", "--data-dir", self.data_dir, "--port", "0", "--bind", "127.0.0.1", *self.extra_args],
+            [binary, "serve", "--data-dir", self.data_dir, "--port", "0", "--bind", "127.0.0.1", *http,
+             *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
         found = {}
 
         def read_stdout():
             for raw in self.process.stdout:
+                http = HTTP.search(raw.decode(errors="replace"))
+                if http:
+                    found["http"] = int(http.group(2))
                 match = LISTENING.search(raw.decode(errors="replace"))
-                if match and not found:
+                if match and "address" not in found:
                     found["address"] = (match.group(1), int(match.group(2)))
                     ready.set()
             ready.set()
@@ -61,6 +69,7 @@ class ServerProcess:
             raise RuntimeError(f"osmanthus serve did not print 'listening on' within {START_TIMEOUT}s; "
                                f"exit code {self.process.returncode}; log:\n{self.read_log()}")
         self.host, self.port = found["address"]
+        self.http_port = found.get("http")
         return self
 
     def stop(self, timeout=30):

@@ -214,16 +214,6 @@ def test_get_more_from_another_connection(db, server):
     assert more["cursor"]["id"] == 0
 
 
-def test_transactions_are_refused_without_applying_writes(db, client):
-    db.tx.insert_one({"_id": "before"})
-    with pytest.raises(OperationFailure) as failure:
-        with client.start_session() as session:
-            with session.start_transaction():
-                db.tx.insert_one({"_id": "inside"}, session=session)
-    assert failure.value.code == 238
-    assert [d["_id"] for d in db.tx.find()] == ["before"]
-
-
 def test_unacknowledged_write_is_applied(db):
     import time
     from pymongo import WriteConcern

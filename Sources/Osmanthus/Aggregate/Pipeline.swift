@@ -92,7 +92,7 @@ struct Pipeline: Sendable {
     /// Number of parsed stages the pushdown replaces (`$skip: 0` and empty `$addFields` parse
     /// to nothing, `$sortByCount` to two; the pushdown covers only `$match`/`$sort`/`$skip`/
     /// `$limit`, which parse one to one, except a zero skip).
-    private var pushedStageCount: Int {
+    var pushedStageCount: Int {
         var count = 0
         for spec in specs.prefix(pushdown.stageCount) {
             if spec.keys.first == "$skip", spec["$skip"]?.exactInt64 == 0 { continue }

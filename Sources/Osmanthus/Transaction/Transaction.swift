@@ -17,7 +17,9 @@ import OsmanthusStorage
 /// one of them also writes a key the other read.
 ///
 /// A transaction belongs to the closure it is given to: use it from that thread only, and not
-/// after the closure returns.
+/// after the closure returns. One from `Database.startTransaction()` belongs to its caller, who
+/// must use it from one thread at a time (handing it between threads under a lock is fine) and
+/// end it with `commit()` or `abort()`.
 public final class Transaction {
     let database: Database
     private let snapshot: Snapshot
@@ -106,7 +108,7 @@ public final class Transaction {
 
     /// Validates and applies the buffered writes; WriteConflict (112) when a key the
     /// transaction touched changed since its snapshot. Ends the transaction either way.
-    func commit() throws {
+    public func commit() throws {
         try checkOpen()
         defer { end() }
         guard !pending.isEmpty else { return }  // read-only: the snapshot was consistent
@@ -139,6 +141,12 @@ public final class Transaction {
             }
         }
     }
+
+    /// Discards the buffered writes; the transaction is over.
+    public func abort() { end() }
+
+    /// Whether `commit()` or `abort()` ended it.
+    public var isFinished: Bool { finished }
 
     /// Drops the buffered writes and unpins the snapshot.
     func end() {

@@ -34,11 +34,17 @@ enum AdminCommands {
             bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
             return ["id": ["id": .binary(BSONBinary(uuidBytes: bytes))], "timeoutMinutes": 30]
         },
-        Command(name: "refreshSessions", help: "keeps sessions alive (they never expire here)") { _, _ in [:] },
-        Command(name: "endSessions", help: "closes the sessions' cursors", run: endSessions),
-        Command(name: "killSessions", help: "closes the sessions' cursors", run: endSessions),
-        Command(name: "killAllSessions", help: "closes every session's cursors") { _, context in
-            context.server.cursors.kill(sessions: nil)
+        Command(name: "refreshSessions", help: "keeps sessions alive") { request, context in
+            guard case .array(let sessions) = request.argument else {
+                throw OsmanthusError(.typeMismatch, "refreshSessions takes an array of session ids")
+            }
+            for lsid in sessions { _ = try context.server.sessions.session(for: lsid) }
+            return [:]
+        },
+        Command(name: "endSessions", help: "ends sessions: aborts their transactions, closes their cursors", run: endSessions),
+        Command(name: "killSessions", help: "ends sessions: aborts their transactions, closes their cursors", run: endSessions),
+        Command(name: "killAllSessions", help: "ends every session") { _, context in
+            context.server.sessions.end(nil)
             return [:]
         },
         Command(name: "currentOp", adminOnly: true, help: "operations in progress (not tracked)") { _, _ in
@@ -49,7 +55,10 @@ enum AdminCommands {
             if request.argument == "*" { return ["names": ["global", "startupWarnings"]] }
             return ["totalLinesWritten": 0, "log": []]
         },
-        Command(name: "logout", help: "no authentication: nothing to do") { _, _ in [:] },
+        Command(name: "logout", help: "forgets the connection's authentication") { _, context in
+            context.connection.auth.logout()
+            return [:]
+        },
         Command(name: "configureFailPoint", adminOnly: true, help: "test only: sets the failCommand fail point") {
             request, context in
             guard context.server.configuration.enableTestCommands else {
@@ -58,13 +67,7 @@ enum AdminCommands {
             try context.server.failPoints.configure(request.body)
             return [:]
         },
-        Command(name: "commitTransaction", adminOnly: true, help: "not supported yet", run: noTransactions),
-        Command(name: "abortTransaction", adminOnly: true, help: "not supported yet", run: noTransactions),
     ]
-
-    static func noTransactions(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        throw OsmanthusError(.notImplemented, "multi-document transactions are not supported yet")
-    }
 
     static func buildInfo(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         [
@@ -160,6 +163,8 @@ enum AdminCommands {
                 "totalCreated": .int64(server.statistics.totalConnections.load(ordering: .relaxed)),
             ],
             "opcounters": .document(server.statistics.opcounters),
+            "transactions": .document(server.statistics.transactions),
+            "logicalSessionRecordCache": ["activeSessionsCount": .int64(Int64(server.sessions.count))],
             "metrics": ["cursor": ["open": ["total": .int64(Int64(server.cursors.count))]]],
             "storageEngine": ["name": "osmanthus", "supportsCommittedReads": false, "persistent": true],
             "mem": ["bits": 64],
@@ -178,7 +183,7 @@ enum AdminCommands {
         guard case .array(let sessions) = request.argument else {
             throw OsmanthusError(.typeMismatch, "\(request.name) takes an array of session ids")
         }
-        context.server.cursors.kill(sessions: sessions)
+        context.server.sessions.end(sessions)
         return [:]
     }
 

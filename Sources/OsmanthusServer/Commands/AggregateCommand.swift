@@ -40,7 +40,10 @@ enum AggregateCommand {
             cursorOptions.commandInt("batchSize", in: "aggregate.cursor"), command: "aggregate.cursor")
         var options = AggregateOptions()
         options.allowDiskUse = try body.commandBool("allowDiskUse", in: "aggregate") ?? false
-        let results = try collection.aggregate(stages, options: options)
+        let results =
+            try context.transaction.map {
+                try $0.collection(name, in: request.databaseName).aggregate(stages, options: options)
+            } ?? collection.aggregate(stages, options: options)
         let cursor = ServerCursor(
             namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
             source: PipelineSource(results))

@@ -55,7 +55,25 @@ enum HandshakeCommands {
             let agreed = Compressor.supported.filter { $0 != .noop && names.contains($0.name) }
             reply.append("compression", .array(agreed.map { .string($0.name) }))
         }
-        if body.contains("saslSupportedMechs") { reply.append("saslSupportedMechs", []) }
+        if case .document(let speculative)? = body["speculativeAuthenticate"], speculative["saslStart"] != nil,
+            let started = try? AuthCommands.start(speculative, database: speculative["db"]?.stringValue ?? "admin", context)
+        {
+            // The first SCRAM step rides on the handshake (one round trip fewer); on failure
+            // the field is left out and the driver authenticates the long way.
+            reply.append("speculativeAuthenticate", .document(started))
+        }
+        if case .string(let name)? = body["saslSupportedMechs"], let dot = name.firstIndex(of: ".") {
+            // "db.user" → the mechanisms that user has credentials for.
+            let record = try? UserStore(database: context.server.database).record(
+                user: String(name[name.index(after: dot)...]), db: String(name[..<dot]))
+            var mechanisms: [BSONValue] = []
+            if case .document(let credentials)? = record?["credentials"] {
+                mechanisms = credentials.keys.map { .string($0) }
+            }
+            reply.append("saslSupportedMechs", .array(mechanisms))
+        } else if body.contains("saslSupportedMechs") {
+            reply.append("saslSupportedMechs", [])
+        }
         return reply
     }
 

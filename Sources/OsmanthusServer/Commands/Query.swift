@@ -37,10 +37,19 @@ enum QueryCommands {
             throw OsmanthusError(.notImplemented, "tailable cursors are not supported yet")
         }
         let filter = try body.commandDocument("filter", in: "find") ?? Document()
-        let collection = context.server.database.collection(name, in: request.databaseName)
+        let source: any DocumentSource
+        if let transaction = context.transaction {
+            // The transaction's view is read whole now: the transaction may be used by one
+            // command at a time only, and a getMore runs outside it.
+            source = ArrayDocumentSource(
+                try transaction.collection(name, in: request.databaseName).find(filter, options: options))
+        } else {
+            let collection = context.server.database.collection(name, in: request.databaseName)
+            source = CollectionSource(try collection.find(filter, options: options))
+        }
         let cursor = ServerCursor(
             namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
-            source: CollectionSource(try collection.find(filter, options: options)))
+            source: source)
         // With a limit, the first batch need not be bigger than the limit.
         let firstBatch = options.limit > 0 ? min(batchSize ?? CursorReply.defaultFirstBatchSize, options.limit) : batchSize
         return try CursorReply.first(cursor, batchSize: firstBatch, singleBatch: singleBatch, server: context.server)
@@ -113,8 +122,15 @@ enum QueryCommands {
         let skip = try nonNegative(body.commandInt("skip", in: "count"), "skip")
         // A negative limit counts like its absolute value (MongoDB's rule).
         let limit = abs(try body.commandInt("limit", in: "count") ?? 0)
-        let n = try context.server.database.collection(name, in: request.databaseName)
-            .count(filter, skip: skip, limit: limit)
+        let n: Int
+        if let transaction = context.transaction {
+            let all = try transaction.collection(name, in: request.databaseName).count(filter)
+            let skipped = max(0, all - skip)
+            n = limit > 0 ? min(limit, skipped) : skipped
+        } else {
+            n = try context.server.database.collection(name, in: request.databaseName)
+                .count(filter, skip: skip, limit: limit)
+        }
         return ["n": integer(n)]
     }
 

@@ -14,10 +14,31 @@ enum WriteCommands {
         Command(name: "delete", help: "deletes documents", run: delete),
     ]
 
+    /// Where a write command's statements go: the collection, or its view in the session's
+    /// transaction.
+    private enum Target {
+        case collection(Collection)
+        case transaction(TransactionCollection)
+
+        func update(_ filter: Document, _ update: Document, options: UpdateOptions) throws -> UpdateResult {
+            switch self {
+            case .collection(let c): try c.update(filter, update, options: options)
+            case .transaction(let t): try t.update(filter, update, options: options)
+            }
+        }
+
+        func delete(_ filter: Document, limit: Int) throws -> Int {
+            switch self {
+            case .collection(let c): try c.delete(filter, limit: limit)
+            case .transaction(let t): try t.delete(filter, limit: limit)
+            }
+        }
+    }
+
     /// The collection and the batch of a write command, checked.
     private static func prepare(
         _ request: CommandRequest, _ context: CommandContext, field: String
-    ) throws -> (collection: Collection, items: [Document], ordered: Bool) {
+    ) throws -> (collection: Target, items: [Document], ordered: Bool) {
         let name = try request.collectionName()
         try Namespace.validateCollection(name, in: request.databaseName)
         guard let items = try request.body.commandDocuments(field, in: request.name) else {
@@ -29,8 +50,10 @@ enum WriteCommands {
                 "Write batch sizes must be between 1 and \(WireFormat.maxWriteBatchSize). Got \(items.count) operations.")
         }
         let ordered = try request.body.commandBool("ordered", in: request.name) ?? true
-        let collection = context.server.database.collection(name, in: request.databaseName)
-        return (collection, items, ordered)
+        if let transaction = context.transaction {
+            return (.transaction(transaction.collection(name, in: request.databaseName)), items, ordered)
+        }
+        return (.collection(context.server.database.collection(name, in: request.databaseName)), items, ordered)
     }
 
     /// Runs `body` for each item; collects failures as writeErrors.
@@ -51,8 +74,20 @@ enum WriteCommands {
 
     /// Inserts in atomic runs through `insertMany` (one engine write batch per run).
     static func insert(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        let (collection, documents, ordered) = try prepare(request, context, field: "documents")
+        let (target, documents, ordered) = try prepare(request, context, field: "documents")
         context.server.statistics.count(.insert, Int64(documents.count))
+        let collection: Collection
+        switch target {
+        case .collection(let plain):
+            collection = plain
+        case .transaction(let buffered):
+            var inserted = 0
+            let writeErrors = forEach(documents, ordered: ordered) { _, document in
+                _ = try buffered.insertOne(document)
+                inserted += 1
+            }
+            return reply(n: inserted, writeErrors: writeErrors)
+        }
         let result = try collection.insertMany(documents, ordered: ordered)
         let writeErrors = result.errors.map { ErrorMapping.writeError(index: $0.index, for: $0.error) }
         return reply(n: result.insertedIds.count, writeErrors: writeErrors)

@@ -1,0 +1,187 @@
+/* Load generator for Tools/bench-server: N threads, each with its own connection, run one
+ * workload for a fixed time and record every operation's latency.
+ *   loadgen mongo URI WORKLOAD THREADS SECONDS   WORKLOAD: insert, find, update, ycsb-a, ycsb-b
+ *   loadgen echo HOST:PORT - THREADS SECONDS     64-byte round trips against echo_server
+ * Prints one line: workload threads ops ops_per_sec p50_us p99_us. */
+#include <arpa/inet.h>
+#include <mongoc/mongoc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { RECORDS = 10000, MAX_SAMPLES = 4000000 };
+
+static const char *mode, *target, *workload;
+static int threads;
+static double seconds;
+static volatile int stop_flag;
+
+typedef struct {
+    int index;
+    double *samples;
+    long count, capacity;
+} worker_t;
+
+static double now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static unsigned next_random(unsigned *state) {
+    *state = *state * 1103515245u + 12345u;
+    return (*state >> 8) % RECORDS;
+}
+
+static void *mongo_worker(void *arg) {
+    worker_t *w = arg;
+    mongoc_client_t *client = mongoc_client_new(target);
+    mongoc_collection_t *c = mongoc_client_get_collection(client, "bench", "usertable");
+    unsigned seed = 7919u * (w->index + 1);
+    long inserted = 0;
+    bson_error_t error;
+    char field[101];
+    memset(field, 'x', 100);
+    field[100] = 0;
+    while (!stop_flag && w->count < w->capacity) {
+        double t0 = now_us();
+        bool ok = true;
+        int read = 0;
+        if (strcmp(workload, "insert") == 0) {
+            bson_t *doc = BCON_NEW("_id", BCON_INT64(1000000000LL * (w->index + 1) + inserted++), "f", BCON_UTF8(field));
+            ok = mongoc_collection_insert_one(c, doc, NULL, NULL, &error);
+            bson_destroy(doc);
+        } else {
+            unsigned r = next_random(&seed);
+            int roll = (int)(next_random(&seed) % 100);
+            if (strcmp(workload, "find") == 0) read = 1;
+            else if (strcmp(workload, "ycsb-a") == 0) read = roll < 50;
+            else if (strcmp(workload, "ycsb-b") == 0) read = roll < 95;
+            bson_t *q = BCON_NEW("_id", BCON_INT64(r));
+            if (read) {
+                bson_t *opts = BCON_NEW("limit", BCON_INT64(1), "singleBatch", BCON_BOOL(true));
+                mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, q, opts, NULL);
+                const bson_t *doc;
+                ok = mongoc_cursor_next(cur, &doc);
+                mongoc_cursor_destroy(cur);
+                bson_destroy(opts);
+            } else {
+                bson_t *u = BCON_NEW("$set", "{", "f", BCON_UTF8(field), "}");
+                ok = mongoc_collection_update_one(c, q, u, NULL, NULL, &error);
+                bson_destroy(u);
+            }
+            bson_destroy(q);
+        }
+        if (!ok) {
+            fprintf(stderr, "operation failed: %s\n", error.message);
+            exit(1);
+        }
+        w->samples[w->count++] = now_us() - t0;
+    }
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+    return NULL;
+}
+
+static void *echo_worker(void *arg) {
+    worker_t *w = arg;
+    char host[256];
+    snprintf(host, sizeof host, "%s", target);
+    char *colon = strrchr(host, ':');
+    *colon = 0;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(atoi(colon + 1))};
+    inet_pton(AF_INET, host, &addr.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        perror("connect");
+        exit(1);
+    }
+    char buf[64] = {0};
+    while (!stop_flag && w->count < w->capacity) {
+        double t0 = now_us();
+        if (write(fd, buf, sizeof buf) != sizeof buf) exit(1);
+        size_t got = 0;
+        while (got < sizeof buf) {
+            ssize_t n = read(fd, buf + got, sizeof buf - got);
+            if (n <= 0) exit(1);
+            got += (size_t)n;
+        }
+        w->samples[w->count++] = now_us() - t0;
+    }
+    close(fd);
+    return NULL;
+}
+
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void populate(void) {
+    mongoc_client_t *client = mongoc_client_new(target);
+    mongoc_collection_t *c = mongoc_client_get_collection(client, "bench", "usertable");
+    mongoc_collection_drop(c, NULL);
+    bson_t *docs[1000];
+    for (int base = 0; base < RECORDS; base += 1000) {
+        for (int i = 0; i < 1000; i++) docs[i] = BCON_NEW("_id", BCON_INT64(base + i), "f", BCON_UTF8("initial"));
+        bson_error_t error;
+        if (!mongoc_collection_insert_many(c, (const bson_t **)docs, 1000, NULL, NULL, &error)) {
+            fprintf(stderr, "populate: %s\n", error.message);
+            exit(1);
+        }
+        for (int i = 0; i < 1000; i++) bson_destroy(docs[i]);
+    }
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 6) {
+        fprintf(stderr, "usage: loadgen mongo|echo TARGET WORKLOAD THREADS SECONDS\n");
+        return 2;
+    }
+    mode = argv[1];
+    target = argv[2];
+    workload = argv[3];
+    threads = atoi(argv[4]);
+    seconds = atof(argv[5]);
+    int mongo = strcmp(mode, "mongo") == 0;
+    if (mongo) {
+        mongoc_init();
+        if (strcmp(workload, "insert") != 0) populate();
+    }
+    worker_t *workers = calloc(threads, sizeof *workers);
+    pthread_t *ids = calloc(threads, sizeof *ids);
+    double start = now_us();
+    for (int i = 0; i < threads; i++) {
+        workers[i].index = i;
+        workers[i].capacity = MAX_SAMPLES / threads > 200000 ? MAX_SAMPLES / threads : 200000;
+        workers[i].samples = malloc(sizeof(double) * workers[i].capacity);
+        pthread_create(&ids[i], NULL, mongo ? mongo_worker : echo_worker, &workers[i]);
+    }
+    usleep((useconds_t)(seconds * 1e6));
+    stop_flag = 1;
+    long total = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(ids[i], NULL);
+        total += workers[i].count;
+    }
+    double elapsed = (now_us() - start) / 1e6;
+    double *all = malloc(sizeof(double) * (total ? total : 1));
+    long k = 0;
+    for (int i = 0; i < threads; i++)
+        for (long j = 0; j < workers[i].count; j++) all[k++] = workers[i].samples[j];
+    qsort(all, total, sizeof(double), compare);
+    double p50 = total ? all[total / 2] : 0, p99 = total ? all[(long)(total * 0.99)] : 0;
+    printf("%s %d %ld %.0f %.1f %.1f\n", mongo ? workload : "echo", threads, total, total / elapsed, p50, p99);
+    if (mongo) mongoc_cleanup();
+    return 0;
+}

@@ -1,0 +1,77 @@
+import Osmanthus
+import OsmanthusBSON
+
+/// Users live in the collection `admin.system.users`, one document per user in MongoDB's
+/// shape: `{_id: "<db>.<user>", user, db, roles, credentials: {"SCRAM-SHA-1": {iterationCount,
+/// salt, storedKey, serverKey}, "SCRAM-SHA-256": {...}}}` (base64 strings). No password is
+/// stored, only the salted keys SCRAM needs.
+struct UserStore: Sendable {
+    static let userAlreadyExists = OsmanthusError.Code(51003, "Location51003")
+    static let userNotFound = OsmanthusError.Code(11, "UserNotFound")
+
+    let database: Database
+
+    private var users: Collection { database.collection("system.users", in: "admin") }
+
+    /// Adds a user; 51003 if it exists.
+    func create(user: String, db: String, password: String, roles: [BSONValue] = [],
+                mechanisms: [SCRAMMechanism] = SCRAMMechanism.allCases) throws {
+        guard !user.isEmpty, !password.isEmpty else {
+            throw OsmanthusError(.badValue, "user name and password must not be empty")
+        }
+        var credentials = Document()
+        for mechanism in mechanisms {
+            credentials.append(
+                mechanism.rawValue, .document(SCRAMCredential.derive(mechanism, user: user, password: password).document))
+        }
+        let record: Document = [
+            "_id": .string("\(db).\(user)"), "user": .string(user), "db": .string(db),
+            "credentials": .document(credentials), "roles": .array(roles),
+        ]
+        do {
+            _ = try users.insertOne(record)
+        } catch let error as OsmanthusError where error.code == .duplicateKey {
+            throw OsmanthusError(Self.userAlreadyExists, "User \"\(user)@\(db)\" already exists")
+        }
+    }
+
+    /// Removes a user; UserNotFound (11) if there is none.
+    func drop(user: String, db: String) throws {
+        guard try users.delete(["_id": .string("\(db).\(user)")], limit: 1) == 1 else {
+            throw OsmanthusError(Self.userNotFound, "User '\(user)@\(db)' not found")
+        }
+    }
+
+    func record(user: String, db: String) throws -> Document? {
+        try users.findOne(["_id": .string("\(db).\(user)")])
+    }
+
+    func credential(user: String, db: String, mechanism: SCRAMMechanism) throws -> SCRAMCredential? {
+        guard let record = try record(user: user, db: db),
+            case .document(let credentials)? = record["credentials"],
+            case .document(let credential)? = credentials[mechanism.rawValue]
+        else { return nil }
+        return SCRAMCredential(credential)
+    }
+
+    /// Users of `db` (all of them, or those named), without credentials unless asked.
+    func list(db: String?, names: [String]?, showCredentials: Bool) throws -> [Document] {
+        var filter = Document()
+        if let db { filter.append("db", .string(db)) }
+        if let names { filter.append("user", ["$in": .array(names.map { .string($0) })]) }
+        return try users.find(filter).map { record in
+            var info = record
+            var mechanisms: [BSONValue] = []
+            if case .document(let credentials)? = record["credentials"] {
+                mechanisms = credentials.keys.map { .string($0) }
+            }
+            if !showCredentials { _ = info.remove("credentials") }
+            info.set("mechanisms", .array(mechanisms))
+            return info
+        }
+    }
+
+    var isEmpty: Bool {
+        get throws { try users.count() == 0 }
+    }
+}

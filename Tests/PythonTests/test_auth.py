@@ -1,0 +1,110 @@
+"""SCRAM-SHA-256 and SCRAM-SHA-1 authentication, users in admin.system.users."""
+import os
+
+import pytest
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure
+
+from conftest import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("auth")
+    os.environ["OSMANTHUS_ROOT_USER"] = "root"
+    os.environ["OSMANTHUS_ROOT_PASSWORD"] = "s3cret:pw"
+    try:
+        process = ServerProcess(root / "data", root / "server.log", ["--auth"]).start()
+    finally:
+        del os.environ["OSMANTHUS_ROOT_USER"]
+        del os.environ["OSMANTHUS_ROOT_PASSWORD"]
+    yield process
+    assert process.stop() == 0
+
+
+def connect(server, user, password, mechanism, **kwargs):
+    return MongoClient(f"mongodb://{user}:{password}@{server.host}:{server.port}/?authMechanism={mechanism}"
+                       "&authSource=admin", serverSelectionTimeoutMS=10000, **kwargs)
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-1"])
+def test_the_root_user_from_the_environment_authenticates(auth_server, mechanism):
+    with connect(auth_server, "root", "s3cret%3Apw", mechanism) as client:
+        client.t.items.insert_one({"_id": mechanism})
+        assert client.t.items.find_one({"_id": mechanism}) == {"_id": mechanism}
+        status = client.admin.command("connectionStatus")
+        assert status["ok"] == 1
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-1"])
+def test_a_wrong_password_is_authentication_failed(auth_server, mechanism):
+    with connect(auth_server, "root", "wrong", mechanism) as client:
+        with pytest.raises(OperationFailure) as failure:
+            client.admin.command("ping")
+        assert failure.value.code == 18
+
+
+def test_unauthenticated_commands_are_unauthorized_but_the_handshake_answers(auth_server):
+    with auth_server.client() as anonymous:
+        assert anonymous.admin.command("ping")["ok"] == 1
+        assert anonymous.admin.command("hello")["isWritablePrimary"] is True
+        with pytest.raises(OperationFailure) as failure:
+            anonymous.t.items.find_one()
+        assert failure.value.code == 13
+
+
+def test_created_users_authenticate_and_dropped_ones_no_longer(auth_server):
+    with connect(auth_server, "root", "s3cret%3Apw", "SCRAM-SHA-256") as root:
+        root.app.command("createUser", "alice", pwd="wonder", roles=["readWrite"])
+        with pytest.raises(OperationFailure) as duplicate:
+            root.app.command("createUser", "alice", pwd="other", roles=[])
+        assert duplicate.value.code == 51003
+        info = root.app.command("usersInfo", "alice")["users"]
+        assert [u["user"] for u in info] == ["alice"]
+        assert "credentials" not in info[0]
+        assert sorted(info[0]["mechanisms"]) == ["SCRAM-SHA-1", "SCRAM-SHA-256"]
+        # Without authMechanism the driver asks hello for the user's mechanisms.
+        with MongoClient(f"mongodb://alice:wonder@{auth_server.host}:{auth_server.port}/?authSource=app",
+                         serverSelectionTimeoutMS=10000) as alice:
+            alice.app.notes.insert_one({"by": "alice"})
+            assert alice.app.notes.count_documents({}) == 1
+        root.app.command("dropUser", "alice")
+        with MongoClient(f"mongodb://alice:wonder@{auth_server.host}:{auth_server.port}/?authSource=app",
+                         serverSelectionTimeoutMS=10000) as alice:
+            with pytest.raises(OperationFailure) as failure:
+                alice.app.command("ping")
+            assert failure.value.code == 18
+        with pytest.raises(OperationFailure) as missing:
+            root.app.command("dropUser", "alice")
+        assert missing.value.code == 11
+
+
+def test_the_user_store_holds_no_password(auth_server):
+    with connect(auth_server, "root", "s3cret%3Apw", "SCRAM-SHA-256") as root:
+        record = root.admin.system.users.find_one({"user": "root"})
+        assert "s3cret" not in repr(record)
+        assert set(record["credentials"]) == {"SCRAM-SHA-1", "SCRAM-SHA-256"}
+
+
+def test_loopback_without_auth_flag_needs_no_credentials(client):
+    assert client.t.items.count_documents({}) >= 0
+
+
+def test_hello_answers_a_speculative_scram_start(auth_server):
+    import bson
+    from bson.binary import Binary
+    from test_wire import connect as raw_connect, op_msg, read_message
+    sock = raw_connect(auth_server)
+    try:
+        first = b"n,,n=root,r=clientnonce123"
+        sock.sendall(op_msg(1, {"hello": 1, "$db": "admin", "speculativeAuthenticate": {
+            "saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": Binary(first), "db": "admin",
+            "options": {"skipEmptyExchange": True}}}))
+        _, _, _, body = read_message(sock)
+        reply = bson.decode(body[5:])
+        speculative = reply["speculativeAuthenticate"]
+        assert speculative["done"] is False
+        assert bytes(speculative["payload"]).startswith(b"r=clientnonce123")
+        assert b",i=15000" in bytes(speculative["payload"])
+    finally:
+        sock.close()

@@ -1,0 +1,125 @@
+"""Multi-document transactions over the wire: commit, abort, snapshot reads, conflicts."""
+import threading
+
+import pytest
+from bson.int64 import Int64
+from pymongo.errors import OperationFailure
+
+
+@pytest.fixture
+def items(db):
+    db.create_collection("items")
+    return db.items
+
+
+def test_committed_writes_appear_together_and_not_before(client, items):
+    with client.start_session() as session:
+        with session.start_transaction():
+            items.insert_one({"_id": 1}, session=session)
+            items.insert_one({"_id": 2}, session=session)
+            assert items.count_documents({}, session=session) == 2
+            assert items.count_documents({}) == 0  # not visible outside before commit
+    assert sorted(d["_id"] for d in items.find()) == [1, 2]
+
+
+def test_aborted_writes_are_discarded(client, items):
+    items.insert_one({"_id": 1, "v": "before"})
+    with client.start_session() as session:
+        session.start_transaction()
+        items.update_one({"_id": 1}, {"$set": {"v": "inside"}}, session=session)
+        items.delete_many({}, session=session)
+        items.insert_one({"_id": 2}, session=session)
+        assert [d["_id"] for d in items.find({}, session=session)] == [2]
+        session.abort_transaction()
+    assert list(items.find()) == [{"_id": 1, "v": "before"}]
+
+
+def test_reads_see_the_snapshot_taken_at_the_start(client, items):
+    items.insert_one({"_id": 1, "v": 1})
+    with client.start_session() as session:
+        with session.start_transaction():
+            assert items.find_one({"_id": 1}, session=session)["v"] == 1
+            items.update_one({"_id": 1}, {"$set": {"v": 2}})  # outside the transaction
+            assert items.find_one({"_id": 1}, session=session)["v"] == 1
+    assert items.find_one({"_id": 1})["v"] == 2
+
+
+def test_a_conflicting_commit_is_write_conflict_labelled_transient(client, items):
+    items.insert_one({"_id": 1, "v": 0})
+    with client.start_session() as session:
+        session.start_transaction()
+        items.update_one({"_id": 1}, {"$set": {"v": "txn"}}, session=session)
+        items.update_one({"_id": 1}, {"$set": {"v": "outside"}})
+        with pytest.raises(OperationFailure) as failure:
+            session.commit_transaction()
+        assert failure.value.code == 112
+        assert failure.value.has_error_label("TransientTransactionError")
+    assert items.find_one({"_id": 1})["v"] == "outside"
+
+
+def test_with_transaction_retries_after_a_conflict(client, items):
+    items.insert_one({"_id": 1, "n": 0})
+    attempts = []
+
+    def transfer(session):
+        attempts.append(1)
+        doc = items.find_one({"_id": 1}, session=session)
+        if len(attempts) == 1:
+            items.update_one({"_id": 1}, {"$inc": {"n": 100}})  # a concurrent writer
+        items.update_one({"_id": 1}, {"$set": {"n": doc["n"] + 1}}, session=session)
+
+    with client.start_session() as session:
+        session.with_transaction(transfer)
+    assert len(attempts) == 2
+    assert items.find_one({"_id": 1})["n"] == 101
+
+
+def test_concurrent_transactions_lose_no_increment(client, items):
+    items.insert_one({"_id": "counter", "n": 0})
+    per_thread, threads = 10, 4
+    errors = []
+
+    def work():
+        try:
+            with client.start_session() as session:
+                for _ in range(per_thread):
+                    def increment(s):
+                        doc = items.find_one({"_id": "counter"}, session=s)
+                        items.update_one({"_id": "counter"}, {"$set": {"n": doc["n"] + 1}}, session=s)
+                    session.with_transaction(increment)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert items.find_one({"_id": "counter"})["n"] == per_thread * threads
+
+
+def test_commit_of_an_unknown_transaction_is_no_such_transaction(client):
+    with client.start_session() as session:
+        with pytest.raises(OperationFailure) as failure:
+            client.admin.command({"commitTransaction": 1, "txnNumber": Int64(10**15), "autocommit": False},
+                                 session=session)
+        assert failure.value.code == 251
+        assert failure.value.has_error_label("TransientTransactionError")
+
+
+def test_catalog_commands_are_refused_inside_a_transaction(client, db):
+    with client.start_session() as session:
+        session.start_transaction()
+        with pytest.raises(OperationFailure) as failure:
+            db.command("listCollections", session=session)
+        assert failure.value.code == 263
+        session.abort_transaction()
+
+
+def test_a_committed_transaction_is_counted(client, items):
+    before = client.admin.command("serverStatus")["transactions"]["totalCommitted"]
+    with client.start_session() as session:
+        with session.start_transaction():
+            items.insert_one({"_id": 1}, session=session)
+    assert client.admin.command("serverStatus")["transactions"]["totalCommitted"] == before + 1
