@@ -35,6 +35,9 @@ final class ChangeLog: Sendable {
 
     // Guards the per-database accounting, the wall clock and the trimmer's flags.
     let state = Mutex(State())
+    /// Held for a whole trim pass: two passes at once (the background one and an explicit
+    /// `trimChangeLog`) would both count the bytes they delete and could move a trimmed point back.
+    let trimLock = Mutex<Void>(())
 
     /// What one batch added, by database, for the accounting after it commits.
     struct Appended {

@@ -97,6 +97,10 @@ extension ChangeLog {
     /// also stores the new trimmed points. Returns the number of records deleted.
     @discardableResult
     func trimRecords(nowMillis: Int64 = Clock.nowMillis()) throws -> Int {
+        try trimLock.withLock { _ in try trimRecordsHoldingLock(nowMillis: nowMillis) }
+    }
+
+    private func trimRecordsHoldingLock(nowMillis: Int64) throws -> Int {
         struct Budget {
             var excessBytes: Int64
             var cutoffMillis: Int64
@@ -122,7 +126,7 @@ extension ChangeLog {
             let docs = state.withLock { s -> [(String, Document)] in
                 pending.map { db, p in
                     var log = s.databases[db] ?? DatabaseLog()
-                    log.trimmedThrough = p.0
+                    log.trimmedThrough = max(log.trimmedThrough, p.0)
                     log.trimmedTime = p.1
                     log.bytes -= p.2
                     s.databases[db] = log
