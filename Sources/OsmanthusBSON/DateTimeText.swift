@@ -1,13 +1,13 @@
 /// BSON datetimes (milliseconds since the Unix epoch, UTC) to and from the RFC 3339 text that
 /// relaxed Extended JSON uses, without Foundation: the proleptic Gregorian calendar through
 /// day counts (the "days from civil" algorithm).
-enum DateTimeText {
+package enum DateTimeText {
     static let millisecondsPerDay: Int64 = 86_400_000
     /// 1970-01-01T00:00:00Z and 10000-01-01T00:00:00Z: relaxed form is used between them.
     static let relaxedRange: Range<Int64> = 0..<253_402_300_800_000
 
     /// Days since 1970-01-01 of a civil date.
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    package static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -17,7 +17,7 @@ enum DateTimeText {
     }
 
     /// The civil date of a day count since 1970-01-01.
-    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    package static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

@@ -1,3 +1,5 @@
+import OsmanthusBSON
+
 /// UTC calendar arithmetic for the date operators: milliseconds since the epoch to and from
 /// year, month, day... (the proleptic Gregorian calendar, as MongoDB uses), and
 /// `$dateToString`'s format specifiers.
@@ -34,27 +36,14 @@ struct CivilTime: Equatable {
     /// 1 to 366.
     var dayOfYear: Int64 { epochDay - Self.days(year: year, month: 1, day: 1) + 1 }
 
-    /// Days since the epoch of a civil date (Howard Hinnant's days_from_civil).
+    /// Days since the epoch of a civil date (the calendar arithmetic BSON's date text uses).
     static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        DateTimeText.days(year: year, month: month, day: day)
     }
 
     static func civil(days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let c = DateTimeText.civil(days: days)
+        return (c.year, c.month, c.day)
     }
 
     /// Formats with `$dateToString`'s specifiers (`%Y %m %d %H %M %S %L %j %w %u %z %Z %%`);
