@@ -54,12 +54,11 @@ extension Collection {
     private func examine(_ filter: Filter, _ entry: CatalogEntry, _ plan: QueryPlan) throws -> (Int, Int, Int) {
         switch plan.kind {
         case .index(let p):
-            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: storage.snapshot())
+            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: storage.snapshot(),
+                                 filter: filter)
             defer { scan.snapshot.release() }
             var matched = 0
-            while let (_, doc) = try scan.next() {
-                if filter.matches(doc) { matched += 1 }
-            }
+            while try scan.next() != nil { matched += 1 }
             return (matched, scan.keysExamined, scan.docsExamined)
         case .primary(let access):
             switch access {

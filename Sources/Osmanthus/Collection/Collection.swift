@@ -228,12 +228,9 @@ public final class Collection: Sendable {
             defer { snapshot.release() }
             let plan = try planner(entry).plan(parsed, sort: nil, projection: projection, hint: nil, collection: self)
             guard case .index(let p) = plan.kind else { return nil }
-            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
-            var n = 0
-            while let (_, doc) = try scan.next() {
-                if parsed.matches(doc) { n += 1 }
-            }
-            return n
+            let scan = IndexScan(
+                plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: parsed)
+            return try scan.count()
         }
     }
 
@@ -360,11 +357,10 @@ public final class Collection: Sendable {
         case .primary(let a): access = a
         case .index(var p):
             p.covered = false  // callers need whole documents
-            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
+            let scan = IndexScan(
+                plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: filter)
             var out: [([UInt8], Document)] = []
-            while let (key, doc) = try scan.next() {
-                if filter.matches(doc) { out.append((key, doc)) }
-            }
+            while let (key, doc) = try scan.next() { out.append((key, doc)) }
             return out
         }
         switch access {
@@ -396,7 +392,8 @@ public final class Collection: Sendable {
             access = a
             snapshot.release()
         case .index(let p):
-            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot)
+            let scan = IndexScan(
+                plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: filter)
             return Cursor(source: .index(scan), filter: filter, projection: projection, skip: skip, limit: limit)
         }
         switch access {

@@ -23,6 +23,10 @@ public final class Cursor: @unchecked Sendable, Sequence {
         case documents([Document], index: Int)
         /// Documents found through a secondary index.
         case index(IndexScan)
+
+        var filtersItself: Bool {
+            if case .index = self { true } else { false }
+        }
     }
 
     init(source: Source, filter: Filter?, projection: Projection?, skip: Int, limit: Int) {
@@ -38,7 +42,8 @@ public final class Cursor: @unchecked Sendable, Sequence {
         if let failure { throw failure }
         while !isExhausted && remaining > 0 {
             guard let doc = try nextRaw() else { break }
-            if let filter, !filter.matches(doc) { continue }
+            // An index scan applies the filter itself (skipping it where its bounds are exact).
+            if let filter, !source.filtersItself, !filter.matches(doc) { continue }
             if toSkip > 0 {
                 toSkip -= 1
                 continue

@@ -15,7 +15,17 @@ struct FieldCondition {
     var rank: UInt8?
     /// Both bounds come from different conditions (a multikey index may not intersect them).
     var boundCount = 0
-    var display: [String] = []
+    /// The range conditions as written, for explain (formatted only when asked).
+    var rangeConditions: [(ComparisonOperator, BSONValue)] = []
+
+    var display: [String] {
+        rangeConditions.map { op, v in
+            switch op {
+            case .gt, .gte: "\(op == .gt ? "(" : "[")\(v)"
+            default: "\(v)\(op == .lt ? ")" : "]")"
+            }
+        }
+    }
 
     /// The conditions of `filter`'s top-level `$and` on plain paths.
     static func extract(_ filter: Filter) -> [String: FieldCondition] {
@@ -62,10 +72,12 @@ struct FieldCondition {
             switch op {
             case .gt, .gte:
                 if lower.map({ compareBytes($0, enc) < 0 }) ?? true { lower = enc }
-                display.append("\(op == .gt ? "(" : "[")\(v)")
+                rangeConditions.append((op, v))
             case .lt, .lte:
-                upper = (enc, op == .lte)
-                display.append("\(v)\(op == .lt ? ")" : "]")")
+                // `$lt` keeps the value's own keys too: a Decimal128 just below it is placed at
+                // the value's nearest double, the same key (the filter drops the equal ones).
+                upper = (enc, true)
+                rangeConditions.append((op, v))
             case .eq: break
             }
         default: break
@@ -96,8 +108,23 @@ struct IndexBounds {
     /// Leading fields constrained by equality or `$in`.
     var pointFields: Int
     var hasRange: Bool
+    /// What explain shows, kept raw: each field's points, or the range field's conditions.
+    private var displayFields: [(path: String, points: [BSONValue]?, range: FieldCondition?)] = []
+
     /// MongoDB's explain shape: field → ["[1, 1]", ...].
-    var display: Document
+    var display: Document {
+        var d = Document()
+        for f in displayFields {
+            if let p = f.points {
+                d.append(f.path, .array(p.map { .string("[\($0), \($0)]") }))
+            } else if let c = f.range {
+                d.append(f.path, .array([.string(c.display.joined(separator: ", "))]))
+            } else {
+                d.append(f.path, .array([.string("[MinKey, MaxKey]")]))
+            }
+        }
+        return d
+    }
 
     static let maxIntervals = 1000
 
@@ -107,7 +134,7 @@ struct IndexBounds {
         var points = 0
         var countingSingle = true
         var range: (Int, (lo: [UInt8], hi: (bytes: [UInt8], inclusive: Bool)))?
-        var display = Document()
+        var shown: [(path: String, points: [BSONValue]?, range: FieldCondition?)] = []
         for (i, field) in spec.fields.enumerated() {
             let c = conditions[field.path]
             if let p = c?.points, prefixes.count * p.count <= Self.maxIntervals {
@@ -115,17 +142,17 @@ struct IndexBounds {
                 prefixes = prefixes.flatMap { pre in encs.map { pre + $0 } }
                 points += 1
                 if p.count == 1 && countingSingle { single += 1 } else { countingSingle = false }
-                display.append(field.path, .array(p.map { .string("[\($0), \($0)]") }))
+                shown.append((field.path, p, nil))
                 continue
             }
             if let c, let r = c.rangeBytes(intersect: !spec.multikey) {
                 range = (i, r)
-                display.append(field.path, .array([.string(c.display.joined(separator: ", "))]))
+                shown.append((field.path, nil, c))
             }
             break
         }
-        for field in spec.fields where display[field.path] == nil {
-            display.append(field.path, .array([.string("[MinKey, MaxKey]")]))
+        for field in spec.fields where !shown.contains(where: { $0.path == field.path }) {
+            shown.append((field.path, nil, nil))
         }
         var intervals: [(start: [UInt8], end: [UInt8])] = []
         for pre in prefixes {
@@ -154,6 +181,6 @@ struct IndexBounds {
         singlePointFields = single
         pointFields = points
         hasRange = range != nil
-        self.display = display
+        displayFields = shown
     }
 }

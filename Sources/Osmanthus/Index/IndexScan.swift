@@ -16,37 +16,107 @@ final class IndexScan {
     private(set) var keysExamined = 0
     private(set) var docsExamined = 0
 
-    init(plan: IndexPlan, storage: DB, documentPrefix: [UInt8], snapshot: Snapshot) {
+    /// Applied to each entry's document unless the plan's bounds are exact and the entry holds
+    /// no value that breaks exactness (nil: every entry is returned).
+    private let filter: Filter?
+
+    init(plan: IndexPlan, storage: DB, documentPrefix: [UInt8], snapshot: Snapshot, filter: Filter?) {
         self.plan = plan
         self.storage = storage
         self.documentPrefix = documentPrefix
         self.snapshot = snapshot
+        self.filter = filter
         readOptions = ReadOptions(snapshot: snapshot)
         iterator = storage.makeIterator(options: readOptions)
     }
 
-    /// The next document and its engine key, or nil at the end.
+    /// The next matching document and its engine key, or nil at the end.
     func next() throws -> ([UInt8], Document)? {
-        let intervals = plan.bounds.intervals
         while true {
-            if interval < 0 || !inCurrent() {
-                if let e = iterator.error { throw OsmanthusError.wrapping(e) }
-                interval += 1
-                guard interval < intervals.count else { return nil }
-                position()
+            guard try advanceToEntry() else { return nil }
+            keysExamined += 1
+            // The document key is built from the entry's bytes in place (no copy of the value).
+            let exact = plan.exact
+            let (key, clean) = iterator.withValue { v -> ([UInt8], Bool) in
+                (Self.documentKey(documentPrefix, v), exact && ExactBounds.entryIsExact(v))
+            }
+            let value = plan.covered ? iterator.value : []
+            if plan.backward { iterator.prev() } else { iterator.next() }
+            if plan.spec.multikey, !seen.insert(key).inserted { continue }
+            let doc: Document
+            if plan.covered {
+                doc = try IndexKeys.coveredDocument(fromValue: value, spec: plan.spec)
+            } else {
+                docsExamined += 1
+                guard let raw = try storage.get(key, options: readOptions) else { continue }
+                // Our own stored bytes: framing checked only.
+                doc = try Document(trustedBytes: raw)
+            }
+            if !clean, let filter, !filter.matches(doc) { continue }
+            return (key, doc)
+        }
+    }
+
+    /// The number of matching entries; with exact bounds the entries are counted from the index
+    /// alone (no document, no decoded value) except those holding a Decimal128 or NaN.
+    func count() throws -> Int {
+        guard plan.exact, !plan.spec.multikey else {
+            var n = 0
+            while try next() != nil { n += 1 }
+            return n
+        }
+        var n = 0
+        while try advanceToEntry() {
+            keysExamined += 1
+            if iterator.withValue({ ExactBounds.entryIsExact($0) }) {
+                n += 1
+                if plan.backward { iterator.prev() } else { iterator.next() }
                 continue
             }
-            keysExamined += 1
-            let value = iterator.value
-            if plan.backward { iterator.prev() } else { iterator.next() }
-            let pk = IndexKeys.primaryKey(fromValue: value)
-            let key = documentPrefix + pk
-            if plan.spec.multikey, !seen.insert(key).inserted { continue }
-            if plan.covered { return (key, try IndexKeys.coveredDocument(fromValue: value, spec: plan.spec)) }
-            docsExamined += 1
-            guard let raw = try storage.get(key, options: readOptions) else { continue }
-            return (key, try Document(bytes: raw))
+            // An entry the keys cannot decide: read it and apply the filter.
+            if try nextOne() { n += 1 }
         }
+        return n
+    }
+
+    /// Reads the entry under the iterator (one step of `next` without exactness), advancing.
+    private func nextOne() throws -> Bool {
+        let key = iterator.withValue { Self.documentKey(documentPrefix, $0) }
+        let value = plan.covered ? iterator.value : []
+        if plan.backward { iterator.prev() } else { iterator.next() }
+        let doc: Document
+        if plan.covered {
+            doc = try IndexKeys.coveredDocument(fromValue: value, spec: plan.spec)
+        } else {
+            docsExamined += 1
+            guard let raw = try storage.get(key, options: readOptions) else { return false }
+            doc = try Document(trustedBytes: raw)
+        }
+        return filter.map { $0.matches(doc) } ?? true
+    }
+
+    /// Moves to the next interval while the iterator is outside the current one; false at the end.
+    private func advanceToEntry() throws -> Bool {
+        let intervals = plan.bounds.intervals
+        while interval < 0 || !inCurrent() {
+            if let e = iterator.error { throw OsmanthusError.wrapping(e) }
+            interval += 1
+            guard interval < intervals.count else { return false }
+            position()
+        }
+        return true
+    }
+
+    /// `documentPrefix ‖ pk`, with pk read from an entry's value (`u32be(len) ‖ pk ‖ …`).
+    private static func documentKey(_ prefix: [UInt8], _ v: UnsafeRawBufferPointer) -> [UInt8] {
+        guard v.count >= 4 else { return prefix }
+        let n = Int(v[0]) << 24 | Int(v[1]) << 16 | Int(v[2]) << 8 | Int(v[3])
+        let end = min(v.count, 4 + n)
+        var key = [UInt8]()
+        key.reserveCapacity(prefix.count + end - 4)
+        key.append(contentsOf: prefix)
+        key.append(contentsOf: UnsafeRawBufferPointer(rebasing: v[4..<end]))
+        return key
     }
 
     private var current: (start: [UInt8], end: [UInt8]) {

@@ -11,8 +11,15 @@ struct QueryPlan {
     var kind: Kind
     /// The plan returns documents in the requested sort order (no in-memory sort).
     var providesSort: Bool
+    /// Candidates considered and not chosen, kept as plans: their explain stages are built only
+    /// when explain asks (not on every query).
+    var rejectedIndexes: [IndexPlan] = []
+    var rejectedPrimary: Collection.Access?
+
     /// Candidates considered and not chosen, for explain.
-    var rejected: [Document] = []
+    var rejected: [Document] {
+        rejectedIndexes.map(\.stage) + (rejectedPrimary.map { [QueryPlanner.primaryStage($0)] } ?? [])
+    }
 }
 
 struct IndexPlan {
@@ -23,6 +30,9 @@ struct IndexPlan {
     /// The projection and filter need only the index's fields: no document is read.
     var covered: Bool
     var providesSort: Bool
+    /// The intervals hold exactly the filter's matches (see `ExactBounds`): no residual filter
+    /// per entry, and a count reads keys only.
+    var exact = false
 
     /// Higher is better: equality fields count most, then a range, then giving the sort order,
     /// then a unique index whose every field is fixed (at most one document).

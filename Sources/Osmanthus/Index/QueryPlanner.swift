@@ -28,12 +28,12 @@ struct QueryPlanner {
         case .range: primaryScore = 2
         default: primaryScore = 0
         }
-        let rejectedPrimary: [Document] = primaryScore > 0 ? [Self.primaryStage(primary)] : []
         if let best = candidates.first, best.score > primaryScore {
             return QueryPlan(kind: .index(best), providesSort: best.providesSort,
-                             rejected: candidates.dropFirst().map(\.stage) + rejectedPrimary)
+                             rejectedIndexes: Array(candidates.dropFirst()),
+                             rejectedPrimary: primaryScore > 0 ? primary : nil)
         }
-        return QueryPlan(kind: .primary(primary), providesSort: false, rejected: candidates.map(\.stage))
+        return QueryPlan(kind: .primary(primary), providesSort: false, rejectedIndexes: candidates)
     }
 
     private func hinted(_ hint: BSONValue, _ filter: Filter, _ conditions: [String: FieldCondition], _ sort: SortSpec?,
@@ -76,7 +76,8 @@ struct QueryPlanner {
         let (sorts, backward) = providesSort(spec, bounds, conditions, sort)
         guard bounded || sorts || forced else { return nil }
         let covered = Self.covers(spec, filter, projection)
-        return IndexPlan(spec: spec, bounds: bounds, backward: backward, covered: covered, providesSort: sorts)
+        return IndexPlan(spec: spec, bounds: bounds, backward: backward, covered: covered, providesSort: sorts,
+                         exact: ExactBounds.isExact(filter, spec: spec, bounds: bounds))
     }
 
     /// Whether walking `bounds` gives `sort`'s order, and in which direction.
