@@ -58,6 +58,23 @@ struct PointReadTests {
         }
     }
 
+    @Test func anIdRangeKeepsADecimalJustBelowItsBound() throws {
+        try withCollection { c in
+            // Below 5 but placed by its nearest double (5.0): it shares the key of 5.
+            let below = try Decimal128("4.99999999999999999999")
+            // (An _id of 5 would be the same primary key, so it cannot be stored beside it.)
+            try c.insertOne(["_id": .decimal128(below)])
+            try c.insertOne(["_id": .int32(3)])
+            try c.insertOne(["_id": .int32(7)])
+            let lt = try c.find(["_id": ["$lt": 5]]).map { $0["_id"] }
+            #expect(lt == [.int32(3), .decimal128(below)])
+            let lte = try c.find(["_id": ["$lte": 5]]).map { $0["_id"] }
+            #expect(lte == [.int32(3), .decimal128(below)])
+            let gte = try c.find(["_id": ["$gte": 5]]).map { $0["_id"] }
+            #expect(gte == [.int32(7)])
+        }
+    }
+
     @Test func pointReadOfAMissingCollectionIsNil() throws {
         try withCollection { c in
             let byId = try c.findOne(byId: .int32(1))

@@ -304,9 +304,10 @@ public final class Collection: Sendable {
             case "$gt", "$gte":
                 if lower.map({ compareBytes($0, enc) < 0 }) ?? true { lower = enc }
             case "$lt", "$lte":
-                // Exclusive end; for $lte one past the value (encodings are self-delimiting, so no
-                // other key lies between `enc` and `enc ‖ 00`).
-                let bound = op == "$lt" ? enc : enc + [0]
+                // One past the value's key for both: encodings are self-delimiting, so no other
+                // key lies between `enc` and `enc ‖ 00`; and $lt must keep the value's own key,
+                // which a nearby Decimal128 below the bound can share (the filter drops the rest).
+                let bound = enc + [0]
                 if upper.map({ compareBytes(bound, $0) < 0 }) ?? true { upper = bound }
             default: return nil
             }
