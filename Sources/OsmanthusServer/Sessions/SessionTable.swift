@@ -10,10 +10,14 @@ import Synchronization
 /// (SPEC §13).
 final class SessionTable: Sendable {
     static let timeoutMinutes = 30
+    /// MongoDB's default `maxSessions`: a client inventing lsids cannot grow the table past it.
+    static let defaultMaxSessions = 1_000_000
+    static let tooManySessions = OsmanthusError.Code(261, "TooManyLogicalSessions")
 
     private let timeout: TimeAmount
     private let sweepInterval: TimeAmount
     private let cursors: CursorManager
+    private let maxSessions: Int
     private let table = Mutex(Table())
 
     private struct Table {
@@ -22,8 +26,9 @@ final class SessionTable: Sendable {
     }
 
     init(cursors: CursorManager, timeout: TimeAmount = .minutes(Int64(SessionTable.timeoutMinutes)),
-         sweepInterval: TimeAmount = .minutes(1)) {
+         sweepInterval: TimeAmount = .minutes(1), maxSessions: Int = SessionTable.defaultMaxSessions) {
         self.cursors = cursors
+        self.maxSessions = maxSessions
         self.timeout = timeout
         self.sweepInterval = sweepInterval
     }
@@ -35,9 +40,10 @@ final class SessionTable: Sendable {
             throw OsmanthusError(.typeMismatch, "lsid must be a document with an id field")
         }
         let now = NIODeadline.now()
-        let (session, expired) = table.withLock { table -> (ServerSession, [ServerSession]) in
+        let (session, expired) = table.withLock { table -> (ServerSession?, [ServerSession]) in
             var expired: [ServerSession] = []
-            if now - table.lastSweep >= sweepInterval {
+            let full = table.sessions.count >= maxSessions && table.sessions[lsid] == nil
+            if full || now - table.lastSweep >= sweepInterval {
                 table.lastSweep = now
                 let cutoff = now.uptimeNanoseconds - UInt64(max(0, timeout.nanoseconds))
                 for (key, session) in table.sessions where session.lastUsedNanoseconds < cutoff {
@@ -46,11 +52,18 @@ final class SessionTable: Sendable {
                 }
             }
             if let session = table.sessions[lsid] { return (session, expired) }
+            guard table.sessions.count < maxSessions else { return (nil, expired) }
             let session = ServerSession(lsid: lsid)
             table.sessions[lsid] = session
             return (session, expired)
         }
         close(expired)
+        guard let session else {
+            throw OsmanthusError(
+                Self.tooManySessions,
+                "Unable to add session into the cache because the number of active sessions is too high "
+                    + "(\(maxSessions)); end sessions with endSessions or wait for idle ones to expire")
+        }
         session.touch()
         return session
     }
