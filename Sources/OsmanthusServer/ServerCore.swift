@@ -38,7 +38,7 @@ final class ServerCore: Sendable {
         self.logger = logger
         self.cursors = CursorManager(
             idleTimeout: configuration.cursorIdleTimeout.timeAmount, maxPerConnection: configuration.maxCursorsPerConnection)
-        self.sessions = SessionTable(cursors: cursors)
+        self.sessions = SessionTable(cursors: cursors, changeStreams: changeStreams)
         self.dispatcher = CommandDispatcher.standard
         self.backups = configuration.backup.map {
             BackupScheduler(database: database, configuration: $0, logger: logger)

@@ -11,7 +11,8 @@ struct SessionTableTests {
 
     private func table(max: Int, timeout: TimeAmount = .minutes(30)) -> SessionTable {
         SessionTable(
-            cursors: CursorManager(idleTimeout: .minutes(10), maxPerConnection: 10), timeout: timeout,
+            cursors: CursorManager(idleTimeout: .minutes(10), maxPerConnection: 10), changeStreams: ChangeStreamCursors(),
+            timeout: timeout,
             sweepInterval: .minutes(1), maxSessions: max)
     }
 

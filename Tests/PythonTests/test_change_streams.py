@@ -179,3 +179,18 @@ def test_waiting_streams_do_not_hold_every_command_thread(db):
             s.close()
     # Six getMores awaiting 3 s each would hold all four command threads without the cap.
     assert elapsed < 1.5
+
+
+def test_ending_a_session_closes_its_change_streams(client, db):
+    """endSessions closes the change-stream cursors opened in that session (getMore: 43)."""
+    with client.start_session() as session:
+        opened = db.command(
+            "aggregate", "ended", pipeline=[{"$changeStream": {}}], cursor={}, session=session)
+        cursor_id = opened["cursor"]["id"]
+        assert cursor_id != 0
+        more = db.command("getMore", cursor_id, collection="ended", maxTimeMS=10, session=session)
+        assert more["cursor"]["id"] == cursor_id
+        client.admin.command("endSessions", [session.session_id])
+        with pytest.raises(OperationFailure) as failure:
+            db.command("getMore", cursor_id, collection="ended", maxTimeMS=10)
+        assert failure.value.code == 43

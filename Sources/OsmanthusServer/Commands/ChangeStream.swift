@@ -81,7 +81,8 @@ enum ChangeStreamCommands {
         var reader = try context.server.database.changeStreamReader(scope, options: options)
         // The first batch never waits, as MongoDB's does not.
         let batch = try reader.poll(limit: batchSize ?? CursorReply.defaultFirstBatchSize)
-        let id = reader.isFinished ? 0 : context.server.changeStreams.register(reader, namespace: namespace)
+        let id = reader.isFinished ? 0 : context.server.changeStreams.register(
+            reader, namespace: namespace, session: request.body["lsid"])
         return reply(id: id, namespace: namespace, batchKey: "firstBatch", batch: batch, reader: reader)
     }
 

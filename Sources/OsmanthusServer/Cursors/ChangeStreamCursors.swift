@@ -12,6 +12,8 @@ final class ChangeStreamCursors: Sendable {
         var reader: ChangeStreamReader?
         var namespace: String
         var lastUsedMillis: Int64
+        /// The `lsid` the stream was opened with; ending that session closes it.
+        var session: BSONValue?
     }
 
     // Guards the table; never held while a reader reads or waits.
@@ -33,14 +35,14 @@ final class ChangeStreamCursors: Sendable {
     /// A cursor not used for this long is closed (MongoDB's 10 minutes).
     static let idleTimeoutMillis: Int64 = 10 * 60 * 1000
 
-    func register(_ reader: ChangeStreamReader, namespace: String) -> Int64 {
+    func register(_ reader: ChangeStreamReader, namespace: String, session: BSONValue? = nil) -> Int64 {
         let now = WallClock.nowMilliseconds()
         return state.withLock { table in
             // Lazily close idle cursors, so an abandoned stream does not stay forever.
             table = table.filter { $0.value.reader == nil || now - $0.value.lastUsedMillis < Self.idleTimeoutMillis }
             var id: Int64
             repeat { id = Int64.random(in: 1...Int64.max) } while table[id] != nil
-            table[id] = Entry(reader: reader, namespace: namespace, lastUsedMillis: now)
+            table[id] = Entry(reader: reader, namespace: namespace, lastUsedMillis: now, session: session)
             return id
         }
     }
@@ -84,6 +86,21 @@ final class ChangeStreamCursors: Sendable {
                 table[id] = nil
                 return true
             }
+        }
+    }
+
+    /// Closes the streams opened in these sessions (endSessions, killSessions, expiry); nil:
+    /// every stream opened in any session (killAllSessions). A stream a getMore has checked out
+    /// is dropped when it is checked in. Returns how many were closed.
+    @discardableResult
+    func kill(sessions: [BSONValue]?) -> Int {
+        state.withLock { table in
+            let doomed = table.filter { _, entry in
+                guard let owner = entry.session else { return false }
+                return sessions.map { $0.contains(owner) } ?? true
+            }.keys
+            for id in doomed { table[id] = nil }
+            return doomed.count
         }
     }
 }

@@ -17,6 +17,7 @@ final class SessionTable: Sendable {
     private let timeout: TimeAmount
     private let sweepInterval: TimeAmount
     private let cursors: CursorManager
+    private let changeStreams: ChangeStreamCursors
     private let maxSessions: Int
     private let table = Mutex(Table())
 
@@ -25,9 +26,10 @@ final class SessionTable: Sendable {
         var lastSweep = NIODeadline.now()
     }
 
-    init(cursors: CursorManager, timeout: TimeAmount = .minutes(Int64(SessionTable.timeoutMinutes)),
+    init(cursors: CursorManager, changeStreams: ChangeStreamCursors, timeout: TimeAmount = .minutes(Int64(SessionTable.timeoutMinutes)),
          sweepInterval: TimeAmount = .minutes(1), maxSessions: Int = SessionTable.defaultMaxSessions) {
         self.cursors = cursors
+        self.changeStreams = changeStreams
         self.maxSessions = maxSessions
         self.timeout = timeout
         self.sweepInterval = sweepInterval
@@ -79,6 +81,7 @@ final class SessionTable: Sendable {
         }
         close(ended)
         cursors.kill(sessions: lsids)
+        changeStreams.kill(sessions: lsids)
     }
 
     var count: Int { table.withLock { $0.sessions.count } }
@@ -91,5 +94,6 @@ final class SessionTable: Sendable {
             session.withState { $0.abortOpenTransaction() }
         }
         cursors.kill(sessions: sessions.map(\.lsid))
+        changeStreams.kill(sessions: sessions.map(\.lsid))
     }
 }
