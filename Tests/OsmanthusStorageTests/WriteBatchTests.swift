@@ -122,7 +122,7 @@ struct WriteBatchTests {
 
     @Test func randomBatchesRoundTrip() throws {
         let seed = UInt64.random(in: 0...UInt64.max)
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for _ in 0..<50 {
             var batch = WriteBatch()
             batch.sequence = rng.next() >> 8
@@ -257,18 +257,5 @@ struct WriteBatchTests {
     @Test func encoderReproducesTheGoldenBatch() throws {
         let encoded = Self.goldenBatch.encoded
         #expect(encoded == (try GoldenFiles.check("writebatch-v1.bin", encoded: encoded)))
-    }
-}
-
-/// A small seeded generator so randomized inputs are reproducible (the seed is printed on failure).
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
