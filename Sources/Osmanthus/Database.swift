@@ -25,6 +25,8 @@ public final class Database: Sendable {
     private let ttl = Mutex<TTLMonitor?>(nil)
     /// Threads on which the async API runs blocking engine work (see `BlockingPool`).
     let pool = BlockingPool()
+    /// Trial planning's winners per collection and query shape (SPEC.md §11.6).
+    let planCache = PlanCache()
 
     private init(path: String, storage: DB, options: DatabaseOptions) throws {
         self.path = path

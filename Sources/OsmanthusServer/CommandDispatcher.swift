@@ -57,6 +57,11 @@ final class CommandDispatcher: Sendable {
             return ErrorMapping.reply(
                 for: OsmanthusError(.unauthorized, "Command \(request.name) requires authentication"))
         }
+        if context.server.configuration.authenticationRequired,
+            let denied = Authorization.check(request, grants: context.connection.auth.roleGrants)
+        {
+            return ErrorMapping.reply(for: denied)
+        }
         do {
             return try SessionGate.run(command, request, context)
         } catch {

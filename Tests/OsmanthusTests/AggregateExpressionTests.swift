@@ -9,7 +9,7 @@ import Testing
 struct AggregateExpressionTests {
     static let doc = """
         {_id: 1, a: 5, b: 2, f: 2.5, s: "  Hello World  ", w: "a,b,,c", n: null, arr: [1, 2, 3, 4, 5], \
-        items: [{p: 1, q: "x"}, {p: 7, q: "y"}, {p: 3, q: "z"}], d: Date(1614834367089), pre: Date(-3600000), \
+        items: [{p: 1, q: "x"}, {p: 7, q: "y"}, {p: 3, q: "z"}], d: Date(1614834367089), pre: Date(-3600000), summer: Date(1625140800000), \
         t: "München"}
         """
 
@@ -96,6 +96,26 @@ struct AggregateExpressionTests {
         ok("{v: {$dateToString: {format: \"%Y/%m/%d %H:%M:%S.%L %j %w %u %%\", date: \"$d\"}}}", "\"2021/03/04 05:06:07.089 063 5 4 %\""),
         ok("{v: {$dateToString: {date: \"$nope\", onNull: \"none\"}}}", "\"none\""),
         ok("{v: {$dateToString: {date: \"$nope\"}}}", "null"),
+        // Dates in a timezone: d is 2021-03-04T05:06:07.089Z (a Thursday), summer
+        // 2021-07-01T12:00:00Z, pre 1969-12-31T23:00:00Z.
+        ok("{v: {$hour: {date: \"$d\", timezone: \"+05:30\"}}}", "10"),
+        ok("{v: {$minute: {date: \"$d\", timezone: \"+0530\"}}}", "36"),
+        ok("{v: {$hour: {date: \"$d\", timezone: \"+05\"}}}", "10"),
+        ok("{v: {$dayOfMonth: {date: \"$d\", timezone: \"-0800\"}}}", "3"),
+        ok("{v: {$dayOfWeek: {date: \"$d\", timezone: \"-08:00\"}}}", "4"),
+        ok("{v: {$hour: {date: \"$d\", timezone: \"-08:00\"}}}", "21"),
+        ok("{v: {$second: {date: \"$d\", timezone: \"-08:00\"}}}", "7"),
+        ok("{v: {$year: {date: \"$pre\", timezone: \"+01:00\"}}}", "1970"),
+        ok("{v: {$month: {date: \"$pre\", timezone: \"+01:00\"}}}", "1"),
+        ok("{v: {$hour: {date: \"$d\", timezone: \"America/New_York\"}}}", "0"),  // EST, -5
+        ok("{v: {$hour: {date: \"$summer\", timezone: \"America/New_York\"}}}", "8"),  // EDT, -4
+        ok("{v: {$hour: {date: \"$summer\", timezone: \"Europe/Paris\"}}}", "14"),  // CEST, +2
+        ok("{v: {$hour: {date: \"$d\", timezone: \"$n\"}}}", "null"),
+        ok("{v: {$dateToString: {format: \"%Y-%m-%d %H:%M %z %Z\", date: \"$d\", timezone: \"+05:30\"}}}", "\"2021-03-04 10:36 +0530 +330\""),
+        ok("{v: {$dateToString: {format: \"%d %H:%M %z %Z\", date: \"$d\", timezone: \"-08:00\"}}}", "\"03 21:06 -0800 -480\""),
+        ok("{v: {$dateToString: {format: \"%H:%M %z\", date: \"$summer\", timezone: \"Asia/Kolkata\"}}}", "\"17:30 +0530\""),
+        ok("{v: {$dateToString: {format: \"%H %z\", date: \"$d\", timezone: \"UTC\"}}}", "\"05 +0000\""),
+        ok("{v: {$dateToString: {date: \"$d\", timezone: \"$n\"}}}", "null"),
     ]
 
     @Test(arguments: cases)
@@ -117,6 +137,7 @@ struct AggregateExpressionTests {
         ("{v: {$filter: {input: 1, cond: true}}}", 28651), ("{v: {$map: {input: \"x\", in: 1}}}", 16883),
         ("{v: {$slice: [1, 2]}}", 28724), ("{v: {$year: \"x\"}}", 16006), ("{v: {$round: \"x\"}}", 51081),
         ("{v: {$let: {vars: {x: 1}, in: \"$$y\"}}}", 17276),
+        ("{v: {$hour: {date: \"$d\", timezone: \"$a\"}}}", 40517), ("{v: {$hour: {date: \"$d\", timezone: \"$s\"}}}", 40485),
     ]
 
     @Test func pipelineExpressionErrorsUseMongoDBCodes() throws {
@@ -132,7 +153,8 @@ struct AggregateExpressionTests {
         ("{v: {$frobnicate: 1}}", 168), ("{v: {$let: {vars: {X: 1}, in: 1}}}", 9), ("{v: {$let: {in: 1}}}", 9),
         ("{v: {$filter: {input: [], cond: true, bogus: 1}}}", 9), ("{v: {$map: {input: []}}}", 9),
         ("{v: {$switch: {branches: []}}}", 40068), ("{v: {$dateToString: {date: 1, format: \"%Q\"}}}", 18536),
-        ("{v: {$year: {date: 1, timezone: \"Europe/Paris\"}}}", 238), ("{v: {$trim: {chars: \"x\"}}}", 9),
+        ("{v: {$year: {date: 1, timezone: \"Nowhere/Land\"}}}", 40485),
+        ("{v: {$year: {date: 1, timezone: \"+25:99\"}}}", 40485), ("{v: {$trim: {chars: \"x\"}}}", 9),
     ]
 
     @Test func malformedPipelineExpressionsAreRejectedAtParse() {

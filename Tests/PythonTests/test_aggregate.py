@@ -160,3 +160,53 @@ def test_errors(sales, pipeline, code, message):
     assert failure.value.code == code
     if message:
         assert message in str(failure.value.details.get("errmsg"))
+
+
+def test_database_level_aggregate_with_documents(sales, db):
+    # pymongo's Database.aggregate sends {aggregate: 1}; batches past the first come by getMore
+    # on "<db>.$cmd.aggregate".
+    docs = list(db.aggregate([
+        {"$documents": [{"x": i} for i in range(7)]},
+        {"$match": {"x": {"$gte": 2}}},
+        {"$lookup": {"from": "items", "pipeline": [{"$match": {"_id": "a"}}], "as": "it"}},
+        {"$project": {"_id": 0, "x": 1, "name": {"$arrayElemAt": ["$it.name", 0]}}},
+    ], batchSize=2))
+    assert docs == [{"x": i, "name": "Apple"} for i in range(2, 7)]
+    with pytest.raises(OperationFailure) as failure:
+        list(db.aggregate([{"$match": {}}]))
+    assert failure.value.code == 73
+    with pytest.raises(OperationFailure) as failure:
+        list(sales.aggregate([{"$documents": [{}]}]))
+    assert failure.value.code == 73
+
+
+def test_out_keeps_the_targets_indexes(sales, db):
+    db.archive.insert_one({"_id": 99, "item": "z"})
+    db.archive.create_index("item", name="byItem")
+    db.archive.create_index([("price", -1)], unique=True, sparse=True)
+    before = db.archive.index_information()
+    list(sales.aggregate([{"$match": {"price": {"$lt": 20}}}, {"$project": {"item": 1, "price": 1}},
+                          {"$out": "archive"}]))
+    assert db.archive.index_information() == before
+    assert sorted(d["_id"] for d in db.archive.find()) == [1, 3, 5]
+    with pytest.raises(OperationFailure) as failure:  # ids 2 and 4 share price 20
+        list(sales.aggregate([{"$match": {"price": 20}}, {"$out": "archive"}]))
+    assert failure.value.code == 11000
+    assert sorted(d["_id"] for d in db.archive.find()) == [1, 3, 5]
+
+
+def test_date_parts_in_a_timezone(sales):
+    docs = list(sales.aggregate([
+        {"$match": {"_id": 1}},  # 2021-03-04T05:06:07Z, a Thursday
+        {"$project": {
+            "_id": 0,
+            "h": {"$hour": {"date": "$date", "timezone": "-08:00"}},
+            "d": {"$dayOfWeek": {"date": "$date", "timezone": "-0800"}},
+            "ny": {"$hour": {"date": "$date", "timezone": "America/New_York"}},
+            "s": {"$dateToString": {"format": "%Y-%m-%d %H:%M %z", "date": "$date", "timezone": "+05:30"}},
+        }},
+    ]))
+    assert docs == [{"h": 21, "d": 4, "ny": 0, "s": "2021-03-04 10:36 +0530"}]
+    with pytest.raises(OperationFailure) as failure:
+        list(sales.aggregate([{"$project": {"h": {"$hour": {"date": "$date", "timezone": "Nowhere/Land"}}}}]))
+    assert failure.value.code == 40485

@@ -108,3 +108,88 @@ def test_hello_answers_a_speculative_scram_start(auth_server):
         assert b",i=15000" in bytes(speculative["payload"])
     finally:
         sock.close()
+
+
+def as_user(server, user, password, db):
+    return MongoClient(f"mongodb://{user}:{password}@{server.host}:{server.port}/?authSource={db}"
+                       "&authMechanism=SCRAM-SHA-256", serverSelectionTimeoutMS=10000)
+
+
+def denied(action, message_start=None):
+    with pytest.raises(OperationFailure) as failure:
+        action()
+    assert failure.value.code == 13, failure.value.details
+    assert failure.value.details["codeName"] == "Unauthorized"
+    if message_start:
+        assert failure.value.details["errmsg"].startswith(message_start), failure.value.details["errmsg"]
+
+
+def test_built_in_roles_decide_what_each_user_may_run(auth_server):
+    with connect(auth_server, "root", "s3cret%3Apw", "SCRAM-SHA-256") as root:
+        root.shop.items.insert_one({"_id": 1})
+        root.other.things.insert_one({"_id": 1})
+        for user, roles in [("reader", ["read"]), ("writer", ["readWrite"]), ("keeper", ["dbAdmin"]),
+                            ("porter", ["userAdmin"])]:
+            root.shop.command("createUser", user, pwd="pw", roles=roles)
+        root.admin.command("createUser", "auditor", pwd="pw", roles=["readAnyDatabase"])
+        root.admin.command("createUser", "ops", pwd="pw", roles=[{"role": "readWriteAnyDatabase", "db": "admin"}])
+        for roles in (["root"], ["nope"], [{"role": "read", "db": "shop"}, "readAnyDatabase"]):
+            with pytest.raises(OperationFailure) as unknown:
+                root.shop.command("createUser", "x", pwd="pw", roles=roles)
+            assert unknown.value.code == 31
+        stored = root.shop.command("usersInfo", "writer")["users"][0]["roles"]
+        assert stored == [{"role": "readWrite", "db": "shop"}]
+
+    with as_user(auth_server, "reader", "pw", "shop") as reader:
+        assert reader.shop.items.find_one() == {"_id": 1}
+        assert reader.shop.items.count_documents({}) == 1
+        assert reader.shop.list_collection_names() == ["items"]
+        denied(lambda: reader.shop.items.insert_one({"_id": 2}),
+               'not authorized on shop to execute command { insert: "items"')
+        denied(lambda: reader.other.things.find_one())
+        denied(lambda: reader.shop.command("createUser", "y", pwd="pw", roles=[]))
+        denied(lambda: reader.list_database_names())
+        status = reader.admin.command("connectionStatus")["authInfo"]
+        assert status["authenticatedUsers"] == [{"user": "reader", "db": "shop"}]
+        assert status["authenticatedUserRoles"] == [{"role": "read", "db": "shop"}]
+
+    with as_user(auth_server, "writer", "pw", "shop") as writer:
+        writer.shop.items.insert_one({"_id": 2})
+        writer.shop.items.update_one({"_id": 2}, {"$set": {"x": 1}})
+        writer.shop.items.create_index("x")
+        list(writer.shop.items.aggregate([{"$match": {}}, {"$out": "copy"}]))
+        assert writer.shop.copy.count_documents({}) == 2
+        writer.shop.copy.drop()
+        denied(lambda: writer.shop.command("collMod", "items", changeStreamPreAndPostImages={"enabled": True}))
+        denied(lambda: writer.other.things.insert_one({"_id": 3}))
+        denied(lambda: list(writer.shop.items.aggregate([{"$out": {"db": "other", "coll": "x"}}])))
+        denied(lambda: writer.admin.command("serverStatus"))
+        denied(lambda: writer.admin.system.users.find_one())
+        assert writer.admin.command("connectionStatus")["authInfo"]["authenticatedUserRoles"] == [
+            {"role": "readWrite", "db": "shop"}]
+
+    with as_user(auth_server, "keeper", "pw", "shop") as keeper:
+        keeper.shop.command("collMod", "items", changeStreamPreAndPostImages={"enabled": True})
+        keeper.shop.items.create_index("y")
+        assert "items" in keeper.shop.list_collection_names()
+        denied(lambda: keeper.shop.items.find_one())
+        denied(lambda: keeper.shop.items.insert_one({"_id": 9}))
+
+    with as_user(auth_server, "porter", "pw", "shop") as porter:
+        porter.shop.command("createUser", "late", pwd="pw", roles=["read"])
+        assert [u["user"] for u in porter.shop.command("usersInfo", "late")["users"]] == ["late"]
+        porter.shop.command("dropUser", "late")
+        denied(lambda: porter.shop.items.find_one())
+
+    with as_user(auth_server, "auditor", "pw", "admin") as auditor:
+        assert auditor.shop.items.count_documents({}) == 2
+        assert auditor.other.things.find_one() == {"_id": 1}
+        assert {"shop", "other"} <= set(auditor.list_database_names())
+        denied(lambda: auditor.other.things.insert_one({"_id": 4}))
+        denied(lambda: auditor.admin.system.users.find_one())
+
+    with as_user(auth_server, "ops", "pw", "admin") as ops:
+        ops.other.things.insert_one({"_id": 5})
+        assert ops.shop.items.count_documents({}) == 2
+        denied(lambda: ops.shop.command("createUser", "z", pwd="pw", roles=[]))
+        denied(lambda: ops.other.command("dropDatabase"))

@@ -9,6 +9,9 @@ extension Collection {
     {
         try wrapping {
             let parsed = try Pipeline(pipeline)
+            if parsed.isCollectionless {
+                throw OsmanthusError(.invalidNamespace, "$documents can only be run with {aggregate: 1}")
+            }
             let context = PipelineContext(database: database, databaseName: databaseName, options: options)
             let cursor = AggregationCursor(
                 stream: try parsed.stream(over: self, context), explain: parsed.explain(namespace: namespace))

@@ -3,7 +3,9 @@ import OsmanthusBSON
 /// `$out`: the pipeline's results replace the contents of a collection (created if needed).
 /// As in MongoDB, the results are written to a temporary collection first and renamed over
 /// the target at the end, so a failing pipeline (or a duplicate `_id`) leaves the target as
-/// it was, and readers never see a half-written result.
+/// it was, and readers never see a half-written result. An existing target keeps its indexes:
+/// they are created on the temporary collection first, so the results must also satisfy its
+/// unique indexes (else DuplicateKey, target unchanged).
 struct OutStage: Sendable {
     let database: String?
     let collection: String
@@ -42,6 +44,11 @@ struct OutStage: Sendable {
             // The target keeps its layout (partition and sort key) across the replacement.
             let layout = context.database.catalog.entry(databaseName, collection)?.options ?? CollectionOptions()
             try context.database.createCollection(temporary, in: databaseName, options: layout)
+            for spec in existingIndexes(databaseName, context) {
+                try target.createIndex(spec.keyPattern, options: IndexOptions(
+                    name: spec.name, unique: spec.unique, sparse: spec.sparse,
+                    partialFilterExpression: spec.partialFilterExpression, expireAfterSeconds: spec.expireAfterSeconds))
+            }
             var batch = [Document]()
             func flush() throws {
                 let result = try target.insertMany(batch)
@@ -58,5 +65,11 @@ struct OutStage: Sendable {
             _ = try? context.database.dropCollection(temporary, in: databaseName)
             throw error
         }
+    }
+
+    /// The secondary indexes of the target as it is now (none if it does not exist).
+    private func existingIndexes(_ databaseName: String, _ context: PipelineContext) -> [IndexSpec] {
+        guard let entry = context.database.catalog.entry(databaseName, collection) else { return [] }
+        return context.database.indexCatalog.indexes(of: entry.id)
     }
 }

@@ -29,6 +29,9 @@ struct Pipeline: Sendable {
             if case .out? = parsed.first, index != specs.count - 1 {
                 throw OsmanthusError(.location40601, "$out can only be the final stage in the pipeline")
             }
+            if case .documents? = parsed.first, index != 0 {
+                throw OsmanthusError(.location(40602), "$documents is only valid as the first stage in a pipeline")
+            }
             stages += parsed
         }
         self.stages = Pipeline.foldLimitsIntoSorts(stages)
@@ -124,6 +127,12 @@ struct Pipeline: Sendable {
         if pushdown.limit > 0 { find.append("limit", .int64(Int64(pushdown.limit))) }
         let rest = specs.dropFirst(pushdown.stageCount).map { BSONValue.document($0) }
         return ["stages": .array([.document(["$cursor": .document(find)])] + rest)]
+    }
+
+    /// The pipeline reads no collection: it starts with `$documents`.
+    var isCollectionless: Bool {
+        if case .documents? = stages.first { return true }
+        return false
     }
 
     var writesOutput: Bool {

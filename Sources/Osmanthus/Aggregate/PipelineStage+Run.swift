@@ -78,6 +78,8 @@ extension PipelineStage {
                 try out.write(input, context)
                 return []
             }
+        case .documents(let expression):
+            return DocumentStream(try Self.documentsValue(expression, context))
         }
     }
 
@@ -120,5 +122,20 @@ extension PipelineStage {
         }
         reservoir.shuffle(using: &generator)
         return reservoir
+    }
+
+    /// The value of `$documents`' expression (evaluated once, with no current document): an
+    /// array of documents, else Location5858203.
+    static func documentsValue(_ expression: Expression, _ context: PipelineContext) throws -> [Document] {
+        let value = try expression.evaluate(in: context.scope(Document()))
+        guard case .array(let items)? = value else {
+            throw OsmanthusError(.location(5858203), "error during evaluation of $documents: an array is expected")
+        }
+        return try items.map { item in
+            guard case .document(let d) = item else {
+                throw OsmanthusError(.location(5858203), "error during evaluation of $documents: an array of objects is expected, found \(item.type.name)")
+            }
+            return d
+        }
     }
 }

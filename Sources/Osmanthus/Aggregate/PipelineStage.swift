@@ -18,10 +18,14 @@ enum PipelineStage: Sendable {
     case facet([(name: String, pipeline: Pipeline)])
     case sample(Int)
     case out(OutStage)
+    /// `$documents`: the documents of an expression (an array of documents) replace the input;
+    /// first stage only, in a database-level aggregate.
+    case documents(Expression)
 
     static let names: Set<String> = [
         "$match", "$project", "$addFields", "$set", "$unset", "$replaceRoot", "$replaceWith", "$group", "$sort",
         "$limit", "$skip", "$unwind", "$count", "$lookup", "$facet", "$sortByCount", "$sample", "$bucket", "$out",
+        "$documents",
     ]
 
     /// The stage name and argument of `{<$name>: <argument>}`.
@@ -99,6 +103,8 @@ enum PipelineStage: Sendable {
             return [.sample(Int(clamping: n))]
         case "$out":
             return [.out(try OutStage(argument))]
+        case "$documents":
+            return [.documents(try Expression(argument))]
         default:
             throw OsmanthusError(.location40324, "Unrecognized pipeline stage name: '\(name)'")
         }

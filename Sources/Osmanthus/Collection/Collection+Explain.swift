@@ -18,7 +18,9 @@ extension Collection {
                         "executionStats": ["executionSuccess": true, "nReturned": 0, "totalKeysExamined": 0,
                                            "totalDocsExamined": 0]]
             }
-            let plan = try planner(entry).plan(
+            var chooser = planner(entry)
+            chooser.usePlanCache = false  // explain shows a fresh trial
+            let plan = try chooser.plan(
                 parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
             var stage: Document
             var covered = false
@@ -42,10 +44,14 @@ extension Collection {
             let (matched, keys, docs) = try examine(parsed, entry, plan)
             var returned = max(0, matched - options.skip)
             if options.limit > 0 { returned = min(returned, options.limit) }
-            let stats: Document = [
+            var stats: Document = [
                 "executionSuccess": true, "nReturned": .int64(Int64(returned)),
                 "totalKeysExamined": .int64(Int64(keys)), "totalDocsExamined": .int64(Int64(docs)),
             ]
+            // The trial among several index candidates: each one's works, results and end.
+            if let trial = plan.trial {
+                stats.append("allPlansExecution", .array(trial.outcomes.map { .document($0.document) }))
+            }
             return ["queryPlanner": .document(queryPlanner), "executionStats": .document(stats)]
         }
     }

@@ -135,8 +135,14 @@ struct IndexBounds {
         var countingSingle = true
         var range: (Int, (lo: [UInt8], hi: (bytes: [UInt8], inclusive: Bool)))?
         var shown: [(path: String, points: [BSONValue]?, range: FieldCondition?)] = []
+        var boundRoots: Set<Substring> = []
         for (i, field) in spec.fields.enumerated() {
             let c = conditions[field.path]
+            // Multikey: fields sharing a first path component may reach one array, whose entries
+            // pair values of one element; the conditions may hold in different elements, so only
+            // the first such field is bounded (SPEC.md §11.6).
+            let root = field.path.split(separator: ".", maxSplits: 1)[0]
+            if spec.multikey && c != nil && !boundRoots.insert(root).inserted { break }
             if let p = c?.points, prefixes.count * p.count <= Self.maxIntervals {
                 let encs = p.map { KeyEncoder.encode($0) }.map { field.ascending ? $0 : IndexFormat.complement($0) }
                 prefixes = prefixes.flatMap { pre in encs.map { pre + $0 } }

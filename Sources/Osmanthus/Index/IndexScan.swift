@@ -15,6 +15,9 @@ final class IndexScan {
     private var seen = Set<[UInt8]>()
     private(set) var keysExamined = 0
     private(set) var docsExamined = 0
+    /// `next` examines no key past this many (it then returns nil before the end): trial
+    /// planning works a scan one key at a time (`TrialPlanner`).
+    var keyLimit = Int.max
 
     /// Applied to each entry's document unless the plan's bounds are exact and the entry holds
     /// no value that breaks exactness (nil: every entry is returned).
@@ -32,7 +35,7 @@ final class IndexScan {
 
     /// The next matching document and its engine key, or nil at the end.
     func next() throws -> ([UInt8], Document)? {
-        while true {
+        while keysExamined < keyLimit {
             guard try advanceToEntry() else { return nil }
             keysExamined += 1
             // The document key is built from the entry's bytes in place (no copy of the value).
@@ -55,6 +58,7 @@ final class IndexScan {
             if !clean, let filter, !filter.matches(doc) { continue }
             return (key, doc)
         }
+        return nil
     }
 
     /// The number of matching entries; with exact bounds the entries are counted from the index

@@ -15,6 +15,8 @@ struct QueryPlan {
     /// when explain asks (not on every query).
     var rejectedIndexes: [IndexPlan] = []
     var rejectedPrimary: Collection.Access?
+    /// The trial run among several index candidates, when there was one (or its cached winner).
+    var trial: TrialPlanner.Report?
 
     /// Candidates considered and not chosen, for explain.
     var rejected: [Document] {

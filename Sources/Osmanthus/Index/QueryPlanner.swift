@@ -1,7 +1,7 @@
 import OsmanthusBSON
 
-/// Chooses how to answer a filter (with an optional sort and projection), by rules rather than
-/// by trial runs (SPEC.md §11.6):
+/// Chooses how to answer a filter (with an optional sort and projection), by rules, then among
+/// several index candidates by a cached trial run (`TrialPlanner`; SPEC.md §11.6):
 /// 1. equality on `_id` (or on the partition and sort key): one point read (IDHACK);
 /// 2. otherwise each ready secondary index that the filter bounds, or whose order gives the
 ///    sort, is a candidate scored by its equality fields, then a range, then sort order; the
@@ -11,6 +11,8 @@ import OsmanthusBSON
 struct QueryPlanner {
     let entry: CatalogEntry
     let indexes: [IndexSpec]
+    /// Reuse the plan cache's winner for the query's shape (explain runs the trial afresh).
+    var usePlanCache = true
 
     func plan(_ filter: Filter, sort: SortSpec?, projection: Document?, hint: BSONValue?, collection: Collection)
         throws -> QueryPlan
@@ -29,9 +31,19 @@ struct QueryPlanner {
         default: primaryScore = 0
         }
         if let best = candidates.first, best.score > primaryScore {
-            return QueryPlan(kind: .index(best), providesSort: best.providesSort,
-                             rejectedIndexes: Array(candidates.dropFirst()),
-                             rejectedPrimary: primaryScore > 0 ? primary : nil)
+            var plan = QueryPlan(kind: .index(best), providesSort: best.providesSort,
+                                 rejectedIndexes: Array(candidates.dropFirst()),
+                                 rejectedPrimary: primaryScore > 0 ? primary : nil)
+            let contenders = candidates.filter { $0.score > primaryScore }
+            if let report = try TrialPlanner.choose(contenders, filter: filter, sort: sort, projection: projection,
+                                                    collection: collection, entry: entry, useCache: usePlanCache) {
+                let won = contenders[report.winner]
+                plan.kind = .index(won)
+                plan.providesSort = won.providesSort
+                plan.rejectedIndexes = candidates.filter { $0.spec.name != won.spec.name }
+                plan.trial = report
+            }
+            return plan
         }
         return QueryPlan(kind: .primary(primary), providesSort: false, rejectedIndexes: candidates)
     }

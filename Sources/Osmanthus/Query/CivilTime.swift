@@ -1,6 +1,7 @@
 import OsmanthusBSON
 
-/// UTC calendar arithmetic for the date operators: milliseconds since the epoch to and from
+/// Calendar arithmetic for the date operators (in UTC; `DateZone.civil` shifts an instant to
+/// local time first): milliseconds since the epoch to and from
 /// year, month, day... (the proleptic Gregorian calendar, as MongoDB uses), and
 /// `$dateToString`'s format specifiers.
 struct CivilTime: Equatable {
@@ -48,14 +49,15 @@ struct CivilTime: Equatable {
 
     /// Formats with `$dateToString`'s specifiers (`%Y %m %d %H %M %S %L %j %w %u %z %Z %%`);
     /// nil names the first unknown specifier.
-    static func format(_ milliseconds: Int64, _ format: String) -> String {
-        (try? formatChecked(milliseconds, format)) ?? ""
+    static func format(_ milliseconds: Int64, _ format: String, zone: DateZone = .utc) -> String {
+        (try? formatChecked(milliseconds, format, zone: zone)) ?? ""
     }
 
     struct UnknownSpecifier: Error { let specifier: String }
 
-    static func formatChecked(_ milliseconds: Int64, _ format: String) throws -> String {
-        let t = CivilTime(milliseconds: milliseconds)
+    static func formatChecked(_ milliseconds: Int64, _ format: String, zone: DateZone = .utc) throws -> String {
+        let t = zone.civil(milliseconds)
+        let offset = zone.offsetSeconds(at: milliseconds) / 60  // minutes east of UTC
         var out = ""
         var chars = format.makeIterator()
         func pad(_ value: Int64, _ width: Int) -> String {
@@ -79,8 +81,8 @@ struct CivilTime: Equatable {
             case "j": out += pad(t.dayOfYear, 3)
             case "w": out += String(t.dayOfWeek)
             case "u": out += String((t.dayOfWeek + 5) % 7 + 1)
-            case "z": out += "+0000"
-            case "Z": out += "+0"  // minutes east of UTC
+            case "z": out += (offset < 0 ? "-" : "+") + pad(abs(offset) / 60 * 100 + abs(offset) % 60, 4)
+            case "Z": out += (offset < 0 ? "-" : "+") + String(abs(offset))  // minutes east of UTC
             case "%": out += "%"
             default: throw UnknownSpecifier(specifier: "%\(spec)")
             }

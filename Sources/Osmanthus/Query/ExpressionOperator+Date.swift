@@ -1,8 +1,8 @@
 import OsmanthusBSON
 
-/// Date operators in UTC: `$year $month $dayOfMonth $hour $minute $second $millisecond
-/// $dayOfWeek $dayOfYear` and `$dateToString`. A timezone other than UTC is not supported yet
-/// (NotImplemented), so results never silently use the wrong zone.
+/// Date operators: `$year $month $dayOfMonth $hour $minute $second $millisecond $dayOfWeek
+/// $dayOfYear` and `$dateToString`, in UTC or in the zone of a `timezone` argument (an
+/// expression giving a UTC offset or an Olson name, see `DateZone`; SPEC.md §12.6).
 extension ExpressionOperator {
     static let dates: [ExpressionOperator] = [
         datePart("$year") { $0.year },
@@ -18,7 +18,7 @@ extension ExpressionOperator {
         ExpressionOperator("$dateToString", parseArguments: { argument in
             let fields = try namedArguments(
                 "$dateToString", argument, allowed: ["date", "format", "timezone", "onNull"], required: ["date"])
-            try checkTimezone("$dateToString", fields["timezone"])
+            try checkTimezone(fields["timezone"])
             if case .string(let format)? = fields["format"] {
                 do { _ = try CivilTime.formatChecked(0, format) } catch let error as CivilTime.UnknownSpecifier {
                     throw OsmanthusError(.location(18536), "Invalid format character '\(error.specifier)' in format string")
@@ -28,6 +28,7 @@ extension ExpressionOperator {
                 try Expression.parse(fields["date"] ?? .null),
                 try fields["format"].map(Expression.parse) ?? .literal(.string("%Y-%m-%dT%H:%M:%S.%LZ")),
                 try fields["onNull"].map(Expression.parse) ?? .literal(.null),
+                try fields["timezone"].map(Expression.parse) ?? .literal(.string("UTC")),
             ]
         }) { args, context in
             let value = try args[0].evaluate(context)
@@ -38,7 +39,8 @@ extension ExpressionOperator {
                 throw OsmanthusError(.location(18533), "$dateToString requires that 'format' be a string, found: \(typeName(format))")
             }
             let ms = try milliseconds("$dateToString", value)
-            do { return .string(try CivilTime.formatChecked(ms, text)) } catch let error as CivilTime.UnknownSpecifier {
+            guard let zone = try timeZone(args[3].evaluate(context)) else { return .null }
+            do { return .string(try CivilTime.formatChecked(ms, text, zone: zone)) } catch let error as CivilTime.UnknownSpecifier {
                 throw OsmanthusError(.location(18536), "Invalid format character '\(error.specifier)' in format string")
             }
         },
@@ -50,8 +52,8 @@ extension ExpressionOperator {
         ExpressionOperator(name, parseArguments: { argument in
             if case .document(let fields) = argument, fields.keys.first.map({ !$0.hasPrefix("$") }) ?? false {
                 let named = try namedArguments(name, argument, allowed: ["date", "timezone"], required: ["date"])
-                try checkTimezone(name, named["timezone"])
-                return [try Expression.parse(named["date"] ?? .null)]
+                try checkTimezone(named["timezone"])
+                return [try Expression.parse(named["date"] ?? .null)] + (try named["timezone"].map { [try Expression.parse($0)] } ?? [])
             }
             let operands = try Expression.operands(argument)
             try checkArity(name, operands.count, 1...1)
@@ -59,7 +61,13 @@ extension ExpressionOperator {
         }) { args, context in
             let value = try args[0].evaluate(context)
             if isNullish(value) { return .null }
-            let result = part(CivilTime(milliseconds: try milliseconds(name, value)))
+            let ms = try milliseconds(name, value)
+            var local = DateZone.utc
+            if args.count > 1 {
+                guard let zone = try timeZone(args[1].evaluate(context)) else { return .null }
+                local = zone
+            }
+            let result = part(local.civil(ms))
             return .int32(Int32(clamping: result))
         }
     }
@@ -74,10 +82,23 @@ extension ExpressionOperator {
         }
     }
 
-    /// Only UTC (spelled "UTC", "GMT", "Z", "+00:00", "+0000" or "00:00") is supported.
-    private static func checkTimezone(_ name: String, _ value: BSONValue?) throws {
-        guard let value else { return }
-        if case .string(let zone) = value, ["UTC", "GMT", "Z", "+00:00", "+0000", "+00", "Etc/UTC"].contains(zone) { return }
-        throw OsmanthusError(.notImplemented, "\(name): only the UTC timezone is supported, got \(value)")
+    /// A literal timezone is checked when the expression is parsed (Location40485 for a name
+    /// that is no zone); a computed one when evaluated.
+    private static func checkTimezone(_ value: BSONValue?) throws {
+        if case .string(let text)? = value, !text.hasPrefix("$") { _ = try timeZone(value) }
+    }
+
+    /// The zone a `timezone` value names; nil for null or missing (the result is then null).
+    private static func timeZone(_ value: BSONValue?) throws -> DateZone? {
+        switch value {
+        case nil, .null?, .undefined?: return nil
+        case .string(let text)?:
+            guard let zone = DateZone(text) else {
+                throw OsmanthusError(.location(40485), "unrecognized time zone identifier: \"\(text)\"")
+            }
+            return zone
+        default:
+            throw OsmanthusError(.location(40517), "timezone must evaluate to a string, found \(typeName(value))")
+        }
     }
 }

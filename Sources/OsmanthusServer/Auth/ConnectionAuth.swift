@@ -7,6 +7,8 @@ final class ConnectionAuth: Sendable {
     private struct State {
         /// "db.user" names authenticated on this connection.
         var users: [String] = []
+        /// Each authenticated user's roles, read from its record when it authenticated.
+        var grants: [String: [RoleGrant]] = [:]
         var conversation: SCRAMConversation?
         var conversationDatabase = ""
         /// The server-final message was sent but the client may still send an empty step.
@@ -20,6 +22,19 @@ final class ConnectionAuth: Sendable {
     var isAuthenticated: Bool { state.withLock { !$0.users.isEmpty } }
 
     var users: [String] { state.withLock { $0.users } }
+
+    /// The roles of every user authenticated on this connection (their union), each once.
+    var roleGrants: [RoleGrant] {
+        state.withLock { state in
+            var seen = Set<RoleGrant>()
+            return state.users.flatMap { state.grants[$0] ?? [] }.filter { seen.insert($0).inserted }
+        }
+    }
+
+    /// Records the roles of `user` ("db.user"), which has authenticated.
+    func grant(_ roles: [RoleGrant], to user: String) {
+        state.withLock { $0.grants[user] = roles }
+    }
 
     func begin(_ conversation: SCRAMConversation, database: String, skipEmptyExchange: Bool) {
         state.withLock {
@@ -63,6 +78,7 @@ final class ConnectionAuth: Sendable {
     func logout() {
         state.withLock {
             $0.users.removeAll()
+            $0.grants.removeAll()
             $0.conversation = nil
         }
     }

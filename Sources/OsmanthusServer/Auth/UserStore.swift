@@ -19,6 +19,8 @@ struct UserStore: Sendable {
         guard !user.isEmpty, !password.isEmpty else {
             throw OsmanthusError(.badValue, "user name and password must not be empty")
         }
+        // Stored as MongoDB does, each role as {role, db}; unknown roles are RoleNotFound (31).
+        let grants = try RoleGrant.parse(roles, db: db)
         var credentials = Document()
         for mechanism in mechanisms {
             credentials.append(
@@ -26,7 +28,7 @@ struct UserStore: Sendable {
         }
         let record: Document = [
             "_id": .string("\(db).\(user)"), "user": .string(user), "db": .string(db),
-            "credentials": .document(credentials), "roles": .array(roles),
+            "credentials": .document(credentials), "roles": .array(grants.map { .document($0.document) }),
         ]
         do {
             _ = try users.insertOne(record)

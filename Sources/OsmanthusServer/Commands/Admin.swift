@@ -19,13 +19,7 @@ enum AdminCommands {
         Command(name: "getParameter", adminOnly: true, help: "server parameters", run: getParameter),
         Command(name: "getCmdLineOpts", adminOnly: true, help: "the command line", run: getCmdLineOpts),
         Command(name: "serverStatus", help: "uptime, connections and operation counters", run: serverStatus),
-        Command(name: "connectionStatus", help: "the connection's authentication (none)") { request, _ in
-            var auth: Document = ["authenticatedUsers": [], "authenticatedUserRoles": []]
-            if try request.body.commandBool("showPrivileges", in: request.name) == true {
-                auth.append("authenticatedUserPrivileges", [])
-            }
-            return ["authInfo": .document(auth)]
-        },
+        Command(name: "connectionStatus", help: "the connection's users and roles", run: AuthCommands.connectionStatus),
         Command(name: "listCommands", help: "the commands this server answers", run: listCommands),
         Command(name: "startSession", help: "a new logical session id") { _, _ in
             let random = (0..<16).map { _ in UInt8.random(in: 0...255) }

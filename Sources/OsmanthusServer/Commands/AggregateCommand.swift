@@ -3,7 +3,8 @@ import OsmanthusBSON
 
 /// The `aggregate` command: the full pipeline of the embedded library behind a server cursor
 /// (batchSize, getMore), `explain: true`, and `$out` answered with an empty cursor. A pipeline
-/// that starts with `$changeStream` is a change stream (`ChangeStreamCommands`).
+/// that starts with `$changeStream` is a change stream (`ChangeStreamCommands`); `{aggregate: 1}`
+/// runs a pipeline that starts with `$documents` (namespace `<db>.$cmd.aggregate`).
 enum AggregateCommand {
     static let command = Command(name: "aggregate", help: "runs an aggregation pipeline; returns a cursor", run: run)
 
@@ -16,9 +17,7 @@ enum AggregateCommand {
 
     static func run(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         if let reply = try ChangeStreamCommands.openIfChangeStream(request, context) { return reply }
-        guard case .string = request.argument else {
-            throw OsmanthusError(.notImplemented, "database-level aggregation ({aggregate: 1}) is not supported yet")
-        }
+        guard case .string = request.argument else { return try runDatabaseLevel(request, context) }
         let name = try request.collectionName()
         try Namespace.validateCollection(name, in: request.databaseName)
         context.server.statistics.count(.query)
@@ -47,6 +46,34 @@ enum AggregateCommand {
         let cursor = ServerCursor(
             namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
             source: PipelineSource(results))
+        return try CursorReply.first(cursor, batchSize: batchSize, server: context.server)
+    }
+
+    /// `{aggregate: 1, pipeline: [{$documents: ...}, ...]}`: no collection is read.
+    private static func runDatabaseLevel(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        guard request.argument.isNumber, request.argument.numericDouble == 1 else {
+            throw OsmanthusError(.failedToParse, "Invalid command format: the 'aggregate' field must specify a collection name or 1")
+        }
+        context.server.statistics.count(.query)
+        let body = request.body
+        guard let stages = try body.commandDocuments("pipeline", in: "aggregate") else {
+            throw OsmanthusError(.failedToParse, "BSON field 'aggregate.pipeline' is missing but a required field")
+        }
+        if try body.commandBool("explain", in: "aggregate") == true {
+            return ["stages": .array(stages.map { .document($0) }), "explainVersion": "1"]
+        }
+        guard let cursorOptions = try body.commandDocument("cursor", in: "aggregate") else {
+            throw OsmanthusError(
+                .failedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")
+        }
+        let batchSize = try CursorReply.batchSize(
+            cursorOptions.commandInt("batchSize", in: "aggregate.cursor"), command: "aggregate.cursor")
+        var options = AggregateOptions()
+        options.allowDiskUse = try body.commandBool("allowDiskUse", in: "aggregate") ?? false
+        let results = try context.server.database.aggregate(stages, in: request.databaseName, options: options)
+        let cursor = ServerCursor(
+            namespace: request.namespace("$cmd.aggregate"), connectionID: context.connection.id,
+            sessionID: body["lsid"], source: PipelineSource(results))
         return try CursorReply.first(cursor, batchSize: batchSize, server: context.server)
     }
 }

@@ -2,7 +2,8 @@ import Osmanthus
 import OsmanthusBSON
 
 /// SCRAM authentication (saslStart, saslContinue, logout) and user management (createUser,
-/// dropUser, usersInfo). Every authenticated user may run every command (no roles yet).
+/// dropUser, usersInfo), `connectionStatus`. What an authenticated user may run is decided by its
+/// roles (`Authorization`).
 enum AuthCommands {
     /// What an unauthenticated connection may run when authentication is required.
     static let allowedUnauthenticated: Set<String> = [
@@ -46,7 +47,7 @@ enum AuthCommands {
 
     static func saslContinue(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let auth = context.connection.auth
-        guard let (conversation, _, awaitingEmptyStep) = auth.current() else {
+        guard let (conversation, db, awaitingEmptyStep) = auth.current() else {
             throw OsmanthusError(.badValue, "No SASL session state found")
         }
         if awaitingEmptyStep {
@@ -64,6 +65,10 @@ enum AuthCommands {
         }
         // With saslStart's skipEmptyExchange the exchange ends here; otherwise one empty step follows.
         let done = auth.proofAccepted()
+        // The user's roles, kept for the connection's later commands (none if unreadable).
+        let record = try? UserStore(database: context.server.database).record(user: conversation.user, db: db)
+        let roles = (try? RoleGrant.parse(record?["roles"]?.arrayValue ?? [], db: db)) ?? []
+        auth.grant(roles, to: "\(db).\(conversation.user)")
         return ["conversationId": 1, "done": .bool(done), "payload": .binary(BSONBinary(subtype: .generic, data: serverFinal))]
     }
 
@@ -124,5 +129,23 @@ enum AuthCommands {
             users = try store.list(db: request.databaseName, names: nil, showCredentials: show)
         }
         return ["users": .array(users.map { .document($0) })]
+    }
+
+    /// `connectionStatus`: the users authenticated on this connection and their roles.
+    static func connectionStatus(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+        let auth = context.connection.auth
+        let users: [BSONValue] = auth.users.map { name in
+            let (db, user) = name.firstIndex(of: ".").map { (String(name[..<$0]), String(name[name.index(after: $0)...])) }
+                ?? ("", name)
+            return ["user": .string(user), "db": .string(db)]
+        }
+        var info: Document = [
+            "authenticatedUsers": .array(users),
+            "authenticatedUserRoles": .array(auth.roleGrants.map { .document($0.document) }),
+        ]
+        if try request.body.commandBool("showPrivileges", in: request.name) == true {
+            info.append("authenticatedUserPrivileges", [])
+        }
+        return ["authInfo": .document(info)]
     }
 }

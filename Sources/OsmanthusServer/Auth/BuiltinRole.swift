@@ -1,0 +1,81 @@
+import Osmanthus
+import OsmanthusBSON
+
+/// MongoDB's built-in roles that the server enforces (SPEC.md §13.3), and what each grants on
+/// the database it is given on (the `*AnyDatabase` roles and `root` exist only on `admin` and
+/// reach every database).
+enum BuiltinRole: String, CaseIterable, Sendable {
+    case read, readWrite, dbAdmin, userAdmin
+    case readAnyDatabase, readWriteAnyDatabase, dbAdminAnyDatabase, userAdminAnyDatabase
+    case root
+
+    /// What a command needs on a database; a role grants some of these.
+    enum Action: Sendable {
+        /// Read documents and catalog (find, aggregate, listCollections...).
+        case read
+        /// Write documents, create and drop collections and indexes.
+        case write
+        /// Catalog administration (collMod, dropDatabase, indexes, stats).
+        case dbAdmin
+        /// Users of the database.
+        case userAdmin
+    }
+
+    var actions: Set<Action> {
+        switch self {
+        case .read, .readAnyDatabase: [.read]
+        case .readWrite, .readWriteAnyDatabase: [.read, .write]
+        case .dbAdmin, .dbAdminAnyDatabase: [.dbAdmin]
+        case .userAdmin, .userAdminAnyDatabase: [.userAdmin]
+        case .root: [.read, .write, .dbAdmin, .userAdmin]
+        }
+    }
+
+    /// Granted on `admin`, reaches every database.
+    var anyDatabase: Bool {
+        switch self {
+        case .readAnyDatabase, .readWriteAnyDatabase, .dbAdminAnyDatabase, .userAdminAnyDatabase, .root: true
+        default: false
+        }
+    }
+}
+
+/// One role a user holds: `{role, db}`.
+struct RoleGrant: Hashable, Sendable {
+    var role: BuiltinRole
+    var db: String
+
+    var document: Document { ["role": .string(role.rawValue), "db": .string(db)] }
+
+    static let roleNotFound = OsmanthusError.Code(31, "RoleNotFound")
+
+    /// The grants of createUser's `roles`: `"name"` (on `db`) or `{role, db}`. An unknown role,
+    /// or an any-database role off `admin`, is RoleNotFound (31).
+    static func parse(_ roles: [BSONValue], db: String) throws -> [RoleGrant] {
+        try roles.map { value in
+            let name: String
+            let on: String
+            switch value {
+            case .string(let n):
+                (name, on) = (n, db)
+            case .document(let d):
+                guard case .string(let n)? = d["role"], case .string(let o)? = d["db"] else {
+                    throw OsmanthusError(.badValue, "role names must be strings or {role: <string>, db: <string>} documents")
+                }
+                (name, on) = (n, o)
+            default:
+                throw OsmanthusError(.badValue, "role names must be strings or {role: <string>, db: <string>} documents")
+            }
+            guard let role = BuiltinRole(rawValue: name), !role.anyDatabase || on == "admin" else {
+                throw OsmanthusError(roleNotFound, "Could not find role: \(name)@\(on)")
+            }
+            return RoleGrant(role: role, db: on)
+        }
+    }
+
+    /// Whether this grant allows `action` on database `db`.
+    func allows(_ action: BuiltinRole.Action, on database: String) -> Bool {
+        guard role.actions.contains(action) else { return false }
+        return role.anyDatabase || db == database
+    }
+}

@@ -1,0 +1,80 @@
+import Osmanthus
+import OsmanthusBSON
+import Testing
+
+@testable import OsmanthusServer
+
+/// Built-in roles against the commands they allow (SPEC.md §13.3); expectations written from
+/// MongoDB's built-in role reference.
+struct AuthorizationTests {
+    func allowed(_ body: Document, on db: String, _ grants: [RoleGrant]) throws -> Bool {
+        Authorization.check(try CommandRequest(body: body, databaseName: db), grants: grants) == nil
+    }
+
+    func grants(_ roles: [BSONValue], db: String) throws -> [RoleGrant] { try RoleGrant.parse(roles, db: db) }
+
+    @Test func eachRoleAllowsItsCommandsOnItsDatabaseOnly() throws {
+        let read = try grants(["read"], db: "shop")
+        let readWrite = try grants(["readWrite"], db: "shop")
+        let dbAdmin = try grants(["dbAdmin"], db: "shop")
+        let userAdmin = try grants(["userAdmin"], db: "shop")
+        let find: Document = ["find": "items"]
+        let insert: Document = ["insert": "items", "documents": [["_id": 1]]]
+        #expect(try allowed(find, on: "shop", read))
+        #expect(try !allowed(find, on: "other", read))
+        #expect(try !allowed(insert, on: "shop", read))
+        #expect(try allowed(insert, on: "shop", readWrite))
+        #expect(try allowed(["explain": .document(find)], on: "shop", read))
+        #expect(try !allowed(["explain": .document(insert)], on: "shop", read))
+        #expect(try !allowed(find, on: "shop", dbAdmin))
+        #expect(try allowed(["collMod": "items"], on: "shop", dbAdmin))
+        #expect(try !allowed(["collMod": "items"], on: "shop", readWrite))
+        #expect(try allowed(["createIndexes": "items"], on: "shop", dbAdmin))
+        #expect(try allowed(["createUser": "u"], on: "shop", userAdmin))
+        #expect(try !allowed(["createUser": "u"], on: "shop", readWrite))
+        // Handshake and session commands need no role; server administration needs root.
+        #expect(try allowed(["ping": 1], on: "admin", []))
+        #expect(try allowed(["endSessions": []], on: "admin", []))
+        #expect(try !allowed(["serverStatus": 1], on: "admin", readWrite))
+        #expect(try !allowed(["find": "system.users"], on: "admin", try grants(["readAnyDatabase"], db: "admin")))
+    }
+
+    @Test func anyDatabaseRolesAndRootReachEveryDatabase() throws {
+        let readAny = try grants(["readAnyDatabase"], db: "admin")
+        let readWriteAny = try grants([["role": "readWriteAnyDatabase", "db": "admin"]], db: "x")
+        let root = try grants(["root"], db: "admin")
+        #expect(try allowed(["find": "c"], on: "anything", readAny))
+        #expect(try !allowed(["insert": "c"], on: "anything", readAny))
+        #expect(try allowed(["listDatabases": 1], on: "admin", readAny))
+        #expect(try !allowed(["listDatabases": 1], on: "admin", try grants(["readWrite"], db: "shop")))
+        #expect(try allowed(["insert": "c"], on: "anything", readWriteAny))
+        #expect(try !allowed(["dropDatabase": 1], on: "anything", readWriteAny))
+        #expect(try allowed(["serverStatus": 1], on: "admin", root))
+        #expect(try allowed(["find": "system.users"], on: "admin", root))
+        // $out into another database writes there too.
+        let out: Document = ["aggregate": "c", "pipeline": [["$out": ["db": "b", "coll": "x"]]], "cursor": [:]]
+        #expect(try !allowed(out, on: "a", try grants(["readWrite"], db: "a")))
+        #expect(try allowed(out, on: "a", try grants(["readWrite", ["role": "readWrite", "db": "b"]], db: "a")))
+    }
+
+    @Test func unknownRolesAndAnyDatabaseRolesOffAdminAreRoleNotFound() {
+        for (roles, db) in [(["nope"], "shop"), (["root"], "shop"), (["readAnyDatabase"], "shop")] as [([BSONValue], String)] {
+            do {
+                _ = try RoleGrant.parse(roles, db: db)
+                Issue.record("expected RoleNotFound for \(roles)")
+            } catch let e as OsmanthusError {
+                #expect(e.code.value == 31)
+                #expect(e.message.hasPrefix("Could not find role: "))
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+    }
+
+    @Test func refusalNamesTheDatabaseAndTheCommand() throws {
+        let request = try CommandRequest(body: ["insert": "items", "ordered": true, "lsid": ["id": 1]], databaseName: "shop")
+        let error = Authorization.check(request, grants: try grants(["read"], db: "shop"))
+        #expect(error?.code.value == 13)
+        #expect(error?.message == "not authorized on shop to execute command { insert: \"items\", ordered: true, $db: \"shop\" }")
+    }
+}
