@@ -18,11 +18,20 @@ extension Block {
             let mid = (left + right + 1) / 2
             let entry = restartPoint(mid)
             var p = entry
-            guard let shared = RawVarint.decode32(base, &p, end: limit),
-                let unshared = RawVarint.decode32(base, &p, end: limit),
-                RawVarint.decode32(base, &p, end: limit) != nil,
-                shared == 0, unshared >= InternalKey.trailerSize, unshared <= limit - p
-            else { return (left, entry) }
+            let unshared: Int
+            if limit - p >= 3 && (base[p] | base[p + 1] | base[p + 2]) < 0x80 {
+                // Fast path: the three lengths are one byte each (keys and values < 128 bytes).
+                guard base[p] == 0 else { return (left, entry) }
+                unshared = Int(base[p + 1])
+                p += 3
+            } else {
+                guard let shared = RawVarint.decode32(base, &p, end: limit),
+                    let u = RawVarint.decode32(base, &p, end: limit),
+                    RawVarint.decode32(base, &p, end: limit) != nil, shared == 0
+                else { return (left, entry) }
+                unshared = u
+            }
+            guard unshared >= InternalKey.trailerSize, unshared <= limit - p else { return (left, entry) }
             if compareInternalKeys(base + p, unshared, target, targetCount) < 0 {
                 left = mid
             } else {
