@@ -47,9 +47,8 @@ public final class DBIterator {
     public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         precondition(valid, "key read from an invalid iterator")
         if direction == .forward {
-            return try iter.withKey { k in
-                try body(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
-            }
+            let k = iter.keyBytes
+            return try body(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
         }
         return try body(savedKey.bytes)
     }
@@ -156,23 +155,7 @@ public final class DBIterator {
         var skipping = skipping
         repeat {
             // Reads the entry in place: no key array per entry.
-            let step = iter.withKey { k -> Step in
-                let userCount = k.count - InternalKey.trailerSize
-                guard userCount >= 0, let kind = ValueKind(rawValue: k[userCount]) else { return .corrupt }
-                let trailer = UInt64(littleEndian: k.loadUnaligned(fromByteOffset: userCount, as: UInt64.self))
-                guard trailer >> 8 <= sequence else { return .skip }
-                let userKey = UnsafeRawBufferPointer(rebasing: k[..<userCount])
-                switch kind {
-                case .deletion:
-                    // Hide every older entry of this key.
-                    savedKey.assign(userKey)
-                    skipping = true
-                    return .skip
-                case .value:
-                    if skipping && Self.compare(userKey, savedKey.bytes) <= 0 { return .skip }
-                    return .show
-                }
-            }
+            let step = classify(iter.keyBytes, skipping: &skipping)
             switch step {
             case .show:
                 valid = true
@@ -189,19 +172,38 @@ public final class DBIterator {
         valid = false
     }
 
+    /// What `findNextUserEntry` does with the entry whose internal key is `k`.
+    @inline(__always)
+    private func classify(_ k: UnsafeRawBufferPointer, skipping: inout Bool) -> Step {
+        let userCount = k.count - InternalKey.trailerSize
+        guard userCount >= 0, let kind = ValueKind(rawValue: k[userCount]) else { return .corrupt }
+        let trailer = UInt64(littleEndian: k.loadUnaligned(fromByteOffset: userCount, as: UInt64.self))
+        guard trailer >> 8 <= sequence else { return .skip }
+        let userKey = UnsafeRawBufferPointer(rebasing: k[..<userCount])
+        switch kind {
+        case .deletion:
+            // Hide every older entry of this key.
+            savedKey.assign(userKey)
+            skipping = true
+            return .skip
+        case .value:
+            if skipping && Self.compare(userKey, savedKey.bytes) <= 0 { return .skip }
+            return .show
+        }
+    }
+
     /// Copies the internal cursor's user key into `savedKey`, reusing its storage.
     private func saveCurrentUserKey() {
-        iter.withKey { k in
-            savedKey.assign(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
-        }
+        let k = iter.keyBytes
+        savedKey.assign(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
     }
 
     @inline(__always)
     private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let n = min(a.count, b.count)
         if n > 0, let x = a.baseAddress, let y = b.baseAddress {
-            let r = memcmp(x, y, n)
-            if r != 0 { return r < 0 ? -1 : 1 }
+            let r = compareMemory(x, y, n)
+            if r != 0 { return r }
         }
         return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
     }

@@ -29,6 +29,17 @@ final class LevelIterator: InternalIterator {
         return try current.withValue(body)
     }
 
+    /// The current key and value bytes, lent until the iterator moves (see `BlockIterator`).
+    var keyBytes: UnsafeRawBufferPointer {
+        guard let current else { preconditionFailure("key read from an invalid level iterator") }
+        return current.keyBytes
+    }
+
+    var valueBytes: UnsafeRawBufferPointer {
+        guard let current else { preconditionFailure("value read from an invalid level iterator") }
+        return current.valueBytes
+    }
+
     private func open(_ i: Int) {
         // The same table again (a seek near the last one): keep its iterator and current block.
         if i == index, current != nil { return }

@@ -32,6 +32,17 @@ enum MergingChild {
         }
     }
 
+    /// Whether the bytes `withKey` lends stay valid and unchanged until this child moves (not
+    /// just inside the closure): true for the engine's iterators, whose key lives in a memtable
+    /// node or in a block cursor's `KeyBuffer`, which only a move rewrites. The merge then keeps
+    /// a pointer to the key instead of copying it.
+    var lendsStableKeys: Bool {
+        @inline(__always) get {
+            if case .other = self { return false }
+            return true
+        }
+    }
+
     var isValid: Bool {
         @inline(__always) get {
             switch self {
@@ -49,6 +60,31 @@ enum MergingChild {
         case .table(let i): i.error
         case .level(let i): i.error
         case .other(let i): i.error
+        }
+    }
+
+    /// The current key's bytes, lent until this child moves; only for children that
+    /// `lendsStableKeys` (the engine's own iterators).
+    var keyBytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            switch self {
+            case .memory(let i): i.keyBytes
+            case .table(let i): i.keyBytes
+            case .level(let i): i.keyBytes
+            case .other: preconditionFailure("keyBytes read from a child that does not lend keys")
+            }
+        }
+    }
+
+    /// The current value's bytes, lent like `keyBytes`.
+    var valueBytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            switch self {
+            case .memory(let i): i.valueBytes
+            case .table(let i): i.valueBytes
+            case .level(let i): i.valueBytes
+            case .other: preconditionFailure("valueBytes read from a child that does not lend values")
+            }
         }
     }
 

@@ -11,7 +11,9 @@ import Glibc
 /// child. Every other child is parked just past the current entry in the direction of travel.
 /// Switching direction re-parks all of them on the other side of the current entry first.
 ///
-/// Each child's key is cached once per move, since the heap compares it many times.
+/// Each child's key is looked up once per move, since the heap compares it many times. The
+/// engine's own iterators lend key bytes that stay put until that iterator moves, so the heap
+/// keeps a pointer to them instead of a copy; other children's keys are copied.
 ///
 /// A child that fails ends the merge (the iterator turns invalid and `error` tells why): going
 /// on without it would show entries its damaged part hides, such as an older value of a key it
@@ -21,8 +23,9 @@ public final class MergingIterator: InternalIterator {
 
     /// Each child by its concrete type where it is one of the engine's (see `MergingChild`).
     private let children: [MergingChild]
-    /// `keys[i]` is child i's current key while child i is in the heap: raw memory owned by
-    /// this iterator, so the heap compares keys with no reference counting or exclusivity checks.
+    /// `keys[i]` is child i's current key while child i is in the heap: raw memory (the child's
+    /// own, or a copy owned here), so the heap compares keys with no reference counting or
+    /// exclusivity checks.
     private let keys: UnsafeMutablePointer<KeySlot>
     /// Indices of the valid children in heap order; `heap[0]` is the current child.
     @exclusivity(unchecked) private var heap: [Int] = []
@@ -40,13 +43,23 @@ public final class MergingIterator: InternalIterator {
         keys.deallocate()
     }
 
-    /// One child's cached key: a growable byte buffer.
+    /// One child's current key: where its bytes are, plus a growable buffer for copies.
     struct KeySlot {
-        var bytes: UnsafeMutableRawPointer?
+        /// The key's bytes: the child's own memory (borrowed) or `bytes` (copied).
+        var start: UnsafeRawPointer?
         var count = 0
+        /// Storage for copied keys, owned by the merging iterator.
+        var bytes: UnsafeMutableRawPointer?
         var capacity = 0
 
-        var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: count) }
+        var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
+
+        /// Points at `source`, which must stay unchanged until the child moves.
+        @inline(__always)
+        mutating func borrow(_ source: UnsafeRawBufferPointer) {
+            start = source.baseAddress
+            count = source.count
+        }
 
         mutating func assign(_ source: UnsafeRawBufferPointer) {
             if source.count > capacity {
@@ -55,6 +68,7 @@ public final class MergingIterator: InternalIterator {
                 bytes = .allocate(byteCount: capacity, alignment: 8)
             }
             if let base = source.baseAddress, let bytes { bytes.copyMemory(from: base, byteCount: source.count) }
+            start = UnsafeRawPointer(bytes)
             count = source.count
         }
     }
@@ -78,7 +92,18 @@ public final class MergingIterator: InternalIterator {
 
     public func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         precondition(isValid, "MergingIterator.value read while invalid")
-        return try children[heap[0]].withValue(body)
+        let current = heap[0]
+        if children[current].lendsStableKeys { return try body(children[current].valueBytes) }
+        return try children[current].withValue(body)
+    }
+
+    /// The current key's bytes, lent until the iterator moves (no closure: `DBIterator`'s
+    /// per-entry path).
+    var keyBytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            precondition(isValid, "MergingIterator.key read while invalid")
+            return keys[heap[0]].buffer
+        }
     }
 
     /// The error of the first child (in child order) that has one.
@@ -181,10 +206,9 @@ public final class MergingIterator: InternalIterator {
     /// Restores the heap after the top child moved one step.
     private func refreshTop() {
         let top = heap[0]
-        let child = children[top]
-        if child.isValid {
-            loadKey(top, child)
-        } else if child.error != nil {
+        if children[top].isValid {
+            loadKey(top, children[top])
+        } else if children[top].error != nil {
             heap.removeAll(keepingCapacity: true)
             return
         } else {
@@ -196,12 +220,16 @@ public final class MergingIterator: InternalIterator {
         siftDown(0)
     }
 
-    /// Copies child `index`'s key into its cached buffer, reusing the buffer's storage (the
-    /// child's own key buffer is never shared, so the child does not copy on its next move).
+    /// Records where child `index`'s key is: the engine's iterators lend bytes that stay valid
+    /// until they move (see `MergingChild.lendsStableKeys`), others are copied.
     @inline(__always)
     private func loadKey(_ index: Int, _ child: MergingChild) {
         let slot = keys + index
-        child.withKey { slot.pointee.assign($0) }
+        if child.lendsStableKeys {
+            slot.pointee.borrow(child.keyBytes)
+        } else {
+            child.withKey { slot.pointee.assign($0) }
+        }
     }
 
     /// `InternalKey.compare` on raw bytes (a key too short for a trailer compares bytewise).
@@ -214,8 +242,8 @@ public final class MergingIterator: InternalIterator {
         }
         let n = min(a.count, b.count)
         if n > 0, let x = a.baseAddress, let y = b.baseAddress {
-            let r = memcmp(x, y, n)
-            if r != 0 { return r < 0 ? -1 : 1 }
+            let r = compareMemory(x, y, n)
+            if r != 0 { return r }
         }
         return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
     }

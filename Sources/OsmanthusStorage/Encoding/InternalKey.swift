@@ -25,11 +25,18 @@ public enum InternalKey {
     }
 
     public static func make(_ userKey: [UInt8], _ sequence: SequenceNumber, _ kind: ValueKind) -> [UInt8] {
-        var key = [UInt8]()
-        key.reserveCapacity(userKey.count + trailerSize)
-        key.append(contentsOf: userKey)
-        key.appendFixed64(packTrailer(sequence, kind))
-        return key
+        // Written in place into one allocation (every point read builds one of these).
+        let trailer = packTrailer(sequence, kind)
+        let count = userKey.count
+        return [UInt8](unsafeUninitializedCapacity: count + trailerSize) { buffer, initialized in
+            guard let out = buffer.baseAddress else { return }
+            userKey.withUnsafeBufferPointer { source in
+                if let from = source.baseAddress { out.initialize(from: from, count: count) }
+            }
+            UnsafeMutableRawPointer(out + count).storeBytes(
+                of: trailer.littleEndian, toByteOffset: 0, as: UInt64.self)
+            initialized = count + trailerSize
+        }
     }
 
     /// The key to seek to for the newest version of `userKey` visible at `sequence`.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The live tables of every level at one moment. Immutable: a flush or compaction makes a new
 /// version from the current one and an edit. Readers hold the version they started with, which
 /// keeps its files from being deleted (see `DB.deleteObsoleteFiles`).
@@ -7,10 +9,22 @@
 /// level (compaction cuts tables at user-key boundaries).
 final class Version: Sendable {
     let levels: [[FileMetadata]]
+    /// `openTables[level][i]` is `levels[level][i]`'s open table once a point read has needed it:
+    /// later probes take an uncontended per-file lock instead of the table cache's shared lock and
+    /// hashed lookup. (`AtomicLazyReference.load` would be lock-free but is an opaque library call
+    /// costing more than this lock.)
+    private let openTables: [[TableSlot]]
 
     init(levels: [[FileMetadata]]) {
         precondition(levels.count == Limits.numberOfLevels)
         self.levels = levels
+        openTables = levels.map { $0.map { _ in TableSlot() } }
+    }
+
+    /// One file's table once opened.
+    private final class TableSlot: Sendable {
+        /// Guards the table reference, set once.
+        let table = Mutex<Table?>(nil)
     }
 
     static let empty = Version(levels: Array(repeating: [], count: Limits.numberOfLevels))
@@ -67,26 +81,35 @@ final class Version: Sendable {
     /// sequence.
     func get(_ lookupKey: [UInt8], tables: TableCache) throws -> MemTable.LookupResult {
         let userKey = InternalKey.userKey(lookupKey)
-        for file in levels[0] {
+        for (i, file) in levels[0].enumerated() {
             guard compareBytes(userKey, InternalKey.userKey(file.smallest)) >= 0,
                 compareBytes(userKey, InternalKey.userKey(file.largest)) <= 0
             else { continue }
-            if let r = try probe(file, lookupKey, tables) { return r }
+            if let r = try probe(level: 0, i, lookupKey, tables) { return r }
         }
         for level in 1..<levels.count where !levels[level].isEmpty {
             let i = findFile(level: level, lookupKey)
             guard i < levels[level].count else { continue }
             let file = levels[level][i]
             guard compareBytes(userKey, InternalKey.userKey(file.smallest)) >= 0 else { continue }
-            if let r = try probe(file, lookupKey, tables) { return r }
+            if let r = try probe(level: level, i, lookupKey, tables) { return r }
         }
         return .absent
     }
 
-    private func probe(_ file: FileMetadata, _ lookupKey: [UInt8], _ tables: TableCache) throws
+    private func probe(level: Int, _ i: Int, _ lookupKey: [UInt8], _ tables: TableCache) throws
         -> MemTable.LookupResult?
     {
-        guard let (kindByte, value) = try tables.table(file.number).find(lookupKey) else { return nil }
+        let file = levels[level][i]
+        let slot = openTables[level][i]
+        let table: Table
+        if let known = slot.table.withLock({ $0 }) {
+            table = known
+        } else {
+            table = try tables.table(file.number)  // I/O outside the lock
+            slot.table.withLock { $0 = $0 ?? table }
+        }
+        guard let (kindByte, value) = try table.find(lookupKey) else { return nil }
         guard let kind = ValueKind(rawValue: kindByte) else {
             throw StorageError.corruption(
                 "bad kind byte in table \(file.number)", file: DBFiles.table(tables.directory, file.number),

@@ -42,6 +42,17 @@ final class MemTableIterator: InternalIterator {
         return try body(node.value)
     }
 
+    /// The current key and value bytes in the arena, valid while this iterator lives.
+    var keyBytes: UnsafeRawBufferPointer {
+        guard let node else { preconditionFailure("MemTableIterator.key read while invalid") }
+        return node.key
+    }
+
+    var valueBytes: UnsafeRawBufferPointer {
+        guard let node else { preconditionFailure("MemTableIterator.value read while invalid") }
+        return node.value
+    }
+
     func seekToFirst() { move(to: list.first) }
 
     func seekToLast() { move(to: list.findLast()) }

@@ -115,8 +115,8 @@ func compareInternalKeys(
     let bUser = bCount - InternalKey.trailerSize
     let n = min(aUser, bUser)
     if n > 0 {
-        let r = memcmp(a, b, n)
-        if r != 0 { return r < 0 ? -1 : 1 }
+        let r = compareMemory(a, b, n)
+        if r != 0 { return r }
     }
     if aUser != bUser { return aUser < bUser ? -1 : 1 }
     let ta = UInt64(littleEndian: a.loadUnaligned(fromByteOffset: aUser, as: UInt64.self))

@@ -60,7 +60,7 @@ public final class BlockCache: @unchecked Sendable {
     }
 }
 
-/// One shard's LRU: a dictionary into an array of slots threaded on a doubly linked recency list
+/// One shard's LRU: a hash index (`BlockCacheIndex`) into an array of slots threaded on a doubly linked recency list
 /// (indices, not references, so moving an entry costs no reference counting).
 struct LRUState: ~Copyable {
     struct Slot {
@@ -75,7 +75,7 @@ struct LRUState: ~Copyable {
     private(set) var usage = 0
     private(set) var hits: UInt64 = 0
     private(set) var misses: UInt64 = 0
-    private var index: [BlockCache.Key: Int] = [:]
+    private var index = BlockCacheIndex()
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     /// Most and least recently used slots; -1 when empty.
@@ -87,7 +87,7 @@ struct LRUState: ~Copyable {
     var count: Int { index.count }
 
     mutating func lookup(_ key: BlockCache.Key) -> Block? {
-        guard let slot = index[key] else {
+        guard let slot = index.find(fileNumber: key.fileNumber, offset: key.offset) else {
             misses += 1
             return nil
         }
@@ -98,7 +98,7 @@ struct LRUState: ~Copyable {
     }
 
     mutating func insert(_ key: BlockCache.Key, _ block: Block, charge: Int) {
-        if let existing = index[key] { remove(slot: existing) }
+        if let existing = index.find(fileNumber: key.fileNumber, offset: key.offset) { remove(slot: existing) }
         guard charge <= capacity else { return }
         while usage + charge > capacity && oldest >= 0 { remove(slot: oldest) }
         let slot: Int
@@ -110,19 +110,19 @@ struct LRUState: ~Copyable {
             slot = slots.count
             slots.append(entry)
         }
-        index[key] = slot
+        index.set(fileNumber: key.fileNumber, offset: key.offset, slot: slot)
         usage += charge
         pushNewest(slot)
     }
 
     mutating func removeAll(where matches: (BlockCache.Key) -> Bool) {
-        let doomed = index.filter { matches($0.key) }.map(\.value)
+        let doomed = index.entries { matches(BlockCache.Key(fileNumber: $0.fileNumber, offset: $0.offset)) }.map(\.slot)
         for slot in doomed { remove(slot: slot) }
     }
 
     private mutating func remove(slot: Int) {
         unlink(slot)
-        index[slots[slot].key] = nil
+        index.remove(fileNumber: slots[slot].key.fileNumber, offset: slots[slot].key.offset)
         usage -= slots[slot].charge
         slots[slot].block = nil
         slots[slot].charge = 0

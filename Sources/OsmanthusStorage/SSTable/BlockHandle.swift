@@ -22,6 +22,14 @@ struct BlockHandle: Equatable, Sendable {
         return BlockHandle(offset: offset, size: size)
     }
 
+    /// A handle that fills `bytes` exactly (an index entry's value); nil otherwise.
+    @inline(__always)
+    static func decodeExactly(_ bytes: UnsafeBufferPointer<UInt8>) -> BlockHandle? {
+        var position = 0
+        guard let handle = decode(bytes, &position, end: bytes.count), position == bytes.count else { return nil }
+        return handle
+    }
+
     static func decode(_ bytes: [UInt8]) -> BlockHandle? {
         bytes.withUnsafeBufferPointer { raw in
             var position = 0

@@ -68,6 +68,22 @@ final class BlockIterator: InternalIterator {
         return try body(UnsafeRawBufferPointer(start: base + valueStart, count: valueCount))
     }
 
+    /// The current key's bytes, lent until the cursor moves: the merge's fast path (no closure).
+    var keyBytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            precondition(isValid, "key read from an invalid block iterator")
+            return keyBuffer.bytes
+        }
+    }
+
+    /// The current value's bytes in the block, lent until the cursor moves.
+    var valueBytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            precondition(isValid, "value read from an invalid block iterator")
+            return UnsafeRawBufferPointer(start: base + valueStart, count: valueCount)
+        }
+    }
+
     /// The current value without copying it out of the block.
     func withValueBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         precondition(isValid, "value read from an invalid block iterator")
@@ -89,33 +105,12 @@ final class BlockIterator: InternalIterator {
     func seek(_ target: [UInt8]) {
         precondition(target.count >= InternalKey.trailerSize, "seek target is not an internal key")
         guard error == nil, limit > 0 else { return }
-        // Binary search for the last restart point whose key is < target; the answer is in its
-        // segment or is the first entry of the next one.
-        var left = 0
-        var right = block.restartCount - 1
-        var damaged = -1
-        target.withUnsafeBufferPointer { t in
-            guard let tBase = t.baseAddress else { return }
-            while left < right {
-                let mid = (left + right + 1) / 2
-                let entry = block.restartPoint(mid)
-                var p = entry
-                guard let shared = RawVarint.decode32(base, &p, end: limit),
-                    let unshared = RawVarint.decode32(base, &p, end: limit),
-                    RawVarint.decode32(base, &p, end: limit) != nil,
-                    shared == 0, unshared >= InternalKey.trailerSize, unshared <= limit - p
-                else {
-                    damaged = entry
-                    return
-                }
-                if compareInternalKeys(base + p, unshared, tBase, t.count) < 0 {
-                    left = mid
-                } else {
-                    right = mid - 1
-                }
-            }
+        // The last restart point whose key is < target: the answer is in its segment or is the
+        // first entry of the next one.
+        let (left, damaged) = target.withUnsafeBytes { t in
+            block.lastRestart(before: t.baseAddress ?? UnsafeRawPointer(base), t.count)
         }
-        if damaged >= 0 {
+        if let damaged {
             fail("restart entry does not decode to a full key", at: damaged)
             return
         }

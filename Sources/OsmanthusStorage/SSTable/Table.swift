@@ -52,49 +52,50 @@ public final class Table: @unchecked Sendable {
     /// The first entry whose internal key is >= lookupKey, if its user key equals the lookup
     /// key's user key (bloom filter checked first: a negative answer reads no data block).
     public func get(_ lookupKey: [UInt8]) throws -> (key: [UInt8], value: [UInt8])? {
-        guard let entry = try seekEntry(lookupKey) else { return nil }
-        return (entry.key, entry.value)
+        try withEntry(lookupKey) { key, value in (Array(key.bindMemory(to: UInt8.self)), Array(value.bindMemory(to: UInt8.self))) }
     }
 
     /// `get` for point reads: the entry's kind byte and value, without copying its key.
     func find(_ lookupKey: [UInt8]) throws -> (kind: UInt8, value: [UInt8])? {
-        guard let entry = try seekEntry(lookupKey) else { return nil }
-        let kind = entry.withKey { $0[$0.count - InternalKey.trailerSize] }
-        return (kind, entry.value)
+        try withEntry(lookupKey) { key, value in
+            (key[key.count - InternalKey.trailerSize], Array(value.bindMemory(to: UInt8.self)))
+        }
     }
 
-    /// A block cursor on `get`'s entry, or nil when there is none.
-    private func seekEntry(_ lookupKey: [UInt8]) throws -> BlockIterator? {
+    /// Calls `body` with `get`'s entry (key and value lent for the call), or returns nil when
+    /// there is none. Bloom filter, then one index search and one data-block search straight
+    /// over the blocks' bytes: no iterator, no key buffer on the heap.
+    private func withEntry<R>(
+        _ lookupKey: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
         precondition(lookupKey.count >= InternalKey.trailerSize, "not an internal key")
         let userCount = lookupKey.count - InternalKey.trailerSize
         let hash = lookupKey.withUnsafeBufferPointer {
             BloomFilter.hash(UnsafeBufferPointer(rebasing: $0[..<userCount]))
         }
         guard BloomFilter.mayContain(filter, hash: hash) else { return nil }
-
-        // One cursor serves the index block and then the data block it names.
-        let entry = indexBlock.makeIterator()
-        entry.seek(lookupKey)
-        guard entry.isValid else {
-            if let error = entry.error { throw error }
-            return nil
-        }
-        let handle = try dataHandle(at: entry)
-        entry.reset(try self.block(at: handle, fillCache: true))
-        entry.seek(lookupKey)
-        guard entry.isValid else {
-            if let error = entry.error { throw error }
-            return nil
-        }
-        // Same user key? Compared in place (block keys are at least a trailer long).
-        let sameUserKey = entry.withKey { key in
-            lookupKey.withUnsafeBytes { target in
-                guard key.count - InternalKey.trailerSize == userCount else { return false }
-                guard userCount > 0, let a = key.baseAddress, let b = target.baseAddress else { return true }
-                return memcmp(a, b, userCount) == 0
+        return try lookupKey.withUnsafeBytes { target -> R? in
+            let indexEntry = try indexBlock.withFirstEntry(atOrAfter: target) { _, value in
+                value.withMemoryRebound(to: UInt8.self) { BlockHandle.decodeExactly($0) }
             }
+            guard let indexEntry else { return nil }  // past the table's last key
+            guard let handle = indexEntry else {
+                throw StorageError.corruption(
+                    "index entry is not a block handle", file: file.path, offset: indexBlock.offset)
+            }
+            let block = try self.block(at: handle, fillCache: true)
+            let result = try block.withFirstEntry(atOrAfter: target) { key, value -> R? in
+                // Same user key? Compared in place (block keys are at least a trailer long).
+                guard key.count - InternalKey.trailerSize == userCount else { return nil }
+                if userCount > 0, let a = key.baseAddress, let b = target.baseAddress,
+                    memcmp(a, b, userCount) != 0
+                {
+                    return nil
+                }
+                return try body(key, value)
+            }
+            return result ?? nil
         }
-        return sameUserKey ? entry : nil
     }
 
     public func makeIterator(fillCache: Bool = true) -> InternalIterator {
@@ -119,13 +120,7 @@ public final class Table: @unchecked Sendable {
 
     /// The data block handle stored as the index iterator's current value.
     func dataHandle(at index: BlockIterator) throws -> BlockHandle {
-        let handle = index.withValueBytes { value -> BlockHandle? in
-            var position = 0
-            guard let handle = BlockHandle.decode(value, &position, end: value.count),
-                position == value.count
-            else { return nil }
-            return handle
-        }
+        let handle = index.withValueBytes { BlockHandle.decodeExactly($0) }
         guard let handle else {
             throw StorageError.corruption(
                 "index entry is not a block handle", file: file.path, offset: indexBlock.offset)

@@ -47,6 +47,21 @@ final class TableIterator: InternalIterator {
         return try data.withValue(body)
     }
 
+    /// The current key and value bytes, lent until the iterator moves (see `BlockIterator`).
+    var keyBytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            precondition(hasData, "key read from an invalid table iterator")
+            return data.keyBytes
+        }
+    }
+
+    var valueBytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            precondition(hasData, "value read from an invalid table iterator")
+            return data.valueBytes
+        }
+    }
+
     func seekToFirst() {
         guard failure == nil else { return }
         index.seekToFirst()
