@@ -32,6 +32,33 @@ struct CompressionTests {
         }
     }
 
+    /// A table writer reuses one lz4 state and one output buffer for all its blocks: each block
+    /// must still decode alone (no reference into an earlier block), including blocks that repeat
+    /// earlier ones, whose bytes a shared state would be tempted to point back at.
+    @Test(arguments: [CompressionKind.lz4, .zstd])
+    func reusedWriterStateCompressesIndependentBlocks(_ kind: CompressionKind) throws {
+        var rng = SplitMix64(seed: 0xB10C)
+        let lz4 = try #require(Lz4Compressor())
+        let zstd = try #require(ZstdCompressor())
+        let scratch = CompressionScratch()
+        let first = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let blocks = [first, first, Array(first[100...]) + Array(first[..<100]), Self.inputs()[2]]
+            + Self.inputs() + [[UInt8](repeating: 9, count: 300_000), first]
+        for (i, block) in blocks.enumerated() {
+            guard
+                let length = block.withUnsafeBytes({
+                    Compression.compress(
+                        $0, kind: kind, zstdLevel: 3, zstd: zstd, lz4: lz4, scratch: scratch)
+                })
+            else {
+                Issue.record("block \(i) did not compress")
+                continue
+            }
+            let payload = Array(UnsafeRawBufferPointer(start: scratch.memory, count: length))
+            #expect(try decompress(payload, kind) == block, "block \(i)")
+        }
+    }
+
     @Test(arguments: [CompressionKind.lz4, .zstd])
     func repetitiveDataShrinks(_ kind: CompressionKind) throws {
         let input = [UInt8](repeating: 0x61, count: 4096)

@@ -85,6 +85,23 @@ struct ReportPrinter {
                     let sizes = (reports[engine] ?? []).compactMap(\.diskBytesAfterFill)
                     return median(sizes.map(Double.init)).map { mebibytes(Int($0)) } ?? "—"
                 })
+        if options.workloads.contains(.fillsync) && options.workloads.contains(.fillsync16) {
+            // Per run (both in the same process, minutes apart at most), then the median: what
+            // group commit buys, less exposed to load changes between runs than a ratio of medians.
+            resources.append(
+                ["fillsync16 ÷ fillsync (median of runs)"]
+                    + columns.map { engine in
+                        let ratios = (reports[engine] ?? []).compactMap { report -> Double? in
+                            let rate = { (w: Workload) in
+                                report.results.first { $0.workload == w }?.opsPerSecond
+                            }
+                            guard let many = rate(.fillsync16), let one = rate(.fillsync), one > 0
+                            else { return nil }
+                            return many / one
+                        }
+                        return median(ratios).map { String(format: "%.1f×", $0) } ?? "—"
+                    })
+        }
         resources.append(
             ["peak RSS (VmHWM, max over runs)"]
                 + columns.map { engine in

@@ -167,14 +167,21 @@ final class WorkloadRunner {
     /// Sync puts from several threads at once: what group commit is for. Thread t writes
     /// entries t, t + threads, ... of the random order.
     private func fillSyncConcurrently(_ db: any Engine, threads: Int) throws -> Int {
-        let count = min(options.syncNum, data.count)
+        let count = min(options.syncNum * Workload.fillsync16WriteFactor, data.count)
         let data = self.data
         let failures = FailureList()
         let done = DispatchGroup()
+        // Every thread is created before any writes: otherwise the first ones write alone (and
+        // look like single writers) while the rest are still being started.
+        let started = DispatchGroup()
+        let go = DispatchSemaphore(value: 0)
         for t in 0..<threads {
             done.enter()
+            started.enter()
             let thread = Thread {
                 defer { done.leave() }
+                started.leave()
+                go.wait()
                 do {
                     for j in stride(from: t, to: count, by: threads) {
                         try db.put(data.key(Int(data.permutation[j])), data.value(j), sync: true)
@@ -185,6 +192,8 @@ final class WorkloadRunner {
             }
             thread.start()
         }
+        started.wait()
+        for _ in 0..<threads { go.signal() }
         done.wait()
         if let first = failures.first { throw BenchError(first) }
         return count

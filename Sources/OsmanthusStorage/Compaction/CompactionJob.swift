@@ -2,6 +2,9 @@
 /// to the output level. Returns the version edit that swaps inputs for outputs; the caller logs
 /// and applies it.
 ///
+/// At the bottom (no deeper level holds anything), a value every snapshot sees is written with
+/// sequence 0: it is then its key's only version, no reader can tell the difference, and the
+/// trailer becomes the same eight bytes in every entry, which the block compressor shrinks.
 /// An entry is dropped when a newer version of the same user key is visible to every live
 /// snapshot (it is shadowed), or when it is a tombstone that every snapshot sees and no deeper
 /// level can hold the key (nothing left for it to hide).
@@ -40,6 +43,11 @@ struct CompactionJob {
         }
         let input = MergingIterator(children)
         let tableOptions = options.tableOptions(forLevel: compaction.outputLevel)
+        let bottommost = version.levels.indices.allSatisfy {
+            $0 <= compaction.outputLevel || version.levels[$0].isEmpty
+        }
+        let zeroTrailer = InternalKey.packTrailer(0, .value)
+        var zeroed: [UInt8] = []
 
         var outputs: [FileMetadata] = []
         var writer: TableFileWriter?
@@ -83,7 +91,16 @@ struct CompactionJob {
                             directory: directory, number: allocateFileNumber(), fileSystem: fileSystem,
                             options: tableOptions)
                     }
-                    try writer?.add(key, value)
+                    if bottommost && sequence != 0 && sequence <= smallestSnapshot
+                        && InternalKey.kind(key) == .value
+                    {
+                        zeroed.removeAll(keepingCapacity: true)
+                        zeroed.append(contentsOf: userKey)
+                        zeroed.appendFixed64(zeroTrailer)
+                        try writer?.add(zeroed, value)
+                    } else {
+                        try writer?.add(key, value)
+                    }
                 }
                 input.next()
             }

@@ -36,6 +36,12 @@ public final class DB: @unchecked Sendable {
         var visibleSequence: SequenceNumber = 0
         /// Group commit queue; the first writer is the leader.
         var writers: [Writer] = []
+        /// What the last synced group looked like, so the next sync leader can wait a moment for
+        /// the writers it carried to come back (see `gatherSyncGroup`).
+        var syncPacer = SyncGroupPacer()
+        /// Queue length at which a sync leader waiting for its group wants waking; 0 when no
+        /// leader waits.
+        var gatherTarget = 0
         /// A failed log, flush or manifest write: the database refuses writes until reopened.
         var backgroundError: StorageError?
         var closing = false
@@ -70,14 +76,16 @@ public final class DB: @unchecked Sendable {
         }
 
         /// Waits for a signal. Caller holds the monitor.
-        func wait() {
-            if let condition {
-                condition.wait()
-            } else {
-                let made = monitor.makeCondition()
-                condition = made
-                made.wait()
-            }
+        func wait() { madeCondition().wait() }
+
+        /// Waits for a signal or at most `nanoseconds`. Caller holds the monitor.
+        func wait(nanoseconds: UInt64) { madeCondition().wait(nanoseconds: nanoseconds) }
+
+        private func madeCondition() -> Monitor.Condition {
+            if let condition { return condition }
+            let made = monitor.makeCondition()
+            condition = made
+            return made
         }
 
         /// Wakes this writer if it waits; one that never waited re-checks its state under the
@@ -162,6 +170,7 @@ public final class DB: @unchecked Sendable {
             throw StorageError(.unsupported, "the database was opened read-only")
         }
         state.writers.append(writer)
+        if state.gatherTarget > 0 && state.writers.count >= state.gatherTarget { state.writers[0].signal() }
         while !writer.done && state.writers.first !== writer { writer.wait() }
         if writer.done {
             monitor.unlock()
@@ -177,7 +186,8 @@ public final class DB: @unchecked Sendable {
             failure = error
         }
         if failure == nil && !writer.forceFlush {
-            let (group, lastWriter, sync) = buildGroup()
+            if writer.sync { gatherSyncGroup(writer) }
+            let (group, lastWriter, sync, writerCount) = buildGroup()
             last = lastWriter
             var batch = group
             let first = versions.lastSequence + 1
@@ -185,13 +195,16 @@ public final class DB: @unchecked Sendable {
             versions.lastSequence += SequenceNumber(batch.count)
             let log = state.log
             let mem = state.mem
+            var syncNanos: UInt64?
             monitor.unlock()
             do {
                 guard let log else { throw StorageError(.closed, "no active log") }
                 let record = batch.encoded
                 try log.addRecord(record)
                 if sync {
+                    let start = monotonicNanos()
                     try log.sync()
+                    syncNanos = monotonicNanos() - start
                     statistics.add(.walSyncs)
                 } else {
                     // Hand the record to the OS: it then survives a crash of this process.
@@ -220,6 +233,7 @@ public final class DB: @unchecked Sendable {
                     ?? StorageError(.io, "log write failed", cause: nil)
             } else {
                 state.visibleSequence = first + SequenceNumber(batch.count) - 1
+                if let syncNanos { state.syncPacer.record(writers: writerCount, syncNanos: syncNanos) }
             }
         }
         while let w = state.writers.first {
@@ -240,9 +254,30 @@ public final class DB: @unchecked Sendable {
     /// What a writer's `batch` becomes once the leader took it into a group.
     private static let takenBatch = WriteBatch()
 
+    /// Lets a sync leader wait, briefly, until as many writers are queued as the last synced
+    /// group carried. Without it, N writers that sync in a loop settle into two alternating
+    /// groups (those released by one fsync queue up behind a leader that has already started
+    /// the next one), so each fsync carries about N/2 of them. Waiting at most about one fsync
+    /// for the rest to return merges the groups; a lone writer (last group of 1) never waits,
+    /// and a writer that stops writing costs one wait, after which the target shrinks.
+    /// Caller holds the monitor and is the leader.
+    private func gatherSyncGroup(_ leader: Writer) {
+        guard state.syncPacer.shouldWait(queued: state.writers.count) else { return }
+        let target = state.syncPacer.expectedWriters
+        let deadline = monotonicNanos() + state.syncPacer.maxWaitNanos
+        state.gatherTarget = target
+        while state.writers.count < target && !state.closing {
+            let now = monotonicNanos()
+            if now >= deadline { break }
+            leader.wait(nanoseconds: deadline - now)
+        }
+        state.gatherTarget = 0
+    }
+
     /// Joins the leader's batch with those queued behind it, up to about 1 MiB. A sync writer
-    /// never joins a group that will not be synced. Caller holds the monitor.
-    private func buildGroup() -> (WriteBatch, Writer, Bool) {
+    /// never joins a group that will not be synced. Returns the group, its last writer, whether
+    /// it is synced and how many writers it carries. Caller holds the monitor.
+    private func buildGroup() -> (WriteBatch, Writer, Bool, Int) {
         let leader = state.writers[0]
         let size = leader.batch.byteSize
         let limit = size <= 128 << 10 ? size + (128 << 10) : 1 << 20
@@ -252,14 +287,16 @@ public final class DB: @unchecked Sendable {
         leader.batch = Self.takenBatch
         var total = size
         var last = leader
+        var writerCount = 1
         for w in state.writers.dropFirst() {
             if w.forceFlush || (w.sync && !leader.sync) { break }
             total += w.batch.byteSize
             if total > limit { break }
             group.append(w.batch)
             last = w
+            writerCount += 1
         }
-        return (group, last, leader.sync)
+        return (group, last, leader.sync, writerCount)
     }
 
     /// Makes sure the memtable has room, switching to a new one (and a new log) when it is full,

@@ -184,11 +184,15 @@ final class SkipList {
     private func search(_ target: UnsafeRawBufferPointer, splice: UnsafeMutablePointer<Node>?) -> Node? {
         var node = head
         var level = height.load(ordering: .relaxed) - 1
+        // The node that stopped the walk one level up: found again as the successor one level
+        // down (which happens often), it is known to be ≥ target without comparing.
+        var knownNotLess: UnsafeMutableRawPointer? = nil
         while true {
             let next = node.next(level)
-            if let next, SkipList.compare(next.key, target) < 0 {
+            if let next, next.address != knownNotLess, SkipList.compare(next.key, target) < 0 {
                 node = next
             } else {
+                knownNotLess = next?.address
                 splice?[level] = node
                 if level == 0 { return next }
                 level -= 1
@@ -203,7 +207,17 @@ final class SkipList {
         let aUser = a.count - InternalKey.trailerSize
         let bUser = b.count - InternalKey.trailerSize
         let common = min(aUser, bUser)
-        if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+        if common >= 8 {
+            // Most keys differ in their first 8 bytes: compare those as one big-endian word
+            // (bytewise order) before paying for a call to memcmp.
+            let wa = UInt64(bigEndian: a.loadUnaligned(as: UInt64.self))
+            let wb = UInt64(bigEndian: b.loadUnaligned(as: UInt64.self))
+            if wa != wb { return wa < wb ? -1 : 1 }
+            if common > 8, let pa = a.baseAddress, let pb = b.baseAddress {
+                let r = memcmp(pa + 8, pb + 8, common - 8)
+                if r != 0 { return r < 0 ? -1 : 1 }
+            }
+        } else if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
             let r = memcmp(pa, pb, common)
             if r != 0 { return r < 0 ? -1 : 1 }
         }

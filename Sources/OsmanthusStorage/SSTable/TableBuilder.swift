@@ -15,9 +15,10 @@ public final class TableBuilder {
     /// can be shortened.
     private var pendingHandle: BlockHandle?
     private var offset: UInt64
-    private var compressed: [UInt8] = []
+    private let compressed = CompressionScratch()
     private var handleScratch: [UInt8] = []
     private var zstd: ZstdCompressor?
+    private var lz4: Lz4Compressor?
     private var finished = false
     public private(set) var entryCount = 0
 
@@ -31,6 +32,7 @@ public final class TableBuilder {
         self.indexBlock = BlockBuilder(restartInterval: 1)
         self.offset = file.size
         if options.compression == .zstd { zstd = ZstdCompressor() }
+        if options.compression == .lz4 { lz4 = Lz4Compressor() }
     }
 
     /// Bytes written so far plus the block being filled.
@@ -119,21 +121,14 @@ public final class TableBuilder {
 
     /// Appends `block ‖ compression byte ‖ masked crc`, compressed when that saves ≥ 1/8.
     private func writeBlock(_ raw: UnsafeRawBufferPointer, compression: CompressionKind) throws -> BlockHandle {
-        var kind = CompressionKind.none
         if compression != .none,
-            Compression.compress(
-                raw, kind: compression, zstdLevel: options.zstdLevel, zstd: zstd, into: &compressed),
-            compressed.count <= raw.count - raw.count >> TableFormat.minimumCompressionSavingShift
+            let length = Compression.compress(
+                raw, kind: compression, zstdLevel: options.zstdLevel, zstd: zstd, lz4: lz4, scratch: compressed),
+            length <= raw.count - raw.count >> TableFormat.minimumCompressionSavingShift
         {
-            kind = compression
+            return try append(UnsafeRawBufferPointer(start: compressed.memory, count: length), kind: compression)
         }
-        let handle: BlockHandle
-        if kind == .none {
-            handle = try append(raw, kind: kind)
-        } else {
-            handle = try compressed.withUnsafeBytes { try append($0, kind: kind) }
-        }
-        return handle
+        return try append(raw, kind: .none)
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer, kind: CompressionKind) throws -> BlockHandle {
