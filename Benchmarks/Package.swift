@@ -39,6 +39,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "query-profile",
+            dependencies: [
+                .product(name: "Osmanthus", package: "Osmanthus"),
+                .product(name: "OsmanthusBSON", package: "Osmanthus"),
+            ]
+        ),
+        .executableTarget(
             name: "backup-bench",
             dependencies: [.product(name: "OsmanthusStorage", package: "Osmanthus")]
         ),

@@ -12,6 +12,9 @@ final class Catalog: Sendable {
     private let state: Mutex<State>
     /// Serializes catalog changes (create, drop, rename) end to end, I/O included.
     let changeLock = Mutex<Void>(())
+    /// Bumped (under the state lock) by every change to the cached entries, so holders of an
+    /// entry (`Collection`'s lookup cache) know when to look again.
+    let generation = Atomic<UInt64>(0)
 
     struct State {
         var entries: [String: CatalogEntry] = [:]  // by namespace
@@ -66,7 +69,10 @@ final class Catalog: Sendable {
             next.appendFixed32(id + 1)
             batch.put(KeyFormat.nextCollectionIdKey, next)
             try storage.write(batch, options: WriteOptions(sync: sync))
-            state.withLock { $0.entries[entry.namespace] = entry }
+            state.withLock {
+                $0.entries[entry.namespace] = entry
+                generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            }
             return entry
         }
     }
@@ -77,7 +83,10 @@ final class Catalog: Sendable {
         var batch = Self.batch(deleting: entry)
         batch.append(events)
         try storage.write(batch, options: WriteOptions(sync: sync))
-        state.withLock { _ = $0.entries.removeValue(forKey: entry.namespace) }
+        state.withLock {
+            _ = $0.entries.removeValue(forKey: entry.namespace)
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        }
     }
 
     private static func batch(deleting entry: CatalogEntry) -> WriteBatch {
@@ -104,6 +113,7 @@ final class Catalog: Sendable {
             $0.entries.removeValue(forKey: entry.namespace)
             if let target { $0.entries.removeValue(forKey: target.namespace) }
             $0.entries[moved.namespace] = moved
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
         }
         return moved
     }
@@ -111,7 +121,10 @@ final class Catalog: Sendable {
     /// Rewrites an existing entry (collMod); the caller holds `changeLock`.
     func update(_ entry: CatalogEntry, sync: Bool) throws {
         try storage.put(entry.key, entry.encode().bytes, options: WriteOptions(sync: sync))
-        state.withLock { $0.entries[entry.namespace] = entry }
+        state.withLock {
+                $0.entries[entry.namespace] = entry
+                generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            }
     }
 
     static func validate(database: String, collection: String) throws {

@@ -1,5 +1,6 @@
 import OsmanthusBSON
 import OsmanthusStorage
+import Synchronization
 
 /// A collection of BSON documents answering MongoDB's queries and updates.
 ///
@@ -11,10 +12,38 @@ public final class Collection: Sendable {
     public let databaseName: String
     public let name: String
 
+    /// The entry and ready indexes a read last looked up, tagged with both catalogs'
+    /// generations then: queries skip the lookups until a catalog change bumps one.
+    private let lookup = Mutex<CatalogLookup?>(nil)
+
+    struct CatalogLookup: Sendable {
+        var catalogGeneration: UInt64
+        var indexGeneration: UInt64
+        var entry: CatalogEntry
+        var readyIndexes: [IndexSpec]
+    }
+
     init(database: Database, databaseName: String, name: String) {
         self.database = database
         self.databaseName = databaseName
         self.name = name
+    }
+
+    /// The catalog entry and its ready indexes, from the cache while neither catalog changed.
+    /// The generations are read before the catalogs, so a cached pair is never older than its
+    /// tags (a change between the two reads only makes the next query look again).
+    func readState() -> (entry: CatalogEntry, readyIndexes: [IndexSpec])? {
+        let cg = database.catalog.generation.load(ordering: .sequentiallyConsistent)
+        let ig = database.indexCatalog.generation.load(ordering: .sequentiallyConsistent)
+        if let c = lookup.withLock({ $0 }), c.catalogGeneration == cg, c.indexGeneration == ig {
+            return (c.entry, c.readyIndexes)
+        }
+        guard let entry else { return nil }
+        let ready = database.indexCatalog.indexes(of: entry.id).filter { $0.state == .ready }
+        lookup.withLock {
+            $0 = CatalogLookup(catalogGeneration: cg, indexGeneration: ig, entry: entry, readyIndexes: ready)
+        }
+        return (entry, ready)
     }
 
     public var namespace: String { databaseName + "." + name }
@@ -155,16 +184,17 @@ public final class Collection: Sendable {
         try wrapping {
             let parsed = try Filter(filter)
             let projection = try options.projection.map { try Projection($0) }
-            guard let entry else {
+            guard let state = readState() else {
                 return Cursor(source: .documents([], index: 0), filter: nil, projection: nil, skip: 0, limit: 0)
             }
+            let (entry, readyIndexes) = state
             let sortSpec = try options.sort.map { try SortSpec($0) }
             // The snapshot comes first: an index's multikey flag is set before any write that
             // makes it so is visible, so the plan is valid for everything the snapshot holds.
             let snapshot = storage.snapshot()
             var plan: QueryPlan
             do {
-                plan = try planner(entry).plan(
+                plan = try QueryPlanner(entry: entry, indexes: readyIndexes).plan(
                     parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
             } catch {
                 snapshot.release()
@@ -209,8 +239,12 @@ public final class Collection: Sendable {
     public func count(_ filter: Document = [:], skip: Int = 0, limit: Int = 0) throws -> Int {
         // Asking only for the filter's fields lets an index that holds them answer without
         // reading documents (a covered plan); the count is the same.
-        let projection = try wrapping { try Self.countProjection(filter) }
-        if let entry, let n = try countThroughIndex(filter, entry, projection: projection) {
+        // Parsed once, for the projection and the plan.
+        let parsed = try wrapping { try Filter(filter) }
+        let projection = Self.countProjection(parsed)
+        if let state = readState(),
+            let n = try countThroughIndex(parsed, state.entry, state.readyIndexes, projection: projection)
+        {
             return min(max(0, n - skip), limit > 0 ? limit : Int.max)
         }
         let c = try find(filter, options: FindOptions(skip: skip, limit: limit))
@@ -221,12 +255,13 @@ public final class Collection: Sendable {
 
     /// Counts matches along an index plan without building results (no projection, no cursor);
     /// nil when the planner picks no index.
-    private func countThroughIndex(_ filter: Document, _ entry: CatalogEntry, projection: Document?) throws -> Int? {
+    private func countThroughIndex(_ parsed: Filter, _ entry: CatalogEntry, _ readyIndexes: [IndexSpec],
+                                   projection: Document?) throws -> Int? {
         try wrapping {
-            let parsed = try Filter(filter)
             let snapshot = storage.snapshot()
             defer { snapshot.release() }
-            let plan = try planner(entry).plan(parsed, sort: nil, projection: projection, hint: nil, collection: self)
+            let plan = try QueryPlanner(entry: entry, indexes: readyIndexes).plan(
+                parsed, sort: nil, projection: projection, hint: nil, collection: self)
             guard case .index(let p) = plan.kind else { return nil }
             let scan = IndexScan(
                 plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: parsed)
@@ -236,8 +271,8 @@ public final class Collection: Sendable {
 
     /// `{_id: 0, <each path the filter reads>: 1}`, or nil when paths nest (a projection may not
     /// name both `a` and `a.b`) or the filter evaluates expressions.
-    static func countProjection(_ filter: Document) throws -> Document? {
-        guard !filter.isEmpty, let paths = QueryPlanner.leafPaths(try Filter(filter).root) else { return nil }
+    static func countProjection(_ filter: Filter) -> Document? {
+        guard !filter.spec.isEmpty, let paths = QueryPlanner.leafPaths(filter.root) else { return nil }
         let distinct = Array(Set(paths)).sorted()
         for p in distinct where p.isEmpty || p == "_id" || p.hasPrefix("$") || distinct.contains(where: { $0.hasPrefix(p + ".") }) {
             return nil
@@ -370,7 +405,8 @@ public final class Collection: Sendable {
             return [(key, try Document(trustedBytes: raw))]
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
             let (start, end) = bounds(access, prefix)
-            let it = storage.makeIterator()
+            let it = storage.makeIterator(
+                options: ReadOptions(), lowerBound: start, upperBound: end.isEmpty ? IndexFormat.prefixEnd(prefix) : end)
             var out: [([UInt8], Document)] = []
             it.seek(start)
             while it.isValid, it.key.starts(with: prefix), end.isEmpty || compareBytes(it.key, end) < 0 {
@@ -405,7 +441,9 @@ public final class Collection: Sendable {
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
             let (start, end) = bounds(access, prefix)
             let snapshot = storage.snapshot()
-            let it = storage.makeIterator(options: ReadOptions(snapshot: snapshot))
+            let it = storage.makeIterator(
+                options: ReadOptions(snapshot: snapshot), lowerBound: start,
+                upperBound: end.isEmpty ? IndexFormat.prefixEnd(prefix) : end)
             it.seek(start)
             return Cursor(
                 source: .scan(iterator: it, prefix: prefix, end: end, snapshot: snapshot), filter: filter,

@@ -10,6 +10,9 @@ final class IndexCatalog: Sendable {
     private let state: Mutex<State>
     /// Serializes index creation and drops end to end (I/O included).
     let changeLock = Mutex<Void>(())
+    /// Bumped (under the state lock) by every change to the cached specs, multikey flags
+    /// included, so `Collection`'s lookup cache knows when its plans' indexes are stale.
+    let generation = Atomic<UInt64>(0)
 
     struct State {
         var byCollection: [UInt32: [IndexSpec]] = [:]
@@ -53,7 +56,10 @@ final class IndexCatalog: Sendable {
         next.appendFixed32(spec.id + 1)
         batch.put(IndexFormat.nextIndexIdKey, next)
         try storage.write(batch, options: WriteOptions(sync: sync))
-        state.withLock { $0.byCollection[spec.collectionId, default: []].append(spec) }
+        state.withLock {
+            $0.byCollection[spec.collectionId, default: []].append(spec)
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        }
         return spec
     }
 
@@ -69,6 +75,7 @@ final class IndexCatalog: Sendable {
             if let i = s.byCollection[spec.collectionId]?.firstIndex(where: { $0.id == spec.id }) {
                 s.byCollection[spec.collectionId]?[i] = current
             }
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
         }
     }
 
@@ -77,7 +84,10 @@ final class IndexCatalog: Sendable {
         var batch = WriteBatch()
         batch.delete(spec.catalogKey)
         try storage.write(batch, options: WriteOptions(sync: sync))
-        state.withLock { $0.byCollection[spec.collectionId]?.removeAll { $0.id == spec.id } }
+        state.withLock {
+            $0.byCollection[spec.collectionId]?.removeAll { $0.id == spec.id }
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        }
     }
 
     func stateMarkMultikey(_ collectionId: UInt32, _ id: UInt32) {
@@ -85,6 +95,7 @@ final class IndexCatalog: Sendable {
             if let i = s.byCollection[collectionId]?.firstIndex(where: { $0.id == id }) {
                 s.byCollection[collectionId]?[i].multikey = true
             }
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
         }
     }
 

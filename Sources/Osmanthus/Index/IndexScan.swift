@@ -30,7 +30,11 @@ final class IndexScan {
         self.snapshot = snapshot
         self.filter = filter
         readOptions = ReadOptions(snapshot: snapshot)
-        iterator = storage.makeIterator(options: readOptions)
+        // Only the tables that may hold the plan's keys are merged (intervals are sorted and
+        // disjoint; an empty end is the end of the key space).
+        let intervals = plan.bounds.intervals
+        iterator = storage.makeIterator(
+            options: readOptions, lowerBound: intervals.first?.start ?? [], upperBound: intervals.last?.end ?? [])
     }
 
     /// The next matching document and its engine key, or nil at the end.

@@ -73,6 +73,13 @@ struct QueryPlanner {
     /// would only scan everything).
     func candidate(_ spec: IndexSpec, _ filter: Filter, _ conditions: [String: FieldCondition], _ sort: SortSpec?,
                    _ projection: Document?, forced: Bool) -> IndexPlan? {
+        // An index whose first field the filter leaves free and the sort does not start with
+        // can neither bound the scan nor give the order: skip building its bounds.
+        if !forced, let first = spec.fields.first, conditions[first.path] == nil,
+            sort?.keys.first.map({ $0.path.joined(separator: ".") != first.path }) ?? true
+        {
+            return nil
+        }
         // Paths with numeric components match array positions, which entries do not record.
         if spec.fields.contains(where: { $0.path.split(separator: ".").contains { $0.allSatisfy(\.isNumber) } }) {
             return nil
