@@ -12,6 +12,9 @@ final class Catalog: Sendable {
     private let state: Mutex<State>
     /// Serializes catalog changes (create, drop, rename) end to end, I/O included.
     let changeLock = Mutex<Void>(())
+    /// Bumped inside `state`'s lock by every change to the entries, so a `Collection` can keep
+    /// the entry it looked up and know, with one load, whether it is still current.
+    private let changes = Atomic<UInt64>(0)
 
     struct State {
         var entries: [String: CatalogEntry] = [:]  // by namespace
@@ -40,6 +43,20 @@ final class Catalog: Sendable {
         state.withLock { $0.entries[database + "." + name] }
     }
 
+    /// How many changes the entries have seen; an entry read at generation g is current while
+    /// this is still g.
+    var generation: UInt64 { changes.load(ordering: .acquiring) }
+
+    /// The entry and the generation it belongs to, read together.
+    func entryAndGeneration(_ database: String, _ name: String) -> (CatalogEntry?, UInt64) {
+        state.withLock { ($0.entries[database + "." + name], changes.load(ordering: .relaxed)) }
+    }
+
+    /// Caller holds `state`'s lock and has just changed the entries.
+    private func changed() {
+        _ = changes.wrappingAdd(1, ordering: .releasing)
+    }
+
     var all: [CatalogEntry] { state.withLock { Array($0.entries.values) } }
 
     /// Creates the collection if it does not exist; returns its entry.
@@ -66,7 +83,10 @@ final class Catalog: Sendable {
             next.appendFixed32(id + 1)
             batch.put(KeyFormat.nextCollectionIdKey, next)
             try storage.write(batch, options: WriteOptions(sync: sync))
-            state.withLock { $0.entries[entry.namespace] = entry }
+            state.withLock {
+                $0.entries[entry.namespace] = entry
+                changed()
+            }
             return entry
         }
     }
@@ -77,7 +97,10 @@ final class Catalog: Sendable {
         var batch = Self.batch(deleting: entry)
         batch.append(events)
         try storage.write(batch, options: WriteOptions(sync: sync))
-        state.withLock { _ = $0.entries.removeValue(forKey: entry.namespace) }
+        state.withLock {
+            _ = $0.entries.removeValue(forKey: entry.namespace)
+            changed()
+        }
     }
 
     private static func batch(deleting entry: CatalogEntry) -> WriteBatch {
@@ -104,6 +127,7 @@ final class Catalog: Sendable {
             $0.entries.removeValue(forKey: entry.namespace)
             if let target { $0.entries.removeValue(forKey: target.namespace) }
             $0.entries[moved.namespace] = moved
+            changed()
         }
         return moved
     }
@@ -111,7 +135,10 @@ final class Catalog: Sendable {
     /// Rewrites an existing entry (collMod); the caller holds `changeLock`.
     func update(_ entry: CatalogEntry, sync: Bool) throws {
         try storage.put(entry.key, entry.encode().bytes, options: WriteOptions(sync: sync))
-        state.withLock { $0.entries[entry.namespace] = entry }
+        state.withLock {
+            $0.entries[entry.namespace] = entry
+            changed()
+        }
     }
 
     static func validate(database: String, collection: String) throws {
