@@ -46,6 +46,22 @@ struct WriteFastPathTests {
         try db.close()
     }
 
+    @Test func primaryKeysAreTheDocumentPrefixThenTheEncodedId() throws {
+        var rng = SplitMix64(seed: 0x5EED_0007)
+        let values: [BSONValue] = [
+            .string(""), .string("user123"), .string(String(repeating: "x", count: 100)), .string("a\0b"), .int32(-5),
+            .int64(1 << 60), .double(2.5), .objectId(ObjectId()), .bool(true), .null, .document(["a": 1]),
+        ]
+        for _ in 0..<200 {
+            let id = UInt32(truncatingIfNeeded: rng.next())
+            let entry = CatalogEntry(database: "d", name: "c", id: id, options: CollectionOptions(), created: 0)
+            let value = values[Int(rng.next() % UInt64(values.count))]
+            let expected = entry.documentPrefix + KeyEncoder.encode(value)
+            #expect(PrimaryKey.key(id: value, in: entry) == expected)
+            #expect(try PrimaryKey.key(for: ["_id": value, "x": 1], in: entry) == expected)
+        }
+    }
+
     /// Random filters of equalities, `$eq`, one-value `$in`, ranges, `$and`, one-branch `$or`
     /// and dotted paths, with repeated paths: the first equality wins in both.
     @Test func equalityAtAgreesWithEqualitiesOnRandomFilters() throws {
