@@ -340,9 +340,15 @@ public final class Collection: Sendable {
         guard let (field, value) = fields.next(), field == "_id", fields.next() == nil,
             case .document(let ops) = value, !ops.isEmpty
         else { return false }
-        var seen: Set<String> = []
+        var lower = false
+        var upper = false
         for (op, bound) in ops {
-            guard op == "$gte" || op == "$lte", seen.insert(op).inserted, case .string = bound else { return false }
+            guard case .string = bound else { return false }
+            switch op {
+            case "$gte" where !lower: lower = true
+            case "$lte" where !upper: upper = true
+            default: return false  // another operator, or one given twice
+            }
         }
         return true
     }
