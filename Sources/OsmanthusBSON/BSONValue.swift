@@ -107,10 +107,20 @@ public enum BSONValue: Sendable {
 }
 
 extension BSONValue: Hashable {
+    /// Byte equality of the UTF-8 (not `String.==`, which is Unicode canonical equivalence),
+    /// by memcmp rather than element by element.
+    @inline(__always)
+    static func utf8Equal(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a
+        var b = b
+        return a.withUTF8 { x in b.withUTF8 { y in bytesEqual(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) } }
+    }
+
     public static func == (a: BSONValue, b: BSONValue) -> Bool {
         switch (a, b) {
         case (.double(let x), .double(let y)): x.bitPattern == y.bitPattern
-        case (.string(let x), .string(let y)): x.utf8.elementsEqual(y.utf8)
+        case (.string(let x), .string(let y)): utf8Equal(x, y)
         case (.document(let x), .document(let y)): x == y
         case (.array(let x), .array(let y)): x == y
         case (.binary(let x), .binary(let y)): x == y
@@ -122,8 +132,8 @@ extension BSONValue: Hashable {
             p1.utf8.elementsEqual(p2.utf8) && o1.utf8.elementsEqual(o2.utf8)
         case (.dbPointer(let n1, let i1), .dbPointer(let n2, let i2)):
             n1.utf8.elementsEqual(n2.utf8) && i1 == i2
-        case (.javascript(let x), .javascript(let y)): x.utf8.elementsEqual(y.utf8)
-        case (.symbol(let x), .symbol(let y)): x.utf8.elementsEqual(y.utf8)
+        case (.javascript(let x), .javascript(let y)): utf8Equal(x, y)
+        case (.symbol(let x), .symbol(let y)): utf8Equal(x, y)
         case (.javascriptWithScope(let c1, let s1), .javascriptWithScope(let c2, let s2)):
             c1.utf8.elementsEqual(c2.utf8) && s1 == s2
         case (.int32(let x), .int32(let y)): x == y

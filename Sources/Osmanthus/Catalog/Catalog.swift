@@ -12,9 +12,9 @@ final class Catalog: Sendable {
     private let state: Mutex<State>
     /// Serializes catalog changes (create, drop, rename) end to end, I/O included.
     let changeLock = Mutex<Void>(())
-    /// Bumped (under the state lock) by every change to the cached entries, so holders of an
-    /// entry (`Collection`'s lookup cache) know when to look again.
-    let generation = Atomic<UInt64>(0)
+    /// Bumped inside `state`'s lock by every change to the entries, so a `Collection` can keep
+    /// the entry it looked up and know, with one load, whether it is still current.
+    private let changes = Atomic<UInt64>(0)
 
     struct State {
         var entries: [String: CatalogEntry] = [:]  // by namespace
@@ -41,6 +41,20 @@ final class Catalog: Sendable {
 
     func entry(_ database: String, _ name: String) -> CatalogEntry? {
         state.withLock { $0.entries[database + "." + name] }
+    }
+
+    /// How many changes the entries have seen; an entry read at generation g is current while
+    /// this is still g.
+    var generation: UInt64 { changes.load(ordering: .acquiring) }
+
+    /// The entry and the generation it belongs to, read together.
+    func entryAndGeneration(_ database: String, _ name: String) -> (CatalogEntry?, UInt64) {
+        state.withLock { ($0.entries[database + "." + name], changes.load(ordering: .relaxed)) }
+    }
+
+    /// Caller holds `state`'s lock and has just changed the entries.
+    private func changed() {
+        _ = changes.wrappingAdd(1, ordering: .releasing)
     }
 
     var all: [CatalogEntry] { state.withLock { Array($0.entries.values) } }
@@ -71,7 +85,7 @@ final class Catalog: Sendable {
             try storage.write(batch, options: WriteOptions(sync: sync))
             state.withLock {
                 $0.entries[entry.namespace] = entry
-                generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                changed()
             }
             return entry
         }
@@ -85,7 +99,7 @@ final class Catalog: Sendable {
         try storage.write(batch, options: WriteOptions(sync: sync))
         state.withLock {
             _ = $0.entries.removeValue(forKey: entry.namespace)
-            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            changed()
         }
     }
 
@@ -113,7 +127,7 @@ final class Catalog: Sendable {
             $0.entries.removeValue(forKey: entry.namespace)
             if let target { $0.entries.removeValue(forKey: target.namespace) }
             $0.entries[moved.namespace] = moved
-            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            changed()
         }
         return moved
     }
@@ -122,9 +136,9 @@ final class Catalog: Sendable {
     func update(_ entry: CatalogEntry, sync: Bool) throws {
         try storage.put(entry.key, entry.encode().bytes, options: WriteOptions(sync: sync))
         state.withLock {
-                $0.entries[entry.namespace] = entry
-                generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
-            }
+            $0.entries[entry.namespace] = entry
+            changed()
+        }
     }
 
     static func validate(database: String, collection: String) throws {

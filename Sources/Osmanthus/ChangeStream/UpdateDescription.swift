@@ -27,6 +27,15 @@ enum UpdateDescription {
         _ before: Document, _ after: Document, path: String,
         _ updated: inout Document, _ removed: inout [BSONValue], _ truncated: inout [BSONValue]
     ) {
+        // Same keys in the same order (the usual update): only the fields whose bytes differ
+        // need a look, and nothing was removed.
+        if let changed = after.changedKeys(comparedTo: before) {
+            for key in changed {
+                guard let old = before[key], let newValue = after[key] else { continue }
+                diffField(key, old, newValue, path: path, &updated, &removed, &truncated)
+            }
+            return
+        }
         var afterKeys = Set<String>()
         for (key, newValue) in after {
             afterKeys.insert(key)
@@ -35,18 +44,27 @@ enum UpdateDescription {
                 updated.append(p, newValue)
                 continue
             }
-            if old == newValue { continue }
-            switch (old, newValue) {
-            case (.document(let o), .document(let n)):
-                diffDocuments(o, n, path: p + ".", &updated, &removed, &truncated)
-            case (.array(let o), .array(let n)):
-                diffArrays(o, n, path: p, &updated, &truncated)
-            default:
-                updated.append(p, newValue)
-            }
+            diffField(key, old, newValue, path: path, &updated, &removed, &truncated)
         }
         for (key, _) in before where !afterKeys.contains(key) {
             removed.append(.string(path + key))
+        }
+    }
+
+    /// One field present before and after.
+    private static func diffField(
+        _ key: String, _ old: BSONValue, _ newValue: BSONValue, path: String,
+        _ updated: inout Document, _ removed: inout [BSONValue], _ truncated: inout [BSONValue]
+    ) {
+        if old == newValue { return }
+        let p = path + key
+        switch (old, newValue) {
+        case (.document(let o), .document(let n)):
+            diffDocuments(o, n, path: p + ".", &updated, &removed, &truncated)
+        case (.array(let o), .array(let n)):
+            diffArrays(o, n, path: p, &updated, &truncated)
+        default:
+            updated.append(p, newValue)
         }
     }
 

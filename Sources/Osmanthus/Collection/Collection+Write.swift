@@ -16,16 +16,17 @@ extension Collection {
             guard let entry = options.upsert ? try ensureEntry() : self.entry else {
                 return UpdateResult(matchedCount: 0, modifiedCount: 0)
             }
-            return try withWriteLocks(parsedFilter, entry, upsert: options.upsert) {
+            let access = self.access(parsedFilter, entry)
+            return try withWriteLocks(access) {
                 var changes: [DocumentChange] = []
                 var matched = 0
                 var modified = 0
-                for (key, doc) in try candidatesWithKeys(parsedFilter, entry) {
+                for (key, doc) in try candidatesWithKeys(parsedFilter, entry, access: access) {
                     let m = parsedFilter.match(doc)
                     guard m.matched else { continue }
                     matched += 1
                     let updated = try apply(parsedUpdate, to: doc, positional: m.arrayIndex, entry: entry, key: key)
-                    if updated.bytes != doc.bytes {
+                    if updated != doc {  // byte equality (memcmp)
                         changes.append(
                             .modify(doc, to: updated, replacing: parsedUpdate.isReplacement, key: key, in: entry))
                         modified += 1
@@ -74,9 +75,10 @@ extension Collection {
         try wrapping {
             let parsed = try Filter(filter)
             guard let entry else { return 0 }
-            return try withWriteLocks(parsed, entry, upsert: false) {
+            let access = self.access(parsed, entry)
+            return try withWriteLocks(access) {
                 var changes: [DocumentChange] = []
-                for (key, doc) in try candidatesWithKeys(parsed, entry) where parsed.matches(doc) {
+                for (key, doc) in try candidatesWithKeys(parsed, entry, access: access) where parsed.matches(doc) {
                     changes.append(.delete(doc, key: key, in: entry))
                     if limit == 1 { break }
                 }
@@ -111,8 +113,9 @@ extension Collection {
             guard let entry = options.upsert ? try ensureEntry() : self.entry else {
                 return (nil, ["n": .int32(0)])
             }
-            return try withWriteLocks(parsedFilter, entry, upsert: options.upsert) {
-                var matches = try candidatesWithKeys(parsedFilter, entry).filter { parsedFilter.matches($0.1) }
+            let access = self.access(parsedFilter, entry)
+            return try withWriteLocks(access) {
+                var matches = try candidatesWithKeys(parsedFilter, entry, access: access).filter { parsedFilter.matches($0.1) }
                 if let sort, !sort.isEmpty {
                     matches = matches.enumerated().sorted { a, b in
                         let c = sort.compare(a.element.1, b.element.1)
@@ -131,7 +134,7 @@ extension Collection {
                     guard let parsedUpdate else { return (nil, ["n": .int32(0)]) }
                     let m = parsedFilter.match(doc)
                     let updated = try apply(parsedUpdate, to: doc, positional: m.arrayIndex, entry: entry, key: key)
-                    if updated.bytes != doc.bytes {
+                    if updated != doc {  // byte equality (memcmp)
                         try database.commit([
                             .modify(doc, to: updated, replacing: parsedUpdate.isReplacement, key: key, in: entry)
                         ])
@@ -156,9 +159,9 @@ extension Collection {
 
     /// A point access locks its key; anything wider locks every stripe (no concurrent writer
     /// can then change a document between our read and our write).
-    func withWriteLocks<T>(_ filter: Filter, _ entry: CatalogEntry, upsert: Bool, _ body: () throws -> T) throws -> T {
-        if case .point(let key) = access(filter, entry) {
-            return try database.locks.withLocks(keys: [key], body)
+    func withWriteLocks<T>(_ access: Access, _ body: () throws -> T) throws -> T {
+        if case .point(let key) = access {
+            return try database.locks.withLock(key: key, body)
         }
         return try database.locks.withAllLocks(body)
     }

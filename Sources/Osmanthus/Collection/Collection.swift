@@ -11,6 +11,9 @@ public final class Collection: Sendable {
     let database: Database
     public let databaseName: String
     public let name: String
+    /// The catalog entry as last looked up, with the catalog generation it was read at (every
+    /// operation needs it; a DDL change bumps the generation and the next call reads it again).
+    private let cachedEntry = Mutex<(generation: UInt64, entry: CatalogEntry?)?>(nil)
 
     /// The entry and ready indexes a read last looked up, tagged with both catalogs'
     /// generations then: queries skip the lookups until a catalog change bumps one.
@@ -33,7 +36,7 @@ public final class Collection: Sendable {
     /// The generations are read before the catalogs, so a cached pair is never older than its
     /// tags (a change between the two reads only makes the next query look again).
     func readState() -> (entry: CatalogEntry, readyIndexes: [IndexSpec])? {
-        let cg = database.catalog.generation.load(ordering: .sequentiallyConsistent)
+        let cg = database.catalog.generation
         let ig = database.indexCatalog.generation.load(ordering: .sequentiallyConsistent)
         if let c = lookup.withLock({ $0 }), c.catalogGeneration == cg, c.indexGeneration == ig {
             return (c.entry, c.readyIndexes)
@@ -48,10 +51,18 @@ public final class Collection: Sendable {
 
     public var namespace: String { databaseName + "." + name }
 
-    var entry: CatalogEntry? { database.catalog.entry(databaseName, name) }
+    var entry: CatalogEntry? {
+        let catalog = database.catalog
+        let current = catalog.generation
+        if let cached = cachedEntry.withLock({ $0 }), cached.generation == current { return cached.entry }
+        let (entry, generation) = catalog.entryAndGeneration(databaseName, name)
+        cachedEntry.withLock { $0 = (generation, entry) }
+        return entry
+    }
 
     func ensureEntry() throws -> CatalogEntry {
-        try database.catalog.ensure(
+        if let entry { return entry }
+        return try database.catalog.ensure(
             databaseName, name, options: CollectionOptions(), sync: database.options.syncWrites)
     }
 
@@ -80,7 +91,7 @@ public final class Collection: Sendable {
             let entry = try ensureEntry()
             let prepared = try Self.prepareForInsert(doc)
             let key = try PrimaryKey.key(for: prepared, in: entry)
-            try database.locks.withLocks(keys: [key]) {
+            try database.locks.withLock(key: key) {
                 if try storage.get(key) != nil { throw duplicateKey(prepared, entry) }
                 try database.commit([.insert(prepared, key: key, in: entry)])
             }
@@ -306,8 +317,8 @@ public final class Collection: Sendable {
     }
 
     func access(_ filter: Filter, _ entry: CatalogEntry) -> Access {
-        let eq = filter.equalities
         if let pkField = entry.options.partitionKey {
+            let eq = filter.equalities
             guard let pk = eq[pkField], Self.usableForKey(pk) else { return .scan(entry.documentPrefix) }
             let prefix = entry.documentPrefix + PrimaryKey.partitionPrefix(pk)
             if let skField = entry.options.sortKey, let sk = eq[skField], Self.usableForKey(sk) {
@@ -315,7 +326,7 @@ public final class Collection: Sendable {
             }
             return .prefix(prefix)
         }
-        if let id = eq["_id"], Self.usableForKey(id) { return .point(PrimaryKey.key(id: id, in: entry)) }
+        if let id = filter.equality(at: "_id"), Self.usableForKey(id) { return .point(PrimaryKey.key(id: id, in: entry)) }
         if let range = idRange(filter, entry) { return range }
         return .scan(entry.documentPrefix)
     }
@@ -353,6 +364,29 @@ public final class Collection: Sendable {
         return .range(prefix: prefix, start: start, end: end)
     }
 
+    /// Whether the key range `idRange` makes of `filter` holds exactly its matches, so a scan
+    /// need not evaluate it: the filter is only `{_id: {$gte: s, $lte: t}}` (either or both)
+    /// with strings, whose key encoding is exact and in MongoDB's order (UTF-8 bytes, a prefix
+    /// first; symbols share the bracket and the encoding). `$gt`/`$lt` keep the bound's own key
+    /// in the range, and numbers can share keys, so those stay filtered.
+    static func idRangeIsExact(_ filter: Filter) -> Bool {
+        var fields = filter.spec.makeIterator()
+        guard let (field, value) = fields.next(), field == "_id", fields.next() == nil,
+            case .document(let ops) = value, !ops.isEmpty
+        else { return false }
+        var lower = false
+        var upper = false
+        for (op, bound) in ops {
+            guard case .string = bound else { return false }
+            switch op {
+            case "$gte" where !lower: lower = true
+            case "$lte" where !upper: upper = true
+            default: return false  // another operator, or one given twice
+            }
+        }
+        return true
+    }
+
     /// Types whose bracket is one rank byte of the key encoding, below MaxKey.
     static func rangeable(_ v: BSONValue) -> Bool {
         switch v {
@@ -376,6 +410,19 @@ public final class Collection: Sendable {
     }
 
     func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry) throws -> [([UInt8], Document)] {
+        try candidatesWithKeys(filter, entry, access: access(filter, entry))
+    }
+
+    /// As above with the filter's primary-key `access` already worked out (writes need it for
+    /// their locks first). A point is the plan the planner picks for it without a hint: read
+    /// it straight away, with no snapshot and no planner.
+    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry, access: Access) throws
+        -> [([UInt8], Document)]
+    {
+        if case .point(let key) = access {
+            guard let raw = try storage.get(key) else { return [] }
+            return [(key, try Document(trustedBytes: raw))]
+        }
         let snapshot = storage.snapshot()
         defer { snapshot.release() }
         return try candidatesWithKeys(
@@ -427,7 +474,6 @@ public final class Collection: Sendable {
         switch plan.kind {
         case .primary(let a):
             access = a
-            snapshot.release()
         case .index(let p):
             let scan = IndexScan(
                 plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: filter)
@@ -435,19 +481,22 @@ public final class Collection: Sendable {
         }
         switch access {
         case .point(let key):
+            snapshot.release()
             let docs = try storage.get(key).map { [try Document(trustedBytes: $0)] } ?? []
             return Cursor(
                 source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
+            // The scan reads the snapshot the plan was made at (taken just before).
             let (start, end) = bounds(access, prefix)
-            let snapshot = storage.snapshot()
             let it = storage.makeIterator(
                 options: ReadOptions(snapshot: snapshot), lowerBound: start,
                 upperBound: end.isEmpty ? IndexFormat.prefixEnd(prefix) : end)
             it.seek(start)
+            var exact = false
+            if case .range = access { exact = Self.idRangeIsExact(filter) }
             return Cursor(
                 source: .scan(iterator: it, prefix: prefix, end: end, snapshot: snapshot), filter: filter,
-                projection: projection, skip: skip, limit: limit)
+                projection: projection, skip: skip, limit: limit, sourceIsExact: exact)
         }
     }
 

@@ -5,8 +5,12 @@ import OsmanthusStorage
 /// The results of a query, produced lazily from a consistent snapshot: documents written after
 /// the cursor was opened are not seen. Use from one thread at a time.
 public final class Cursor: @unchecked Sendable, Sequence {
-    private var source: Source
+    // One thread at a time (see above): no runtime exclusivity check on every document.
+    @exclusivity(unchecked) private var source: Source
     private let filter: Filter?
+    /// The source yields only matching documents (a key range that is exactly the filter):
+    /// the filter is kept for projections but not evaluated.
+    private let sourceIsExact: Bool
     private let projection: Projection?
     private var toSkip: Int
     private var remaining: Int  // Int.max: unlimited
@@ -29,9 +33,10 @@ public final class Cursor: @unchecked Sendable, Sequence {
         }
     }
 
-    init(source: Source, filter: Filter?, projection: Projection?, skip: Int, limit: Int) {
+    init(source: Source, filter: Filter?, projection: Projection?, skip: Int, limit: Int, sourceIsExact: Bool = false) {
         self.source = source
         self.filter = filter
+        self.sourceIsExact = sourceIsExact
         self.projection = projection
         self.toSkip = skip
         self.remaining = limit > 0 ? limit : Int.max
@@ -43,7 +48,7 @@ public final class Cursor: @unchecked Sendable, Sequence {
         while !isExhausted && remaining > 0 {
             guard let doc = try nextRaw() else { break }
             // An index scan applies the filter itself (skipping it where its bounds are exact).
-            if let filter, !source.filtersItself, !filter.matches(doc) { continue }
+            if let filter, !sourceIsExact, !source.filtersItself, !filter.matches(doc) { continue }
             if toSkip > 0 {
                 toSkip -= 1
                 continue

@@ -24,14 +24,17 @@ final class KeyLocks: @unchecked Sendable {
         Int(CRC32C.checksum(key) % UInt32(stripes))
     }
 
+    /// Holds the stripe of one key (one document: no array, no set, no sort).
+    func withLock<T>(key: [UInt8], _ body: () throws -> T) rethrows -> T {
+        let s = Self.stripe(of: key)
+        pthread_mutex_lock(mutexes + s)
+        defer { pthread_mutex_unlock(mutexes + s) }
+        return try body()
+    }
+
     /// Holds the stripes of `keys` (deduplicated, in order, so two callers never deadlock).
     func withLocks<T>(keys: [[UInt8]], _ body: () throws -> T) rethrows -> T {
-        if keys.count == 1 {  // one document: no set, no sort
-            let s = Self.stripe(of: keys[0])
-            pthread_mutex_lock(mutexes + s)
-            defer { pthread_mutex_unlock(mutexes + s) }
-            return try body()
-        }
+        if keys.count == 1 { return try withLock(key: keys[0], body) }
         let stripes = Set(keys.map(Self.stripe(of:))).sorted()
         for s in stripes { pthread_mutex_lock(mutexes + s) }
         defer { for s in stripes.reversed() { pthread_mutex_unlock(mutexes + s) } }

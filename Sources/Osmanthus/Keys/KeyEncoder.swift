@@ -19,16 +19,17 @@ struct KeyEncoder {
         return e.bytes
     }
 
-    /// `prefix ‖ encode(value)` built in one buffer (a primary key: no second array, no copy).
-    static func encode(_ value: BSONValue, after prefix: [UInt8]) -> [UInt8] {
-        var e = KeyEncoder(startingWith: prefix)
+    /// `0x10 ‖ u32be(collection) ‖ encode(value)` (`CatalogEntry.documentPrefix` then the value)
+    /// in one allocation: every point read and write by `_id` builds one.
+    static func encode(_ value: BSONValue, afterDocumentPrefixOf collection: UInt32) -> [UInt8] {
+        var e = KeyEncoder()  // its reserve holds the prefix and a typical value
+        e.bytes.append(KeyFormat.Space.documents.rawValue)
+        e.bytes.append(UInt8(collection >> 24))
+        e.bytes.append(UInt8(truncatingIfNeeded: collection >> 16))
+        e.bytes.append(UInt8(truncatingIfNeeded: collection >> 8))
+        e.bytes.append(UInt8(truncatingIfNeeded: collection))
         e.append(value)
         return e.bytes
-    }
-
-    private init(startingWith prefix: [UInt8]) {
-        bytes = prefix
-        bytes.reserveCapacity(prefix.count + 32)
     }
 
     mutating func appendRaw(_ b: [UInt8]) { bytes.append(contentsOf: b) }

@@ -12,8 +12,8 @@ import OsmanthusStorage
 /// the hash range [p·2³²/N, (p+1)·2³²/N).
 enum PrimaryKey {
     static func key(for doc: Document, in entry: CatalogEntry) throws -> [UInt8] {
-        var key = entry.documentPrefix
         if let pkField = entry.options.partitionKey {
+            var key = entry.documentPrefix
             guard let pk = doc[pkField] else {
                 throw OsmanthusError(.badValue, "document is missing the partition key field '\(pkField)'")
             }
@@ -21,19 +21,19 @@ enum PrimaryKey {
             key += partitionPrefix(pk)
             if let sk { try checkKeyValue(sk, field: entry.options.sortKey ?? "") }
             key += KeyEncoder.encode(sk ?? .null)
+            return key
         } else {
             guard let id = doc["_id"] else {
                 throw OsmanthusError(.internalError, "document without _id reached the key builder")
             }
             try checkKeyValue(id, field: "_id")
-            return KeyEncoder.encode(id, after: key)
+            return KeyEncoder.encode(id, afterDocumentPrefixOf: entry.id)
         }
-        return key
     }
 
     /// The key for `_id` = value in an `_id` collection.
     static func key(id: BSONValue, in entry: CatalogEntry) -> [UInt8] {
-        KeyEncoder.encode(id, after: entry.documentPrefix)
+        KeyEncoder.encode(id, afterDocumentPrefixOf: entry.id)
     }
 
     /// hash ‖ enc(pk): every document of one partition key starts with it.

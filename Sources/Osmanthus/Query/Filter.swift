@@ -49,6 +49,31 @@ public struct Filter: Sendable {
         return result
     }
 
+    /// `equalities[path]` without building the dictionary: the first top-level equality on
+    /// `path` in query order (the key lookup of every write by `_id` asks only for this).
+    func equality(at path: String) -> BSONValue? {
+        func named(_ components: [String]) -> Bool {
+            components.count == 1 ? components[0] == path : components.joined(separator: ".") == path
+        }
+        func find(_ node: MatchNode) -> BSONValue? {
+            switch node {
+            case .and(let children):
+                for child in children { if let v = find(child) { return v } }
+                return nil
+            case .or(let children) where children.count == 1:
+                return find(children[0])
+            case .leaf(let p, .traverse, .compare(.eq, let value)) where !p.isEmpty && named(p):
+                return value
+            case .leaf(let p, .traverse, .in(let set))
+            where !p.isEmpty && set.values.count == 1 && set.regexes.isEmpty && named(p):
+                return set.values[0]
+            default:
+                return nil
+            }
+        }
+        return find(root)
+    }
+
     /// The equalities in query order, duplicates kept (for the upsert rules that reject them).
     var equalityList: [(path: String, value: BSONValue)] {
         var result = [(path: String, value: BSONValue)]()

@@ -101,7 +101,7 @@ public struct TransactionCollection {
                 matched += 1
                 let updated = try collection.apply(
                     parsedUpdate, to: doc, positional: m.arrayIndex, entry: entry, key: key)
-                if updated.bytes != doc.bytes {
+                if updated != doc {  // byte equality (memcmp)
                     try transaction.put(key, updated.bytes, in: entry, replacing: parsedUpdate.isReplacement)
                     modified += 1
                 }

@@ -19,6 +19,12 @@ struct DocumentEditor {
         let isLeaf = path.count == 1
         switch container {
         case .document(var fields):
+            if isLeaf, case .set(let value) = kind {
+                // `$set`'s outcome never depends on the old value: no decoding it.
+                fields.set(component, value)
+                container = .document(fields)
+                return
+            }
             let old = fields[component]
             if isLeaf {
                 switch try kind.outcome(old: old, field: component, path: fullPath.joined(separator: "."), environment) {

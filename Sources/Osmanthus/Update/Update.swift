@@ -120,7 +120,7 @@ public struct Update: Sendable {
         _ actions: [UpdateAction], to doc: Document, isInsert: Bool, positionalIndex: Int?, now: Int64
     ) throws -> Document {
         let resolver = UpdatePathResolver(arrayFilters: arrayFilters, positionalIndex: positionalIndex)
-        let environment = UpdateEnvironment(documentId: doc["_id"], now: now)
+        let environment = UpdateEnvironment(document: doc, now: now)
         var planned = [(path: [String], kind: UpdateAction.Kind, creates: Bool)]()
         for action in actions where action.op != .setOnInsert || isInsert {
             if case .rename(let target) = action.kind {

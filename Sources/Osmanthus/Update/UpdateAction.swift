@@ -65,9 +65,13 @@ enum LeafOutcome {
 
 /// The facts an action's messages and `$currentDate` need.
 struct UpdateEnvironment {
-    /// The updated document's `_id`, for messages ("{_id: 1} has the field ...").
-    let documentId: BSONValue?
+    /// The document being updated, as it was (only messages read its `_id`, so it is not
+    /// decoded on the way of every update).
+    let document: Document
     let now: Int64
+
+    /// The updated document's `_id`, for messages ("{_id: 1} has the field ...").
+    var documentId: BSONValue? { document["_id"] }
 
     var idText: String { "{_id: \(documentId.map { "\($0)" } ?? "null")}" }
 }
