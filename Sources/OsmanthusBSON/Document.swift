@@ -168,6 +168,14 @@ public struct Document: Sendable {
         }
     }
 
+    /// The encoded element named `key` (type byte, key, value), or nil when there is none: for
+    /// callers that copy a field into bytes they are building (the change log's `documentKey`)
+    /// without decoding and re-encoding its value.
+    public func elementBytes(_ key: String) -> ArraySlice<UInt8>? {
+        guard let element = findElement(key) else { return nil }
+        return base[(start + element.start)..<(start + element.valueEnd)]
+    }
+
     /// Whether the first field is named `key` and no later field is (a key scan: no value is
     /// decoded). Lets an insert keep a document whose `_id` already leads as it is.
     public func hasLeadingUniqueField(_ key: String) -> Bool {

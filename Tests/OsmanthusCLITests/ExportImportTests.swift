@@ -125,6 +125,32 @@ struct ExportImportTests {
         #expect(parts?.options["partitionKey"]?.stringValue == "region")
     }
 
+    @Test func importBuildsTheIndexesTheSidecarLists() throws {
+        defer { cleanUp() }
+        let src = try Database.open(at: path + "/src")
+        let c = src.collection("people", in: "app")
+        _ = try c.insertMany((0..<200).map { i in ["_id": .int32(Int32(i)), "email": .string("u\(i)@x"), "age": .int32(Int32(i % 50))] })
+        try c.createIndex(["email": 1], options: IndexOptions(unique: true))
+        try c.createIndex(["age": -1, "email": 1], options: IndexOptions(name: "by_age", sparse: true))
+        try c.createIndex(
+            ["age": 1], options: IndexOptions(name: "adults", partialFilterExpression: ["age": ["$gte": 18]]))
+        let want = try c.listIndexes()
+        try src.close()
+        let dump = path + "/dump"
+        let export = try cli.run(["export", "--data-dir", path + "/src", "--db", "app", "--out", dump])
+        #expect(export.status == 0, "\(export.stderr)")
+        let imported = try cli.run(["import", "--data-dir", path + "/dst", "--db", "app", "--dir", dump])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let db = try Database.open(at: path + "/dst")
+        defer { try? db.close() }
+        let people = db.collection("people", in: "app")
+        #expect(want.count == 4)
+        #expect(try people.listIndexes() == want)
+        // The unique index is enforced on the imported data.
+        #expect(throws: (any Error).self) { try people.insertOne(["_id": 1000, "email": "u7@x"]) }
+        #expect(try people.find(["email": "u7@x"]).all().count == 1)
+    }
+
     @Test func malformedLineAndLiveDirectoryAreRefused() throws {
         defer { cleanUp() }
         let file = path + "/bad.jsonl"

@@ -121,6 +121,60 @@ struct BackupRepositoryTests {
         #expect(!PosixFileSystem().fileExists(dir.path + "/restored/CURRENT"))
     }
 
+    @Test func damagedBackupRestoredInOnePassLeavesNothingBehind() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try DB.open(at: dir.path + "/db", options: smallOptions(background: false))
+        let repo = BackupRepository(path: dir.path + "/repo")
+        for n in 0..<3000 { try db.put(bytes("k\(n)"), bytes("v\(n)")) }
+        try db.flush()
+        let info = try repo.create(from: db)
+        try db.close()
+        // The last table in the manifest: files before it are copied before the damage is seen.
+        let table = try #require(try repo.manifest(info.id).files.last { $0.name.hasSuffix(".sst") })
+        try flipByte(repo.path + "/" + table.object, at: 50)
+        #expect(throws: StorageError.self) { try repo.restore(info.id, to: dir.path + "/restored") }
+        let left = try PosixFileSystem().listDirectory(dir.path + "/restored").filter { $0 != "LOCK" }
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    @Test func damagedBackupNeverReplacesAnExistingDatabase() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let repo = BackupRepository(path: dir.path + "/repo")
+        var db = try DB.open(at: dir.path + "/db", options: smallOptions(background: false))
+        for n in 0..<500 { try db.put(bytes("k\(n)"), bytes("v\(n)")) }
+        try db.flush()
+        let info = try repo.create(from: db)
+        try db.close()
+        db = try DB.open(at: dir.path + "/existing", options: smallOptions(background: false))
+        try db.put(bytes("mine"), bytes("kept"))
+        try db.close()
+        let table = try #require(try repo.manifest(info.id).files.first { $0.name.hasSuffix(".sst") })
+        try flipByte(repo.path + "/" + table.object, at: 50)
+        #expect(throws: StorageError.self) { try repo.restore(info.id, to: dir.path + "/existing", overwrite: true) }
+        db = try DB.open(at: dir.path + "/existing", options: smallOptions(background: false))
+        #expect(try db.get(bytes("mine")) == bytes("kept"))
+        try db.close()
+    }
+
+    @Test func tableChecksumsAreRememberedByInodeAndForgottenWhenTheFileChanges() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let fs = PosixFileSystem()
+        let path = dir.path + "/000007.sst"
+        let first = fs.createFileForTest(path, [1, 2, 3, 4])
+        let a = try TableChecksumCache.checksum(path, fileSystem: fs)
+        #expect(a.size == 4 && a.crc == CRC32C.checksum(first))
+        let again = try TableChecksumCache.checksum(path, fileSystem: fs)
+        #expect(again.size == a.size && again.crc == a.crc)
+        // Same size, new contents: a new inode (written elsewhere, renamed over it).
+        let second = fs.createFileForTest(path + ".new", [9, 9, 9, 9])
+        try fs.rename(path + ".new", to: path)
+        let b = try TableChecksumCache.checksum(path, fileSystem: fs)
+        #expect(b.size == 4 && b.crc == CRC32C.checksum(second))
+    }
+
     @Test func missingFileIsNamedByVerifyAndRestoreRefuses() throws {
         let dir = TestDirectory()
         defer { dir.remove() }
@@ -220,5 +274,20 @@ struct BackupRepositoryTests {
         #expect(try restored.get(bytes("k999")) == bytes("v2-999"))
         try restored.close()
         try db.close()
+    }
+}
+
+extension PosixFileSystem {
+    /// Writes `contents` to a new file at `path` and returns them.
+    fileprivate func createFileForTest(_ path: String, _ contents: [UInt8]) -> [UInt8] {
+        do {
+            let f = try createWritable(path)
+            try f.append(contents)
+            try f.sync()
+            try f.close()
+        } catch {
+            Issue.record("could not write \(path): \(error)")
+        }
+        return contents
     }
 }

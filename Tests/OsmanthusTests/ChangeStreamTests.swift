@@ -341,26 +341,3 @@ struct ChangeStreamTests {
         }
     }
 }
-
-struct ChangeRecordTests {
-    @Test func onePassEncodingIsTheDocumentEncodingAndDecodesBack() throws {
-        var update = ChangeRecord(operation: .update, database: "shop", collection: "orders", wallMillis: 1_700_000_000_123)
-        update.engineKey = [0x10, 0, 0, 0, 1, 0x10, 0x80]
-        update.documentKey = ["_id": 1]
-        update.fullDocument = ["_id": 1, "qty": 3, "name": "é"]
-        update.preImage = ["_id": 1, "qty": 2]
-        update.updateDescription = UpdateDescription.diff(["_id": 1, "qty": 2], ["_id": 1, "qty": 3, "name": "é"])
-        var rename = ChangeRecord(operation: .rename, database: "a", collection: "b", wallMillis: 5)
-        rename.toDatabase = "c"
-        rename.toCollection = "d"
-        let dropDatabase = ChangeRecord(operation: .dropDatabase, database: "a", collection: nil, wallMillis: 6)
-        for record in [update, rename, dropDatabase] {
-            #expect(record.encodedBytes() == record.encode().bytes)
-            let back = try ChangeRecord(decoding: record.encodedBytes())
-            #expect(back.encode() == record.encode())
-        }
-        #expect(try ChangeRecord(decoding: update.encodedBytes()).updateDescription == [
-            "updatedFields": ["qty": 3, "name": "é"], "removedFields": [], "truncatedArrays": [],
-        ])
-    }
-}

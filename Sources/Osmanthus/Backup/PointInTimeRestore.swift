@@ -71,7 +71,7 @@ public enum PointInTimeRestore {
         _ = try wrapping { try repo.restore(base.id, to: directory, overwrite: overwrite) }
         let db = try Database.open(at: directory)
         do {
-            for r in records { try replay(try ChangeRecord(decoding: r.value), into: db) }
+            for r in records { try replay(try ChangeRecord(decoding: r.value, trusted: false), into: db) }
         } catch {
             // A half-replayed directory is a database at no point the source ever was: remove it.
             try? db.close()
@@ -94,7 +94,7 @@ public enum PointInTimeRestore {
         var last: ChangeLogSegment?
         for n in names {
             let segment = try wrapping { try archive.read(n) }
-            for r in segment.records where try ChangeRecord(decoding: r.value).wallMillis > millis {
+            for r in segment.records where try ChangeRecord.Summary(decoding: r.value).wallMillis > millis {
                 return r.sequence - 1
             }
             last = segment

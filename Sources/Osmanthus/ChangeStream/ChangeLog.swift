@@ -68,7 +68,7 @@ final class ChangeLog: Sendable {
         let it = storage.makeIterator(options: ReadOptions(fillCache: false))
         it.seek(ChangeLogFormat.recordPrefix)
         while it.isValid, it.key.first == ChangeLogFormat.recordPrefix[0] {
-            let record = try ChangeRecord(decoding: it.value)
+            let record = try ChangeRecord.Summary(decoding: it.value)
             s.databases[record.database, default: DatabaseLog()].bytes += Int64(it.key.count + it.value.count)
             it.next()
         }
@@ -142,13 +142,25 @@ final class ChangeLog: Sendable {
     }
 
     private func put(_ record: ChangeRecord, in batch: inout WriteBatch) -> Int64 {
-        let value = record.encodedBytes()
-        batch.putStamped(ChangeLogFormat.recordPrefix, value)
-        return Int64(ChangeLogFormat.recordKeySize + value.count)
+        // Encoded straight into the batch: no array per record.
+        let count = record.encodedCount
+        batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) { record.encode(into: &$0) }
+        return Int64(ChangeLogFormat.recordKeySize + count)
     }
 
     /// `_id` plus the partition and sort key fields: what identifies the document.
     static func documentKey(_ doc: Document, _ entry: CatalogEntry) -> Document {
+        // Only `_id` (no partition or sort key, the common case): its element copied as it is,
+        // nothing decoded.
+        if entry.options.partitionKey == nil, entry.options.sortKey == nil, let id = doc.elementBytes("_id") {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(id.count + 5)
+            var length = Int32(id.count + 5).littleEndian
+            withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: id)
+            bytes.append(0)
+            if let key = try? Document(trustedBytes: bytes) { return key }
+        }
         var key = Document()
         for field in [entry.options.partitionKey, entry.options.sortKey].compactMap({ $0 }) where field != "_id" {
             if let v = DocumentPath.values(in: doc, at: field).first { key.append(field, v) }

@@ -4,10 +4,36 @@ import OsmanthusStorage
 /// The change log's keys (SPEC.md §16). Changing a constant here changes the on-disk format.
 ///
 /// ```
-/// change record:     0x20 ‖ u64be(commit sequence)  → record (BSON, see ChangeRecord)
+/// change record:     0x20 ‖ u64be(commit sequence)  → record (see ChangeRecord+Encoding)
 /// retention setting: 0x21 ‖ utf8(database name)     → {maxAgeSeconds, maxBytes, trimmedThrough, trimmedTime}
+///
+/// record (version 2) = u8(2) ‖ u8(operation) ‖ u8(flags) ‖ u8(0xFF) ‖ fixed64(wall ms)
+///                      ‖ str(db) [str(coll)] [str(engine key)] [dk] [doc] [pre] [ud] [str(to db) str(to coll)]
+/// str = varint(length) ‖ bytes; dk, doc, pre, ud = BSON documents as they are
 /// ```
 enum ChangeLogFormat {
+    /// The first byte of a version 2 record.
+    static let version: UInt8 = 2
+    /// The fourth byte of a version 2 record. Read as a version 1 record's BSON length, the
+    /// first four bytes are then negative, so the two versions are never confused.
+    static let marker: UInt8 = 0xFF
+    static let headerSize = 12
+
+    /// Which optional fields a record holds (the header's flags byte).
+    enum Flag {
+        static let collection: UInt8 = 1 << 0
+        static let engineKey: UInt8 = 1 << 1
+        static let documentKey: UInt8 = 1 << 2
+        static let fullDocument: UInt8 = 1 << 3
+        static let preImage: UInt8 = 1 << 4
+        static let updateDescription: UInt8 = 1 << 5
+        static let renameTarget: UInt8 = 1 << 6
+    }
+
+    static func isVersion2(_ value: [UInt8]) -> Bool {
+        value.count >= headerSize && value[0] == version && value[3] == marker
+    }
+
     /// The stamped prefix of every change record; the engine appends the record's sequence.
     static let recordPrefix: [UInt8] = [KeyFormat.Space.changeLog.rawValue]
     static let recordKeySize = 9

@@ -141,7 +141,7 @@ extension ChangeLog {
         while !budgets.isEmpty, it.isValid, let seq = ChangeLogFormat.sequence(ofKey: it.key) {
             if let pin, seq > pin { break }  // not archived yet
             let size = Int64(it.key.count + it.value.count)
-            let record = try ChangeRecord(decoding: it.value)
+            let record = try ChangeRecord.Summary(decoding: it.value)
             if var b = budgets[record.database] {
                 if b.excessBytes > 0 || record.wallMillis < b.cutoffMillis {
                     batch.delete(it.key)

@@ -101,7 +101,7 @@ public struct ChangeStreamReader: Sendable {
                 hi = mid
                 continue
             }
-            let record = try ChangeRecord(decoding: it.value)
+            let record = try ChangeRecord.Summary(decoding: it.value)
             guard case .timestamp(let inc, let secs) = ChangeLogFormat.clusterTime(
                 wallMillis: record.wallMillis, sequence: seq)
             else { break }
@@ -138,8 +138,9 @@ public struct ChangeStreamReader: Sendable {
         var scanned = 0
         while it.isValid, let seq = ChangeLogFormat.sequence(ofKey: it.key) {
             position = seq
-            let record = try ChangeRecord(decoding: it.value)
-            if record.isVisible(in: scope) {
+            // The header says whether this stream sees the record; only then are its documents read.
+            if try ChangeRecord.Summary(decoding: it.value).isVisible(in: scope) {
+                let record = try ChangeRecord(decoding: it.value)
                 if let event = try event(for: record, sequence: seq) { out.append(event) }
                 if record.invalidates(scope) {
                     pendingInvalidate = seq

@@ -44,14 +44,25 @@ public struct WriteBatch: Sendable {
     /// order across the whole database, and a reader sees one only once every record before it
     /// is visible — what an ordered change log needs, without a lock around commit.
     public mutating func putStamped(_ keyPrefix: [UInt8], _ value: [UInt8]) {
+        putStamped(keyPrefix, valueCount: value.count) { $0.append(contentsOf: value) }
+    }
+
+    /// `putStamped` with the value written in place by `writeValue`, which must append exactly
+    /// `valueCount` bytes: a caller encoding a value saves building and copying an array.
+    public mutating func putStamped(_ keyPrefix: [UInt8], valueCount: Int, _ writeValue: (inout [UInt8]) -> Void) {
         rep.append(ValueKind.value.rawValue)
         rep.appendVarint(keyPrefix.count + 8)
         rep.append(contentsOf: keyPrefix)
-        rep.append(contentsOf: [UInt8](repeating: 0, count: 8))
+        rep.append(contentsOf: Self.stampPlaceholder)
         stamps.append((keyEnd: rep.count, record: count))
-        rep.appendLengthPrefixed(value)
+        rep.appendVarint(valueCount)
+        let start = rep.count
+        writeValue(&rep)
+        precondition(rep.count - start == valueCount, "putStamped: the value is not the announced size")
         setCount(count + 1)
     }
+
+    private static let stampPlaceholder = [UInt8](repeating: 0, count: 8)
 
     /// Number of records whose key is stamped with its sequence at commit.
     public var stampedCount: Int { stamps.count }

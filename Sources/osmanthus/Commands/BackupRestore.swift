@@ -43,7 +43,7 @@ struct BackupRestore: ParsableCommand {
             guard let id else { return }
             let repo = BackupRepository(path: path)
             let total = try repo.list().first { $0.id == id }?.totalBytes ?? 0
-            let bar = ProgressBar("restore \(id)", total: 2 * total)
+            let bar = ProgressBar("restore \(id)", total: overwrite ? 2 * total : total)
             let info = try repo.restore(id, to: to, overwrite: overwrite) { bar.update($0) }
             bar.finish()
             if json { return try Admin.printJSON(BackupJSON(info)) }

@@ -90,7 +90,8 @@ struct ExportCommand: ParsableCommand {
         }
         try writer.finish()
         let side = try BufferedWriter(path: sidecar)
-        try side.write(IndexSidecar.document(for: info).toExtendedJSON(mode: .canonical) + "\n")
+        let indexes = try database.collection(info.name, in: db).listIndexes()
+        try side.write(IndexSidecar.document(for: info, indexes: indexes).toExtendedJSON(mode: .canonical) + "\n")
         try side.finish()
         return Output.Item(collection: info.name, file: path, documents: count, bytes: writer.written)
     }

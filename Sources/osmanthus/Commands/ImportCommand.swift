@@ -84,13 +84,18 @@ struct ImportCommand: ParsableCommand {
 
     private func load(_ database: Database, collection name: String, file: String) throws -> Int {
         if drop { try database.dropCollection(name, in: db) }
-        // The sidecar export wrote, if any: collection options now; index definitions once
-        // secondary indexes exist (TODO: create each non-_id index of `indexes` here).
+        // The sidecar export wrote, if any: the collection's options (for a new collection)
+        // now, its secondary indexes once the documents are in (one build per index).
         let sidecarPath = Admin.parent(of: file) + "/" + IndexSidecar.fileName(name)
-        if let bytes = FileManager.default.contents(atPath: sidecarPath),
-            try database.listCollections(in: db).contains(where: { $0.name == name }) == false
-        {
-            let sidecar = try Document(extendedJSON: String(decoding: bytes, as: UTF8.self))
+        var sidecar: Document?
+        if let bytes = FileManager.default.contents(atPath: sidecarPath) {
+            do {
+                sidecar = try Document(extendedJSON: String(decoding: bytes, as: UTF8.self))
+            } catch {
+                throw AdminError("\(sidecarPath): not an Extended JSON document: \(error)")
+            }
+        }
+        if let sidecar, try database.listCollections(in: db).contains(where: { $0.name == name }) == false {
             try database.createCollection(name, in: db, options: IndexSidecar.collectionOptions(sidecar))
         }
         let collection = database.collection(name, in: db)
@@ -124,6 +129,11 @@ struct ImportCommand: ParsableCommand {
         }
         try flush()
         progress.finish()
+        if let sidecar {
+            for model in try IndexSidecar.indexModels(sidecar) {
+                try collection.createIndex(model.keys, options: model.options)
+            }
+        }
         return count
     }
 }

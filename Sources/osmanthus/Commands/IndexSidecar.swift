@@ -6,14 +6,33 @@ import OsmanthusBSON
 enum IndexSidecar {
     static func fileName(_ collection: String) -> String { collection + ".indexes.json" }
 
-    /// Only `_id_` exists until secondary indexes land; their definitions will be listed here as
-    /// `listIndexes` returns them.
-    static func document(for info: CollectionInfo) -> Document {
+    /// `indexes`: the collection's indexes as `listIndexes` returns them (`_id_` first).
+    static func document(for info: CollectionInfo, indexes: [Document]) -> Document {
         [
             "collection": .string(info.name),
             "options": .document(info.options),
-            "indexes": [["v": 2, "key": ["_id": 1], "name": "_id_"]],
+            "indexes": .array(indexes.map { .document($0) }),
         ]
+    }
+
+    /// The secondary indexes a sidecar lists (every entry but `_id_`), as `createIndex` takes
+    /// them. An entry without a `key` document is refused, naming it.
+    static func indexModels(_ sidecar: Document) throws -> [(keys: Document, options: IndexOptions)] {
+        guard case .array(let list)? = sidecar["indexes"] else { return [] }
+        var models: [(keys: Document, options: IndexOptions)] = []
+        for (i, value) in list.enumerated() {
+            guard case .document(let spec) = value, case .document(let keys)? = spec["key"] else {
+                throw AdminError("index \(i) of the sidecar has no key document")
+            }
+            if spec["name"] == .string("_id_") || keys == ["_id": .int32(1)] { continue }
+            var options = IndexOptions(name: spec["name"]?.stringValue)
+            options.unique = spec["unique"]?.boolValue ?? false
+            options.sparse = spec["sparse"]?.boolValue ?? false
+            options.partialFilterExpression = spec["partialFilterExpression"]?.documentValue
+            options.expireAfterSeconds = spec["expireAfterSeconds"]?.exactInt64
+            models.append((keys, options))
+        }
+        return models
     }
 
     static func collectionOptions(_ sidecar: Document) -> CollectionOptions {

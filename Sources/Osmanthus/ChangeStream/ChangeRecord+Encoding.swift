@@ -1,0 +1,217 @@
+import OsmanthusBSON
+import OsmanthusStorage
+
+/// The stored form of a change record (SPEC.md §16.2), version 2: a fixed header, then the
+/// fields present, the documents as their own BSON bytes. An insert's record is the header,
+/// names, `documentKey` and the inserted document's bytes copied as they are: nothing is
+/// re-encoded. Version 1 records (one BSON document) still decode, so a log or an archive
+/// written before keeps working.
+extension ChangeRecord {
+    /// The operation's byte in the header.
+    var operationCode: UInt8 {
+        switch operation {
+        case .insert: 1
+        case .update: 2
+        case .replace: 3
+        case .delete: 4
+        case .drop: 5
+        case .rename: 6
+        case .dropDatabase: 7
+        }
+    }
+
+    static func operation(code: UInt8) -> Operation? {
+        switch code {
+        case 1: .insert
+        case 2: .update
+        case 3: .replace
+        case 4: .delete
+        case 5: .drop
+        case 6: .rename
+        case 7: .dropDatabase
+        default: nil
+        }
+    }
+
+    /// The record's bytes.
+    func encodedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(encodedCount)
+        encode(into: &out)
+        return out
+    }
+
+    /// How many bytes `encode(into:)` appends.
+    var encodedCount: Int {
+        func string(_ s: String) -> Int { varintSize(s.utf8.count) + s.utf8.count }
+        var n = ChangeLogFormat.headerSize + string(database)
+        if let collection { n += string(collection) }
+        if let engineKey { n += varintSize(engineKey.count) + engineKey.count }
+        n += (documentKey?.byteCount ?? 0) + (fullDocument?.byteCount ?? 0) + (preImage?.byteCount ?? 0)
+            + (updateDescription?.byteCount ?? 0)
+        if let toDatabase, let toCollection { n += string(toDatabase) + string(toCollection) }
+        return n
+    }
+
+    /// Appends the record to `out` in one pass (this runs for every write: the engine batch is
+    /// the buffer, see `ChangeLog.put`).
+    func encode(into out: inout [UInt8]) {
+        typealias F = ChangeLogFormat.Flag
+        var flags: UInt8 = 0
+        if collection != nil { flags |= F.collection }
+        if engineKey != nil { flags |= F.engineKey }
+        if documentKey != nil { flags |= F.documentKey }
+        if fullDocument != nil { flags |= F.fullDocument }
+        if preImage != nil { flags |= F.preImage }
+        if updateDescription != nil { flags |= F.updateDescription }
+        if toDatabase != nil, toCollection != nil { flags |= F.renameTarget }
+        out.append(ChangeLogFormat.version)
+        out.append(operationCode)
+        out.append(flags)
+        out.append(ChangeLogFormat.marker)
+        var wall = UInt64(bitPattern: wallMillis).littleEndian
+        withUnsafeBytes(of: &wall) { out.append(contentsOf: $0) }
+        func varint(_ value: Int) {
+            var v = UInt(value)
+            while v >= 0x80 {
+                out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
+            }
+            out.append(UInt8(v))
+        }
+        func string(_ s: String) {
+            var s = s
+            s.withUTF8 { utf8 in
+                varint(utf8.count)
+                out.append(contentsOf: UnsafeRawBufferPointer(utf8))
+            }
+        }
+        func document(_ d: Document?) {
+            d?.withUnsafeBytes { out.append(contentsOf: $0) }
+        }
+        string(database)
+        if let collection { string(collection) }
+        if let engineKey {
+            varint(engineKey.count)
+            out.append(contentsOf: engineKey)
+        }
+        document(documentKey)
+        document(fullDocument)
+        document(preImage)
+        document(updateDescription)
+        if let toDatabase, let toCollection {
+            string(toDatabase)
+            string(toCollection)
+        }
+    }
+
+    /// Decodes a stored record of either version. `trusted`: bytes this database wrote and the
+    /// engine's checksums covered, so embedded documents are only checked for framing; records
+    /// read from elsewhere (an archive) are validated in full.
+    init(decoding bytes: [UInt8], trusted: Bool = true) throws {
+        if !ChangeLogFormat.isVersion2(bytes) {
+            try self.init(decodingVersion1: bytes)
+            return
+        }
+        func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
+        var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
+        guard let op = Self.operation(code: bytes[1]) else { throw damaged() }
+        let flags = bytes[2]
+        let wall = Int64(bitPattern: bytes.loadFixed64(at: 4))
+        func string() throws -> String {
+            guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
+            defer { _ = r.skip(n) }
+            return String(decoding: bytes[r.position..<(r.position + n)], as: UTF8.self)
+        }
+        func document(_ flag: UInt8) throws -> Document? {
+            guard flags & flag != 0 else { return nil }
+            guard r.remaining >= 5 else { throw damaged() }
+            let n = Int(Int32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: r.position, as: Int32.self) }))
+            guard n >= 5, n <= r.remaining else { throw damaged() }
+            let slice = Array(bytes[r.position..<(r.position + n)])
+            _ = r.skip(n)
+            return trusted ? try Document(trustedBytes: slice) : try Document(bytes: slice)
+        }
+        typealias F = ChangeLogFormat.Flag
+        let db = try string()
+        let coll = flags & F.collection != 0 ? try string() : nil
+        self.init(operation: op, database: db, collection: coll, wallMillis: wall)
+        if flags & F.engineKey != 0 {
+            guard let key = r.readLengthPrefixed() else { throw damaged() }
+            engineKey = key
+        }
+        documentKey = try document(F.documentKey)
+        fullDocument = try document(F.fullDocument)
+        preImage = try document(F.preImage)
+        updateDescription = try document(F.updateDescription)
+        if flags & F.renameTarget != 0 {
+            toDatabase = try string()
+            toCollection = try string()
+        }
+        guard r.isAtEnd else { throw damaged() }
+    }
+
+    /// A version 1 record: one BSON document with short field names.
+    private init(decodingVersion1 bytes: [UInt8]) throws {
+        let d = try Document(bytes: bytes)
+        guard let op = d["op"]?.stringValue.flatMap(Operation.init(rawValue:)), let db = d["db"]?.stringValue,
+            let wall = d["wall"]?.datetimeValue
+        else { throw OsmanthusError(.internalError, "damaged change record") }
+        self.init(operation: op, database: db, collection: d["coll"]?.stringValue, wallMillis: wall)
+        engineKey = d["k"]?.binaryValue.map { Array($0.data) }
+        documentKey = d["dk"]?.documentValue
+        fullDocument = d["doc"]?.documentValue
+        preImage = d["pre"]?.documentValue
+        updateDescription = d["ud"]?.documentValue
+        if let to = d["to"]?.documentValue {
+            toDatabase = to["db"]?.stringValue
+            toCollection = to["coll"]?.stringValue
+        }
+    }
+
+    /// What the log's bookkeeping needs from a record (its database and wall time; the
+    /// operation and collection for filtering), read from the header without touching the
+    /// documents.
+    struct Summary: Equatable {
+        var operation: Operation
+        var database: String
+        var collection: String?
+        var wallMillis: Int64
+
+        init(decoding bytes: [UInt8]) throws {
+            guard ChangeLogFormat.isVersion2(bytes) else {
+                let full = try ChangeRecord(decoding: bytes)
+                self.init(full.operation, full.database, full.collection, full.wallMillis)
+                return
+            }
+            func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
+            guard let op = ChangeRecord.operation(code: bytes[1]) else { throw damaged() }
+            var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
+            func string() throws -> String {
+                guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
+                defer { _ = r.skip(n) }
+                return String(decoding: bytes[r.position..<(r.position + n)], as: UTF8.self)
+            }
+            let db = try string()
+            let coll = bytes[2] & ChangeLogFormat.Flag.collection != 0 ? try string() : nil
+            self.init(op, db, coll, Int64(bitPattern: bytes.loadFixed64(at: 4)))
+        }
+
+        init(_ operation: Operation, _ database: String, _ collection: String?, _ wallMillis: Int64) {
+            self.operation = operation
+            self.database = database
+            self.collection = collection
+            self.wallMillis = wallMillis
+        }
+    }
+}
+
+private func varintSize(_ value: Int) -> Int {
+    var n = 1
+    var v = UInt(value)
+    while v >= 0x80 {
+        v >>= 7
+        n += 1
+    }
+    return n
+}
