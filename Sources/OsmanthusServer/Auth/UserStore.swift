@@ -19,10 +19,14 @@ struct UserStore: Sendable {
         guard !user.isEmpty, !password.isEmpty else {
             throw OsmanthusError(.badValue, "user name and password must not be empty")
         }
+        if mechanisms.contains(.sha256) {
+            // SCRAM-SHA-256 logins compare names SASLprepped: refuse one that cannot be.
+            _ = try SASLprep.prepare(user, field: "user name")
+        }
         var credentials = Document()
         for mechanism in mechanisms {
             credentials.append(
-                mechanism.rawValue, .document(SCRAMCredential.derive(mechanism, user: user, password: password).document))
+                mechanism.rawValue, .document(try SCRAMCredential.derive(mechanism, user: user, password: password).document))
         }
         let record: Document = [
             "_id": .string("\(db).\(user)"), "user": .string(user), "db": .string(db),
