@@ -26,7 +26,9 @@ final class RunningOperation: Sendable {
         self.connectionID = connectionID
         self.client = client
         self.command = request.body
-        if case .string(let collection) = request.argument, !collection.isEmpty {
+        // getMore names its collection in `collection`, other commands in their first field.
+        let named = request.name == "getMore" ? request.body["collection"] ?? .null : request.argument
+        if case .string(let collection) = named, !collection.isEmpty {
             namespace = "\(request.databaseName).\(collection)"
         } else {
             namespace = "\(request.databaseName).$cmd"
