@@ -62,6 +62,8 @@ struct CommandContext {
     var server: ServerCore
     var connection: ConnectionInfo
     var transaction: Transaction?
+    /// This command's entry in the operation table: long loops check it for `killOp`.
+    var operation: RunningOperation?
 }
 
 /// What the server knows about one client connection.

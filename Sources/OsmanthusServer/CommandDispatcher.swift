@@ -26,7 +26,7 @@ final class CommandDispatcher: Sendable {
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
             + FindAndModifyCommand.all + CatalogCommands.all + ChangeStreamCommands.all
             + StorageAdminCommands.all + ExplainCommand.all
-            + TransactionCommands.all + AuthCommands.all)
+            + TransactionCommands.all + AuthCommands.all + OperationCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 

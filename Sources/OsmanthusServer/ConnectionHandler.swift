@@ -5,8 +5,9 @@ import Osmanthus
 import OsmanthusBSON
 import OsmanthusWire
 
-/// One client connection: takes decoded messages, runs each command on the thread pool (never
-/// on the event loop: engine calls block) and writes the reply. Commands of one connection
+/// One client connection: takes decoded messages, runs each command on the thread pool (engine
+/// calls block) — except the few `InlinePolicy` runs on the event loop because they are
+/// short — and writes the reply. Commands of one connection
 /// run one at a time, in order, as a client that waits for each reply expects; an awaitable
 /// hello waits on a scheduled task, holding no thread. A client that pipelines more than
 /// `maxPending` messages is not read from until the backlog drains.
@@ -63,6 +64,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         awaitingHello = nil
         pending.removeAll()
         registry.remove(id: info.id)
+        // A client that hung up no longer waits for its command: stop it at its next check.
+        server.operations.kill(connectionID: info.id)
         let open = server.statistics.currentConnections.add(-1, ordering: .relaxed).newValue
         server.metrics.openConnections.record(open)
         logger.debug("connection closed")
@@ -107,6 +110,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                     awaitingHello = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
                         self.awaitingHello = nil
                         self.execute(command, for: request, context: context)
+                        self.processNext(context: context)  // when it ran inline
                     }
                 } else {
                     execute(command, for: request, context: context)
@@ -137,15 +141,30 @@ final class ConnectionHandler: ChannelDuplexHandler {
             addToReply = nil
         }
         let info = self.info
-        threadPool.runIfActive(eventLoop: context.eventLoop) {
-            server.dispatcher.run(command, context: CommandContext(server: server, connection: info))
-        }.assumeIsolated().whenComplete { result in
+        let operation = server.operations.start(command, connection: info)
+        let run: @Sendable () -> Document = {
+            var commandContext = CommandContext(server: server, connection: info)
+            commandContext.operation = operation
+            return server.dispatcher.run(command, context: commandContext)
+        }
+        let deliver = { (result: Result<Document, any Error>) in
+            server.operations.finish(operation)
             switch result {
             case .success(var reply):
                 for (key, value) in addToReply ?? [:] { reply.set(key, value) }
                 self.send(reply, to: request, context: context)
             case .failure(let error): self.send(ErrorMapping.reply(for: error), to: request, context: context)
             }
+        }
+        if InlinePolicy.runsInline(command, server: server) {
+            // Short by construction (SPEC.md §13.6): saves two thread hand-offs per request.
+            // The caller's loop (processNext) goes on with the next message.
+            deliver(.success(run()))
+            busy = false
+            return
+        }
+        threadPool.runIfActive(eventLoop: context.eventLoop, run).assumeIsolated().whenComplete { result in
+            deliver(result)
             self.finish(context: context)
         }
     }

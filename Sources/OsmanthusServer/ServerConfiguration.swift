@@ -12,7 +12,10 @@ public struct ServerConfiguration: Sendable {
     public var advertise: String?
     /// The replica set name reported in `hello` (drivers then treat the server as a one-node set).
     public var replicaSetName: String = "rs0"
-    /// Threads running commands (engine calls block, so never on an event loop).
+    /// Short commands run on the event loop (SPEC.md §13.6); false sends every command to the
+    /// thread pool (for comparison, or if an inline command ever proves slow).
+    public var inlineCommands = true
+    /// Threads running commands (engine calls block, so not on an event loop).
     public var commandThreads: Int = max(4, 2 * System.coreCount)
     /// Event-loop threads for the sockets.
     public var eventLoopThreads: Int = max(1, min(4, System.coreCount))

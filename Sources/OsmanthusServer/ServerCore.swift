@@ -25,6 +25,8 @@ final class ServerCore: Sendable {
     let failPoints = FailPoints()
     let cursors: CursorManager
     let changeStreams = ChangeStreamCursors()
+    /// The commands running now (`currentOp`, `killOp`).
+    let operations = OperationTable()
     let sessions: SessionTable
     let dispatcher: CommandDispatcher
     /// The automated backups, when configured.

@@ -47,6 +47,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Enable test-only commands (configureFailPoint), as driver test suites need. Never in production.")
     var enableTestCommands = false
 
+    @Flag(help: "Run every command on the command thread pool, none on the event loop (SPEC §13.6).")
+    var noInlineCommands = false
+
     @Option(help: "Seconds between passes of the TTL index monitor (MongoDB's ttlMonitorSleepSecs).")
     var ttlMonitorSeconds: Double = 60
 
@@ -141,6 +144,7 @@ struct Serve: ParsableCommand {
         configuration.dataDirectory = dataDir
         configuration.commandLine = CommandLine.arguments
         configuration.enableTestCommands = enableTestCommands
+        configuration.inlineCommands = !noInlineCommands
         // Backups stay configured when the schedule is off, so `osmanthusBackup` still works.
         configuration.backup = BackupConfiguration(
             repository: backupDir ?? BackupConfiguration.defaultRepository(forDataDirectory: dataDir),

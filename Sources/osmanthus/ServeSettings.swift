@@ -19,7 +19,7 @@ enum ServeSettings {
         "data-dir", "port", "bind", "advertise", "http-port", "replica-set", "cursor-timeout-ms", "log-level",
         "tls-cert-file", "tls-key-file",
     ]
-    static let flags = ["auth", "no-auth", "enable-test-commands"]
+    static let flags = ["auth", "no-auth", "enable-test-commands", "no-inline-commands"]
 
     static func arguments(commandLine: [String]) throws -> [String] {
         var settings: [(String, String)] = []

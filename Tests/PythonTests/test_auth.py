@@ -193,3 +193,33 @@ def test_built_in_roles_decide_what_each_user_may_run(auth_server):
         assert ops.shop.items.count_documents({}) == 2
         denied(lambda: ops.shop.command("createUser", "z", pwd="pw", roles=[]))
         denied(lambda: ops.other.command("dropDatabase"))
+
+
+def test_scram_sha_256_passwords_are_saslprepped(auth_server):
+    with connect(auth_server, "root", "s3cret%3Apw", "SCRAM-SHA-256") as root:
+        # RFC 4013's examples: a soft hyphen maps to nothing; U+2168 (Roman nine) is "IX" in NFKC.
+        root.admin.command("createUser", "prep", pwd="I\u00adX", roles=[], mechanisms=["SCRAM-SHA-256"])
+        for password in ["IX", "\u2168", "I\u00adX"]:
+            with MongoClient(auth_server.host, auth_server.port, username="prep", password=password,
+                             authSource="admin", authMechanism="SCRAM-SHA-256",
+                             serverSelectionTimeoutMS=10000) as user:
+                assert user.admin.command("ping")["ok"] == 1
+        root.admin.command("dropUser", "prep")
+
+
+def test_prohibited_characters_are_refused_with_a_clear_error(auth_server):
+    with connect(auth_server, "root", "s3cret%3Apw", "SCRAM-SHA-256") as root:
+        with pytest.raises(OperationFailure) as control:
+            root.admin.command("createUser", "bell", pwd="ring\u0007ring", roles=[])
+        assert control.value.code == 2
+        assert "prohibited character U+0007" in str(control.value)
+        with pytest.raises(OperationFailure) as name:
+            root.admin.command("createUser", "private\ue000", pwd="fine", roles=[])
+        assert name.value.code == 2
+        assert "user name" in str(name.value)
+        with pytest.raises(OperationFailure) as bidi:
+            root.admin.command("createUser", "mixed", pwd="\u0627" + "1", roles=[])
+        assert bidi.value.code == 2
+        # SCRAM-SHA-1 alone takes the password as given (MongoDB's MD5 digest).
+        root.admin.command("createUser", "legacy", pwd="ring\u0007ring", roles=[], mechanisms=["SCRAM-SHA-1"])
+        root.admin.command("dropUser", "legacy")

@@ -123,3 +123,40 @@ def test_a_committed_transaction_is_counted(client, items):
         with session.start_transaction():
             items.insert_one({"_id": 1}, session=session)
     assert client.admin.command("serverStatus")["transactions"]["totalCommitted"] == before + 1
+
+
+def test_a_failed_statement_aborts_the_transaction(client, items):
+    items.insert_one({"_id": 1})
+    with client.start_session() as session:
+        session.start_transaction()
+        items.insert_one({"_id": 2}, session=session)
+        with pytest.raises(OperationFailure) as duplicate:
+            items.insert_one({"_id": 1}, session=session)
+        # A write error fails the whole command inside a transaction, without a retry label.
+        assert duplicate.value.code == 11000
+        assert duplicate.value.details["keyValue"] == {"_id": 1}
+        assert not duplicate.value.has_error_label("TransientTransactionError")
+        with pytest.raises(OperationFailure) as after:
+            items.insert_one({"_id": 3}, session=session)
+        assert after.value.code == 251
+        assert after.value.has_error_label("TransientTransactionError")
+        with pytest.raises(OperationFailure) as commit:
+            session.commit_transaction()
+        assert commit.value.code == 251
+    assert [d["_id"] for d in items.find()] == [1]
+
+
+def test_a_failed_read_aborts_the_transaction_and_a_new_one_starts_clean(client, items):
+    with client.start_session() as session:
+        session.start_transaction()
+        items.insert_one({"_id": "lost"}, session=session)
+        with pytest.raises(OperationFailure) as bad:
+            list(items.find({"$bogus": 1}, session=session))
+        assert bad.value.code != 251
+        with pytest.raises(OperationFailure) as after:
+            items.find_one({}, session=session)
+        assert after.value.code == 251
+        session.abort_transaction()  # the driver ends its side; the server's is already aborted
+        with session.start_transaction():
+            items.insert_one({"_id": "kept"}, session=session)
+    assert [d["_id"] for d in items.find()] == ["kept"]

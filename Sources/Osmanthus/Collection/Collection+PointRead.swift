@@ -50,4 +50,13 @@ extension Collection {
         default: false
         }
     }
+
+    /// Whether `find(filter)` is at most one primary-key read: `{_id: v}` as `findOne(byId:)`
+    /// answers it, on a collection keyed by `_id` or on none. The server runs such finds on its
+    /// event loop (SPEC.md §13.6) because they cannot take long.
+    public func isPointRead(_ filter: Document) -> Bool {
+        guard Self.idEqualityValue(filter) != nil else { return false }
+        guard let entry else { return true }
+        return entry.options.partitionKey == nil
+    }
 }

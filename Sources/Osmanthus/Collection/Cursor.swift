@@ -18,6 +18,11 @@ public final class Cursor: @unchecked Sendable, Sequence {
     private var failure: OsmanthusError?
     /// Where `for try await` reads batches of a scan (nil: on the caller, as `next()` does).
     var pool: BlockingPool?
+    /// Called every `interruptInterval` documents read (matching or not); what it throws ends
+    /// `next()` with that error. The server's `killOp` stops a long scan through it.
+    public var interruptCheck: (() throws -> Void)?
+    private var readSinceCheck = 0
+    static let interruptInterval = 256
 
     enum Source {
         /// Documents in key order from an engine iterator, while keys start with `prefix` and are
@@ -47,6 +52,13 @@ public final class Cursor: @unchecked Sendable, Sequence {
         if let failure { throw failure }
         while !isExhausted && remaining > 0 {
             guard let doc = try nextRaw() else { break }
+            if let interruptCheck {
+                readSinceCheck += 1
+                if readSinceCheck >= Self.interruptInterval {
+                    readSinceCheck = 0
+                    try interruptCheck()
+                }
+            }
             // An index scan applies the filter itself (skipping it where its bounds are exact).
             if let filter, !sourceIsExact, !source.filtersItself, !filter.matches(doc) { continue }
             if toSkip > 0 {

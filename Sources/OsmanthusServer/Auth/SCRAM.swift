@@ -45,9 +45,9 @@ enum SCRAMMechanism: String, CaseIterable, Sendable {
     }
 
     /// The password SCRAM salts: SCRAM-SHA-1 in MongoDB uses hex(MD5("user:mongo:password"))
-    /// (the old MONGODB-CR digest); SCRAM-SHA-256 the password's UTF-8 bytes (no SASLprep:
-    /// passwords are taken as given).
-    func scramPassword(user: String, password: String) -> [UInt8] {
+    /// (the old MONGODB-CR digest); SCRAM-SHA-256 the UTF-8 bytes of the SASLprepped password
+    /// (as drivers prepare it; BadValue for a prohibited character).
+    func scramPassword(user: String, password: String) throws -> [UInt8] {
         switch self {
         case .sha1:
             let digest = Insecure.MD5.hash(data: Array("\(user):mongo:\(password)".utf8))
@@ -56,7 +56,7 @@ enum SCRAMMechanism: String, CaseIterable, Sendable {
                 return byte < 16 ? "0" + hex : hex
             }.joined().utf8)
         case .sha256:
-            return Array(password.utf8)
+            return Array(try SASLprep.prepare(password).utf8)
         }
     }
 }
@@ -70,11 +70,11 @@ struct SCRAMCredential: Sendable, Equatable {
 
     static func derive(
         _ mechanism: SCRAMMechanism, user: String, password: String, salt: [UInt8]? = nil, iterations: Int? = nil
-    ) -> SCRAMCredential {
+    ) throws -> SCRAMCredential {
         var generator = SystemRandomNumberGenerator()
         let salt = salt ?? (0..<(mechanism == .sha1 ? 16 : 28)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return derive(
-            mechanism, scramPassword: mechanism.scramPassword(user: user, password: password), salt: salt,
+            mechanism, scramPassword: try mechanism.scramPassword(user: user, password: password), salt: salt,
             iterations: iterations ?? mechanism.defaultIterations)
     }
 
@@ -141,8 +141,18 @@ struct SCRAMConversation: Sendable {
         guard let escapedUser = attributes["n"], let clientNonce = attributes["r"], !clientNonce.isEmpty else {
             throw OsmanthusError(.badValue, "SCRAM: client-first message needs n= and r=")
         }
-        let user = escapedUser.replacingOccurrences("=2C", ",").replacingOccurrences("=3D", "=")
-        guard let credential = try lookup(user) else { throw authenticationFailed }
+        var user = escapedUser.replacingOccurrences("=2C", ",").replacingOccurrences("=3D", "=")
+        var found = try lookup(user)
+        if mechanism == .sha256 {
+            // SCRAM-SHA-256 names are compared SASLprepped; a user created under the exact
+            // name sent is still found first.
+            let prepared = try SASLprep.prepare(user, field: "user name")
+            if found == nil, prepared != user {
+                found = try lookup(prepared)
+                if found != nil { user = prepared }
+            }
+        }
+        guard let credential = found else { throw authenticationFailed }
         var generator = SystemRandomNumberGenerator()
         let serverNonce = serverNonce
             ?? Base64.encode((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })

@@ -21,10 +21,14 @@ struct UserStore: Sendable {
         }
         // Stored as MongoDB does, each role as {role, db}; unknown roles are RoleNotFound (31).
         let grants = try RoleGrant.parse(roles, db: db)
+        if mechanisms.contains(.sha256) {
+            // SCRAM-SHA-256 logins compare names SASLprepped: refuse one that cannot be.
+            _ = try SASLprep.prepare(user, field: "user name")
+        }
         var credentials = Document()
         for mechanism in mechanisms {
             credentials.append(
-                mechanism.rawValue, .document(SCRAMCredential.derive(mechanism, user: user, password: password).document))
+                mechanism.rawValue, .document(try SCRAMCredential.derive(mechanism, user: user, password: password).document))
         }
         let record: Document = [
             "_id": .string("\(db).\(user)"), "user": .string(user), "db": .string(db),

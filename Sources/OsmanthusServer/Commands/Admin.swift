@@ -41,9 +41,6 @@ enum AdminCommands {
             context.server.sessions.end(nil)
             return [:]
         },
-        Command(name: "currentOp", adminOnly: true, help: "operations in progress (not tracked)") { _, _ in
-            ["inprog": []]
-        },
         Command(name: "replSetGetStatus", adminOnly: true, help: "the one-node replica set", run: replSetGetStatus),
         Command(name: "getLog", adminOnly: true, help: "recent log lines (not kept)") { request, _ in
             if request.argument == "*" { return ["names": ["global", "startupWarnings"]] }

@@ -86,6 +86,9 @@ enum ChangeStreamCommands {
         return reply(id: id, namespace: namespace, batchKey: "firstBatch", batch: batch, reader: reader)
     }
 
+    /// The longest a waiting getMore sleeps before checking whether it was killed.
+    static let killCheckMillis: Int64 = 100
+
     /// The getMore of a change-stream cursor; nil when `id` is not one.
     static func getMore(id: Int64, collection: String, _ request: CommandRequest, _ context: CommandContext) throws
         -> Document?
@@ -103,12 +106,14 @@ enum ChangeStreamCommands {
         let slots = max(1, context.server.configuration.commandThreads / 2)
         do {
             while true {
+                try context.operation?.checkForInterrupt()
                 let generation = database.changeGeneration
                 batch = try reader.poll(limit: limit)
                 let left = deadline - WallClock.nowMilliseconds()
                 if !batch.isEmpty || reader.isFinished || left <= 0 { break }
                 guard table.startWaiting(limit: slots) else { break }
-                database.blockingWaitForChanges(after: generation, timeoutMillis: left)
+                // In slices, so that a killOp is seen within one.
+                database.blockingWaitForChanges(after: generation, timeoutMillis: min(left, Self.killCheckMillis))
                 table.stopWaiting()
             }
         } catch {

@@ -14,9 +14,13 @@ enum QueryCommands {
     ]
 
     /// The documents of an embedded-API cursor, for a server cursor.
-    final class CollectionSource: DocumentSource {
+    final class CollectionSource: InterruptibleSource {
         let cursor: Cursor
-        init(_ cursor: Cursor) { self.cursor = cursor }
+        var operation: RunningOperation?
+        init(_ cursor: Cursor) {
+            self.cursor = cursor
+            cursor.interruptCheck = { [weak self] in try self?.operation?.checkForInterrupt() }
+        }
         func next() throws -> Document? { try cursor.next() }
     }
 
@@ -37,6 +41,12 @@ enum QueryCommands {
             throw OsmanthusError(.notImplemented, "tailable cursors are not supported yet")
         }
         let filter = try body.commandDocument("filter", in: "find") ?? Document()
+        if context.transaction == nil, options.sort == nil, options.projection == nil, options.skip == 0,
+            options.hint == nil, batchSize != 0,
+            let found = try pointRead(filter, collection: context.server.database.collection(name, in: request.databaseName))
+        {
+            return CursorReply.complete(found, namespace: request.namespace(name))
+        }
         let source: any DocumentSource
         if let transaction = context.transaction {
             // The transaction's view is read whole now: the transaction may be used by one
@@ -52,7 +62,15 @@ enum QueryCommands {
             source: source)
         // With a limit, the first batch need not be bigger than the limit.
         let firstBatch = options.limit > 0 ? min(batchSize ?? CursorReply.defaultFirstBatchSize, options.limit) : batchSize
-        return try CursorReply.first(cursor, batchSize: firstBatch, singleBatch: singleBatch, server: context.server)
+        return try CursorReply.first(
+            cursor, batchSize: firstBatch, singleBatch: singleBatch, server: context.server, operation: context.operation)
+    }
+
+    /// The answer of `{_id: v}` by one engine get (no filter, snapshot or cursor), or nil when
+    /// the filter is not one the collection answers so.
+    static func pointRead(_ filter: Document, collection: Collection) throws -> [Document]? {
+        guard collection.isPointRead(filter), let id = filter["_id"] else { return nil }
+        return try collection.findOne(byId: id).map { [$0] } ?? []
     }
 
     /// `hint`: an index name or key pattern.
@@ -81,7 +99,7 @@ enum QueryCommands {
         let cursor = try cursors.checkOut(id: id, namespace: request.namespace(collection))
         let batch: [Document]
         do {
-            batch = try cursor.nextBatch(maxCount: batchSize.flatMap { $0 > 0 ? $0 : nil })
+            batch = try cursor.nextBatch(maxCount: batchSize.flatMap { $0 > 0 ? $0 : nil }, operation: context.operation)
         } catch {
             cursors.checkIn(cursor, close: true)
             throw error

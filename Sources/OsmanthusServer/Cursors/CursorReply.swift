@@ -10,9 +10,10 @@ enum CursorReply {
     /// Reads the first batch of a new cursor; keeps the cursor (registering it for getMore)
     /// only if documents remain and the client did not ask for a single batch.
     static func first(
-        _ cursor: ServerCursor, batchSize: Int?, singleBatch: Bool = false, server: ServerCore
+        _ cursor: ServerCursor, batchSize: Int?, singleBatch: Bool = false, server: ServerCore,
+        operation: RunningOperation? = nil
     ) throws -> Document {
-        let batch = try cursor.nextBatch(maxCount: batchSize ?? defaultFirstBatchSize)
+        let batch = try cursor.nextBatch(maxCount: batchSize ?? defaultFirstBatchSize, operation: operation)
         var id: Int64 = 0
         if !cursor.isExhausted, !singleBatch {
             id = try server.cursors.register(cursor)

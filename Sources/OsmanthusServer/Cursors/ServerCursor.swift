@@ -7,6 +7,12 @@ protocol DocumentSource: AnyObject {
     func next() throws -> Document?
 }
 
+/// A source that reads from the engine for long: told which operation reads it now, so a
+/// killOp reaches into the scan.
+protocol InterruptibleSource: DocumentSource {
+    var operation: RunningOperation? { get set }
+}
+
 /// The documents already in hand, handed out in order.
 final class ArrayDocumentSource: DocumentSource {
     private var documents: ArraySlice<Document>
@@ -52,10 +58,18 @@ final class ServerCursor: @unchecked Sendable {
     /// Up to `maxCount` documents (nil: no count limit) whose sizes add up to at most
     /// `maxBytes` — except that a batch always takes at least one document. Reads one document
     /// ahead, so a cursor whose documents all fit reports itself exhausted at once.
-    func nextBatch(maxCount: Int?, maxBytes: Int = ServerCursor.maxBatchBytes) throws -> [Document] {
+    /// `operation` (the command reading) is checked for `killOp` between documents and, for a
+    /// collection scan, within one.
+    func nextBatch(
+        maxCount: Int?, maxBytes: Int = ServerCursor.maxBatchBytes, operation: RunningOperation? = nil
+    ) throws -> [Document] {
+        let interruptible = source as? InterruptibleSource
+        interruptible?.operation = operation
+        defer { interruptible?.operation = nil }
         var batch: [Document] = []
         var bytes = 0
         while maxCount.map({ batch.count < $0 }) ?? true {
+            try operation?.checkForInterrupt()
             guard let document = try pull() else { break }
             let size = document.byteCount + Self.elementOverhead
             if !batch.isEmpty, bytes + size > maxBytes {

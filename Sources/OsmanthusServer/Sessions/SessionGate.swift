@@ -11,7 +11,9 @@ import OsmanthusBSON
 ///   TransactionTooOld (225);
 /// - `autocommit: false`: a statement of the transaction `txnNumber`, which `startTransaction:
 ///   true` opens. `commitTransaction`/`abortTransaction` end it. Statements see the
-///   transaction's snapshot plus its own writes; a conflicting commit is WriteConflict (112),
+///   transaction's snapshot plus its own writes; a statement that fails (a write error
+///   included, which fails the whole command) aborts the transaction; a conflicting commit is
+///   WriteConflict (112),
 ///   an unknown or ended transaction NoSuchTransaction (251), both labelled
 ///   TransientTransactionError so drivers retry the whole transaction.
 ///
@@ -173,7 +175,39 @@ enum SessionGate {
         }
         var inTransaction = context
         inTransaction.transaction = transaction
-        return try runPlain(command, request, inTransaction)
+        let reply: Document
+        do {
+            reply = try runPlain(command, request, inTransaction)
+        } catch {
+            abortAfterFailure(&state, context)
+            throw error
+        }
+        // In a transaction a write error fails the whole command, as MongoDB's does.
+        if case .array(let errors)? = reply["writeErrors"], case .document(let first)? = errors.first {
+            abortAfterFailure(&state, context)
+            throw commandError(fromWriteError: first)
+        }
+        return reply
+    }
+
+    /// A statement that failed aborts its transaction (MongoDB's rule): the statements after it,
+    /// and commitTransaction, get NoSuchTransaction labelled TransientTransactionError.
+    private static func abortAfterFailure(_ state: inout ServerSession.State, _ context: CommandContext) {
+        guard state.phase == .inProgress else { return }
+        state.abortOpenTransaction()
+        context.server.statistics.count(.transactionAborted)
+    }
+
+    /// The command error for a `writeErrors` entry: its code, name, message and extra fields
+    /// (DuplicateKey's keyPattern and keyValue).
+    static func commandError(fromWriteError entry: Document) -> OsmanthusError {
+        let value = entry["code"]?.exactInt64.flatMap { Int32(exactly: $0) } ?? OsmanthusError.Code.internalError.value
+        let code = OsmanthusError.Code(value, entry["codeName"]?.stringValue ?? "UnknownError")
+        var info = Document()
+        for (key, field) in entry where !["index", "code", "codeName", "errmsg"].contains(key) {
+            info.append(key, field)
+        }
+        return OsmanthusError(code, entry["errmsg"]?.stringValue ?? "write error", info: info.isEmpty ? nil : info)
     }
 }
 

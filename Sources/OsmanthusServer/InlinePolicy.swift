@@ -1,0 +1,35 @@
+import Osmanthus
+import OsmanthusBSON
+
+/// Which commands run on the connection's event loop instead of the command thread pool
+/// (SPEC.md §13.6). The hand-off to a pool thread and back is two thread wake-ups, most of the
+/// time of a small request; a command may skip it only if it cannot block for long: no fsync,
+/// no lock another command holds while doing I/O, no wait, at most one primary-key read.
+enum InlinePolicy {
+    static func runsInline(_ command: CommandRequest, server: ServerCore) -> Bool {
+        guard server.configuration.inlineCommands else { return false }
+        switch command.name {
+        case "ping", "buildInfo", "buildinfo", "whatsmyuri", "getParameter":
+            return true
+        case "hello", "isMaster", "ismaster":
+            // These two read the user store.
+            return command.body["speculativeAuthenticate"] == nil && command.body["saslSupportedMechs"] == nil
+        case "find":
+            return isPointRead(command, server: server)
+        default:
+            return false
+        }
+    }
+
+    /// A find of one document by `_id`, outside any transaction (a transaction statement takes
+    /// its session's lock, which another connection's command may hold for long).
+    static func isPointRead(_ command: CommandRequest, server: ServerCore) -> Bool {
+        let body = command.body
+        guard body["autocommit"] == nil, body["txnNumber"] == nil, body["startTransaction"] == nil,
+            body["tailable"] == nil, body["sort"] == nil,
+            case .string(let name)? = body.firstField?.value,
+            case .document(let filter)? = body["filter"]
+        else { return false }
+        return server.database.collection(name, in: command.databaseName).isPointRead(filter)
+    }
+}
