@@ -51,7 +51,7 @@ final class TTLMonitor: @unchecked Sendable {
             }
             if stopping { return }
             guard let database else { return }
-            try? database.expireDocuments(now: Clock.nowMillis())
+            _ = try? database.expireDocuments(now: Clock.nowMillis())  // retried next tick
         }
     }
 }

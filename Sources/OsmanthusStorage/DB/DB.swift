@@ -422,23 +422,7 @@ public final class DB: @unchecked Sendable {
     /// An iterator over the database at `options.snapshot` (or now). It holds the tables it
     /// reads, so it stays valid while writes, flushes and compactions go on.
     public func makeIterator(options readOptions: ReadOptions = ReadOptions()) -> DBIterator {
-        monitor.lock()
-        let mem = state.mem
-        let imm = state.imm
-        let version = versions.current
-        let sequence = readOptions.snapshot?.sequence ?? state.visibleSequence
-        let closed = state.closed
-        monitor.unlock()
-        statistics.add(.iteratorsCreated)
-        if closed {
-            return DBIterator(
-                MergingIterator([EmptyIterator(error: StorageError(.closed, "the database is closed"))]),
-                sequence: 0, pinned: [])
-        }
-        var children: [InternalIterator] = [mem.makeIterator()]
-        if let imm { children.append(imm.makeIterator()) }
-        children += version.iterators(tables: tables, fillCache: readOptions.fillCache)
-        return DBIterator(MergingIterator(children), sequence: sequence, pinned: [version])
+        makeIterator(options: readOptions, lowerBound: [], upperBound: [])
     }
 
     /// Pins the current state for consistent reads; see `Snapshot`.

@@ -142,19 +142,6 @@ final class Version: Sendable {
 
     /// One iterator per L0 table and one concatenating iterator per deeper level.
     func iterators(tables: TableCache, fillCache: Bool) -> [InternalIterator] {
-        var result: [InternalIterator] = []
-        for file in levels[0] {
-            do {
-                result.append(try tables.table(file.number).makeIterator(fillCache: fillCache))
-            } catch let e as StorageError {
-                result.append(EmptyIterator(error: e))
-            } catch {
-                result.append(EmptyIterator(error: StorageError(.io, "\(error)")))
-            }
-        }
-        for level in 1..<levels.count where !levels[level].isEmpty {
-            result.append(LevelIterator(files: levels[level], tables: tables, fillCache: fillCache))
-        }
-        return result
+        iterators(tables: tables, fillCache: fillCache, lowerBound: [], upperBound: [])
     }
 }
