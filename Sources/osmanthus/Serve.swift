@@ -93,6 +93,8 @@ struct Serve: ParsableCommand {
     var backupKeepWeekly: Int = RetentionPolicy.standard.weekly
     @Option(help: "Backups to keep: the newest of each of the last N months.")
     var backupKeepMonthly: Int = RetentionPolicy.standard.monthly
+    @Option(help: "MiB/s a scheduled backup may read and copy, so writes keep the machine (0: unpaced).")
+    var backupRateLimit: Int = Int(BackupConfiguration.defaultRateLimit >> 20)
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -109,6 +111,7 @@ struct Serve: ParsableCommand {
         } catch let e as StorageError {
             throw ValidationError("--backup-interval: \(e.message)")
         }
+        guard backupRateLimit >= 0 else { throw ValidationError("--backup-rate-limit must be 0 or more") }
         guard backupKeepLast >= 1 else { throw ValidationError("--backup-keep-last must be at least 1") }
         for (name, n) in [
             ("hourly", backupKeepHourly), ("daily", backupKeepDaily), ("weekly", backupKeepWeekly),
@@ -152,6 +155,7 @@ struct Serve: ParsableCommand {
             retention: RetentionPolicy(
                 last: backupKeepLast, hourly: backupKeepHourly, daily: backupKeepDaily, weekly: backupKeepWeekly,
                 monthly: backupKeepMonthly))
+        configuration.backup?.rateLimit = backupRateLimit == 0 ? nil : UInt64(backupRateLimit) << 20
         configuration.httpPort = httpPort == 0 ? nil : httpPort
         configuration.tlsCertificateFile = tlsCertFile
         configuration.tlsKeyFile = tlsKeyFile

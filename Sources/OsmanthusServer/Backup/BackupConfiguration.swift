@@ -8,6 +8,10 @@ public struct BackupConfiguration: Sendable {
     public var retention: RetentionPolicy
     /// Re-read every file of each new backup before counting it a success.
     public var verifyAfterBackup = true
+    /// Bytes per second a scheduled backup (and its verify) may read and copy; nil: unpaced.
+    /// Paced by default so the database's writers keep the machine while a backup runs.
+    public var rateLimit: UInt64? = BackupConfiguration.defaultRateLimit
+    public static let defaultRateLimit: UInt64 = 64 << 20
 
     public init(repository: String, schedule: BackupSchedule = .every(seconds: 3600), retention: RetentionPolicy = .standard) {
         self.repository = repository

@@ -54,7 +54,7 @@ public final class BackupScheduler: Sendable {
     ) {
         self.database = database
         self.configuration = configuration
-        self.repository = BackupRepository(path: configuration.repository)
+        self.repository = BackupRepository(path: configuration.repository, rateLimit: configuration.rateLimit)
         self.logger = logger
         self.metrics = BackupMetrics(factory: metricsFactory)
         self.clock = clock ?? { WallClock.nowMilliseconds() / 1000 }

@@ -15,10 +15,14 @@ import Synchronization
 public struct BackupRepository: Sendable {
     public let path: String
     let fileSystem: any FileSystem
+    /// Bytes per second a backup and a verify may read (checksums) and copy; nil: as fast as
+    /// the disk goes. Scheduled backups are paced so the database's writers keep the machine.
+    public var rateLimit: UInt64?
 
-    public init(path: String, fileSystem: any FileSystem = PosixFileSystem()) {
+    public init(path: String, fileSystem: any FileSystem = PosixFileSystem(), rateLimit: UInt64? = nil) {
         self.path = path
         self.fileSystem = fileSystem
+        self.rateLimit = rateLimit
     }
 
     var filesPath: String { joinPath(path, BackupFormat.filesDirectory) }
@@ -65,6 +69,7 @@ public struct BackupRepository: Sendable {
         try fs.createDirectory(work)
         let checkpoint = joinPath(work, "checkpoint")
         let (info, snapshot) = try db.checkpointPinningSnapshot(to: checkpoint)
+        let pacer = CopyPacer(bytesPerSecond: rateLimit)
         var failed = true
         defer { if failed { snapshot.release() } }
         let target = backupPath(id)
@@ -78,14 +83,14 @@ public struct BackupRepository: Sendable {
             let source = joinPath(checkpoint, name)
             switch DBFiles.parse(name) {
             case .table(let number):
-                let (size, crc) = try TableChecksumCache.checksum(source, fileSystem: fs)
+                let (size, crc) = try TableChecksumCache.checksum(source, fileSystem: fs, pacer: pacer)
                 let object = joinPath(
                     BackupFormat.filesDirectory, BackupFormat.objectName(fileNumber: number, size: size, crc: crc))
                 if fs.fileExists(joinPath(path, object)) {
                     reused += 1
                 } else {
                     let part = joinPath(work, name + ".part")
-                    let copy = try FileCopy.copy(source, to: part, fileSystem: fs)
+                    let copy = try FileCopy.copy(source, to: part, fileSystem: fs, pacer: pacer)
                     guard copy == (size, crc) else {
                         throw StorageError(.io, "table \(source) changed while it was copied", file: source)
                     }
@@ -95,7 +100,7 @@ public struct BackupRepository: Sendable {
                 files.append(.init(name: name, size: size, crc32c: BackupFormat.hex(crc), object: object))
             case .some:
                 let object = joinPath(joinPath(BackupFormat.backupsDirectory, id), name)
-                let (size, crc) = try FileCopy.copy(source, to: joinPath(path, object), fileSystem: fs)
+                let (size, crc) = try FileCopy.copy(source, to: joinPath(path, object), fileSystem: fs, pacer: pacer)
                 files.append(.init(name: name, size: size, crc32c: BackupFormat.hex(crc), object: object))
             case nil:
                 continue
@@ -152,6 +157,7 @@ public struct BackupRepository: Sendable {
     /// bytes checked so far after each file (for a progress bar; the total is `BackupInfo.totalBytes`).
     public func verify(_ id: String, progress: ((UInt64) -> Void)? = nil) throws -> VerifyReport {
         let m = try manifest(id)
+        let pacer = CopyPacer(bytesPerSecond: rateLimit)
         var damage: [VerifyReport.Damage] = []
         var bytes: UInt64 = 0
         for file in m.files {
@@ -160,7 +166,7 @@ public struct BackupRepository: Sendable {
                 damage.append(.init(name: file.name, path: object, problem: .missing))
                 continue
             }
-            let (size, crc) = try FileCopy.checksum(object, fileSystem: fileSystem)
+            let (size, crc) = try FileCopy.checksum(object, fileSystem: fileSystem, pacer: pacer)
             bytes += size
             progress?(bytes)
             if size != file.size {

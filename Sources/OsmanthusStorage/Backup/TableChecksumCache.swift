@@ -30,10 +30,14 @@ enum TableChecksumCache {
 
     /// The size and CRC-32C of the table at `path`, read only if this process has not read
     /// that same file before.
-    static func checksum(_ path: String, fileSystem: any FileSystem) throws -> (size: UInt64, crc: UInt32) {
-        guard let key = key(path, fileSystem: fileSystem) else { return try FileCopy.checksum(path, fileSystem: fileSystem) }
+    static func checksum(
+        _ path: String, fileSystem: any FileSystem, pacer: CopyPacer? = nil
+    ) throws -> (size: UInt64, crc: UInt32) {
+        guard let key = key(path, fileSystem: fileSystem) else {
+            return try FileCopy.checksum(path, fileSystem: fileSystem, pacer: pacer)
+        }
         if let crc = entries.withLock({ $0[key] }) { return (UInt64(key.size), crc) }
-        let result = try FileCopy.checksum(path, fileSystem: fileSystem)
+        let result = try FileCopy.checksum(path, fileSystem: fileSystem, pacer: pacer)
         // The file changed under us (it should not: tables are immutable): do not remember it.
         guard Self.key(path, fileSystem: fileSystem) == key, result.size == UInt64(key.size) else { return result }
         entries.withLock { e in

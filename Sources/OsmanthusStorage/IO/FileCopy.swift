@@ -9,14 +9,14 @@ enum FileCopy {
     /// caller syncs later (`syncFiles`), so the kernel writes one file back while the next is read.
     @discardableResult
     static func copy(
-        _ from: String, to: String, fileSystem: any FileSystem, sync: Bool = true
+        _ from: String, to: String, fileSystem: any FileSystem, sync: Bool = true, pacer: CopyPacer? = nil
     ) throws -> (size: UInt64, crc: UInt32) {
         let source = try fileSystem.openReadable(from)
         defer { source.close() }
         let target = try fileSystem.createWritable(to)
         var result: (size: UInt64, crc: UInt32) = (0, 0)
         do {
-            result = try stream(source) { try target.append($0) }
+            result = try stream(source, pacer: pacer) { try target.append($0) }
             if sync { try target.sync() } else { try target.flush() }
             try target.close()
         } catch {
@@ -42,15 +42,18 @@ enum FileCopy {
     }
 
     /// The size and CRC-32C of the whole file at `path`.
-    static func checksum(_ path: String, fileSystem: any FileSystem) throws -> (size: UInt64, crc: UInt32) {
+    static func checksum(
+        _ path: String, fileSystem: any FileSystem, pacer: CopyPacer? = nil
+    ) throws -> (size: UInt64, crc: UInt32) {
         let file = try fileSystem.openReadable(path)
         defer { file.close() }
-        return try stream(file) { _ in }
+        return try stream(file, pacer: pacer) { _ in }
     }
 
-    /// Reads `file` front to back in chunks, handing each to `body` after adding it to the CRC.
+    /// Reads `file` front to back in chunks, handing each to `body` after adding it to the CRC
+    /// (and to `pacer`, which may hold the next chunk back).
     private static func stream(
-        _ file: any ReadableFile, _ body: (UnsafeRawBufferPointer) throws -> Void
+        _ file: any ReadableFile, pacer: CopyPacer?, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> (size: UInt64, crc: UInt32) {
         let total = file.size
         let buffer = UnsafeMutableRawBufferPointer.allocate(
@@ -66,6 +69,7 @@ enum FileCopy {
             crc = CRC32C.checksum(chunk, extending: crc)
             try body(chunk)
             offset += UInt64(n)
+            pacer?.moved(n)
         }
         return (offset, crc)
     }
