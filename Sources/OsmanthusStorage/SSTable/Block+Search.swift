@@ -18,19 +18,10 @@ extension Block {
             let mid = (left + right + 1) / 2
             let entry = restartPoint(mid)
             var p = entry
-            let unshared: Int
-            if limit - p >= 3 && (base[p] | base[p + 1] | base[p + 2]) < 0x80 {
-                // Fast path: the three lengths are one byte each (keys and values < 128 bytes).
-                guard base[p] == 0 else { return (left, entry) }
-                unshared = Int(base[p + 1])
-                p += 3
-            } else {
-                guard let shared = RawVarint.decode32(base, &p, end: limit),
-                    let u = RawVarint.decode32(base, &p, end: limit),
-                    RawVarint.decode32(base, &p, end: limit) != nil, shared == 0
-                else { return (left, entry) }
-                unshared = u
+            guard let header = BlockEntryHeader.decode(base, &p, end: limit), header.shared == 0 else {
+                return (left, entry)
             }
+            let unshared = header.unshared
             guard unshared >= InternalKey.trailerSize, unshared <= limit - p else { return (left, entry) }
             if compareInternalKeys(base + p, unshared, target, targetCount) < 0 {
                 left = mid
@@ -60,23 +51,10 @@ extension Block {
             var keyCount = 0
             while p < limit {
                 let entry = p
-                let shared: Int
-                let unshared: Int
-                let valueLength: Int
-                if limit - p >= 3 && (base[p] | base[p + 1] | base[p + 2]) < 0x80 {
-                    shared = Int(base[p])
-                    unshared = Int(base[p + 1])
-                    valueLength = Int(base[p + 2])
-                    p += 3
-                } else {
-                    guard let s = RawVarint.decode32(base, &p, end: limit),
-                        let u = RawVarint.decode32(base, &p, end: limit),
-                        let v = RawVarint.decode32(base, &p, end: limit)
-                    else { throw corruption("bad varint in entry header", at: entry) }
-                    shared = s
-                    unshared = u
-                    valueLength = v
+                guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
+                    throw corruption("bad varint in entry header", at: entry)
                 }
+                let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
                 guard shared <= keyCount else {
                     throw corruption("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
                 }

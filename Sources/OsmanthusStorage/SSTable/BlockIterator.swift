@@ -170,27 +170,11 @@ final class BlockIterator: InternalIterator {
             return false
         }
         var p = entry
-        let shared: Int
-        let unshared: Int
-        let valueLength: Int
-        if limit - p >= 3 && (base[p] | base[p + 1] | base[p + 2]) < 0x80 {
-            // Fast path: all three lengths fit in one byte each.
-            shared = Int(base[p])
-            unshared = Int(base[p + 1])
-            valueLength = Int(base[p + 2])
-            p += 3
-        } else {
-            guard let s = RawVarint.decode32(base, &p, end: limit),
-                let u = RawVarint.decode32(base, &p, end: limit),
-                let v = RawVarint.decode32(base, &p, end: limit)
-            else {
-                fail("bad varint in entry header", at: entry)
-                return false
-            }
-            shared = s
-            unshared = u
-            valueLength = v
+        guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
+            fail("bad varint in entry header", at: entry)
+            return false
         }
+        let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
         let keyCount = keyBuffer.count
         guard shared <= keyCount else {
             fail("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
