@@ -22,23 +22,14 @@ enum AggregateCommand {
         try Namespace.validateCollection(name, in: request.databaseName)
         context.server.statistics.count(.query)
         let body = request.body
-        guard let stages = try body.commandDocuments("pipeline", in: "aggregate") else {
-            throw OsmanthusError(.failedToParse, "BSON field 'aggregate.pipeline' is missing but a required field")
-        }
+        let stages = try pipeline(body)
         let collection = context.server.database.collection(name, in: request.databaseName)
         if try body.commandBool("explain", in: "aggregate") == true {
             var reply = try collection.explainAggregate(stages)
             reply.append("explainVersion", "1")
             return reply
         }
-        guard let cursorOptions = try body.commandDocument("cursor", in: "aggregate") else {
-            throw OsmanthusError(
-                .failedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")
-        }
-        let batchSize = try CursorReply.batchSize(
-            cursorOptions.commandInt("batchSize", in: "aggregate.cursor"), command: "aggregate.cursor")
-        var options = AggregateOptions()
-        options.allowDiskUse = try body.commandBool("allowDiskUse", in: "aggregate") ?? false
+        let (batchSize, options) = try cursorAndOptions(body)
         let results =
             try context.transaction.map {
                 try $0.collection(name, in: request.databaseName).aggregate(stages, options: options)
@@ -56,12 +47,28 @@ enum AggregateCommand {
         }
         context.server.statistics.count(.query)
         let body = request.body
-        guard let stages = try body.commandDocuments("pipeline", in: "aggregate") else {
-            throw OsmanthusError(.failedToParse, "BSON field 'aggregate.pipeline' is missing but a required field")
-        }
+        let stages = try pipeline(body)
         if try body.commandBool("explain", in: "aggregate") == true {
             return ["stages": .array(stages.map { .document($0) }), "explainVersion": "1"]
         }
+        let (batchSize, options) = try cursorAndOptions(body)
+        let results = try context.server.database.aggregate(stages, in: request.databaseName, options: options)
+        let cursor = ServerCursor(
+            namespace: request.namespace("$cmd.aggregate"), connectionID: context.connection.id,
+            sessionID: body["lsid"], source: PipelineSource(results))
+        return try CursorReply.first(cursor, batchSize: batchSize, server: context.server)
+    }
+
+    /// The `pipeline` field both forms require.
+    private static func pipeline(_ body: Document) throws -> [Document] {
+        guard let stages = try body.commandDocuments("pipeline", in: "aggregate") else {
+            throw OsmanthusError(.failedToParse, "BSON field 'aggregate.pipeline' is missing but a required field")
+        }
+        return stages
+    }
+
+    /// The `cursor` option (required unless explaining) and the pipeline options.
+    private static func cursorAndOptions(_ body: Document) throws -> (batchSize: Int?, options: AggregateOptions) {
         guard let cursorOptions = try body.commandDocument("cursor", in: "aggregate") else {
             throw OsmanthusError(
                 .failedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")
@@ -70,10 +77,6 @@ enum AggregateCommand {
             cursorOptions.commandInt("batchSize", in: "aggregate.cursor"), command: "aggregate.cursor")
         var options = AggregateOptions()
         options.allowDiskUse = try body.commandBool("allowDiskUse", in: "aggregate") ?? false
-        let results = try context.server.database.aggregate(stages, in: request.databaseName, options: options)
-        let cursor = ServerCursor(
-            namespace: request.namespace("$cmd.aggregate"), connectionID: context.connection.id,
-            sessionID: body["lsid"], source: PipelineSource(results))
-        return try CursorReply.first(cursor, batchSize: batchSize, server: context.server)
+        return (batchSize, options)
     }
 }
