@@ -26,7 +26,7 @@ final class CommandDispatcher: Sendable {
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
             + FindAndModifyCommand.all + CatalogCommands.all + ChangeStreamCommands.all
             + StorageAdminCommands.all + ExplainCommand.all
-            + TransactionCommands.all + AuthCommands.all + OperationCommands.all)
+            + TransactionCommands.all + AuthCommands.all + UserCommands.all + OperationCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 
@@ -51,6 +51,10 @@ final class CommandDispatcher: Sendable {
             return ErrorMapping.reply(
                 for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database."))
         }
+        if context.server.configuration.authenticationRequired {
+            context.connection.auth.refresh(
+                generation: context.server.userGeneration, store: UserStore(database: context.server.database))
+        }
         if context.server.configuration.authenticationRequired,
             !AuthCommands.allowedUnauthenticated.contains(request.name), !context.connection.auth.isAuthenticated
         {
@@ -63,6 +67,7 @@ final class CommandDispatcher: Sendable {
             return ErrorMapping.reply(for: denied)
         }
         do {
+            defer { if UserStore.mayChangeUsers(request) { context.server.usersChanged() } }
             return try SessionGate.run(command, request, context)
         } catch {
             let mapped = ErrorMapping.osmanthusError(for: error)

@@ -33,6 +33,9 @@ final class ServerCore: Sendable {
     let backups: BackupScheduler?
     private let advertised: Mutex<String>
     private let lastConnectionID = Atomic<Int64>(0)
+    /// Bumped whenever a user or its roles may have changed; connections compare it with the one
+    /// they read their roles at (`ConnectionAuth.refresh`).
+    private let userGenerationCounter = Atomic<UInt64>(0)
 
     init(database: Database, configuration: ServerConfiguration, logger: Logger) {
         self.database = database
@@ -52,6 +55,12 @@ final class ServerCore: Sendable {
     var advertisedAddress: String {
         get { advertised.withLock { $0 } }
         set { advertised.withLock { $0 = newValue } }
+    }
+
+    var userGeneration: UInt64 { userGenerationCounter.load(ordering: .acquiring) }
+
+    func usersChanged() {
+        userGenerationCounter.add(1, ordering: .releasing)
     }
 
     func nextConnectionID() -> Int64 {

@@ -148,7 +148,9 @@ def test_built_in_roles_decide_what_each_user_may_run(auth_server):
                'not authorized on shop to execute command { insert: "items"')
         denied(lambda: reader.other.things.find_one())
         denied(lambda: reader.shop.command("createUser", "y", pwd="pw", roles=[]))
-        denied(lambda: reader.list_database_names())
+        # listDatabases shows a user without an any-database role only its own databases.
+        assert reader.list_database_names() == ["shop"]
+        denied(lambda: reader.admin.command("listDatabases", authorizedDatabases=False))
         status = reader.admin.command("connectionStatus")["authInfo"]
         assert status["authenticatedUsers"] == [{"user": "reader", "db": "shop"}]
         assert status["authenticatedUserRoles"] == [{"role": "read", "db": "shop"}]
@@ -193,6 +195,45 @@ def test_built_in_roles_decide_what_each_user_may_run(auth_server):
         assert ops.shop.items.count_documents({}) == 2
         denied(lambda: ops.shop.command("createUser", "z", pwd="pw", roles=[]))
         denied(lambda: ops.other.command("dropDatabase"))
+
+
+def test_user_changes_reach_connections_already_authenticated(auth_server):
+    with connect(auth_server, "root", "s3cret%3Apw", "SCRAM-SHA-256") as root:
+        root.depot.crates.insert_one({"_id": 1})
+        root.depot.command("createUser", "mover", pwd="first", roles=["read"])
+        # One pooled connection: every command below runs on the connection that authenticated.
+        with MongoClient(f"mongodb://mover:first@{auth_server.host}:{auth_server.port}/?authSource=depot"
+                         "&authMechanism=SCRAM-SHA-256", serverSelectionTimeoutMS=10000, maxPoolSize=1) as mover:
+            assert mover.depot.crates.find_one() == {"_id": 1}
+            denied(lambda: mover.depot.crates.insert_one({"_id": 2}))
+            root.depot.command("grantRolesToUser", "mover", roles=["readWrite"])
+            mover.depot.crates.insert_one({"_id": 2})
+            roles = root.depot.command("usersInfo", "mover")["users"][0]["roles"]
+            assert roles == [{"role": "read", "db": "depot"}, {"role": "readWrite", "db": "depot"}]
+            root.depot.command("revokeRolesFromUser", "mover", roles=["readWrite"])
+            denied(lambda: mover.depot.crates.insert_one({"_id": 3}))
+            assert mover.admin.command("connectionStatus")["authInfo"]["authenticatedUserRoles"] == [
+                {"role": "read", "db": "depot"}]
+            # A new password: this connection stays authenticated; new logins need the new one.
+            root.depot.command("updateUser", "mover", pwd="second", roles=["readWrite"])
+            mover.depot.crates.insert_one({"_id": 3})
+            with pytest.raises(OperationFailure) as old_password:
+                with as_user(auth_server, "mover", "first", "depot") as stale:
+                    stale.depot.command("ping")
+            assert old_password.value.code == 18
+            with as_user(auth_server, "mover", "second", "depot") as fresh:
+                assert fresh.depot.crates.count_documents({}) == 3
+            with pytest.raises(OperationFailure) as nothing:
+                root.depot.command("updateUser", "mover")
+            assert nothing.value.code == 2
+            with pytest.raises(OperationFailure) as unknown:
+                root.depot.command("grantRolesToUser", "nobody", roles=["read"])
+            assert unknown.value.code == 11
+            # Dropping the user ends its authentication on connections already open.
+            root.depot.command("dropUser", "mover")
+            with pytest.raises(OperationFailure) as dropped:
+                mover.depot.crates.find_one()
+            assert dropped.value.code == 13
 
 
 def test_scram_sha_256_passwords_are_saslprepped(auth_server):

@@ -12,7 +12,7 @@ enum Authorization {
         case authenticated
         /// One of `actions` on every one of `databases`.
         case oneOf(Set<BuiltinRole.Action>, databases: [String])
-        /// An action on every database (`listDatabases`, cluster-wide change streams).
+        /// An action on every database (cluster-wide change streams).
         case everyDatabase(BuiltinRole.Action)
         /// Only `root`.
         case root
@@ -28,7 +28,9 @@ enum Authorization {
     static let writes: Set<String> = ["insert", "update", "delete", "findAndModify", "findandmodify"]
     static let writesOrAdmin: Set<String> = ["create", "drop", "createIndexes", "dropIndexes", "deleteIndexes"]
     static let admin: Set<String> = ["collMod", "dropDatabase"]
-    static let users: Set<String> = ["createUser", "dropUser", "usersInfo"]
+    static let users: Set<String> = [
+        "createUser", "updateUser", "grantRolesToUser", "revokeRolesFromUser", "dropUser", "usersInfo",
+    ]
 
     /// What `request` needs.
     static func requirement(_ request: CommandRequest) -> Requirement {
@@ -54,7 +56,8 @@ enum Authorization {
         case "aggregate":
             return aggregateRequirement(request)
         case "listDatabases":
-            return .everyDatabase(.read)
+            // Without an any-database role the command lists only the user's databases.
+            return .authenticated
         case "renameCollection":
             let source = request.argument.stringValue.flatMap { try? Namespace.split($0).database }
             let target = request.body["to"]?.stringValue.flatMap { try? Namespace.split($0).database }
@@ -76,6 +79,14 @@ enum Authorization {
         let target = out.documentValue?["db"]?.stringValue ?? db
         if target == db { return .oneOf([.write], databases: [db]) }  // readWrite reads too
         return .oneOf([.write], databases: [db, target])
+    }
+
+    /// The databases listDatabases shows to a user with `grants`: nil for all of them (an
+    /// any-database read role), else those the user holds any role on (MongoDB's
+    /// `authorizedDatabases`).
+    static func listableDatabases(_ grants: [RoleGrant]) -> Set<String>? {
+        if grants.contains(where: { $0.role.anyDatabase && $0.role.actions.contains(.read) }) { return nil }
+        return Set(grants.map(\.db))
     }
 
     /// nil when `grants` allow `request`, else the Unauthorized error.

@@ -7,8 +7,10 @@ final class ConnectionAuth: Sendable {
     private struct State {
         /// "db.user" names authenticated on this connection.
         var users: [String] = []
-        /// Each authenticated user's roles, read from its record when it authenticated.
+        /// Each authenticated user's roles, read from its record at `generation`.
         var grants: [String: [RoleGrant]] = [:]
+        /// The server's user generation when `grants` were read.
+        var generation: UInt64 = 0
         var conversation: SCRAMConversation?
         var conversationDatabase = ""
         /// The server-final message was sent but the client may still send an empty step.
@@ -31,9 +33,40 @@ final class ConnectionAuth: Sendable {
         }
     }
 
-    /// Records the roles of `user` ("db.user"), which has authenticated.
-    func grant(_ roles: [RoleGrant], to user: String) {
-        state.withLock { $0.grants[user] = roles }
+    /// Records the roles of `user` ("db.user"), which has authenticated; `generation` is the
+    /// server's user generation read before the roles were.
+    func grant(_ roles: [RoleGrant], to user: String, generation: UInt64) {
+        state.withLock {
+            $0.grants[user] = roles
+            $0.generation = $0.grants.count == 1 ? generation : min($0.generation, generation)
+        }
+    }
+
+    /// Re-reads the roles of this connection's users when any user changed since they were read
+    /// (MongoDB's user cache invalidation): a dropped user is no longer authenticated here, and
+    /// new or revoked roles apply from the next command. One atomic load when nothing changed.
+    func refresh(generation current: UInt64, store: UserStore) {
+        let users: [String]? = state.withLock { $0.generation == current || $0.users.isEmpty ? nil : $0.users }
+        guard let users else { return }
+        var fresh: [String: [RoleGrant]] = [:]
+        for name in users {
+            guard let dot = name.firstIndex(of: ".") else { continue }
+            let db = String(name[..<dot])
+            let user = String(name[name.index(after: dot)...])
+            let roles: [RoleGrant]?
+            do {
+                roles = try store.grants(user: user, db: db)
+            } catch {
+                // An unreadable record keeps the old roles rather than locking the user out.
+                roles = state.withLock { $0.grants[name] }
+            }
+            if let roles { fresh[name] = roles }
+        }
+        state.withLock { state in
+            state.users.removeAll { fresh[$0] == nil }
+            state.grants = fresh
+            state.generation = current
+        }
     }
 
     func begin(_ conversation: SCRAMConversation, database: String, skipEmptyExchange: Bool) {

@@ -48,6 +48,63 @@ struct UserStore: Sendable {
         }
     }
 
+    /// updateUser: a new password (credentials for `mechanisms`, or the user's current ones),
+    /// new roles, or fewer mechanisms (without a password: a subset of the current ones).
+    func update(user: String, db: String, password: String?, roles: [BSONValue]?, mechanisms: [SCRAMMechanism]?) throws {
+        guard let record = try record(user: user, db: db) else {
+            throw OsmanthusError(Self.userNotFound, "Could not find user \"\(user)\" for db \"\(db)\"")
+        }
+        var set = Document()
+        let current = record["credentials"]?.documentValue ?? Document()
+        if let password {
+            guard !password.isEmpty else { throw OsmanthusError(.badValue, "password must not be empty") }
+            let wanted = mechanisms ?? current.keys.compactMap { SCRAMMechanism(rawValue: $0) }
+            var credentials = Document()
+            for mechanism in wanted {
+                credentials.append(
+                    mechanism.rawValue,
+                    .document(try SCRAMCredential.derive(mechanism, user: user, password: password).document))
+            }
+            set.append("credentials", .document(credentials))
+        } else if let mechanisms {
+            var credentials = Document()
+            for mechanism in mechanisms {
+                guard let existing = current[mechanism.rawValue] else {
+                    throw OsmanthusError(
+                        .badValue, "mechanism \(mechanism.rawValue) needs a password: the user has no such credential")
+                }
+                credentials.append(mechanism.rawValue, existing)
+            }
+            guard !credentials.isEmpty else { throw OsmanthusError(.badValue, "a user needs at least one mechanism") }
+            set.append("credentials", .document(credentials))
+        }
+        if let roles {
+            set.append("roles", .array(try RoleGrant.parse(roles, db: db).map { .document($0.document) }))
+        }
+        guard !set.isEmpty else {
+            throw OsmanthusError(.badValue, "Must specify at least one field to update in updateUser")
+        }
+        _ = try users.updateOne(["_id": .string("\(db).\(user)")], ["$set": .document(set)])
+    }
+
+    /// The user's roles after adding (`grant`) or removing `roles`; UserNotFound if none.
+    func changeRoles(user: String, db: String, _ roles: [BSONValue], grant: Bool) throws {
+        guard let record = try record(user: user, db: db) else {
+            throw OsmanthusError(Self.userNotFound, "Could not find user \"\(user)\" for db \"\(db)\"")
+        }
+        let current = try RoleGrant.parse(record["roles"]?.arrayValue ?? [], db: db)
+        let changed = try RoleGrant.parse(roles, db: db)
+        let result = grant ? current + changed.filter { !current.contains($0) } : current.filter { !changed.contains($0) }
+        _ = try users.updateOne(
+            ["_id": .string("\(db).\(user)")], ["$set": ["roles": .array(result.map { .document($0.document) })]])
+    }
+
+    /// The user's roles as stored; nil when the user does not exist (dropped).
+    func grants(user: String, db: String) throws -> [RoleGrant]? {
+        guard let record = try record(user: user, db: db) else { return nil }
+        return try RoleGrant.parse(record["roles"]?.arrayValue ?? [], db: db)
+    }
+
     func record(user: String, db: String) throws -> Document? {
         try users.findOne(["_id": .string("\(db).\(user)")])
     }
@@ -75,6 +132,13 @@ struct UserStore: Sendable {
             info.set("mechanisms", .array(mechanisms))
             return info
         }
+    }
+
+    /// Whether `request` may change users other than through the user commands: a write to
+    /// `admin.system.users` (root only) or dropping `admin`.
+    static func mayChangeUsers(_ request: CommandRequest) -> Bool {
+        request.databaseName == "admin"
+            && (request.name == "dropDatabase" || request.argument.stringValue == "system.users")
     }
 
     var isEmpty: Bool {

@@ -55,9 +55,19 @@ enum CatalogCommands {
     static func listDatabases(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let filter = try request.body.commandDocument("filter", in: "listDatabases") ?? Document()
         let nameOnly = try request.body.commandBool("nameOnly", in: "listDatabases") ?? false
+        let authorizedOnly = try request.body.commandBool("authorizedDatabases", in: "listDatabases")
+        // With authentication, a user without an any-database read role sees only its databases,
+        // unless it asks for all of them (authorizedDatabases: false), which it may not.
+        var allowed: Set<String>? = nil
+        if context.server.configuration.authenticationRequired {
+            allowed = Authorization.listableDatabases(context.connection.auth.roleGrants)
+            if allowed != nil, authorizedOnly == false {
+                throw OsmanthusError(.unauthorized, "not authorized on admin to execute command { listDatabases: 1 }")
+            }
+        }
         var databases: [BSONValue] = []
         var total: Int64 = 0
-        for info in try context.server.database.listDatabases() {
+        for info in try context.server.database.listDatabases() where allowed?.contains(info.name) ?? true {
             let entry: Document =
                 nameOnly
                 ? ["name": .string(info.name)]
