@@ -31,6 +31,8 @@ struct AuthorizationTests {
         #expect(try !allowed(["collMod": "items"], on: "shop", readWrite))
         #expect(try allowed(["createIndexes": "items"], on: "shop", dbAdmin))
         #expect(try allowed(["createUser": "u"], on: "shop", userAdmin))
+        #expect(try allowed(["grantRolesToUser": "u", "roles": ["read"]], on: "shop", userAdmin))
+        #expect(try !allowed(["updateUser": "u", "pwd": "p"], on: "shop", readWrite))
         #expect(try !allowed(["createUser": "u"], on: "shop", readWrite))
         // Handshake and session commands need no role; server administration needs root.
         #expect(try allowed(["ping": 1], on: "admin", []))
@@ -46,7 +48,13 @@ struct AuthorizationTests {
         #expect(try allowed(["find": "c"], on: "anything", readAny))
         #expect(try !allowed(["insert": "c"], on: "anything", readAny))
         #expect(try allowed(["listDatabases": 1], on: "admin", readAny))
-        #expect(try !allowed(["listDatabases": 1], on: "admin", try grants(["readWrite"], db: "shop")))
+        // Without an any-database read role, listDatabases runs but lists only the user's databases.
+        let shopUser = try grants(["readWrite", ["role": "dbAdmin", "db": "depot"]], db: "shop")
+        #expect(try allowed(["listDatabases": 1], on: "admin", shopUser))
+        #expect(Authorization.listableDatabases(shopUser) == ["shop", "depot"])
+        #expect(Authorization.listableDatabases(readAny) == nil)
+        #expect(Authorization.listableDatabases(root) == nil)
+        #expect(Authorization.listableDatabases(try grants(["dbAdminAnyDatabase"], db: "admin")) == nil)
         #expect(try allowed(["insert": "c"], on: "anything", readWriteAny))
         #expect(try !allowed(["dropDatabase": 1], on: "anything", readWriteAny))
         #expect(try allowed(["serverStatus": 1], on: "admin", root))

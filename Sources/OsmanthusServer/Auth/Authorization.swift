@@ -81,11 +81,11 @@ enum Authorization {
         return .oneOf([.write], databases: [db, target])
     }
 
-    /// The databases listDatabases shows to a user with `grants`: nil for all of them (an
-    /// any-database read role), else those the user holds any role on (MongoDB's
-    /// `authorizedDatabases`).
+    /// The databases listDatabases shows to a user with `grants`: nil for all of them (every
+    /// any-database role carries MongoDB's listDatabases privilege), else those the user holds any
+    /// role on (MongoDB's `authorizedDatabases`).
     static func listableDatabases(_ grants: [RoleGrant]) -> Set<String>? {
-        if grants.contains(where: { $0.role.anyDatabase && $0.role.actions.contains(.read) }) { return nil }
+        if grants.contains(where: { $0.role.anyDatabase }) { return nil }
         return Set(grants.map(\.db))
     }
 
