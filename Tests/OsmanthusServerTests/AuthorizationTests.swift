@@ -65,6 +65,34 @@ struct AuthorizationTests {
         #expect(try allowed(out, on: "a", try grants(["readWrite", ["role": "readWrite", "db": "b"]], db: "a")))
     }
 
+    @Test func clusterRolesAndDbOwnerAllowWhatMongoDBsDo() throws {
+        let monitor = try grants(["clusterMonitor"], db: "admin")
+        let clusterAdmin = try grants(["clusterAdmin"], db: "admin")
+        let backup = try grants(["backup"], db: "admin")
+        let restore = try grants(["restore"], db: "admin")
+        let owner = try grants(["dbOwner"], db: "shop")
+        #expect(try allowed(["serverStatus": 1], on: "admin", monitor))
+        #expect(try allowed(["currentOp": 1], on: "admin", monitor))
+        #expect(try !allowed(["killOp": 1, "op": 5], on: "admin", monitor))
+        #expect(try !allowed(["find": "c"], on: "shop", monitor))
+        #expect(try allowed(["killOp": 1, "op": 5], on: "admin", clusterAdmin))
+        #expect(try allowed(["dropDatabase": 1], on: "shop", clusterAdmin))
+        #expect(try !allowed(["configureFailPoint": "x"], on: "admin", clusterAdmin))
+        #expect(try allowed(["find": "c"], on: "anything", backup))
+        #expect(try allowed(["osmanthusSnapshot": 1], on: "admin", backup))
+        #expect(try !allowed(["insert": "c"], on: "anything", backup))
+        #expect(try allowed(["insert": "c"], on: "anything", restore))
+        #expect(try !allowed(["osmanthusBackup": 1], on: "admin", restore))
+        for command: Document in [["insert": "c"], ["find": "c"], ["collMod": "c"], ["createUser": "u"]] {
+            #expect(try allowed(command, on: "shop", owner))
+            #expect(try !allowed(command, on: "other", owner))
+        }
+        // Anyone authenticated sees its own operations; everyone's needs a monitoring role.
+        #expect(try allowed(["currentOp": 1, "$ownOps": true], on: "admin", try grants(["read"], db: "shop")))
+        #expect(try !allowed(["currentOp": 1], on: "admin", try grants(["read"], db: "shop")))
+        #expect(throws: OsmanthusError.self) { try grants(["clusterMonitor"], db: "shop") }
+    }
+
     @Test func unknownRolesAndAnyDatabaseRolesOffAdminAreRoleNotFound() {
         for (roles, db) in [(["nope"], "shop"), (["root"], "shop"), (["readAnyDatabase"], "shop")] as [([BSONValue], String)] {
             do {

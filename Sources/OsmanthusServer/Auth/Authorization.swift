@@ -12,7 +12,7 @@ enum Authorization {
         case authenticated
         /// One of `actions` on every one of `databases`.
         case oneOf(Set<BuiltinRole.Action>, databases: [String])
-        /// An action on every database (cluster-wide change streams).
+        /// An action on every database (cluster-wide change streams) or on the server itself.
         case everyDatabase(BuiltinRole.Action)
         /// Only `root`.
         case root
@@ -28,6 +28,12 @@ enum Authorization {
     static let writes: Set<String> = ["insert", "update", "delete", "findAndModify", "findandmodify"]
     static let writesOrAdmin: Set<String> = ["create", "drop", "createIndexes", "dropIndexes", "deleteIndexes"]
     static let admin: Set<String> = ["collMod", "dropDatabase"]
+    static let monitor: Set<String> = [
+        "serverStatus", "hostInfo", "currentOp", "getLog", "getCmdLineOpts", "getParameter", "replSetGetStatus",
+        "osmanthusStats",
+    ]
+    static let manage: Set<String> = ["killOp", "killAllSessions", "osmanthusCompact"]
+    static let backups: Set<String> = ["osmanthusBackup", "osmanthusSnapshot"]
     static let users: Set<String> = [
         "createUser", "updateUser", "grantRolesToUser", "revokeRolesFromUser", "dropUser", "usersInfo",
     ]
@@ -45,6 +51,11 @@ enum Authorization {
         if writesOrAdmin.contains(name) { return .oneOf([.write, .dbAdmin], databases: [db]) }
         if admin.contains(name) { return .oneOf([.dbAdmin], databases: [db]) }
         if users.contains(name) { return .oneOf([.userAdmin], databases: [db]) }
+        // A user may always see its own operations (currentOp with $ownOps), as in MongoDB.
+        if name == "currentOp", request.body["$ownOps"] == .bool(true) { return .authenticated }
+        if monitor.contains(name) { return .everyDatabase(.monitorCluster) }
+        if manage.contains(name) { return .everyDatabase(.manageCluster) }
+        if backups.contains(name) { return .everyDatabase(.takeBackup) }
         switch name {
         case "explain":
             // The explained command's own needs (explain of a write writes nothing, but MongoDB

@@ -5,8 +5,9 @@ import OsmanthusBSON
 /// the database it is given on (the `*AnyDatabase` roles and `root` exist only on `admin` and
 /// reach every database).
 enum BuiltinRole: String, CaseIterable, Sendable {
-    case read, readWrite, dbAdmin, userAdmin
+    case read, readWrite, dbAdmin, userAdmin, dbOwner
     case readAnyDatabase, readWriteAnyDatabase, dbAdminAnyDatabase, userAdminAnyDatabase
+    case clusterMonitor, clusterAdmin, backup, restore
     case root
 
     /// What a command needs on a database; a role grants some of these.
@@ -19,6 +20,12 @@ enum BuiltinRole: String, CaseIterable, Sendable {
         case dbAdmin
         /// Users of the database.
         case userAdmin
+        /// Server state (serverStatus, currentOp of every client, hostInfo, getLog...).
+        case monitorCluster
+        /// Server operations (killOp, killAllSessions, compaction).
+        case manageCluster
+        /// Taking backups and snapshots.
+        case takeBackup
     }
 
     var actions: Set<Action> {
@@ -27,15 +34,21 @@ enum BuiltinRole: String, CaseIterable, Sendable {
         case .readWrite, .readWriteAnyDatabase: [.read, .write]
         case .dbAdmin, .dbAdminAnyDatabase: [.dbAdmin]
         case .userAdmin, .userAdminAnyDatabase: [.userAdmin]
-        case .root: [.read, .write, .dbAdmin, .userAdmin]
+        case .dbOwner: [.read, .write, .dbAdmin, .userAdmin]
+        case .clusterMonitor: [.monitorCluster]
+        case .clusterAdmin: [.monitorCluster, .manageCluster, .dbAdmin]
+        // MongoDB's backup role reads everything it copies and the server state it reports.
+        case .backup: [.read, .monitorCluster, .takeBackup]
+        case .restore: [.write]
+        case .root: [.read, .write, .dbAdmin, .userAdmin, .monitorCluster, .manageCluster, .takeBackup]
         }
     }
 
-    /// Granted on `admin`, reaches every database.
+    /// Granted on `admin`, reaches every database (the cluster roles too).
     var anyDatabase: Bool {
         switch self {
-        case .readAnyDatabase, .readWriteAnyDatabase, .dbAdminAnyDatabase, .userAdminAnyDatabase, .root: true
-        default: false
+        case .read, .readWrite, .dbAdmin, .userAdmin, .dbOwner: false
+        default: true
         }
     }
 }
