@@ -3,26 +3,26 @@ import Testing
 @testable import OsmanthusStorage
 
 struct SyncGroupPacerTests {
-    @Test func leaderNeverWaitsBeforeTheFirstSync() {
+    @Test func syncerNeverWaitsBeforeTheFirstSync() {
         let pacer = SyncGroupPacer()
-        #expect(!pacer.shouldWait(queued: 1))
+        #expect(!pacer.shouldWait(pending: 1))
         #expect(pacer.maxWaitNanos == 0)
     }
 
     @Test func loneSyncWriterNeverWaits() {
         var pacer = SyncGroupPacer()
         pacer.record(writers: 1, syncNanos: 200_000)
-        #expect(!pacer.shouldWait(queued: 1))
+        #expect(!pacer.shouldWait(pending: 1))
     }
 
-    @Test func leaderWaitsUntilTheLastGroupsWritersAreBack() {
+    @Test func syncerWaitsUntilTheWritersInPlayAreBack() {
         var pacer = SyncGroupPacer()
         pacer.record(writers: 16, syncNanos: 250_000)
         #expect(pacer.expectedWriters == 16)
-        #expect(pacer.shouldWait(queued: 1))
-        #expect(pacer.shouldWait(queued: 15))
-        #expect(!pacer.shouldWait(queued: 16))
-        #expect(!pacer.shouldWait(queued: 20))
+        #expect(pacer.shouldWait(pending: 1))
+        #expect(pacer.shouldWait(pending: 15))
+        #expect(!pacer.shouldWait(pending: 16))
+        #expect(!pacer.shouldWait(pending: 20))
     }
 
     @Test func waitIsAboutOneFsyncAndCapped() {
@@ -38,7 +38,7 @@ struct SyncGroupPacerTests {
         var pacer = SyncGroupPacer()
         pacer.record(writers: 16, syncNanos: 250_000)
         pacer.record(writers: 15, syncNanos: 250_000)
-        #expect(!pacer.shouldWait(queued: 15))
-        #expect(pacer.shouldWait(queued: 14))
+        #expect(!pacer.shouldWait(pending: 15))
+        #expect(pacer.shouldWait(pending: 14))
     }
 }

@@ -1,4 +1,5 @@
 // Osmanthus's own engine through its public DB API (Sources/OsmanthusStorage/DB/DB.swift).
+import Foundation
 import OsmanthusStorage
 
 /// Osmanthus with its default options. The API takes and returns `[UInt8]`, so every call
@@ -60,6 +61,15 @@ final class OsmanthusEngine: Engine, Sendable {
     }
 
     func close() throws {
+        // STORAGE_BENCH_STATS=1: the engine's own counters and level shapes, to stderr, so
+        // write stalls, fsyncs per write and compaction work can be read next to the timings.
+        if getenv("STORAGE_BENCH_STATS") != nil {
+            let counters = db.statistics.all.filter { $0.1 != 0 }.map { "\($0.0)=\($0.1)" }
+            let levels = zip(db.levelFileCounts, db.levelSizes).enumerated().filter { $0.element.0 > 0 }
+                .map { "L\($0.offset): \($0.element.0) files \($0.element.1 >> 10) KiB" }
+            FileHandle.standardError.write(
+                Data("  [osmanthus stats] \(counters.joined(separator: " "))\n  [osmanthus levels] \(levels.joined(separator: ", "))\n".utf8))
+        }
         try db.close()
     }
 

@@ -42,10 +42,10 @@ struct CompactionJob {
             children.append(try tables.table(f.number).makeIterator(fillCache: false))
         }
         let input = MergingIterator(children)
-        let tableOptions = options.tableOptions(forLevel: compaction.outputLevel)
         let bottommost = version.levels.indices.allSatisfy {
             $0 <= compaction.outputLevel || version.levels[$0].isEmpty
         }
+        let tableOptions = options.tableOptions(forLevel: compaction.outputLevel, bottommost: bottommost)
         let zeroTrailer = InternalKey.packTrailer(0, .value)
         var zeroed: [UInt8] = []
 

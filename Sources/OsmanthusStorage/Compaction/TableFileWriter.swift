@@ -5,8 +5,10 @@ final class TableFileWriter {
     let path: String
     private let file: WritableFile
     private let builder: TableBuilder
-    private(set) var smallest: [UInt8]?
-    private(set) var largest: [UInt8] = []
+    // `@exclusivity(unchecked)`: one owner (a flush or a compaction) and no overlapping access;
+    // set on every entry added.
+    @exclusivity(unchecked) private(set) var smallest: [UInt8]?
+    @exclusivity(unchecked) private(set) var largest: [UInt8] = []
 
     init(directory: String, number: UInt64, fileSystem: any FileSystem, options: TableOptions) throws {
         self.number = number

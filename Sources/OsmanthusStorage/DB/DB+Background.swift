@@ -223,7 +223,7 @@ extension DB {
         }
         state.closing = true
         backgroundChanged.broadcast()
-        while !state.writers.isEmpty {
+        while !state.writers.isEmpty || !state.pendingGroups.isEmpty || state.syncRunning {
             state.writers.first?.signal()
             backgroundChanged.wait()
         }

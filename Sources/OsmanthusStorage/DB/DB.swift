@@ -21,6 +21,8 @@ public final class DB: @unchecked Sendable {
     let monitor = Monitor()
     /// Signalled when background work finishes or is needed (flush, compaction, close).
     let backgroundChanged: Monitor.Condition
+    /// Broadcast when a log fsync ends (`state.syncRunning` turns false).
+    let logSyncEnded: Monitor.Condition
     /// `@exclusivity(unchecked)`: only touched under the monitor, and no access overlaps another
     /// (the run-time checks cost a thread-local lookup per access on every write).
     @exclusivity(unchecked) var state: State
@@ -34,14 +36,29 @@ public final class DB: @unchecked Sendable {
         var logFileNumber: UInt64 = 0
         /// Highest sequence whose write is fully applied: the default read snapshot.
         var visibleSequence: SequenceNumber = 0
-        /// Group commit queue; the first writer is the leader.
+        /// Group commit queue; the first writer is the leader, the only one writing the log.
         var writers: [Writer] = []
-        /// What the last synced group looked like, so the next sync leader can wait a moment for
-        /// the writers it carried to come back (see `gatherSyncGroup`).
+        /// Groups already in the log (and memtable) whose writers still wait, in log order: a
+        /// sync group for an fsync covering it, every group for those before it (visibility
+        /// advances in order). See `DB+Commit.swift`.
+        var pendingGroups: [PendingGroup] = []
+        /// Last sequence handed to the OS in the active log (or an older, synced one).
+        var writtenSequence: SequenceNumber = 0
+        /// Last sequence an fsync has made durable.
+        var syncedSequence: SequenceNumber = 0
+        /// Writers in `pendingGroups`.
+        var pendingWriters = 0
+        /// An fsync of the active log runs outside the lock, or is about to (its syncer gathers
+        /// writers), or a memtable switch is retiring the log: nobody else may sync, switch or
+        /// close the log meanwhile.
+        var syncRunning = false
+        /// How many writers were in play at the last fsync, so the next can wait a moment for
+        /// them (see `gatherBeforeSync`).
         var syncPacer = SyncGroupPacer()
-        /// Queue length at which a sync leader waiting for its group wants waking; 0 when no
-        /// leader waits.
+        /// `pendingWriters` at which the syncer gathering writers wants waking (0: none waits),
+        /// and that syncer.
         var gatherTarget = 0
+        var gatheringSyncer: Writer?
         /// A failed log, flush or manifest write: the database refuses writes until reopened.
         var backgroundError: StorageError?
         var closing = false
@@ -102,6 +119,7 @@ public final class DB: @unchecked Sendable {
         versions = VersionSet(directory: path, fileSystem: options.fileSystem)
         picker = CompactionPicker(options: options)
         backgroundChanged = monitor.makeCondition()
+        logSyncEnded = monitor.makeCondition()
         state = State()
     }
 
@@ -156,153 +174,10 @@ public final class DB: @unchecked Sendable {
         }
     }
 
-    /// Group commit (after leveldb's `DBImpl::Write`): writers queue up; the one at the head
-    /// writes its own batch and those queued behind it as one log record with one fsync, then
-    /// wakes them.
-    func commit(_ writer: Writer) throws {
-        monitor.lock()
-        if state.closing || state.closed {
-            monitor.unlock()
-            throw StorageError(.closed, "the database is closed")
-        }
-        if self.options.readOnly && !writer.forceFlush {
-            monitor.unlock()
-            throw StorageError(.unsupported, "the database was opened read-only")
-        }
-        state.writers.append(writer)
-        if state.gatherTarget > 0 && state.writers.count >= state.gatherTarget { state.writers[0].signal() }
-        while !writer.done && state.writers.first !== writer { writer.wait() }
-        if writer.done {
-            monitor.unlock()
-            if let e = writer.error { throw e }
-            return
-        }
-
-        var failure: (any Error)?
-        var last = writer
-        do {
-            try makeRoomForWrite(force: writer.forceFlush)
-        } catch {
-            failure = error
-        }
-        if failure == nil && !writer.forceFlush {
-            if writer.sync { gatherSyncGroup(writer) }
-            let (group, lastWriter, sync, writerCount) = buildGroup()
-            last = lastWriter
-            var batch = group
-            let first = versions.lastSequence + 1
-            batch.sequence = first
-            versions.lastSequence += SequenceNumber(batch.count)
-            let log = state.log
-            let mem = state.mem
-            var syncNanos: UInt64?
-            monitor.unlock()
-            do {
-                guard let log else { throw StorageError(.closed, "no active log") }
-                let record = batch.encoded
-                try log.addRecord(record)
-                if sync {
-                    let start = monotonicNanos()
-                    try log.sync()
-                    syncNanos = monotonicNanos() - start
-                    statistics.add(.walSyncs)
-                } else {
-                    // Hand the record to the OS: it then survives a crash of this process.
-                    try log.flush()
-                }
-                statistics.add(.walBytes, UInt64(record.count))
-                var seq = first
-                var bytes: UInt64 = 0
-                batch.forEach { kind, key, value in
-                    mem.add(seq, kind, key, value)
-                    seq += 1
-                    bytes += UInt64(key.count + value.count)
-                }
-                statistics.add(.keysWritten, UInt64(batch.count))
-                statistics.add(.bytesWritten, bytes)
-                statistics.add(.writeGroups)
-            } catch {
-                failure = error
-            }
-            monitor.lock()
-            if let failure {
-                // The log's tail is unknown now: stop writing to it. Reopening recovers every
-                // acknowledged write and cuts the torn tail.
-                state.backgroundError =
-                    state.backgroundError ?? (failure as? StorageError)
-                    ?? StorageError(.io, "log write failed", cause: nil)
-            } else {
-                state.visibleSequence = first + SequenceNumber(batch.count) - 1
-                if let syncNanos { state.syncPacer.record(writers: writerCount, syncNanos: syncNanos) }
-            }
-        }
-        while let w = state.writers.first {
-            state.writers.removeFirst()
-            if w !== writer {
-                w.error = failure
-                w.done = true
-                w.signal()
-            }
-            if w === last { break }
-        }
-        state.writers.first?.signal()
-        if state.closing { backgroundChanged.broadcast() }
-        monitor.unlock()
-        if let failure { throw failure }
-    }
-
-    /// What a writer's `batch` becomes once the leader took it into a group.
-    private static let takenBatch = WriteBatch()
-
-    /// Lets a sync leader wait, briefly, until as many writers are queued as the last synced
-    /// group carried. Without it, N writers that sync in a loop settle into two alternating
-    /// groups (those released by one fsync queue up behind a leader that has already started
-    /// the next one), so each fsync carries about N/2 of them. Waiting at most about one fsync
-    /// for the rest to return merges the groups; a lone writer (last group of 1) never waits,
-    /// and a writer that stops writing costs one wait, after which the target shrinks.
-    /// Caller holds the monitor and is the leader.
-    private func gatherSyncGroup(_ leader: Writer) {
-        guard state.syncPacer.shouldWait(queued: state.writers.count) else { return }
-        let target = state.syncPacer.expectedWriters
-        let deadline = monotonicNanos() + state.syncPacer.maxWaitNanos
-        state.gatherTarget = target
-        while state.writers.count < target && !state.closing {
-            let now = monotonicNanos()
-            if now >= deadline { break }
-            leader.wait(nanoseconds: deadline - now)
-        }
-        state.gatherTarget = 0
-    }
-
-    /// Joins the leader's batch with those queued behind it, up to about 1 MiB. A sync writer
-    /// never joins a group that will not be synced. Returns the group, its last writer, whether
-    /// it is synced and how many writers it carries. Caller holds the monitor.
-    private func buildGroup() -> (WriteBatch, Writer, Bool, Int) {
-        let leader = state.writers[0]
-        let size = leader.batch.byteSize
-        let limit = size <= 128 << 10 ? size + (128 << 10) : 1 << 20
-        // Taken out of the writer (nothing reads it after grouping), so the group's storage is
-        // unshared and stamping its sequence does not copy it.
-        var group = leader.batch
-        leader.batch = Self.takenBatch
-        var total = size
-        var last = leader
-        var writerCount = 1
-        for w in state.writers.dropFirst() {
-            if w.forceFlush || (w.sync && !leader.sync) { break }
-            total += w.batch.byteSize
-            if total > limit { break }
-            group.append(w.batch)
-            last = w
-            writerCount += 1
-        }
-        return (group, last, leader.sync, writerCount)
-    }
-
     /// Makes sure the memtable has room, switching to a new one (and a new log) when it is full,
     /// and slowing or stopping the writer while compaction is behind. Caller holds the monitor
     /// (it is released while waiting or doing I/O).
-    private func makeRoomForWrite(force: Bool) throws {
+    func makeRoomForWrite(force: Bool) throws {
         var allowDelay = !force
         var force = force
         while true {
@@ -350,6 +225,11 @@ public final class DB: @unchecked Sendable {
     /// Starts a new log and memtable; the full memtable becomes the immutable one to flush.
     /// Caller holds the monitor and is the write leader.
     private func switchMemTable() throws {
+        // The old log is synced and closed below: no fsync of it may run meanwhile, and none may
+        // start until the new log is in place (`syncRunning` keeps the group syncers out).
+        while state.syncRunning { logSyncEnded.wait() }
+        state.syncRunning = true
+        let written = state.writtenSequence
         let number = versions.newFileNumber()
         let old = state.log
         monitor.unlock()
@@ -359,6 +239,7 @@ public final class DB: @unchecked Sendable {
             try fileSystem.syncDirectory(path)
         } catch {
             monitor.lock()
+            endLogSync()
             throw error
         }
         do {
@@ -370,7 +251,10 @@ public final class DB: @unchecked Sendable {
         } catch {
             monitor.lock()
             // The old log's tail is unknown now: stop, as after any failed log write.
-            state.backgroundError = state.backgroundError ?? Self.storageError(error)
+            let failure = Self.storageError(error)
+            state.backgroundError = state.backgroundError ?? failure
+            failPendingGroups(failure)
+            endLogSync()
             throw error
         }
         monitor.lock()
@@ -378,6 +262,10 @@ public final class DB: @unchecked Sendable {
         state.mem = MemTable()
         state.log = newLog
         state.logFileNumber = number
+        // Every group waiting for an fsync was in the old log, which is synced now.
+        state.syncedSequence = max(state.syncedSequence, written)
+        completePendingGroups()
+        endLogSync()
     }
 
     // MARK: Reads

@@ -16,6 +16,12 @@ public struct Options: Sendable {
     /// Compression of the tables written to each level, L0 first; the last entry repeats for
     /// deeper levels. Fast lz4 where data is rewritten soon, zstd where it settles.
     public var compressionPerLevel: [CompressionKind] = [.lz4, .lz4, .lz4, .zstd]
+    /// Compression of the tables a compaction writes when its output level is the deepest
+    /// populated one (nothing lives below it), whatever `compressionPerLevel` says for that
+    /// level; nil follows `compressionPerLevel`. That data stays put until the level below fills,
+    /// so the better ratio pays for itself, as RocksDB's `bottommost_compression` does. Memtable
+    /// flushes (L0) never use it: L0 is rewritten soon.
+    public var bottommostCompression: CompressionKind? = .zstd
     public var zstdLevel: Int32 = 3
     public var bloomBitsPerKey = 10
     /// `sync` for writes whose `WriteOptions.sync` is nil.
@@ -43,10 +49,11 @@ public struct Options: Sendable {
         return compressionPerLevel[min(level, compressionPerLevel.count - 1)]
     }
 
-    func tableOptions(forLevel level: Int) -> TableOptions {
+    func tableOptions(forLevel level: Int, bottommost: Bool = false) -> TableOptions {
         var t = TableOptions()
         t.blockSize = blockSize
-        t.compression = compression(forLevel: level)
+        let bottom = bottommost && level > 0 ? bottommostCompression : nil
+        t.compression = bottom ?? compression(forLevel: level)
         t.zstdLevel = zstdLevel
         t.bloomBitsPerKey = bloomBitsPerKey
         return t

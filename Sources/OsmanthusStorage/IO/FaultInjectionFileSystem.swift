@@ -195,6 +195,11 @@ final class FaultInjectionWritableFile: WritableFile {
         try base.sync()
     }
 
+    func syncFlushed() throws {
+        try fileSystem.check(.sync, path)
+        try base.syncFlushed()
+    }
+
     func close() throws {
         try fileSystem.check(.close, path)
         try base.close()

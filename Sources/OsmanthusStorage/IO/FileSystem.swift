@@ -36,6 +36,11 @@ public protocol WritableFile: AnyObject {
     func flush() throws
     /// Flushes and makes the contents durable (fsync/fdatasync).
     func sync() throws
+    /// Makes durable what earlier `flush`es handed to the OS, without touching the buffer: the
+    /// one call that may run on another thread while the owner goes on appending and flushing
+    /// (the write-ahead log's fsync overlaps the next group's append, SPEC.md §9.1). Never
+    /// concurrent with `close`.
+    func syncFlushed() throws
     func close() throws
 }
 

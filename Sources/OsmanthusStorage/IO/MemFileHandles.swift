@@ -34,6 +34,12 @@ final class MemWritableFile: WritableFile {
     }
 
     func sync() throws {
+        try syncFlushed()
+    }
+
+    /// Nothing is buffered here, so everything appended so far becomes durable; the inode is
+    /// changed under the file system's lock, as `append` does.
+    func syncFlushed() throws {
         precondition(!closed, "sync of a closed file")
         let id = inode
         fileSystem.state.withLock { state in

@@ -232,6 +232,11 @@ final class PosixWritableFile: WritableFile {
 
     func sync() throws {
         try flush()
+        try syncFlushed()
+    }
+
+    // Reads only `fd`, which the owner changes only in `close`, never concurrent with this.
+    func syncFlushed() throws {
         guard Posix.retrying({ fdatasync(fd) }) == 0 else { throw Posix.error("fdatasync", path, errno) }
     }
 

@@ -6,21 +6,24 @@
 public final class TableBuilder {
     private let file: WritableFile
     private let options: TableOptions
-    private var dataBlock: BlockBuilder
-    private var indexBlock: BlockBuilder
+    // `@exclusivity(unchecked)` on the mutable state: one owner at a time (see above) and no
+    // access overlaps another, so the run-time checks (about five per entry added, a
+    // thread-local lookup each) would only cost time in every flush and compaction.
+    @exclusivity(unchecked) private var dataBlock: BlockBuilder
+    @exclusivity(unchecked) private var indexBlock: BlockBuilder
     /// Bloom hashes of distinct user keys (versions of one key share a hash).
-    private var filterHashes: [UInt32] = []
-    private var lastKey: [UInt8] = []
+    @exclusivity(unchecked) private var filterHashes: [UInt32] = []
+    @exclusivity(unchecked) private var lastKey: [UInt8] = []
     /// The data block just written, whose index entry waits for the next key so its separator
     /// can be shortened.
-    private var pendingHandle: BlockHandle?
-    private var offset: UInt64
+    @exclusivity(unchecked) private var pendingHandle: BlockHandle?
+    @exclusivity(unchecked) private var offset: UInt64
     private let compressed = CompressionScratch()
-    private var handleScratch: [UInt8] = []
-    private var zstd: ZstdCompressor?
-    private var lz4: Lz4Compressor?
-    private var finished = false
-    public private(set) var entryCount = 0
+    @exclusivity(unchecked) private var handleScratch: [UInt8] = []
+    @exclusivity(unchecked) private var zstd: ZstdCompressor?
+    @exclusivity(unchecked) private var lz4: Lz4Compressor?
+    @exclusivity(unchecked) private var finished = false
+    @exclusivity(unchecked) public private(set) var entryCount = 0
 
     public init(file: WritableFile, options: TableOptions) {
         precondition(options.blockSize > 0 && options.restartInterval > 0, "bad table options")

@@ -79,6 +79,12 @@ public final class LogWriter {
         try file.sync()
     }
 
+    /// Makes durable every record already `flush`ed, without touching the buffer: may run on
+    /// another thread while the owner appends the next records (never while it closes).
+    public func syncFlushed() throws {
+        try file.syncFlushed()
+    }
+
     public func close() throws {
         try file.close()
     }

@@ -22,6 +22,7 @@ final class ByteArrayFile: WritableFile, ReadableFile, @unchecked Sendable {
     func append(_ data: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: data) }
     func flush() throws {}
     func sync() throws {}
+    func syncFlushed() throws {}
     func close() {}
 
     func read(at offset: UInt64, count: Int) throws -> [UInt8] {
