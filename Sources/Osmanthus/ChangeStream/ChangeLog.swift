@@ -104,6 +104,21 @@ final class ChangeLog: Sendable {
         let wall = wallMillis()
         appended.wallMillis = wall
         for change in changes {
+            // The common case, written straight from the document's bytes.
+            if change.operation == .insert, let after = change.after, change.entry.options.partitionKey == nil,
+                change.entry.options.sortKey == nil, let id = after.elementBytes("_id")
+            {
+                let entry = change.entry
+                let count = ChangeRecord.insertCount(
+                    database: entry.database, collection: entry.name, idElement: id, document: after)
+                batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) {
+                    ChangeRecord.encodeInsert(
+                        database: entry.database, collection: entry.name, wallMillis: wall, idElement: id,
+                        document: after, into: &$0)
+                }
+                appended.add(entry.database, Int64(ChangeLogFormat.recordKeySize + count))
+                continue
+            }
             let images = change.entry.options.changeStreamPreAndPostImages
             let op: ChangeRecord.Operation =
                 switch change.operation {

@@ -17,7 +17,21 @@ extension ChangeRecord {
         case .drop: 5
         case .rename: 6
         case .dropDatabase: 7
+        case .create: 8
+        case .createIndexes: 9
+        case .dropIndexes: 10
+        case .modify: 11
         }
+    }
+
+    /// 3 for what only version 3 can hold (an expanded operation, a description), else 2.
+    var formatVersion: UInt8 {
+        operation.isExpanded || operationDescription != nil ? ChangeLogFormat.version3 : ChangeLogFormat.version
+    }
+
+    static func operation(code: UInt8, version: UInt8) -> Operation? {
+        guard let op = operation(code: code) else { return nil }
+        return op.isExpanded && version < ChangeLogFormat.version3 ? nil : op
     }
 
     static func operation(code: UInt8) -> Operation? {
@@ -29,6 +43,10 @@ extension ChangeRecord {
         case 5: .drop
         case 6: .rename
         case 7: .dropDatabase
+        case 8: .create
+        case 9: .createIndexes
+        case 10: .dropIndexes
+        case 11: .modify
         default: nil
         }
     }
@@ -48,7 +66,7 @@ extension ChangeRecord {
         if let collection { n += string(collection) }
         if let engineKey { n += varintSize(engineKey.count) + engineKey.count }
         n += (documentKey?.byteCount ?? 0) + (fullDocument?.byteCount ?? 0) + (preImage?.byteCount ?? 0)
-            + (updateDescription?.byteCount ?? 0)
+            + (updateDescription?.byteCount ?? 0) + (operationDescription?.byteCount ?? 0)
         if let toDatabase, let toCollection { n += string(toDatabase) + string(toCollection) }
         return n
     }
@@ -65,7 +83,8 @@ extension ChangeRecord {
         if preImage != nil { flags |= F.preImage }
         if updateDescription != nil { flags |= F.updateDescription }
         if toDatabase != nil, toCollection != nil { flags |= F.renameTarget }
-        out.append(ChangeLogFormat.version)
+        if operationDescription != nil { flags |= F.operationDescription }
+        out.append(formatVersion)
         out.append(operationCode)
         out.append(flags)
         out.append(ChangeLogFormat.marker)
@@ -103,6 +122,51 @@ extension ChangeRecord {
             string(toDatabase)
             string(toCollection)
         }
+        document(operationDescription)
+    }
+
+    /// The bytes `encodeInsert` appends.
+    static func insertCount(database: String, collection: String, idElement: ArraySlice<UInt8>, document: Document) -> Int {
+        let db = database.utf8.count
+        let coll = collection.utf8.count
+        return ChangeLogFormat.headerSize + varintSize(db) + db + varintSize(coll) + coll + idElement.count + 5
+            + document.byteCount
+    }
+
+    /// An insert's record when its `documentKey` is `{_id}` alone: the same bytes as `encode`
+    /// gives for `{op: insert, db, coll, dk: {_id}, doc}`, written straight from the document's
+    /// `_id` element and bytes, with no record or `documentKey` document built (the common
+    /// write; `ChangeRecordTests` checks the two paths agree).
+    static func encodeInsert(
+        database: String, collection: String, wallMillis: Int64, idElement: ArraySlice<UInt8>, document: Document,
+        into out: inout [UInt8]
+    ) {
+        typealias F = ChangeLogFormat.Flag
+        out.append(ChangeLogFormat.version)
+        out.append(1)
+        out.append(F.collection | F.documentKey | F.fullDocument)
+        out.append(ChangeLogFormat.marker)
+        var wall = UInt64(bitPattern: wallMillis).littleEndian
+        withUnsafeBytes(of: &wall) { out.append(contentsOf: $0) }
+        func string(_ s: String) {
+            var s = s
+            s.withUTF8 { utf8 in
+                var v = UInt(utf8.count)
+                while v >= 0x80 {
+                    out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+                    v >>= 7
+                }
+                out.append(UInt8(v))
+                out.append(contentsOf: UnsafeRawBufferPointer(utf8))
+            }
+        }
+        string(database)
+        string(collection)
+        var length = Int32(idElement.count + 5).littleEndian
+        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
+        out.append(contentsOf: idElement)
+        out.append(0)
+        document.withUnsafeBytes { out.append(contentsOf: $0) }
     }
 
     /// Decodes a stored record of either version. `trusted`: bytes this database wrote and the
@@ -115,8 +179,11 @@ extension ChangeRecord {
         }
         func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
         var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
-        guard let op = Self.operation(code: bytes[1]) else { throw damaged() }
+        guard let op = Self.operation(code: bytes[1], version: bytes[0]) else { throw damaged() }
         let flags = bytes[2]
+        if bytes[0] < ChangeLogFormat.version3 && flags & ChangeLogFormat.Flag.operationDescription != 0 {
+            throw damaged()
+        }
         let wall = Int64(bitPattern: bytes.loadFixed64(at: 4))
         func string() throws -> String {
             guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
@@ -148,6 +215,7 @@ extension ChangeRecord {
             toDatabase = try string()
             toCollection = try string()
         }
+        operationDescription = try document(F.operationDescription)
         guard r.isAtEnd else { throw damaged() }
     }
 
@@ -185,7 +253,7 @@ extension ChangeRecord {
                 return
             }
             func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
-            guard let op = ChangeRecord.operation(code: bytes[1]) else { throw damaged() }
+            guard let op = ChangeRecord.operation(code: bytes[1], version: bytes[0]) else { throw damaged() }
             var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
             func string() throws -> String {
                 guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
