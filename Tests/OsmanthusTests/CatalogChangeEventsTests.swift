@@ -165,6 +165,7 @@ struct InsertRecordEncodingTests {
         var rng = SplitMix(seed: 0x5eed_c4a9)
         let ids: [BSONValue] = [
             .int32(7), .int64(-3), .string("user00000042"), .string(""), .double(1.5), .bool(true),
+            .objectId(ObjectId()),
             .document(["a": 1, "b": "x"]), .array([1, 2]), .null,
         ]
         for round in 0..<200 {
@@ -179,11 +180,22 @@ struct InsertRecordEncodingTests {
             var record = ChangeRecord(operation: .insert, database: db, collection: coll, wallMillis: wall)
             record.documentKey = ChangeLog.documentKey(doc, entry)
             record.fullDocument = doc
-            let id0 = try #require(doc.elementBytes("_id"))
+            let id0 = Array(try #require(doc.elementBytes("_id")))
+            // The header-only `_id` lookup finds the same element, or declines (other types).
+            let leading = doc.withUnsafeBytes { ChangeRecord.leadingIdElement($0).map { Array(doc.bytes[$0]) } }
+            if let leading { #expect(leading == id0, "seed round \(round)") }
+            let simple: Set<UInt8> = [0x01, 0x02, 0x07, 0x10, 0x12]
+            #expect((leading != nil) == simple.contains(id0[0]), "seed round \(round)")
             var fast: [UInt8] = []
-            ChangeRecord.encodeInsert(database: db, collection: coll, wallMillis: wall, idElement: id0, document: doc, into: &fast)
+            id0.withUnsafeBytes { id in
+                doc.withUnsafeBytes { bytes in
+                    ChangeRecord.encodeInsert(
+                        database: db, collection: coll, wallMillis: wall, idElement: id, document: bytes, into: &fast)
+                }
+            }
             #expect(fast == record.encodedBytes(), "seed round \(round)")
-            #expect(fast.count == ChangeRecord.insertCount(database: db, collection: coll, idElement: id0, document: doc))
+            #expect(fast.count == ChangeRecord.insertCount(
+                database: db, collection: coll, idElementCount: id0.count, documentCount: doc.byteCount))
             #expect(try ChangeRecord(decoding: fast, trusted: false) == record)
         }
     }
@@ -199,5 +211,34 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension InsertRecordEncodingTests {
+    /// Through the database: every `_id` type (header lookup or search) gives the same events.
+    @Test func insertEventsCarryTheirDocumentAndKeyForEveryIdType() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        defer { try? db.close() }
+        let c = db.collection("c", in: "app")
+        var reader = try db.changeStreamReader(.collection(database: "app", name: "c"), options: ChangeStreamOptions())
+        let ids: [BSONValue] = [
+            .int32(1), .int64(2), .double(3.5), .string("four"), .objectId(ObjectId()), .document(["k": 5]),
+            .array([6]), .bool(true), .null, .datetime(7),
+        ]
+        var docs: [Document] = []
+        for (i, id) in ids.enumerated() where id.arrayValue == nil {  // an array is no valid _id
+            docs.append(["_id": id, "n": .int32(Int32(i))])
+        }
+        try c.insertMany(Array(docs.prefix(4)))
+        for d in docs.dropFirst(4) { try c.insertOne(d) }
+        let events = try reader.poll(limit: 100)
+        #expect(events.count == docs.count)
+        for (event, doc) in zip(events, docs) {
+            #expect(event.operationType == .insert)
+            #expect(event.fullDocument == doc)
+            #expect(event.documentKey == ["_id": doc["_id"] ?? .null])
+        }
     }
 }

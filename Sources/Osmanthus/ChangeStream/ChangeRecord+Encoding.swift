@@ -88,8 +88,7 @@ extension ChangeRecord {
         out.append(operationCode)
         out.append(flags)
         out.append(ChangeLogFormat.marker)
-        var wall = UInt64(bitPattern: wallMillis).littleEndian
-        withUnsafeBytes(of: &wall) { out.append(contentsOf: $0) }
+        appendFixed64(UInt64(bitPattern: wallMillis), to: &out)
         func varint(_ value: Int) {
             var v = UInt(value)
             while v >= 0x80 {
@@ -98,15 +97,9 @@ extension ChangeRecord {
             }
             out.append(UInt8(v))
         }
-        func string(_ s: String) {
-            var s = s
-            s.withUTF8 { utf8 in
-                varint(utf8.count)
-                out.append(contentsOf: UnsafeRawBufferPointer(utf8))
-            }
-        }
+        func string(_ s: String) { appendString(s, to: &out) }
         func document(_ d: Document?) {
-            d?.withUnsafeBytes { out.append(contentsOf: $0) }
+            d?.withUnsafeBytes { appendBytes($0, to: &out) }
         }
         string(database)
         if let collection { string(collection) }
@@ -126,47 +119,56 @@ extension ChangeRecord {
     }
 
     /// The bytes `encodeInsert` appends.
-    static func insertCount(database: String, collection: String, idElement: ArraySlice<UInt8>, document: Document) -> Int {
+    static func insertCount(database: String, collection: String, idElementCount: Int, documentCount: Int) -> Int {
         let db = database.utf8.count
         let coll = collection.utf8.count
-        return ChangeLogFormat.headerSize + varintSize(db) + db + varintSize(coll) + coll + idElement.count + 5
-            + document.byteCount
+        return ChangeLogFormat.headerSize + varintSize(db) + db + varintSize(coll) + coll + idElementCount + 5
+            + documentCount
     }
 
     /// An insert's record when its `documentKey` is `{_id}` alone: the same bytes as `encode`
     /// gives for `{op: insert, db, coll, dk: {_id}, doc}`, written straight from the document's
     /// `_id` element and bytes, with no record or `documentKey` document built (the common
-    /// write; `ChangeRecordTests` checks the two paths agree).
+    /// write; `InsertRecordEncodingTests` checks the two paths agree).
     static func encodeInsert(
-        database: String, collection: String, wallMillis: Int64, idElement: ArraySlice<UInt8>, document: Document,
-        into out: inout [UInt8]
+        database: String, collection: String, wallMillis: Int64, idElement: UnsafeRawBufferPointer,
+        document: UnsafeRawBufferPointer, into out: inout [UInt8]
     ) {
         typealias F = ChangeLogFormat.Flag
         out.append(ChangeLogFormat.version)
         out.append(1)
         out.append(F.collection | F.documentKey | F.fullDocument)
         out.append(ChangeLogFormat.marker)
-        var wall = UInt64(bitPattern: wallMillis).littleEndian
-        withUnsafeBytes(of: &wall) { out.append(contentsOf: $0) }
-        func string(_ s: String) {
-            var s = s
-            s.withUTF8 { utf8 in
-                var v = UInt(utf8.count)
-                while v >= 0x80 {
-                    out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-                    v >>= 7
-                }
-                out.append(UInt8(v))
-                out.append(contentsOf: UnsafeRawBufferPointer(utf8))
-            }
-        }
-        string(database)
-        string(collection)
-        var length = Int32(idElement.count + 5).littleEndian
-        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
-        out.append(contentsOf: idElement)
+        appendFixed64(UInt64(bitPattern: wallMillis), to: &out)
+        appendString(database, to: &out)
+        appendString(collection, to: &out)
+        appendFixed32(UInt32(idElement.count + 5), to: &out)
+        appendBytes(idElement, to: &out)
         out.append(0)
-        document.withUnsafeBytes { out.append(contentsOf: $0) }
+        appendBytes(document, to: &out)
+    }
+
+    /// The byte range of a document's `_id` element when `_id` is its first field with a
+    /// string, ObjectId, int32, int64 or double value (what inserts store: `_id` leads), read
+    /// from the first element's header alone; nil otherwise (then search with `elementBytes`).
+    static func leadingIdElement(_ doc: UnsafeRawBufferPointer) -> Range<Int>? {
+        // length:int32 ‖ type ‖ "_id" 0 ‖ value
+        guard doc.count >= 13, doc[5] == 0x5F, doc[6] == 0x69, doc[7] == 0x64, doc[8] == 0 else { return nil }
+        let valueStart = 9
+        let size: Int
+        switch doc[4] {
+        case 0x01, 0x12: size = 8  // double, int64
+        case 0x10: size = 4  // int32
+        case 0x07: size = 12  // ObjectId
+        case 0x02:  // string: int32 length (with its NUL) ‖ bytes
+            let n = Int(doc.loadUnaligned(fromByteOffset: valueStart, as: Int32.self).littleEndian)
+            guard n >= 1 else { return nil }
+            size = 4 + n
+        default: return nil
+        }
+        // The element must end before the document's own terminating byte.
+        guard valueStart + size <= doc.count - 1 else { return nil }
+        return 4..<(valueStart + size)
     }
 
     /// Decodes a stored record of either version. `trusted`: bytes this database wrote and the
@@ -271,6 +273,35 @@ extension ChangeRecord {
             self.collection = collection
             self.wallMillis = wallMillis
         }
+    }
+}
+
+private func appendFixed64(_ value: UInt64, to out: inout [UInt8]) {
+    var v = value.littleEndian
+    withUnsafeBytes(of: &v) { appendBytes($0, to: &out) }
+}
+
+private func appendFixed32(_ value: UInt32, to out: inout [UInt8]) {
+    var v = value.littleEndian
+    withUnsafeBytes(of: &v) { appendBytes($0, to: &out) }
+}
+
+/// One bulk copy (appending an `UnsafeRawBufferPointer` as a sequence goes byte by byte).
+private func appendBytes(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    out.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+}
+
+/// varint(length) ‖ UTF-8 bytes.
+private func appendString(_ s: String, to out: inout [UInt8]) {
+    var s = s
+    s.withUTF8 { utf8 in
+        var v = UInt(utf8.count)
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+        out.append(contentsOf: utf8)
     }
 }
 
