@@ -15,7 +15,15 @@ extension Database {
     /// document. Nothing is written then.
     func commitReportingFailure(_ changes: [DocumentChange]) throws {
         guard !changes.isEmpty else { return }
-        var batch = WriteBatch()
+        // Sized up front: growing the batch as documents and change records are appended
+        // copied it again and again (a change record holds the document a second time).
+        var bytes = 0
+        for change in changes {
+            let doc = change.after?.byteCount ?? 0
+            bytes += change.key.count + doc + 12
+            if changeLog.enabled { bytes += max(doc, change.before?.byteCount ?? 0) + 64 }
+        }
+        var batch = WriteBatch(reservingCapacity: bytes)
         let logged = changeLog.append(changes, to: &batch)
         for change in changes {
             if let after = change.after {

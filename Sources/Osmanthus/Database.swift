@@ -97,9 +97,7 @@ public final class Database: Sendable {
         guard (1...65536).contains(options.partitions) else {
             throw OsmanthusError(.badValue, "partitions must be between 1 and 65536")
         }
-        _ = try wrapping {
-            try catalog.ensure(database, name, options: options, sync: self.options.syncWrites, mustNotExist: true)
-        }
+        _ = try wrapping { try ensureCollection(database, name, options: options, mustNotExist: true) }
         return collection(name, in: database)
     }
 
@@ -204,8 +202,13 @@ public final class Database: Sendable {
                 guard var entry = catalog.entry(database, name) else {
                     throw OsmanthusError(.namespaceNotFound, "ns does not exist: \(database).\(name)")
                 }
+                let before = entry.options
                 entry.options.changeStreamPreAndPostImages = enabled
-                try catalog.update(entry, sync: options.syncWrites)
+                var event = WriteBatch()
+                let logged = changeLog.append(
+                    ChangeRecord.modify(entry, before: before, wallMillis: changeLog.wallMillis()), to: &event)
+                try catalog.update(entry, sync: options.syncWrites, with: event)
+                changeLog.committed(logged, pool: pool)
             }
         }
     }

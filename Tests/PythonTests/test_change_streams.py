@@ -194,3 +194,29 @@ def test_ending_a_session_closes_its_change_streams(client, db):
         with pytest.raises(OperationFailure) as failure:
             db.command("getMore", cursor_id, collection="ended", maxTimeMS=10)
         assert failure.value.code == 43
+
+
+def test_show_expanded_events_reports_create_and_index_changes(db):
+    with db.watch(max_await_time_ms=200, show_expanded_events=True) as expanded, \
+            db.watch(max_await_time_ms=200) as plain:
+        db.create_collection("made", changeStreamPreAndPostImages={"enabled": True})
+        db.made.create_index([("k", 1)], name="k_1", unique=True)
+        db.made.insert_one({"_id": 1, "k": 1})
+        db.made.drop_index("k_1")
+        events = take(expanded, 4)
+        only = take(plain, 1)
+    assert [e["operationType"] for e in events] == ["create", "createIndexes", "insert", "dropIndexes"]
+    assert events[0]["ns"] == {"db": db.name, "coll": "made"}
+    assert events[0]["operationDescription"] == {
+        "idIndex": {"v": 2, "key": {"_id": 1}, "name": "_id_"},
+        "changeStreamPreAndPostImages": {"enabled": True}}
+    index = {"v": 2, "key": {"k": 1}, "name": "k_1", "unique": True}
+    assert events[1]["operationDescription"] == {"indexes": [index]}
+    assert events[3]["operationDescription"] == {"indexes": [index]}
+    assert [e["operationType"] for e in only] == ["insert"]
+
+
+def test_show_expanded_events_must_be_a_boolean(db):
+    with pytest.raises(OperationFailure) as failure:
+        db.command("aggregate", 1, pipeline=[{"$changeStream": {"showExpandedEvents": 1}}], cursor={})
+    assert failure.value.code == 14

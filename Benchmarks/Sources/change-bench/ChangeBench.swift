@@ -16,7 +16,7 @@ struct Options {
     var docs = 20_000
     var events = 2_000
     var repeats = 3
-    static let usage = "change-bench [--docs N] [--events N] [--repeat N]"
+    static let usage = "change-bench [--docs N] [--events N (0: no latency runs)] [--repeat N] [--log-only | --no-log-only] [--insert-one-only | --insert-many-only]"
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -141,9 +141,29 @@ func latency(consumers: Int, events: Int) async throws -> [Int64] {
     return all
 }
 
+/// Runs `body` on the cooperative pool and blocks the calling thread until it finishes. The
+/// main is synchronous so that callgrind can profile the fills: valgrind 3.19 crashes when an
+/// async main hands the main thread to dispatch.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex<Result<T, any Error>?>(nil)
+    Task {
+        do {
+            let value = try await body()
+            result.withLock { $0 = .success(value) }
+        } catch {
+            result.withLock { $0 = .failure(error) }
+        }
+        done.signal()
+    }
+    done.wait()
+    guard let r = result.withLock({ $0 }) else { fatalError("the task ended without a result") }
+    return try r.get()
+}
+
 @main
 struct ChangeBench {
-    static func main() async throws {
+    static func main() throws {
         let args = Array(CommandLine.arguments.dropFirst())
         if args.contains("--help") {
             print(Options.usage)
@@ -152,7 +172,11 @@ struct ChangeBench {
         let o = Options.parse(args)
         print("change-bench: \(o.docs) docs per fill, \(o.events) events per latency run, \(o.repeats) repeats")
         print("documents ~\(document(0).byteCount) bytes; default DatabaseOptions (syncWrites false); each fill timed through close")
-        for batched in [false, true] {
+        var modes = [false, true]
+        // For profiling one insert mode alone.
+        if args.contains("--insert-one-only") { modes = [false] }
+        if args.contains("--insert-many-only") { modes = [true] }
+        for batched in modes {
             var on: [Double] = []
             var off: [Double] = []
             var cpuOn: [Double] = []
@@ -179,9 +203,10 @@ struct ChangeBench {
                          name as NSString, median(on), median(off), median(on) / median(off),
                          median(cpuOn), median(cpuOff), median(cpuOff) / median(cpuOn)))
         }
-        for consumers in [1, 16] {
+        // --events 0: the fills alone (for profiling).
+        for consumers in [1, 16] where o.events > 0 {
             var all: [Int64] = []
-            for _ in 0..<o.repeats { all += try await latency(consumers: consumers, events: o.events) }
+            for _ in 0..<o.repeats { all += try blocking { try await latency(consumers: consumers, events: o.events) } }
             print(String(format: "latency %2d consumer(s): p50 %7.1f µs   p99 %7.1f µs   (%d deliveries)",
                          consumers, Double(percentile(all, 0.5)) / 1000, Double(percentile(all, 0.99)) / 1000, all.count))
         }

@@ -168,6 +168,27 @@ public enum PointInTimeRestore {
             try db.renameCollection(collName, in: r.database, to: toColl, in: toDB, dropTarget: true)
         case .dropDatabase:
             try db.dropDatabase(r.database)
+        case .create:
+            // With the options it was created with; a collection the replay already created
+            // implicitly (it cannot be: the create commits before its first write) is kept.
+            guard !(try db.listCollections(in: r.database).contains(where: { $0.name == collName })) else { return }
+            let options = CollectionOptions(changeEventDescription: r.operationDescription ?? Document())
+            try db.createCollection(collName, in: r.database, options: options)
+        case .createIndexes:
+            for model in r.indexModels { try coll.createIndex(model.keys, options: model.options) }
+        case .dropIndexes:
+            for model in r.indexModels {
+                // An index a log without version 3 records never told about is not there: nothing to drop.
+                do {
+                    try coll.dropIndex(model.options.name.map(BSONValue.string) ?? .document(model.keys))
+                } catch let e as OsmanthusError where e.code.value == OsmanthusError.Code.indexNotFound.value {}
+            }
+        case .modify:
+            if case .document(let images)? = r.operationDescription?["changeStreamPreAndPostImages"],
+                case .bool(let enabled)? = images["enabled"]
+            {
+                try db.setChangeStreamPreAndPostImages(enabled, for: collName, in: r.database)
+            }
         }
     }
 

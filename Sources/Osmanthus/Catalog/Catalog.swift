@@ -59,9 +59,12 @@ final class Catalog: Sendable {
 
     var all: [CatalogEntry] { state.withLock { Array($0.entries.values) } }
 
-    /// Creates the collection if it does not exist; returns its entry.
+    /// Creates the collection if it does not exist; returns its entry. `events` gives the
+    /// change records of a creation, committed in the same batch as the entry.
     func ensure(_ database: String, _ name: String, options: CollectionOptions, sync: Bool,
-                mustNotExist: Bool = false) throws -> CatalogEntry {
+                mustNotExist: Bool = false, events: (CatalogEntry) -> WriteBatch = { _ in WriteBatch() }) throws
+        -> CatalogEntry
+    {
         if !mustNotExist, let e = entry(database, name) { return e }
         try Self.validate(database: database, collection: name)
         return try changeLock.withLock { _ in
@@ -82,6 +85,7 @@ final class Catalog: Sendable {
             var next: [UInt8] = []
             next.appendFixed32(id + 1)
             batch.put(KeyFormat.nextCollectionIdKey, next)
+            batch.append(events(entry))
             try storage.write(batch, options: WriteOptions(sync: sync))
             state.withLock {
                 $0.entries[entry.namespace] = entry
@@ -133,8 +137,11 @@ final class Catalog: Sendable {
     }
 
     /// Rewrites an existing entry (collMod); the caller holds `changeLock`.
-    func update(_ entry: CatalogEntry, sync: Bool) throws {
-        try storage.put(entry.key, entry.encode().bytes, options: WriteOptions(sync: sync))
+    func update(_ entry: CatalogEntry, sync: Bool, with events: WriteBatch = WriteBatch()) throws {
+        var batch = WriteBatch()
+        batch.put(entry.key, entry.encode().bytes)
+        batch.append(events)
+        try storage.write(batch, options: WriteOptions(sync: sync))
         state.withLock {
             $0.entries[entry.namespace] = entry
             changed()

@@ -5,6 +5,8 @@ import OsmanthusBSON
 public struct ChangeEvent: Sendable {
     public enum OperationType: String, Sendable {
         case insert, update, replace, delete, drop, rename, dropDatabase, invalidate
+        /// Expanded events, delivered only with `ChangeStreamOptions.showExpandedEvents`.
+        case create, createIndexes, dropIndexes, modify
     }
 
     public let operationType: OperationType
@@ -19,6 +21,9 @@ public struct ChangeEvent: Sendable {
     /// `ns`: `{db, coll}` (`{db}` for dropDatabase).
     public var namespace: Document? { document["ns"]?.documentValue }
     public var clusterTime: BSONValue? { document["clusterTime"] }
+    /// Expanded events: the collection's options (create), the indexes (createIndexes,
+    /// dropIndexes), the options changed (modify).
+    public var operationDescription: Document? { document["operationDescription"]?.documentValue }
     /// Milliseconds since the epoch.
     public var wallTime: Int64? { document["wallTime"]?.datetimeValue }
 }

@@ -104,6 +104,34 @@ final class ChangeLog: Sendable {
         let wall = wallMillis()
         appended.wallMillis = wall
         for change in changes {
+            // The common case, written straight from the document's bytes.
+            if change.operation == .insert, let after = change.after, change.entry.options.partitionKey == nil,
+                change.entry.options.sortKey == nil
+            {
+                let entry = change.entry
+                let written = after.withUnsafeBytes { doc -> Int? in
+                    func put(_ id: UnsafeRawBufferPointer) -> Int {
+                        let count = ChangeRecord.insertCount(
+                            database: entry.database, collection: entry.name, idElementCount: id.count,
+                            documentCount: doc.count)
+                        batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) {
+                            ChangeRecord.encodeInsert(
+                                database: entry.database, collection: entry.name, wallMillis: wall, idElement: id,
+                                document: doc, into: &$0)
+                        }
+                        return count
+                    }
+                    if let range = ChangeRecord.leadingIdElement(doc) {
+                        return put(UnsafeRawBufferPointer(rebasing: doc[range]))
+                    }
+                    guard let id = after.elementBytes("_id") else { return nil }
+                    return Array(id).withUnsafeBytes { put($0) }
+                }
+                if let written {
+                    appended.add(entry.database, Int64(ChangeLogFormat.recordKeySize + written))
+                    continue
+                }
+            }
             let images = change.entry.options.changeStreamPreAndPostImages
             let op: ChangeRecord.Operation =
                 switch change.operation {

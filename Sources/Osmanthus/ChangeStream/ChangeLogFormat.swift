@@ -9,11 +9,17 @@ import OsmanthusStorage
 ///
 /// record (version 2) = u8(2) ‖ u8(operation) ‖ u8(flags) ‖ u8(0xFF) ‖ fixed64(wall ms)
 ///                      ‖ str(db) [str(coll)] [str(engine key)] [dk] [doc] [pre] [ud] [str(to db) str(to coll)]
-/// str = varint(length) ‖ bytes; dk, doc, pre, ud = BSON documents as they are
+/// record (version 3) = as version 2 with u8(3) first, operations 8–11 and flag bit 7: [desc]
+/// str = varint(length) ‖ bytes; dk, doc, pre, ud, desc = BSON documents as they are
 /// ```
+/// A writer uses version 2 for every record version 2 can hold, so logs stay readable by
+/// the previous release unless expanded (catalog) events were written.
 enum ChangeLogFormat {
     /// The first byte of a version 2 record.
     static let version: UInt8 = 2
+    /// The first byte of a version 3 record: one with an expanded (catalog) operation or an
+    /// `operationDescription`.
+    static let version3: UInt8 = 3
     /// The fourth byte of a version 2 record. Read as a version 1 record's BSON length, the
     /// first four bytes are then negative, so the two versions are never confused.
     static let marker: UInt8 = 0xFF
@@ -28,10 +34,13 @@ enum ChangeLogFormat {
         static let preImage: UInt8 = 1 << 4
         static let updateDescription: UInt8 = 1 << 5
         static let renameTarget: UInt8 = 1 << 6
+        /// Version 3 only.
+        static let operationDescription: UInt8 = 1 << 7
     }
 
+    /// A version 2 or 3 record (the binary layout); otherwise a version 1 BSON record.
     static func isVersion2(_ value: [UInt8]) -> Bool {
-        value.count >= headerSize && value[0] == version && value[3] == marker
+        value.count >= headerSize && (value[0] == version || value[0] == version3) && value[3] == marker
     }
 
     /// The stamped prefix of every change record; the engine appends the record's sequence.

@@ -17,7 +17,21 @@ extension ChangeRecord {
         case .drop: 5
         case .rename: 6
         case .dropDatabase: 7
+        case .create: 8
+        case .createIndexes: 9
+        case .dropIndexes: 10
+        case .modify: 11
         }
+    }
+
+    /// 3 for what only version 3 can hold (an expanded operation, a description), else 2.
+    var formatVersion: UInt8 {
+        operation.isExpanded || operationDescription != nil ? ChangeLogFormat.version3 : ChangeLogFormat.version
+    }
+
+    static func operation(code: UInt8, version: UInt8) -> Operation? {
+        guard let op = operation(code: code) else { return nil }
+        return op.isExpanded && version < ChangeLogFormat.version3 ? nil : op
     }
 
     static func operation(code: UInt8) -> Operation? {
@@ -29,6 +43,10 @@ extension ChangeRecord {
         case 5: .drop
         case 6: .rename
         case 7: .dropDatabase
+        case 8: .create
+        case 9: .createIndexes
+        case 10: .dropIndexes
+        case 11: .modify
         default: nil
         }
     }
@@ -48,7 +66,7 @@ extension ChangeRecord {
         if let collection { n += string(collection) }
         if let engineKey { n += varintSize(engineKey.count) + engineKey.count }
         n += (documentKey?.byteCount ?? 0) + (fullDocument?.byteCount ?? 0) + (preImage?.byteCount ?? 0)
-            + (updateDescription?.byteCount ?? 0)
+            + (updateDescription?.byteCount ?? 0) + (operationDescription?.byteCount ?? 0)
         if let toDatabase, let toCollection { n += string(toDatabase) + string(toCollection) }
         return n
     }
@@ -65,12 +83,12 @@ extension ChangeRecord {
         if preImage != nil { flags |= F.preImage }
         if updateDescription != nil { flags |= F.updateDescription }
         if toDatabase != nil, toCollection != nil { flags |= F.renameTarget }
-        out.append(ChangeLogFormat.version)
+        if operationDescription != nil { flags |= F.operationDescription }
+        out.append(formatVersion)
         out.append(operationCode)
         out.append(flags)
         out.append(ChangeLogFormat.marker)
-        var wall = UInt64(bitPattern: wallMillis).littleEndian
-        withUnsafeBytes(of: &wall) { out.append(contentsOf: $0) }
+        appendFixed64(UInt64(bitPattern: wallMillis), to: &out)
         func varint(_ value: Int) {
             var v = UInt(value)
             while v >= 0x80 {
@@ -79,15 +97,9 @@ extension ChangeRecord {
             }
             out.append(UInt8(v))
         }
-        func string(_ s: String) {
-            var s = s
-            s.withUTF8 { utf8 in
-                varint(utf8.count)
-                out.append(contentsOf: UnsafeRawBufferPointer(utf8))
-            }
-        }
+        func string(_ s: String) { appendString(s, to: &out) }
         func document(_ d: Document?) {
-            d?.withUnsafeBytes { out.append(contentsOf: $0) }
+            d?.withUnsafeBytes { appendBytes($0, to: &out) }
         }
         string(database)
         if let collection { string(collection) }
@@ -103,6 +115,60 @@ extension ChangeRecord {
             string(toDatabase)
             string(toCollection)
         }
+        document(operationDescription)
+    }
+
+    /// The bytes `encodeInsert` appends.
+    static func insertCount(database: String, collection: String, idElementCount: Int, documentCount: Int) -> Int {
+        let db = database.utf8.count
+        let coll = collection.utf8.count
+        return ChangeLogFormat.headerSize + varintSize(db) + db + varintSize(coll) + coll + idElementCount + 5
+            + documentCount
+    }
+
+    /// An insert's record when its `documentKey` is `{_id}` alone: the same bytes as `encode`
+    /// gives for `{op: insert, db, coll, dk: {_id}, doc}`, written straight from the document's
+    /// `_id` element and bytes, with no record or `documentKey` document built (the common
+    /// write; `InsertRecordEncodingTests` checks the two paths agree).
+    static func encodeInsert(
+        database: String, collection: String, wallMillis: Int64, idElement: UnsafeRawBufferPointer,
+        document: UnsafeRawBufferPointer, into out: inout [UInt8]
+    ) {
+        typealias F = ChangeLogFormat.Flag
+        out.append(ChangeLogFormat.version)
+        out.append(1)
+        out.append(F.collection | F.documentKey | F.fullDocument)
+        out.append(ChangeLogFormat.marker)
+        appendFixed64(UInt64(bitPattern: wallMillis), to: &out)
+        appendString(database, to: &out)
+        appendString(collection, to: &out)
+        appendFixed32(UInt32(idElement.count + 5), to: &out)
+        appendBytes(idElement, to: &out)
+        out.append(0)
+        appendBytes(document, to: &out)
+    }
+
+    /// The byte range of a document's `_id` element when `_id` is its first field with a
+    /// string, ObjectId, int32, int64 or double value (what inserts store: `_id` leads), read
+    /// from the first element's header alone; nil otherwise (then search with `elementBytes`).
+    static func leadingIdElement(_ doc: UnsafeRawBufferPointer) -> Range<Int>? {
+        // length:int32 ‖ type ‖ "_id" 0 ‖ value
+        guard doc.count >= 13, doc[5] == 0x5F, doc[6] == 0x69, doc[7] == 0x64, doc[8] == 0 else { return nil }
+        let valueStart = 9
+        let size: Int
+        switch doc[4] {
+        case 0x01, 0x12: size = 8  // double, int64
+        case 0x10: size = 4  // int32
+        case 0x07: size = 12  // ObjectId
+        case 0x02:  // string: int32 length (with its NUL) ‖ bytes
+            let n = Int(doc.loadUnaligned(fromByteOffset: valueStart, as: Int32.self).littleEndian)
+            guard n >= 1 else { return nil }
+            size = 4 + n
+        default: return nil
+        }
+        // The element must end before the document's own terminating byte.
+        guard valueStart + size <= doc.count - 1 else { return nil }
+        return 4..<(valueStart + size)
     }
 
     /// Decodes a stored record of either version. `trusted`: bytes this database wrote and the
@@ -115,8 +181,11 @@ extension ChangeRecord {
         }
         func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
         var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
-        guard let op = Self.operation(code: bytes[1]) else { throw damaged() }
+        guard let op = Self.operation(code: bytes[1], version: bytes[0]) else { throw damaged() }
         let flags = bytes[2]
+        if bytes[0] < ChangeLogFormat.version3 && flags & ChangeLogFormat.Flag.operationDescription != 0 {
+            throw damaged()
+        }
         let wall = Int64(bitPattern: bytes.loadFixed64(at: 4))
         func string() throws -> String {
             guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
@@ -148,6 +217,7 @@ extension ChangeRecord {
             toDatabase = try string()
             toCollection = try string()
         }
+        operationDescription = try document(F.operationDescription)
         guard r.isAtEnd else { throw damaged() }
     }
 
@@ -185,7 +255,7 @@ extension ChangeRecord {
                 return
             }
             func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
-            guard let op = ChangeRecord.operation(code: bytes[1]) else { throw damaged() }
+            guard let op = ChangeRecord.operation(code: bytes[1], version: bytes[0]) else { throw damaged() }
             var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
             func string() throws -> String {
                 guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
@@ -203,6 +273,35 @@ extension ChangeRecord {
             self.collection = collection
             self.wallMillis = wallMillis
         }
+    }
+}
+
+private func appendFixed64(_ value: UInt64, to out: inout [UInt8]) {
+    var v = value.littleEndian
+    withUnsafeBytes(of: &v) { appendBytes($0, to: &out) }
+}
+
+private func appendFixed32(_ value: UInt32, to out: inout [UInt8]) {
+    var v = value.littleEndian
+    withUnsafeBytes(of: &v) { appendBytes($0, to: &out) }
+}
+
+/// One bulk copy (appending an `UnsafeRawBufferPointer` as a sequence goes byte by byte).
+private func appendBytes(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    out.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+}
+
+/// varint(length) ‖ UTF-8 bytes.
+private func appendString(_ s: String, to out: inout [UInt8]) {
+    var s = s
+    s.withUTF8 { utf8 in
+        var v = UInt(utf8.count)
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+        out.append(contentsOf: utf8)
     }
 }
 

@@ -6,6 +6,16 @@ import OsmanthusStorage
 struct ChangeRecord: Sendable, Equatable {
     enum Operation: String, Sendable {
         case insert, update, replace, delete, drop, rename, dropDatabase
+        /// Catalog events (version 3 records), seen only by streams with `showExpandedEvents`.
+        case create, createIndexes, dropIndexes, modify
+
+        /// Shown only to streams opened with `showExpandedEvents` (MongoDB 6.0's expanded events).
+        var isExpanded: Bool {
+            switch self {
+            case .create, .createIndexes, .dropIndexes, .modify: true
+            default: false
+            }
+        }
     }
 
     var operation: Operation
@@ -24,6 +34,9 @@ struct ChangeRecord: Sendable, Equatable {
     /// rename: the target namespace.
     var toDatabase: String?
     var toCollection: String?
+    /// Expanded events: MongoDB's `operationDescription` (the collection's options, the indexes
+    /// created or dropped, the options changed), also what point-in-time restore replays.
+    var operationDescription: Document?
 
     init(operation: Operation, database: String, collection: String?, wallMillis: Int64) {
         self.operation = operation

@@ -39,12 +39,16 @@ public struct ChangeStreamOptions: Sendable {
     public var startAtOperationTime: BSONValue?
     /// Stages applied to each event: `$match`, `$project`, `$unset`.
     public var pipeline: [Document] = []
+    /// MongoDB 6.0's `showExpandedEvents`: also deliver catalog events (create, createIndexes,
+    /// dropIndexes, modify) with their `operationDescription`.
+    public var showExpandedEvents = false
 
     public init(
         fullDocument: FullDocument = .default, fullDocumentBeforeChange: FullDocumentBeforeChange = .off,
         resumeAfter: Document? = nil, startAfter: Document? = nil, startAtOperationTime: BSONValue? = nil,
-        pipeline: [Document] = []
+        pipeline: [Document] = [], showExpandedEvents: Bool = false
     ) {
+        self.showExpandedEvents = showExpandedEvents
         self.fullDocument = fullDocument
         self.fullDocumentBeforeChange = fullDocumentBeforeChange
         self.resumeAfter = resumeAfter

@@ -139,7 +139,8 @@ public struct ChangeStreamReader: Sendable {
         while it.isValid, let seq = ChangeLogFormat.sequence(ofKey: it.key) {
             position = seq
             // The header says whether this stream sees the record; only then are its documents read.
-            if try ChangeRecord.Summary(decoding: it.value).isVisible(in: scope) {
+            let summary = try ChangeRecord.Summary(decoding: it.value)
+            if summary.isVisible(in: scope), options.showExpandedEvents || !summary.operation.isExpanded {
                 let record = try ChangeRecord(decoding: it.value)
                 if let event = try event(for: record, sequence: seq) { out.append(event) }
                 if record.invalidates(scope) {
@@ -210,6 +211,9 @@ public struct ChangeStreamReader: Sendable {
         }
         if let key = record.documentKey { doc.append("documentKey", .document(key)) }
         if let ud = record.updateDescription { doc.append("updateDescription", .document(ud)) }
+        if let description = record.operationDescription {
+            doc.append("operationDescription", .document(description))
+        }
         if [.update, .replace, .delete].contains(record.operation) {
             switch options.fullDocumentBeforeChange {
             case .off: break

@@ -83,7 +83,7 @@ extension Collection {
                 if found.count > 1 {
                     throw OsmanthusError(.badValue, "\(found.count) indexes found for key: \(nameOrKeys), identify by name instead")
                 }
-                try database.dropIndex(spec)
+                try database.dropIndex(spec, recordingIn: entry)
             }
         }
     }
@@ -93,7 +93,9 @@ extension Collection {
         try wrapping {
             guard let entry else { return }
             try database.indexCatalog.changeLock.withLock { _ in
-                for spec in database.indexCatalog.indexes(of: entry.id) { try database.dropIndex(spec) }
+                for spec in database.indexCatalog.indexes(of: entry.id) {
+                    try database.dropIndex(spec, recordingIn: entry)
+                }
             }
         }
     }

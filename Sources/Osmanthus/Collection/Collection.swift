@@ -62,8 +62,7 @@ public final class Collection: Sendable {
 
     func ensureEntry() throws -> CatalogEntry {
         if let entry { return entry }
-        return try database.catalog.ensure(
-            databaseName, name, options: CollectionOptions(), sync: database.options.syncWrites)
+        return try database.ensureCollection(databaseName, name, options: CollectionOptions())
     }
 
     var storage: DB { database.storage }

@@ -37,7 +37,13 @@ extension Database {
                 from = last + [0]
                 if keys.count < Self.indexBuildBatch { break }
             }
-            try locks.withAllLocks { try indexCatalog.markReady(spec, sync: options.syncWrites) }
+            // The createIndexes change record commits with the ready mark: a build that fails
+            // leaves no record, and a replay (point-in-time restore) builds it at this point.
+            var event = WriteBatch()
+            let logged = changeLog.append(
+                ChangeRecord.indexes(.createIndexes, [spec], of: entry, wallMillis: changeLog.wallMillis()), to: &event)
+            try locks.withAllLocks { try indexCatalog.markReady(spec, sync: options.syncWrites, with: event) }
+            changeLog.committed(logged, pool: pool)
         } catch {
             try? dropIndex(spec)
             if let f = error as? IndexMaintainer.ChangeFailure { throw f.error }
@@ -47,8 +53,16 @@ extension Database {
 
     /// Removes an index's record (under every document lock, so no commit is writing its
     /// entries), then its entries.
-    func dropIndex(_ spec: IndexSpec) throws {
-        try locks.withAllLocks { try indexCatalog.remove(spec, sync: options.syncWrites) }
+    /// With `entry` (a user's dropIndex), a dropIndexes change record commits with the removal.
+    func dropIndex(_ spec: IndexSpec, recordingIn entry: CatalogEntry? = nil) throws {
+        var event = WriteBatch()
+        var logged = ChangeLog.Appended()
+        if let entry {
+            logged = changeLog.append(
+                ChangeRecord.indexes(.dropIndexes, [spec], of: entry, wallMillis: changeLog.wallMillis()), to: &event)
+        }
+        try locks.withAllLocks { try indexCatalog.remove(spec, sync: options.syncWrites, with: event) }
+        changeLog.committed(logged, pool: pool)
         try purge(prefix: spec.entryPrefix)
     }
 

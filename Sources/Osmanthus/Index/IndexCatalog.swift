@@ -65,11 +65,13 @@ final class IndexCatalog: Sendable {
 
     /// Marks a built index ready. The caller holds every document lock, so no commit is writing
     /// this record (a multikey flag) at the same time.
-    func markReady(_ spec: IndexSpec, sync: Bool) throws {
+    /// `events` (change records) commit in the same batch.
+    func markReady(_ spec: IndexSpec, sync: Bool, with events: WriteBatch = WriteBatch()) throws {
         guard var current = indexes(of: spec.collectionId).first(where: { $0.id == spec.id }) else { return }
         current.state = .ready
         var batch = WriteBatch()
         batch.put(current.catalogKey, current.encode().bytes)
+        batch.append(events)
         try storage.write(batch, options: WriteOptions(sync: sync))
         state.withLock { s in
             if let i = s.byCollection[spec.collectionId]?.firstIndex(where: { $0.id == spec.id }) {
@@ -80,9 +82,10 @@ final class IndexCatalog: Sendable {
     }
 
     /// Forgets an index; the caller purges its entries afterwards.
-    func remove(_ spec: IndexSpec, sync: Bool) throws {
+    func remove(_ spec: IndexSpec, sync: Bool, with events: WriteBatch = WriteBatch()) throws {
         var batch = WriteBatch()
         batch.delete(spec.catalogKey)
+        batch.append(events)
         try storage.write(batch, options: WriteOptions(sync: sync))
         state.withLock {
             $0.byCollection[spec.collectionId]?.removeAll { $0.id == spec.id }

@@ -155,7 +155,12 @@ enum ChangeStreamCommands {
                 if key == "resumeAfter" { options.resumeAfter = token } else { options.startAfter = token }
             case "startAtOperationTime":
                 options.startAtOperationTime = value
-            case "allChangesForCluster", "showExpandedEvents":
+            case "showExpandedEvents":
+                guard case .bool(let show) = value else {
+                    throw OsmanthusError(.typeMismatch, "showExpandedEvents must be a boolean")
+                }
+                options.showExpandedEvents = show
+            case "allChangesForCluster":
                 break
             default:
                 throw OsmanthusError(.failedToParse, "unknown $changeStream option '\(key)'")
