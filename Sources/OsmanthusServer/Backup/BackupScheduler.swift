@@ -157,7 +157,9 @@ public final class BackupScheduler: Sendable {
         var remotePrune: PruneReport?
         if let remote = configuration.remote {
             do {
-                (pushed, remotePrune) = try push(to: remote)
+                let r = try push(to: remote)
+                pushed = r.pushed
+                remotePrune = r.pruned
             } catch {
                 metrics.failures.increment()
                 let message = "pushing to \(remote.url) failed: \(error)"
@@ -199,7 +201,7 @@ public final class BackupScheduler: Sendable {
     /// missed that retention still keeps), checks each (objects listed with their sizes, those
     /// just uploaded read back and their checksums compared), then prunes the bucket by the
     /// same retention policy. Damage found is an error naming the object.
-    private func push(to remote: S3Repository) throws -> ([String], PruneReport) {
+    private func push(to remote: S3Repository) throws -> (pushed: [String], pruned: PruneReport) {
         let present = Set(try remote.list().map(\.id))
         let missing = try repository.list().map(\.id).filter { !present.contains($0) }
         for id in missing {

@@ -100,12 +100,23 @@ extension BackupRepository {
             let name = DBFiles.number(number) + ".log"
             let object = joinPath(backupDirectory, name)
             if pin.isSealed(number) {
-                // Closed whole before the pin, never written again: stored like a table.
-                let source = DBFiles.log(db.path, number)
-                let sum = try TableChecksumCache.checksum(source, fileSystem: fs, pacer: pacer)
-                if sum.wasRead { work.bytesChecksummed += sum.size }
-                try store.put(source, at: object, size: sum.size, crc: sum.crc, work: &work)
-                files.append(.init(name: name, size: sum.size, crc32c: BackupFormat.hex(sum.crc), object: object))
+                // Closed whole before the pin and never written again, but (unlike a table) not
+                // kept by the pin: a flush finishing now deletes it. Linked while its name is
+                // there (log numbers are never reused), else copied from the handle opened at
+                // the pin; checksummed through the repository's own name either way.
+                let destination = joinPath(path, object)
+                if linkFiles, (try? fs.link(DBFiles.log(db.path, number), to: destination)) != nil {
+                    let sum = try TableChecksumCache.checksum(destination, fileSystem: fs, pacer: pacer)
+                    if sum.wasRead { work.bytesChecksummed += sum.size }
+                    work.filesLinked += 1
+                    files.append(.init(name: name, size: sum.size, crc32c: BackupFormat.hex(sum.crc), object: object))
+                } else {
+                    let copy = try FileCopy.copy(log, to: destination, fileSystem: fs, pacer: pacer)
+                    work.filesCopied += 1
+                    work.bytesWritten += copy.size
+                    work.fileSyncs += 1
+                    files.append(.init(name: name, size: copy.size, crc32c: BackupFormat.hex(copy.crc), object: object))
+                }
             } else {
                 // The active log: its records up to the pinned sequence, copied once.
                 let copy = try DB.copyLog(log, upTo: pin.sequence, to: joinPath(path, object), fileSystem: fs)

@@ -50,9 +50,9 @@ extension DB {
             }
             var logBytes: UInt64 = 0
             for (number, file) in pin.logs {
-                let target = DBFiles.log(temp, number)
-                if pin.isSealed(number), (try? fs.link(DBFiles.log(path, number), to: target)) != nil { continue }
-                logBytes += try Self.copyLog(file, upTo: pin.sequence, to: target, fileSystem: fs).recordBytes
+                let copyPath = DBFiles.log(temp, number)
+                if pin.isSealed(number), (try? fs.link(DBFiles.log(path, number), to: copyPath)) != nil { continue }
+                logBytes += try Self.copyLog(file, upTo: pin.sequence, to: copyPath, fileSystem: fs).recordBytes
             }
             try writeManifest(of: pin, to: temp)
             try fs.syncDirectory(temp)
