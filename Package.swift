@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "OsmanthusServer",
             dependencies: [
-                "Osmanthus", "OsmanthusWire", "OsmanthusBSON", "OsmanthusStorage",
+                "Osmanthus", "OsmanthusWire", "OsmanthusBSON", "OsmanthusStorage", "OsmanthusBackupS3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "OsmanthusServerTests",
             dependencies: [
-                "OsmanthusServer", "Osmanthus", "OsmanthusStorage", "OsmanthusBSON",
+                "OsmanthusServer", "Osmanthus", "OsmanthusStorage", "OsmanthusBSON", "OsmanthusBackupS3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

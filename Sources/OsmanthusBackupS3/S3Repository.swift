@@ -18,15 +18,19 @@ public struct S3Repository: Sendable {
         self.prefix = String(p)
     }
 
+    /// `s3://bucket/prefix`, for logs and status replies.
+    public var url: String { "s3://\(client.bucket)" + (prefix.isEmpty ? "" : "/" + prefix) }
+
     func key(_ relative: String) -> String { prefix.isEmpty ? relative : prefix + "/" + relative }
     func manifestKey(_ id: String) -> String { key("backups/\(id)/manifest.json") }
 
-    /// Uploads backup `id` of `local`; returns the objects uploaded and skipped (stored already).
+    /// Uploads backup `id` of `local`; returns the objects uploaded (the manifest included) and
+    /// skipped (stored already), and the keys of the files uploaded.
     @discardableResult
-    public func push(_ id: String, from local: BackupRepository) throws -> (uploaded: Int, skipped: Int) {
+    public func push(_ id: String, from local: BackupRepository) throws -> (uploaded: Int, skipped: Int, keys: Set<String>) {
         let manifest = try local.manifest(id)
         let stored = Set(try client.list(prefix: key("files/")).map(\.key))
-        var uploaded = 0
+        var keys = Set<String>()
         var skipped = 0
         for file in manifest.files {
             let k = key(file.object)
@@ -35,11 +39,44 @@ public struct S3Repository: Sendable {
                 continue
             }
             try client.put(k, try read(local.path + "/" + file.object))
-            uploaded += 1
+            keys.insert(k)
         }
         // Published last: until the manifest is there, the backup does not exist.
         try client.put(manifestKey(id), try manifest.encoded())
-        return (uploaded + 1, skipped)
+        return (keys.count + 1, skipped, keys)
+    }
+
+    /// Checks backup `id` in the bucket the way a scheduled push does: every object it names is
+    /// listed with the manifest's size, and the objects in `download` (those just uploaded) are
+    /// downloaded and their CRC-32C checked. Objects uploaded and checked by an earlier push are
+    /// not downloaded again: each object is read back once, after its upload.
+    public func verify(_ id: String, downloading download: Set<String>) throws -> VerifyReport {
+        let m = try manifest(id)
+        var listed: [String: UInt64] = [:]
+        for p in [key("files/"), key("backups/\(id)/")] {
+            for (k, size) in try client.list(prefix: p) { listed[k] = size }
+        }
+        var damage: [VerifyReport.Damage] = []
+        var bytes: UInt64 = 0
+        for file in m.files {
+            let k = key(file.object)
+            guard let size = listed[k] else {
+                damage.append(.init(name: file.name, path: k, problem: .missing))
+                continue
+            }
+            if size != file.size {
+                damage.append(.init(name: file.name, path: k, problem: .sizeMismatch(expected: file.size, actual: size)))
+                continue
+            }
+            guard download.contains(k) else { continue }
+            guard let data = try client.get(k) else {
+                damage.append(.init(name: file.name, path: k, problem: .missing))
+                continue
+            }
+            bytes += UInt64(data.count)
+            if let problem = Self.problem(data, file) { damage.append(.init(name: file.name, path: k, problem: problem)) }
+        }
+        return VerifyReport(id: id, checkedFiles: m.files.count, checkedBytes: bytes, damage: damage)
     }
 
     func read(_ path: String) throws -> [UInt8] {

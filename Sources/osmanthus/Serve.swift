@@ -3,6 +3,7 @@ import Dispatch
 import Logging
 import Metrics
 import Osmanthus
+import OsmanthusBackupS3
 import OsmanthusServer
 import OsmanthusStorage
 import Prometheus
@@ -95,6 +96,17 @@ struct Serve: ParsableCommand {
     var backupKeepMonthly: Int = RetentionPolicy.standard.monthly
     @Option(help: "MiB/s a scheduled backup may read and copy, so writes keep the machine (0: unpaced).")
     var backupRateLimit: Int = Int(BackupConfiguration.defaultRateLimit >> 20)
+    @Flag(help: "Copy tables into the backup repository even on the data's file system (default: hard links there).")
+    var backupCopyFiles = false
+
+    @Option(help: "Also push each backup to this S3 bucket (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).")
+    var backupS3Bucket: String?
+    @Option(help: "S3-compatible endpoint for --backup-s3-bucket, http://host:port (default: $AWS_ENDPOINT_URL).")
+    var backupS3Endpoint: String?
+    @Option(help: "Key prefix in --backup-s3-bucket (the repository's root there).")
+    var backupS3Prefix: String = ""
+    @Option(help: "Region for --backup-s3-bucket (default: $AWS_REGION, else us-east-1).")
+    var backupS3Region: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -119,10 +131,36 @@ struct Serve: ParsableCommand {
         ] where n < 0 {
             throw ValidationError("--backup-keep-\(name) must be 0 or more")
         }
+        if backupS3Bucket == nil && (backupS3Endpoint != nil || !backupS3Prefix.isEmpty || backupS3Region != nil) {
+            throw ValidationError("--backup-s3-endpoint, --backup-s3-prefix and --backup-s3-region need --backup-s3-bucket")
+        }
+        _ = try backupS3Repository()
         if let advertise {
             guard let colon = advertise.lastIndex(of: ":"), Int(advertise[advertise.index(after: colon)...]) != nil else {
                 throw ValidationError("--advertise must be host:port")
             }
+        }
+    }
+
+    /// The bucket scheduled backups are pushed to (SPEC.md §14.8), from the flags and the usual
+    /// AWS environment variables; nil without --backup-s3-bucket.
+    func backupS3Repository() throws -> S3Repository? {
+        guard let bucket = backupS3Bucket else { return nil }
+        func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } }
+        guard !bucket.isEmpty, !bucket.contains("/") else { throw ValidationError("--backup-s3-bucket must be a bucket name") }
+        guard let endpoint = backupS3Endpoint ?? env("AWS_ENDPOINT_URL") else {
+            throw ValidationError("--backup-s3-bucket needs --backup-s3-endpoint or AWS_ENDPOINT_URL")
+        }
+        guard let access = env("AWS_ACCESS_KEY_ID"), let secret = env("AWS_SECRET_ACCESS_KEY") else {
+            throw ValidationError("--backup-s3-bucket needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
+        }
+        do {
+            let client = try S3Client(
+                endpoint: endpoint, bucket: bucket, region: backupS3Region ?? env("AWS_REGION") ?? "us-east-1",
+                credentials: .init(accessKey: access, secretKey: secret))
+            return S3Repository(client: client, prefix: backupS3Prefix)
+        } catch let e as StorageError {
+            throw ValidationError("--backup-s3-endpoint: \(e.message)")
         }
     }
 
@@ -156,6 +194,8 @@ struct Serve: ParsableCommand {
                 last: backupKeepLast, hourly: backupKeepHourly, daily: backupKeepDaily, weekly: backupKeepWeekly,
                 monthly: backupKeepMonthly))
         configuration.backup?.rateLimit = backupRateLimit == 0 ? nil : UInt64(backupRateLimit) << 20
+        configuration.backup?.linkFiles = !backupCopyFiles
+        configuration.backup?.remote = try backupS3Repository()
         configuration.httpPort = httpPort == 0 ? nil : httpPort
         configuration.tlsCertificateFile = tlsCertFile
         configuration.tlsKeyFile = tlsKeyFile

@@ -4,6 +4,7 @@ import Logging
 import MetricsTestKit
 import Osmanthus
 import OsmanthusBSON
+import OsmanthusBackupS3
 import OsmanthusServer
 import OsmanthusStorage
 import Testing
@@ -69,6 +70,31 @@ struct BackupSchedulerTests {
             #expect(outcome.verify?.isIntact == true)
             #expect(scheduler.currentStatus.lastError == nil)
             #expect(try metrics.expectCounter("osmanthus_backups_total").totalValue == 1)
+        }
+    }
+
+    @Test func unreachableRemoteIsAFailureThatKeepsTheLocalBackup() throws {
+        try withDatabase { db, scratch in
+            let metrics = TestMetrics()
+            let repo = scratch.path + "/repo"
+            // Port 1 on loopback: nothing listens, every request is refused at once.
+            let client = try S3Client(
+                endpoint: "http://127.0.0.1:1", bucket: "b", region: "us-east-1",
+                credentials: .init(accessKey: "k", secretKey: "s"))
+            var configuration = BackupConfiguration(repository: repo, schedule: .off)
+            configuration.remote = S3Repository(client: client, prefix: "p")
+            let scheduler = BackupScheduler(
+                database: db, configuration: configuration, logger: logger, metricsFactory: metrics)
+            #expect(throws: (any Error).self) { try scheduler.runNow() }
+            #expect(try metrics.expectCounter("osmanthus_backup_failures_total").totalValue == 1)
+            #expect(metrics.counterTotal(label: "osmanthus_backups_total") == 0)
+            let status = scheduler.currentStatus
+            #expect(status.failures == 1 && status.successes == 0)
+            #expect(status.lastError?.contains("s3://b/p") == true)
+            // The backup itself was taken and verified locally: only the push is missing.
+            let local = try BackupRepository(path: repo).list()
+            #expect(local.count == 1)
+            #expect(try BackupRepository(path: repo).verify(local[0].id).isIntact)
         }
     }
 

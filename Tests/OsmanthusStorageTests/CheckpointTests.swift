@@ -117,7 +117,10 @@ struct CheckpointTests {
         let log = try #require(try fs.listDirectory(dir.path + "/db").first { $0.hasSuffix(".log") })
         let source = try fs.openReadable(dir.path + "/db/" + log)
         let copied = try DB.copyLog(source, upTo: 6, to: dir.path + "/copy.log", fileSystem: fs)
-        #expect(copied > 0)
+        #expect(copied.recordBytes > 0)
+        // The checksum computed while writing is the copy's own.
+        let written = try FileCopy.checksum(dir.path + "/copy.log", fileSystem: fs)
+        #expect(written.size == copied.fileSize && written.crc == copied.crc)
         let reader = LogReader(file: try fs.openReadable(dir.path + "/copy.log"))
         var sequences: [SequenceNumber] = []
         while let record = try reader.readRecord() { sequences.append(try WriteBatch(decoding: record).sequence) }

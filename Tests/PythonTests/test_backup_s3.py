@@ -109,3 +109,74 @@ def test_push_list_verify_restore_prune_against_moto(tmp_path, s3_endpoint):
     assert not any("/backups/000001/" in k or "/backups/000009/" in k for k in keys)
     referenced = {"nightly/db1/" + f["object"] for f in manifest["files"]}
     assert {k for k in keys if "/files/" in k} == {k for k in referenced if "/files/" in k}
+
+
+def remote_backups(s3, bucket, prefix):
+    """The published backups under `prefix`: their manifests, oldest first."""
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "/backups/").get("Contents", [])]
+    manifests = []
+    for k in keys:
+        if not k.endswith("/manifest.json"):
+            continue
+        try:
+            manifests.append(json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read()))
+        except s3.exceptions.NoSuchKey:
+            pass  # pruned by the server between the listing and the read
+    return sorted(manifests, key=lambda m: int(m["id"]))
+
+
+def test_scheduled_backups_are_pushed_to_s3_and_restore_from_there(tmp_path, s3_endpoint, monkeypatch):
+    import boto3
+    from bson import json_util
+    for k, v in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")]:
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="osm-scheduled")
+    server = ServerProcess(tmp_path / "data", tmp_path / "server.log", [
+        "--backup-interval", "1s", "--backup-dir", str(tmp_path / "staging"),
+        "--backup-s3-endpoint", s3_endpoint, "--backup-s3-bucket", "osm-scheduled", "--backup-s3-prefix", "prod/db1",
+        "--backup-keep-last", "2", "--backup-keep-hourly", "0", "--backup-keep-daily", "0",
+        "--backup-keep-weekly", "0", "--backup-keep-monthly", "0"]).start()
+    try:
+        with server.client() as client:
+            docs = [{"_id": i, "name": f"n{i}", "pad": "p" * (i % 50)} for i in range(2000)]
+            client.app.things.insert_many(docs)
+            client.app.things.create_index("name")
+            written = client.admin.command("osmanthusStats")["sequence"]
+            # A backup holding every write above appears in the bucket, then retention prunes
+            # the bucket to the newest two.
+            deadline = time.monotonic() + 90
+            pushed = []
+            while time.monotonic() < deadline:
+                pushed = remote_backups(s3, "osm-scheduled", "prod/db1")
+                status = client.admin.command("osmanthusBackup", 1, action="status")
+                if pushed and pushed[-1]["sequence"] >= written and status["successes"] >= 4:
+                    break
+                time.sleep(0.2)
+            assert pushed and pushed[-1]["sequence"] >= written, (pushed, status)
+            assert status["successes"] >= 4 and status["failures"] == 0, status
+            assert status["remoteRepository"] == "s3://osm-scheduled/prod/db1"
+            expected = list(client.app.things.find().sort("_id", 1))
+    finally:
+        assert server.stop() == 0, server.read_log()
+    log = server.read_log()
+    assert "pushed" in log and "s3://osm-scheduled/prod/db1" in log
+    # Pruned after each push to the newest two; later backups only add writes (none here).
+    final = remote_backups(s3, "osm-scheduled", "prod/db1")
+    assert len(final) == 2 and final[-1]["sequence"] >= written, final
+
+    # Restore the newest pushed backup with the admin tool from the bucket alone.
+    target = "s3://osm-scheduled/prod/db1"
+    env = dict(os.environ, AWS_ENDPOINT_URL=s3_endpoint)
+    newest = final[-1]["id"]
+    assert "ok" in run("backup", "s3", "verify", "--s3", target, newest, env=env).stdout
+    run("backup", "s3", "restore", "--s3", target, newest, "--to", str(tmp_path / "restored"), env=env)
+    out = tmp_path / "restored.jsonl"
+    run("export", "--data-dir", str(tmp_path / "restored"), "--db", "app", "--collection", "things",
+        "--out", str(out), "--canonical")
+    restored = sorted((json_util.loads(line) for line in out.read_text().splitlines()), key=lambda d: d["_id"])
+    assert restored == expected
+    sidecar = json.loads((tmp_path / "things.indexes.json").read_text())
+    assert "name_1" in [i["name"] for i in sidecar["indexes"]]

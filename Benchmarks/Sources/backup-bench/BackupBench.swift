@@ -6,7 +6,7 @@ import Synchronization
 /// backup-bench: checkpoint (snapshot) time, backup and restore throughput against the disk's
 /// sequential bandwidth, and write throughput while backups run vs without (SPEC.md §14).
 ///
-///     backup-bench [--sizes 100,1000] [--dir /tmp/osmanthus-backup-bench] [--repeat 5] [--write-seconds 5]
+///     backup-bench [--sizes 100,1000] [--dir /tmp/osmanthus-backup-bench] [--repeat 5] [--write-seconds 5] [--writes-only]
 @main
 struct BackupBench {
     static func main() throws {
@@ -14,6 +14,9 @@ struct BackupBench {
         var root = "/tmp/osmanthus-backup-bench"
         var repeats = 5
         var writeSeconds = 5.0
+        var writesOnly = false
+        var profileBackups = 0
+        var copyFiles = false
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
             switch a {
@@ -21,14 +24,25 @@ struct BackupBench {
             case "--dir": root = args.next() ?? root
             case "--repeat": repeats = Int(args.next() ?? "") ?? repeats
             case "--write-seconds": writeSeconds = Double(args.next() ?? "") ?? writeSeconds
+            case "--writes-only": writesOnly = true
+            case "--profile-backups": profileBackups = Int(args.next() ?? "") ?? 0
+            case "--copy-files": copyFiles = true
             default:
-                print("usage: backup-bench [--sizes MB,MB] [--dir D] [--repeat N] [--write-seconds S]")
+                print("usage: backup-bench [--sizes MB,MB] [--dir D] [--repeat N] [--write-seconds S] [--writes-only] [--profile-backups N [--copy-files]]")
                 exit(2)
             }
         }
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
+        if profileBackups > 0 {
+            try profile(root: root, backups: profileBackups, baseMegabytes: sizes.first ?? 100, link: !copyFiles)
+            return
+        }
+        if writesOnly {
+            try writesDuringBackups(root: root, seconds: writeSeconds, baseMegabytes: sizes.first ?? 100)
+            return
+        }
 
         let disk = try measureDisk(root + "/seq", megabytes: 512)
         print("disk sequential (512 MB, 1 MiB blocks): write+fdatasync \(f(disk.write)) MB/s, read (cache dropped) \(f(disk.read)) MB/s")
@@ -46,7 +60,8 @@ struct BackupBench {
                 snaps.append((now() - t) * 1000)
                 try FileManager.default.removeItem(atPath: target)
             }
-            let repo = BackupRepository(path: root + "/repo\(size)")
+            // Copies, to measure the copy against the disk (a linked backup is only links).
+            let repo = BackupRepository(path: root + "/repo\(size)", linkFiles: false)
             dropCaches(dir)
             var t = now()
             let info = try repo.create(from: db)
@@ -152,16 +167,22 @@ struct BackupBench {
     }
 
     /// Puts of 1 KB values from one thread for `seconds`, alone, then with backups (create +
-    /// prune to 2) running back to back on another thread; ops/s of each and the ratio; once
-    /// with unpaced backups and once paced as the server's scheduled backups are.
+    /// prune to 2) running back to back on another thread, then alone again; ops/s of each and
+    /// the ratio, once per backup mode. Each window also prints what it cost (WindowCounters):
+    /// the writer's CPU, run-queue and blocked time, engine stalls, CPU of the engine's threads
+    /// and of the backups, bytes read and written.
     static func writesDuringBackups(root: String, seconds: Double, baseMegabytes: Int) throws {
         let dir = root + "/writes"
         _ = try fill(dir, megabytes: baseMegabytes)
+        let before = Set(WindowCounters.threads())
         let db = try DB.open(at: dir)
         defer { try? db.close() }
-        func writeFor(_ s: Double) throws -> Double {
-            var rng: UInt64 = 7
+        let writerTid = Int32(getpid())  // the main thread writes
+        let engineTids = WindowCounters.threads().filter { !before.contains($0) }
+        func writeFor(_ s: Double) throws -> (opsPerSecond: Double, counters: String) {
+            var rng: UInt64 = 7  // every window writes the same key sequence (overwrites)
             var n = 0
+            let c0 = WindowCounters.read(db: db, writer: writerTid, engine: engineTids)
             let end = now() + s
             let start = now()
             while now() < end {
@@ -170,20 +191,32 @@ struct BackupBench {
                     n += 1
                 }
             }
-            return Double(n) / (now() - start)
+            let elapsed = now() - start
+            let c = WindowCounters.read(db: db, writer: writerTid, engine: engineTids) - c0
+            return (Double(n) / elapsed, c.describe(puts: Double(n), seconds: elapsed))
         }
         // Unpaced (as fast as the disk goes), then paced as the server paces scheduled backups.
-        // Each mode compares with writes alone just before it: the database grows by ~0.5 GB per
-        // window, and compaction debt slows later windows whether a backup runs or not.
-        for (label, rate) in [("unpaced", UInt64?.none), ("paced at 64 MiB/s, the server's default", 64 << 20)] {
+        // Each mode's backup window sits between two windows of writes alone: the database grows
+        // by ~0.5 GB per window, and compaction debt slows later windows whether a backup runs
+        // or not, so the window before flatters the ratio's denominator and the one after
+        // understates it; both ratios are printed.
+        let modes: [(String, UInt64?, Bool)] = [
+            ("linked, unpaced", nil, true), ("linked, paced at 64 MiB/s (the server's default)", 64 << 20, true),
+            ("copied, unpaced", nil, false), ("copied, paced at 64 MiB/s", 64 << 20, false),
+        ]
+        for (label, rate, link) in modes {
             let alone = try writeFor(seconds)
             let stop = Atomic(false)
             let backups = Atomic(0)
-            let repo = BackupRepository(path: root + "/writes-repo", rateLimit: rate)
+            let repo = BackupRepository(path: root + "/writes-repo-\(link ? "linked" : "copied")", rateLimit: rate, linkFiles: link)
             let done = Mutex<Bool>(false)
+            let total = Mutex(BackupWork())
             let thread = Thread {
                 while !stop.load(ordering: .acquiring) {
-                    if (try? repo.create(from: db)) != nil { backups.add(1, ordering: .relaxed) }
+                    if let work = (try? repo.createReportingWork(from: db))?.work {
+                        backups.add(1, ordering: .relaxed)
+                        total.withLock { $0 = $0 + work }
+                    }
                     _ = try? repo.prune(keepLast: 2)
                 }
                 done.withLock { $0 = true }
@@ -192,10 +225,67 @@ struct BackupBench {
             let during = try writeFor(seconds)
             stop.store(true, ordering: .releasing)
             while !done.withLock({ $0 }) { usleep(10_000) }
+            let after = try writeFor(seconds)
             print(
-                "writes (1 KB puts, 1 thread, \(f(seconds)) s each): alone \(Int(alone)) ops/s, during back-to-back backups "
-                    + "(\(label)) \(Int(during)) ops/s = \(f(100 * during / alone))% "
-                    + "(\(backups.load(ordering: .relaxed)) backups taken)")
+                "writes (1 KB puts, 1 thread, \(f(seconds)) s each), backups \(label): alone before \(Int(alone.opsPerSecond)) ops/s, "
+                    + "during back-to-back backups \(Int(during.opsPerSecond)) ops/s (\(backups.load(ordering: .relaxed)) backups), "
+                    + "alone after \(Int(after.opsPerSecond)) ops/s: during/before = \(f(100 * during.opsPerSecond / alone.opsPerSecond))%, "
+                    + "during/mean(before, after) = \(f(200 * during.opsPerSecond / (alone.opsPerSecond + after.opsPerSecond)))%")
+            print("  before: \(alone.counters)")
+            print("  during: \(during.counters)")
+            print("  backups' own work: \(describe(total.withLock { $0 }, backups: backups.load(ordering: .relaxed)))")
+            print("  after:  \(after.counters)")
         }
+    }
+
+    /// For callgrind (`--toggle-collect='*createOnThisThread*'`): fills the database, then
+    /// `backups` times writes 20,000 puts and takes a backup (pruned to 2), so each backup has
+    /// new tables and a log tail to store, as back-to-back backups under writes do.
+    static func profile(root: String, backups: Int, baseMegabytes: Int, link: Bool) throws {
+        let dir = root + "/profile"
+        _ = try fill(dir, megabytes: baseMegabytes)
+        let db = try DB.open(at: dir)
+        defer { try? db.close() }
+        let repo = BackupRepository(path: root + "/profile-repo", linkFiles: link)
+        var rng: UInt64 = 7
+        var total = 0
+        let start = now()
+        // What each backup had to store, from its manifest: tables new since the previous
+        // backup, and the logs (the checkpoint-based backup wrote each log twice and each new
+        // table once; a linking one writes only the active log's tail).
+        var previous = Set<String>()
+        var newTableBytes: UInt64 = 0
+        var logBytes: UInt64 = 0
+        var work = BackupWork()
+        for _ in 0..<backups {
+            for _ in 0..<20_000 {
+                try db.put(Array(String(format: "w%014d", Int(rng % 10_000_000)).utf8), value(&rng))
+            }
+            let (info, w) = try repo.createReportingWork(from: db)
+            work = work + w
+            total += info.fileCount
+            let m = try repo.manifest(info.id)
+            for file in m.files {
+                if file.name.hasSuffix(".sst") && !previous.contains(file.object) { newTableBytes += file.size }
+                if file.name.hasSuffix(".log") { logBytes += file.size }
+            }
+            previous = Set(m.files.map(\.object))
+            try repo.prune(keepLast: 2)
+        }
+        print(
+            "\(backups) backups, \(total) files in all, \(f(now() - start)) s; per backup: new tables "
+                + "\(f(Double(newTableBytes) / Double(backups) / 1e6)) MB, logs \(f(Double(logBytes) / Double(backups) / 1e6)) MB")
+        print("  backups' own work: \(describe(work, backups: backups))")
+    }
+
+    /// A `BackupWork` sum, per backup where it is an amount.
+    static func describe(_ w: BackupWork, backups: Int) -> String {
+        let n = Double(max(backups, 1))
+        return "per backup: cpu \(f(Double(w.cpuNanoseconds) / n / 1e6)) ms (wall \(f(Double(w.wallNanoseconds) / n / 1e6)) ms), "
+            + "monitor held \(String(format: "%.3f", Double(w.monitorNanoseconds) / n / 1e6)) ms, "
+            + "checksummed \(f(Double(w.bytesChecksummed) / n / 1e6)) MB, written \(f(Double(w.bytesWritten) / n / 1e6)) MB "
+            + "(log tail \(f(Double(w.logBytesCopied) / n / 1e6)) MB), files linked \(f(Double(w.filesLinked) / n)) "
+            + "copied \(f(Double(w.filesCopied) / n)), fsyncs \(f(Double(w.fileSyncs) / n)) files + "
+            + "\(f(Double(w.directorySyncs) / n)) directories"
     }
 }

@@ -1,3 +1,4 @@
+import OsmanthusBackupS3
 import OsmanthusStorage
 
 /// The server's automated backups (SPEC.md §14.5): where, when, and what to keep.
@@ -12,6 +13,12 @@ public struct BackupConfiguration: Sendable {
     /// Paced by default so the database's writers keep the machine while a backup runs.
     public var rateLimit: UInt64? = BackupConfiguration.defaultRateLimit
     public static let defaultRateLimit: UInt64 = 64 << 20
+    /// Hard-link tables and closed logs into `repository` when it is on the data's file system
+    /// (`BackupRepository.linkFiles`); false: every stored file is a copy of its own.
+    public var linkFiles = true
+    /// Where each backup is pushed after it is taken and verified locally (SPEC.md §14.8):
+    /// `repository` is then the staging copy, and both are pruned by `retention`.
+    public var remote: S3Repository?
 
     public init(repository: String, schedule: BackupSchedule = .every(seconds: 3600), retention: RetentionPolicy = .standard) {
         self.repository = repository

@@ -2,15 +2,17 @@ import Dispatch
 import Logging
 import Metrics
 import Osmanthus
+import OsmanthusBackupS3
 import OsmanthusStorage
 import Synchronization
 
 /// Takes the server's backups (SPEC.md §14.5): on schedule on its own thread (a dedicated
 /// dispatch queue, never an event loop), or on demand (`runNow`, from the `osmanthusBackup`
 /// command on a command thread). Each run: back up, verify, prune by the retention policy,
-/// log, update metrics. A failure (repository unwritable, disk full, damaged copy) is logged
-/// and counted; the live database is only read (through a checkpoint) and the next tick
-/// tries again.
+/// push to the remote repository when one is configured (then verify the push and prune the
+/// remote too), log, update metrics. A failure (repository unwritable, disk full, damaged copy,
+/// S3 unreachable) is logged and counted; the live database is only read (through a pin of its
+/// files) and the next tick tries again (a push missed then is made up by the next one).
 public final class BackupScheduler: Sendable {
     /// What the last runs did, for `osmanthusBackup {action: "status"}`.
     public struct Status: Sendable {
@@ -29,6 +31,10 @@ public final class BackupScheduler: Sendable {
         public let backup: BackupInfo
         public let verify: VerifyReport?
         public let prune: PruneReport?
+        /// Backups pushed to the remote repository by this run (oldest first), and what
+        /// pruning it removed.
+        public var pushed: [String] = []
+        public var remotePrune: PruneReport?
         public let durationNanoseconds: UInt64
     }
 
@@ -54,7 +60,8 @@ public final class BackupScheduler: Sendable {
     ) {
         self.database = database
         self.configuration = configuration
-        self.repository = BackupRepository(path: configuration.repository, rateLimit: configuration.rateLimit)
+        self.repository = BackupRepository(
+            path: configuration.repository, rateLimit: configuration.rateLimit, linkFiles: configuration.linkFiles)
         self.logger = logger
         self.metrics = BackupMetrics(factory: metricsFactory)
         self.clock = clock ?? { WallClock.nowMilliseconds() / 1000 }
@@ -65,8 +72,9 @@ public final class BackupScheduler: Sendable {
     /// Starts the schedule's thread (nothing when the schedule is `off`).
     public func start() {
         guard configuration.schedule != .off, !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let remote = configuration.remote.map { ", pushed to \($0.url)" } ?? ""
         logger.info(
-            "backups \(configuration.schedule) to \(configuration.repository), keeping \(configuration.retention.description)")
+            "backups \(configuration.schedule) to \(configuration.repository)\(remote), keeping \(configuration.retention.description)")
         DispatchQueue(label: "osmanthus.backup-scheduler").async { [self] in
             loop()
             finished.signal()
@@ -145,6 +153,24 @@ public final class BackupScheduler: Sendable {
         } catch {
             logger.warning("pruning \(configuration.repository) failed: \(error)")
         }
+        var pushed: [String] = []
+        var remotePrune: PruneReport?
+        if let remote = configuration.remote {
+            do {
+                let r = try push(to: remote)
+                pushed = r.pushed
+                remotePrune = r.pruned
+            } catch {
+                metrics.failures.increment()
+                let message = "pushing to \(remote.url) failed: \(error)"
+                status.withLock {
+                    $0.failures += 1
+                    $0.lastError = message
+                }
+                logger.error("backup \(backup.id) taken but \(message) (retried at the next tick)")
+                throw error
+            }
+        }
         let elapsed = ContinuousClock.now - startedAt
         let nanos = UInt64(max(0, elapsed.components.seconds)) * 1_000_000_000
             + UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000))
@@ -162,7 +188,33 @@ public final class BackupScheduler: Sendable {
             "backup \(backup.id) taken: sequence \(backup.sequence), \(backup.fileCount) files, \(backup.totalBytes) "
             + "bytes (\(backup.copiedFiles) tables copied, \(backup.reusedFiles) reused), verified, \(Double(nanos) / 1e9)s; "
             + "pruned \(prune?.removedBackups.count ?? 0) backups, \(prune?.removedFiles ?? 0) files"
+            + (configuration.remote.map {
+                "; pushed \(pushed) to \($0.url), verified, pruned \(remotePrune?.removedBackups.count ?? 0) backups there"
+            } ?? "")
         logger.info("\(summary)")
-        return Outcome(backup: backup, verify: verify, prune: prune, durationNanoseconds: nanos)
+        return Outcome(
+            backup: backup, verify: verify, prune: prune, pushed: pushed, remotePrune: remotePrune,
+            durationNanoseconds: nanos)
+    }
+
+    /// Uploads every local backup the bucket lacks (the new one, and any an earlier failed push
+    /// missed that retention still keeps), checks each (objects listed with their sizes, those
+    /// just uploaded read back and their checksums compared), then prunes the bucket by the
+    /// same retention policy. Damage found is an error naming the object.
+    private func push(to remote: S3Repository) throws -> (pushed: [String], pruned: PruneReport) {
+        let present = Set(try remote.list().map(\.id))
+        let missing = try repository.list().map(\.id).filter { !present.contains($0) }
+        for id in missing {
+            let uploaded = try remote.push(id, from: repository)
+            let report = try remote.verify(id, downloading: uploaded.keys)
+            if let d = report.damage.first {
+                throw StorageError.corruption(
+                    "backup \(id) in \(remote.url) failed verification: \(d.name) is \(d.problem)", file: d.path, offset: nil)
+            }
+        }
+        let pruned = try remote.prune { [configuration, clock] published in
+            configuration.retention.select(published, now: clock())
+        }
+        return (missing, pruned)
     }
 }

@@ -32,6 +32,9 @@ enum StorageAdminCommands {
                     reply.append("prunedBackups", .array(prune.removedBackups.map { .string($0) }))
                     reply.append("prunedFiles", .int64(Int64(prune.removedFiles)))
                 }
+                if scheduler.configuration.remote != nil {
+                    reply.append("pushed", .array(outcome.pushed.map { .string($0) }))
+                }
                 return reply
             case "list":
                 return [
@@ -88,6 +91,7 @@ enum StorageAdminCommands {
             "retention": .string(c.retention.description), "successes": .int64(Int64(s.successes)),
             "failures": .int64(Int64(s.failures)),
         ]
+        if let remote = c.remote { reply.append("remoteRepository", .string(remote.url)) }
         if let t = s.lastAttemptAt { reply.append("lastAttemptAt", .int64(t)) }
         if let t = s.lastSuccessAt { reply.append("lastSuccessAt", .int64(t)) }
         if let b = s.lastBackup { reply.append("lastBackup", .document(backupDocument(b))) }

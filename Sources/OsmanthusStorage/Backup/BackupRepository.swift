@@ -9,20 +9,29 @@ import Synchronization
 ///     <repo>/backups/<id>/CURRENT, MANIFEST-*, *.log   its small files
 ///     <repo>/tmp/<id>/                          work directory of a backup being taken
 ///
-/// A backup is taken from a checkpoint; tables already in `files/` are not copied again, so
-/// every backup after the first is incremental. Taking a backup and pruning hold `<repo>/LOCK`;
-/// listing, verifying and restoring only read.
+/// A backup holds what a checkpoint would (`BackupRepository+Create.swift`); tables already in
+/// `files/` are not stored again, so every backup after the first is incremental. Taking a
+/// backup and pruning hold `<repo>/LOCK`; listing, verifying and restoring only read.
 public struct BackupRepository: Sendable {
     public let path: String
+    /// The file system of the repository, and of the databases backed up into it.
     let fileSystem: any FileSystem
     /// Bytes per second a backup and a verify may read (checksums) and copy; nil: as fast as
     /// the disk goes. Scheduled backups are paced so the database's writers keep the machine.
     public var rateLimit: UInt64?
+    /// Hard-link immutable files (tables, closed logs) from the database into the repository
+    /// when both are on one file system, instead of copying them (a copy when linking fails,
+    /// e.g. across devices). A linked file shares its disk blocks with the live database: the
+    /// backup survives the database deleting or rewriting it, not the disk failing.
+    public var linkFiles: Bool
 
-    public init(path: String, fileSystem: any FileSystem = PosixFileSystem(), rateLimit: UInt64? = nil) {
+    public init(
+        path: String, fileSystem: any FileSystem = PosixFileSystem(), rateLimit: UInt64? = nil, linkFiles: Bool = true
+    ) {
         self.path = path
         self.fileSystem = fileSystem
         self.rateLimit = rateLimit
+        self.linkFiles = linkFiles
     }
 
     var filesPath: String { joinPath(path, BackupFormat.filesDirectory) }
@@ -31,101 +40,8 @@ public struct BackupRepository: Sendable {
     func backupPath(_ id: String) -> String { joinPath(backupsPath, id) }
     func manifestPath(_ id: String) -> String { joinPath(backupPath(id), BackupFormat.manifestName) }
 
-    // MARK: Create
-
-    /// Takes a backup of `db` while it keeps running, and publishes it.
-    @discardableResult
-    public func create(from db: DB) throws -> BackupInfo {
-        let (info, snapshot) = try createPinningSnapshot(from: db)
-        snapshot.release()
-        return info
-    }
-
-    /// `create`, also returning a snapshot of the source at the backup's sequence (the caller
-    /// releases it). The work runs on its own thread at a low CPU priority (nice 10), so
-    /// on a busy machine the database's own writers come first (SPEC.md §14.2).
-    func createPinningSnapshot(from db: DB) throws -> (BackupInfo, Snapshot) {
-        let outcome = Mutex<Result<(BackupInfo, Snapshot), any Error>?>(nil)
-        let thread = BackgroundThread(name: "osm-backup") { [self] in
-            // Linux keeps nice values per thread: this lowers only the backup's thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            let r = Result { try createOnThisThread(from: db) }
-            outcome.withLock { $0 = r }
-        }
-        thread.join()
-        guard let r = outcome.withLock({ $0 }) else { throw StorageError(.io, "backup thread ended without a result") }
-        return try r.get()
-    }
-
-    private func createOnThisThread(from db: DB) throws -> (BackupInfo, Snapshot) {
-        let fs = fileSystem
-        for d in [path, filesPath, backupsPath, tempPath] { try fs.createDirectory(d) }
-        let lock = try fs.lockFile(joinPath(path, BackupFormat.lockName))
-        defer { lock.unlock() }
-
-        let id = BackupFormat.id(try highestID() + 1)
-        let work = joinPath(tempPath, id)
-        try removeTree(work)
-        try fs.createDirectory(work)
-        let checkpoint = joinPath(work, "checkpoint")
-        let (info, snapshot) = try db.checkpointPinningSnapshot(to: checkpoint)
-        let pacer = CopyPacer(bytesPerSecond: rateLimit)
-        var failed = true
-        defer { if failed { snapshot.release() } }
-        let target = backupPath(id)
-        try removeTree(target)
-        try fs.createDirectory(target)
-
-        var files: [BackupManifest.File] = []
-        var copied = 0
-        var reused = 0
-        for name in try fs.listDirectory(checkpoint) {
-            let source = joinPath(checkpoint, name)
-            switch DBFiles.parse(name) {
-            case .table(let number):
-                let (size, crc) = try TableChecksumCache.checksum(source, fileSystem: fs, pacer: pacer)
-                let object = joinPath(
-                    BackupFormat.filesDirectory, BackupFormat.objectName(fileNumber: number, size: size, crc: crc))
-                if fs.fileExists(joinPath(path, object)) {
-                    reused += 1
-                } else {
-                    let part = joinPath(work, name + ".part")
-                    let copy = try FileCopy.copy(source, to: part, fileSystem: fs, pacer: pacer)
-                    guard copy == (size, crc) else {
-                        throw StorageError(.io, "table \(source) changed while it was copied", file: source)
-                    }
-                    try fs.rename(part, to: joinPath(path, object))
-                    copied += 1
-                }
-                files.append(.init(name: name, size: size, crc32c: BackupFormat.hex(crc), object: object))
-            case .some:
-                let object = joinPath(joinPath(BackupFormat.backupsDirectory, id), name)
-                let (size, crc) = try FileCopy.copy(source, to: joinPath(path, object), fileSystem: fs, pacer: pacer)
-                files.append(.init(name: name, size: size, crc32c: BackupFormat.hex(crc), object: object))
-            case nil:
-                continue
-            }
-        }
-        try fs.syncDirectory(filesPath)
-        let manifest = BackupManifest(
-            formatVersion: BackupFormat.version, id: id, createdAt: Int64(Date().timeIntervalSince1970),
-            sequence: info.sequence, copiedFiles: copied, reusedFiles: reused, files: files)
-        // Publishing: until manifest.json is in place the backup does not exist.
-        let temp = joinPath(target, BackupFormat.manifestName + ".tmp")
-        let out = try fs.createWritable(temp)
-        try out.append(try manifest.encoded())
-        try out.sync()
-        try out.close()
-        try fs.rename(temp, to: manifestPath(id))
-        try fs.syncDirectory(target)
-        try fs.syncDirectory(backupsPath)
-        try removeTree(work)
-        failed = false
-        return (BackupInfo(manifest), snapshot)
-    }
-
     /// The highest id of any backup directory, published or not (ids are never reused).
-    private func highestID() throws -> Int {
+    func highestID() throws -> Int {
         try fileSystem.listDirectory(backupsPath).compactMap { Int($0) }.max() ?? 0
     }
 
@@ -324,7 +240,7 @@ public struct BackupRepository: Sendable {
 
     /// Deletes a file or a directory tree (the file-system seam has no directory removal; a
     /// repository lives on a real file system).
-    private func removeTree(_ p: String) throws {
+    func removeTree(_ p: String) throws {
         guard fileSystem.fileExists(p) else { return }
         do {
             try FileManager.default.removeItem(atPath: p)

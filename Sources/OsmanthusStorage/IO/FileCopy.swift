@@ -27,6 +27,24 @@ enum FileCopy {
         return result
     }
 
+    /// Copies all of the open file `source` to a new file `to` (replacing it), synced; returns
+    /// the size and CRC-32C of the bytes copied.
+    static func copy(
+        _ source: any ReadableFile, to: String, fileSystem: any FileSystem, pacer: CopyPacer? = nil
+    ) throws -> (size: UInt64, crc: UInt32) {
+        let target = try fileSystem.createWritable(to)
+        do {
+            let result = try stream(source, pacer: pacer) { try target.append($0) }
+            try target.sync()
+            try target.close()
+            return result
+        } catch {
+            try? target.close()
+            try? fileSystem.removeFile(to)
+            throw error
+        }
+    }
+
     /// Makes files written by `copy(…, sync: false)` durable.
     static func syncFiles(_ paths: [String], fileSystem: any FileSystem) throws {
         for path in paths {
