@@ -252,8 +252,10 @@ struct DocumentTests {
     @Test func appendFieldCopiesTheFirstFieldOfAnother() throws {
         let source: Document = ["a": 1, "b": ["x": "y"], "a2": 2.5]
         var target: Document = ["z": true]
-        #expect(target.appendField("b", from: source))
-        #expect(!target.appendField("missing", from: source))
+        let appended = target.appendField("b", from: source)
+        let appendedMissing = target.appendField("missing", from: source)
+        #expect(appended)
+        #expect(!appendedMissing)
         #expect(target == ["z": true, "b": ["x": "y"]])
         #expect(try Document(bytes: target.bytes) == target)
     }

@@ -144,7 +144,7 @@ struct TopLevelUpdateTests {
         while true {
             let batch = try reader.poll(limit: 100)
             if batch.isEmpty { break }
-            for event in batch { events[event.namespace["coll"]?.stringValue ?? "", default: []].append(event) }
+            for event in batch { events[event.namespace?["coll"]?.stringValue ?? "", default: []].append(event) }
         }
         let leanEvents = events["lean"] ?? []
         let generalEvents = events["general"] ?? []
