@@ -46,6 +46,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "doc-profile",
+            dependencies: [
+                .product(name: "Osmanthus", package: "Osmanthus"),
+                .product(name: "OsmanthusBSON", package: "Osmanthus"),
+            ]
+        ),
+        .executableTarget(
             name: "backup-bench",
             dependencies: [.product(name: "OsmanthusStorage", package: "Osmanthus")]
         ),

@@ -49,3 +49,38 @@ extension Document {
         }
     }
 }
+
+extension Document {
+    /// Whether no key occurs twice at the top level (a key scan: nothing is decoded). An edit
+    /// of named fields can tell what it changed by itself only in such a document: with a repeated
+    /// key, lookups, edits and diffs each see the first occurrence and may disagree.
+    public var hasUniqueKeys: Bool {
+        withReader { reader in
+            guard let base = reader.buffer.baseAddress else { return true }
+            // The keys seen so far, on the stack for a document of up to 64 fields.
+            return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 64) { stack in
+                var heap: [Range<Int>] = []
+                var count = 0
+                var position = 4
+                while let element = reader.element(at: position) {
+                    let length = element.keyEnd - element.keyStart
+                    func same(_ range: Range<Int>) -> Bool {
+                        range.count == length
+                            && bytesEqual(
+                                UnsafeRawBufferPointer(start: base + range.lowerBound, count: length),
+                                UnsafeRawBufferPointer(start: base + element.keyStart, count: length))
+                    }
+                    if stack[0..<Swift.min(count, 64)].contains(where: same) || heap.contains(where: same) { return false }
+                    if count < 64 {
+                        stack[count] = element.keyStart..<element.keyEnd
+                    } else {
+                        heap.append(element.keyStart..<element.keyEnd)
+                    }
+                    count += 1
+                    position = element.valueEnd
+                }
+                return true
+            }
+        }
+    }
+}

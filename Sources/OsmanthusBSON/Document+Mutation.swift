@@ -67,3 +67,19 @@ extension Document {
         }
     }
 }
+
+extension Document {
+    /// Appends the first field named `key` of `other` as its bytes are (nothing decoded or
+    /// re-encoded); false, appending nothing, when `other` has no such field.
+    @discardableResult
+    public mutating func appendField(_ key: String, from other: Document) -> Bool {
+        guard let element = other.elementBytes(key) else { return false }
+        withMutableBytes { bytes in
+            bytes.removeLast()
+            bytes.append(contentsOf: element)
+            bytes.append(0)
+            BSONWriter.patchInt32(bytes.count, at: 0, in: &bytes)
+        }
+        return true
+    }
+}

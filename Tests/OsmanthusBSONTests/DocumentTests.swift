@@ -234,4 +234,29 @@ struct DocumentTests {
         #expect(throws: BSONError.self) { try Document(extendedJSON: #"{"a\u0000": 1}"#) }
         #expect(throws: BSONError.self) { try BSONEncoder().encode(["a\u{0}": 1]) }
     }
+
+    @Test func hasUniqueKeysFindsARepeatAnywhereAmongManyFields() {
+        #expect(Document().hasUniqueKeys)
+        #expect(Document([("a", 1), ("b", 2), ("ab", 3)]).hasUniqueKeys)
+        #expect(!Document([("a", 1), ("b", 2), ("a", 3)]).hasUniqueKeys)
+        // Past the 64 keys kept on the stack, against keys before and after that point.
+        let names = (0..<100).map { "k\($0)" }
+        #expect(Document(names.map { ($0, BSONValue.int32(1)) }).hasUniqueKeys)
+        for (first, second) in [(3, 90), (70, 95), (10, 40)] {
+            var fields = names.map { ($0, BSONValue.int32(1)) }
+            fields[second].0 = names[first]
+            #expect(!Document(fields).hasUniqueKeys, "k\(first) again at \(second)")
+        }
+    }
+
+    @Test func appendFieldCopiesTheFirstFieldOfAnother() throws {
+        let source: Document = ["a": 1, "b": ["x": "y"], "a2": 2.5]
+        var target: Document = ["z": true]
+        let appended = target.appendField("b", from: source)
+        let appendedMissing = target.appendField("missing", from: source)
+        #expect(appended)
+        #expect(!appendedMissing)
+        #expect(target == ["z": true, "b": ["x": "y"]])
+        #expect(try Document(bytes: target.bytes) == target)
+    }
 }

@@ -149,7 +149,7 @@ final class ChangeLog: Sendable {
             case .insert, .replace: record.fullDocument = change.after
             case .update:
                 if let before = change.before, let after = change.after {
-                    record.updateDescription = UpdateDescription.diff(before, after)
+                    record.updateDescription = change.updateDescription ?? UpdateDescription.diff(before, after)
                 }
                 if images { record.fullDocument = change.after }
             default: break

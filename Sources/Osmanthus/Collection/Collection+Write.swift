@@ -8,11 +8,19 @@ extension Collection {
         -> UpdateResult
     {
         try wrapping {
-            let parsedFilter = try Filter(filter)
+            // `{_id: v}` parses as a filter without fail: its parse waits for the general path.
+            let idValue = Self.idEqualityValue(filter)
+            let idFilter = try idValue == nil ? Filter(filter) : nil
             let parsedUpdate = try Update(update, arrayFilters: options.arrayFilters)
             if parsedUpdate.isReplacement && options.multi {
                 throw OsmanthusError(.failedToParse, "multi update is not supported for replacement-style update")
             }
+            if let idValue, let actions = parsedUpdate.topLevelActions,
+                let result = try updateById(idValue, parsedUpdate, actions, upsert: options.upsert)
+            {
+                return result
+            }
+            let parsedFilter = try idFilter ?? Filter(filter)
             guard let entry = options.upsert ? try ensureEntry() : self.entry else {
                 return UpdateResult(matchedCount: 0, modifiedCount: 0)
             }

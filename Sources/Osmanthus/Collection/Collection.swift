@@ -88,13 +88,16 @@ public final class Collection: Sendable {
     public func insertOne(_ doc: Document) throws -> BSONValue {
         try wrapping {
             let entry = try ensureEntry()
-            let prepared = try Self.prepareForInsert(doc)
-            let key = try PrimaryKey.key(for: prepared, in: entry)
+            let (prepared, id) = try Self.prepareForInsertWithId(doc)
+            // `_id` decoded once: the key of an `_id` collection is built from it directly.
+            let key =
+                entry.options.partitionKey == nil
+                ? PrimaryKey.key(id: id, in: entry) : try PrimaryKey.key(for: prepared, in: entry)
             try database.locks.withLock(key: key) {
                 if try storage.get(key) != nil { throw duplicateKey(prepared, entry) }
                 try database.commit([.insert(prepared, key: key, in: entry)])
             }
-            return prepared["_id"] ?? .null
+            return id
         }
     }
 
@@ -105,11 +108,13 @@ public final class Collection: Sendable {
         try wrapping {
             let entry = try ensureEntry()
             var result = InsertManyResult()
-            var prepared: [(Int, Document, [UInt8])] = []
+            var prepared: [(Int, Document, [UInt8], BSONValue)] = []
+            prepared.reserveCapacity(docs.count)
+            let byId = entry.options.partitionKey == nil
             for (i, doc) in docs.enumerated() {
                 do {
-                    let p = try Self.prepareForInsert(doc)
-                    prepared.append((i, p, try PrimaryKey.key(for: p, in: entry)))
+                    let (p, id) = try Self.prepareForInsertWithId(doc)
+                    prepared.append((i, p, byId ? PrimaryKey.key(id: id, in: entry) : try PrimaryKey.key(for: p, in: entry), id))
                 } catch {
                     result.errors.append((i, OsmanthusError.wrapping(error)))
                     if ordered { break }
@@ -120,7 +125,7 @@ public final class Collection: Sendable {
                 var changes: [DocumentChange] = []
                 var changeDocs: [Int] = []
                 var seen = Set<[UInt8]>()
-                for (i, doc, key) in prepared where i < firstError {
+                for (i, doc, key, id) in prepared where i < firstError {
                     let exists = try seen.contains(key) || storage.get(key) != nil
                     if exists {
                         result.errors.append((i, duplicateKey(doc, entry)))
@@ -130,7 +135,7 @@ public final class Collection: Sendable {
                     seen.insert(key)
                     changes.append(.insert(doc, key: key, in: entry))
                     changeDocs.append(i)
-                    result.insertedIds[i] = doc["_id"] ?? .null
+                    result.insertedIds[i] = id
                 }
                 try commitInsertions(changes, docs: changeDocs, ordered: ordered, &result)
             }
@@ -141,22 +146,24 @@ public final class Collection: Sendable {
 
     /// `_id` first (generated if missing), size within limits.
     static func prepareForInsert(_ doc: Document) throws -> Document {
+        try prepareForInsertWithId(doc).document
+    }
+
+    /// As `prepareForInsert`, with the document's `_id` (checked as a key value).
+    static func prepareForInsertWithId(_ doc: Document) throws -> (document: Document, id: BSONValue) {
         // Already `_id` first and only once (the usual case): keep the document, no rebuild.
         if doc.hasLeadingUniqueField("_id"), let id = doc["_id"] {
             try PrimaryKey.checkKeyValue(id, field: "_id")
             try checkSize(doc)
-            return doc
+            return (doc, id)
         }
         var out = Document()
-        if let id = doc["_id"] {
-            try PrimaryKey.checkKeyValue(id, field: "_id")
-            out.append("_id", id)
-        } else {
-            out.append("_id", .objectId(ObjectId()))
-        }
+        let id = doc["_id"] ?? .objectId(ObjectId())
+        try PrimaryKey.checkKeyValue(id, field: "_id")
+        out.append("_id", id)
         for (k, v) in doc where k != "_id" { out.append(k, v) }
         try checkSize(out)
-        return out
+        return (out, id)
     }
 
     static func checkSize(_ doc: Document) throws {

@@ -16,18 +16,22 @@ struct DocumentChange: Sendable {
     var before: Document?
     /// The document after the write; nil for a delete.
     var after: Document?
+    /// An update's `updateDescription` when the write already knows it (a top-level edit);
+    /// nil: the change log works it out as a diff of `before` and `after`.
+    var updateDescription: Document?
 
     static func insert(_ doc: Document, key: [UInt8], in entry: CatalogEntry) -> DocumentChange {
-        DocumentChange(entry: entry, key: key, operation: .insert, before: nil, after: doc)
+        DocumentChange(entry: entry, key: key, operation: .insert, before: nil, after: doc, updateDescription: nil)
     }
 
     static func delete(_ doc: Document, key: [UInt8], in entry: CatalogEntry) -> DocumentChange {
-        DocumentChange(entry: entry, key: key, operation: .delete, before: doc, after: nil)
+        DocumentChange(entry: entry, key: key, operation: .delete, before: doc, after: nil, updateDescription: nil)
     }
 
     static func modify(_ before: Document, to after: Document, replacing: Bool, key: [UInt8], in entry: CatalogEntry)
         -> DocumentChange
     {
-        DocumentChange(entry: entry, key: key, operation: replacing ? .replace : .update, before: before, after: after)
+        DocumentChange(entry: entry, key: key, operation: replacing ? .replace : .update, before: before, after: after,
+            updateDescription: nil)
     }
 }

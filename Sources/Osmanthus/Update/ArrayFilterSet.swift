@@ -12,6 +12,8 @@ struct ArrayFilterSet: Sendable {
 
     var identifiers: Set<String> { Set(filters.keys) }
 
+    var isEmpty: Bool { filters.isEmpty }
+
     init(_ documents: [Document]) throws {
         for document in documents {
             guard !document.isEmpty else {

@@ -25,7 +25,7 @@ public struct Update: Sendable {
     public init(_ spec: Document, arrayFilters: [Document] = []) throws {
         self.spec = spec
         self.arrayFilters = try ArrayFilterSet(arrayFilters)
-        guard let first = spec.keys.first, first.hasPrefix("$") else {
+        guard let first = spec.firstKey, first.hasPrefix("$") else {
             for key in spec.keys where key.hasPrefix("$") {
                 throw OsmanthusError(
                     .dollarPrefixedFieldName,

@@ -5,6 +5,11 @@ enum UpdateParser {
     /// Splits and checks an update path: no empty components, at most one `$`, no positional
     /// component first, no other `$`-prefixed names.
     static func path(_ field: String) throws -> [String] {
+        // A plain top-level name (no dot, not `$`-prefixed: the usual case) passes every check
+        // below as one component.
+        if let first = field.utf8.first, first != UInt8(ascii: "$"), !field.utf8.contains(UInt8(ascii: ".")) {
+            return [field]
+        }
         guard !field.isEmpty else { throw OsmanthusError(.emptyFieldName, "An empty update path is not valid.") }
         let components = FieldPath(field).components
         if components.contains(where: \.isEmpty) {
@@ -148,6 +153,19 @@ enum UpdateParser {
     /// Two actions on one path, or on a path and its prefix, conflict (positional components
     /// compared as written; conflicts between the concrete paths are found at apply time).
     static func checkConflicts(_ actions: [UpdateAction]) throws {
+        // One-component paths conflict only when equal (as `isPrefix` compares components):
+        // with none equal (the usual update of a few top-level fields) there is nothing to sort.
+        if actions.allSatisfy({ action in
+            guard action.path.count == 1 else { return false }
+            if case .rename = action.kind { return false }
+            return true
+        }) {
+            var distinct = true
+            for i in actions.indices where distinct {
+                for j in actions.indices where j > i && actions[i].path[0] == actions[j].path[0] { distinct = false }
+            }
+            if distinct { return }
+        }
         var paths = [[String]]()
         for action in actions {
             paths.append(action.path)
@@ -164,6 +182,10 @@ enum UpdateParser {
 
     /// Every `$[id]` needs a filter, and every filter must be used.
     static func checkArrayFilters(_ actions: [UpdateAction], _ filters: ArrayFilterSet, _ spec: Document) throws {
+        // No filters and no `$[...]` component: nothing is missing and nothing is unused.
+        if filters.isEmpty, !actions.contains(where: { $0.path.contains(where: UpdatePathResolver.isArrayFilter) }) {
+            return
+        }
         var used = Set<String>()
         for action in actions {
             for component in action.path where UpdatePathResolver.isArrayFilter(component) {

@@ -1,0 +1,161 @@
+import OsmanthusBSON
+import Testing
+
+@testable import Osmanthus
+
+/// The lean update of top-level `$set`/`$inc`/`$unset` (`Update.applyTopLevel`, and
+/// `Collection.updateById` around it) must agree with the general update tree and with the
+/// diff the change log otherwise makes: same document bytes, same errors, same
+/// `updateDescription`, same results and change events through a collection.
+struct TopLevelUpdateTests {
+    static let fields = ["a", "b", "c", "d", "e"]
+
+    /// A stored-like document: `_id` first (sometimes not, or twice, which the lean path must
+    /// refuse), then random fields, sometimes with a key repeated.
+    static func document(_ rng: inout SplitMix64, id: Int) -> Document {
+        var d = Document()
+        let shape = rng.next() % 10
+        if shape != 0 { d.append("_id", .int32(Int32(id))) }
+        for _ in 0..<Int(rng.next() % 6) {
+            let key = fields[Int(rng.next() % UInt64(fields.count))]
+            if rng.next() % 4 == 0 || d[key] == nil { d.append(key, UpdateDescriptionTests.value(&rng, depth: 0)) }
+        }
+        if shape == 0 { d.append("_id", .int32(Int32(id))) }
+        if shape == 1 { d.append("_id", .int32(Int32(id))) }  // `_id` twice
+        return d
+    }
+
+    /// One to three of `$set`, `$inc` and `$unset` on distinct top-level fields; `$inc` may
+    /// meet a non-number (TypeMismatch) and `$set` may write an equal value.
+    static func update(_ rng: inout SplitMix64) -> Document {
+        var byOperator: [String: Document] = [:]
+        var used = Set<String>()
+        for _ in 0..<(1 + Int(rng.next() % 3)) {
+            let field = fields[Int(rng.next() % UInt64(fields.count))]
+            guard used.insert(field).inserted else { continue }
+            switch rng.next() % 4 {
+            case 0: byOperator["$inc", default: Document()].append(field, rng.next() % 2 == 0 ? .int32(1) : .double(0.5))
+            case 1: byOperator["$unset", default: Document()].append(field, "")
+            default: byOperator["$set", default: Document()].append(field, UpdateDescriptionTests.value(&rng, depth: 0))
+            }
+        }
+        var spec = Document()
+        for op in ["$set", "$inc", "$unset"] { if let fields = byOperator[op] { spec.append(op, .document(fields)) } }
+        return spec
+    }
+
+    static func code(_ body: () throws -> Void) -> Int32? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return (error as? OsmanthusError)?.code.value ?? -1
+        }
+    }
+
+    @Test func leanEditAgreesWithTheGeneralUpdateOnRandomDocuments() throws {
+        var rng = SplitMix64(seed: 0x5EED_0301)
+        var described = 0
+        var leftToDiff = 0
+        var refused = 0
+        var failed = 0
+        for i in 0..<3000 {
+            let doc = Self.document(&rng, id: i)
+            let spec = Self.update(&rng)
+            let update = try Update(spec)
+            let actions = try #require(update.topLevelActions, "\(spec)")
+            let now: Int64 = 1_700_000_000_000
+            guard doc.hasLeadingUniqueField("_id") else {
+                #expect(try update.applyTopLevel(actions, to: doc, now: now, describe: true) == nil, "case \(i)")
+                refused += 1
+                continue
+            }
+            var general: Document?
+            let generalCode = Self.code { general = try update.apply(to: doc, now: now) }
+            var lean: TopLevelEdit??
+            let leanCode = Self.code { lean = try update.applyTopLevel(actions, to: doc, now: now, describe: true) }
+            #expect(leanCode == generalCode, "case \(i): \(doc) \(spec)")
+            if generalCode != nil {
+                failed += 1
+                continue
+            }
+            let edit = try #require(lean ?? nil, "case \(i): \(doc)")
+            let expected = try #require(general)
+            #expect(edit.updated == expected, "case \(i): \(doc) \(spec): \(edit.updated) vs \(expected)")
+            guard expected != doc else { continue }
+            if let description = edit.updateDescription {
+                described += 1
+                #expect(description == UpdateDescription.diff(doc, expected), "case \(i): \(doc) \(spec)")
+            } else {
+                leftToDiff += 1
+            }
+        }
+        #expect(described > 500)
+        #expect(leftToDiff > 10)
+        #expect(refused > 100)
+        #expect(failed > 10)
+    }
+
+    @Test func onlyTopLevelSetIncAndUnsetAreLean() throws {
+        #expect(try Update(["$set": ["a": 1], "$inc": ["b": 2], "$unset": ["c": ""]]).topLevelActions?.map(\.path)
+            == [["a"], ["b"], ["c"]])
+        #expect(try Update(["$set": ["z": 1, "a": 2]]).topLevelActions?.map(\.path) == [["a"], ["z"]])
+        #expect(try Update(["$set": ["a.b": 1]]).topLevelActions == nil)
+        #expect(try Update(["$set": ["_id": 1]]).topLevelActions == nil)
+        #expect(try Update(["$max": ["a": 1]]).topLevelActions == nil)
+        #expect(try Update(["$set": ["a": 1], "$push": ["b": 1]]).topLevelActions == nil)
+        #expect(try Update(["a": 1]).topLevelActions == nil)
+    }
+
+    /// The same random updates by `{_id: v}` (lean) and by `{_id: {$eq: v}}` (the general
+    /// path) on two collections with the same documents: same results, documents and events.
+    @Test func updatesByIdAgreeWithPlannedUpdatesAndTheirEvents() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        let start = try db.changeStreamReader(.cluster, options: ChangeStreamOptions()).postBatchResumeToken
+        let lean = db.collection("lean", in: "t")
+        let general = db.collection("general", in: "t")
+        var rng = SplitMix64(seed: 0x5EED_0302)
+        for i in 0..<30 {
+            var doc = Self.document(&rng, id: i)
+            doc = Document(doc.filter { $0.0 != "_id" })
+            doc.set("_id", .int32(Int32(i)))
+            try lean.insertOne(doc)
+            try general.insertOne(doc)
+        }
+        var errors = 0
+        for step in 0..<600 {
+            let id = BSONValue.int32(Int32(rng.next() % 34))  // some absent
+            let spec = Self.update(&rng)
+            let upsert = rng.next() % 4 == 0
+            var a: UpdateResult?
+            var b: UpdateResult?
+            let codeA = Self.code { a = try lean.updateOne(["_id": id], spec, upsert: upsert) }
+            let codeB = Self.code { b = try general.updateOne(["_id": ["$eq": id]], spec, upsert: upsert) }
+            #expect(codeA == codeB, "step \(step): \(spec)")
+            #expect(a == b, "step \(step): \(spec)")
+            if codeA != nil { errors += 1 }
+        }
+        #expect(errors > 10)
+        #expect(try lean.find().all() == general.find().all())
+        var reader = try db.changeStreamReader(.cluster, options: ChangeStreamOptions(resumeAfter: start))
+        var events: [String: [ChangeEvent]] = [:]
+        while true {
+            let batch = try reader.poll(limit: 100)
+            if batch.isEmpty { break }
+            for event in batch { events[event.namespace?["coll"]?.stringValue ?? "", default: []].append(event) }
+        }
+        let leanEvents = events["lean"] ?? []
+        let generalEvents = events["general"] ?? []
+        #expect(leanEvents.count == generalEvents.count)
+        #expect(leanEvents.filter { $0.operationType == .update }.count > 200)
+        for (x, y) in zip(leanEvents, generalEvents) {
+            #expect(x.operationType == y.operationType)
+            #expect(x.documentKey == y.documentKey)
+            #expect(x.updateDescription == y.updateDescription, "\(x.documentKey)")
+            #expect(x.fullDocument == y.fullDocument)
+        }
+        try db.close()
+    }
+}
