@@ -69,7 +69,8 @@ final class OsmanthusEngine: Engine, Sendable {
 
         var isValid: Bool { iterator.isValid }
         func seekToFirst() { iterator.seekToFirst() }
-        func seek(_ key: UnsafeRawBufferPointer) { iterator.seek(Array(key)) }
+        // The borrowing seek: LevelDB's and RocksDB's take a slice too.
+        func seek(_ key: UnsafeRawBufferPointer) { iterator.seek(bytes: key) }
         func next() { iterator.next() }
         // Borrowed bytes: the cursor's sizes without copying key and value out.
         func entrySize() -> Int { iterator.withKey { $0.count } + iterator.withValue { $0.count } }

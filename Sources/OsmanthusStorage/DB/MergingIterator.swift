@@ -244,7 +244,8 @@ public final class MergingIterator: InternalIterator {
             guard heapCount > 0 else { return }
             heap[0] = heap[heapCount]
         }
-        siftDown(0)
+        // A lone child stays on top: no comparisons.
+        if heapCount > 1 { siftDown(0) }
     }
 
     /// Records where child `index`'s key is: the engine's iterators lend bytes that stay valid
