@@ -1,8 +1,10 @@
 // Osmanthus's own engine through its public DB API (Sources/OsmanthusStorage/DB/DB.swift).
 import OsmanthusStorage
 
-/// Osmanthus with its default options. The API takes and returns `[UInt8]`, so every call
-/// copies the caller's bytes into arrays: that cost belongs to the API and is measured.
+/// Osmanthus with its default options. Puts and gets take and return `[UInt8]`, so those calls
+/// copy the caller's bytes into arrays: that cost belongs to the API and is measured. Cursors
+/// seek with the borrowing `seek(bytes:)` and read through `withKey`/`withValue`, as the peers'
+/// cursors take and lend slices.
 ///
 /// `Sendable`: `DB` is thread-safe by its own lock; this class holds nothing else.
 final class OsmanthusEngine: Engine, Sendable {
