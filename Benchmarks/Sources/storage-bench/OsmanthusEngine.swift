@@ -2,8 +2,10 @@
 import Foundation
 import OsmanthusStorage
 
-/// Osmanthus with its default options. The API takes and returns `[UInt8]`, so every call
-/// copies the caller's bytes into arrays: that cost belongs to the API and is measured.
+/// Osmanthus with its default options. Puts and gets take and return `[UInt8]`, so those calls
+/// copy the caller's bytes into arrays: that cost belongs to the API and is measured. Cursors
+/// seek with the borrowing `seek(bytes:)` and read through `withKey`/`withValue`, as the peers'
+/// cursors take and lend slices.
 ///
 /// `Sendable`: `DB` is thread-safe by its own lock; this class holds nothing else.
 final class OsmanthusEngine: Engine, Sendable {
@@ -79,7 +81,8 @@ final class OsmanthusEngine: Engine, Sendable {
 
         var isValid: Bool { iterator.isValid }
         func seekToFirst() { iterator.seekToFirst() }
-        func seek(_ key: UnsafeRawBufferPointer) { iterator.seek(Array(key)) }
+        // The borrowing seek: LevelDB's and RocksDB's take a slice too.
+        func seek(_ key: UnsafeRawBufferPointer) { iterator.seek(bytes: key) }
         func next() { iterator.next() }
         // Borrowed bytes: the cursor's sizes without copying key and value out.
         func entrySize() -> Int { iterator.withKey { $0.count } + iterator.withValue { $0.count } }

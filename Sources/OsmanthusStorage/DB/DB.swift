@@ -299,7 +299,7 @@ public final class DB: @unchecked Sendable {
             case .absent: break
             }
         }
-        switch try version.get(InternalKey.lookupKey(key, sequence), tables: tables) {
+        switch try version.get(key, sequence: sequence, tables: tables) {
         case .found(let v):
             statistics.add(.bytesRead, UInt64(v.count))
             return v

@@ -19,7 +19,9 @@ public final class DBIterator {
     /// A `KeyBuffer`, so saving and comparing the user key on every step costs no array
     /// uniqueness checks or copy-on-write.
     @exclusivity(unchecked) private var savedKey = KeyBuffer()
-    @exclusivity(unchecked) private var savedValue: [UInt8] = []
+    /// A `KeyBuffer` too, so a backward step copies the value without allocating and
+    /// `withValue` can lend its bytes.
+    @exclusivity(unchecked) private var savedValue = KeyBuffer()
     /// Reused for every `seek`'s internal lookup key.
     @exclusivity(unchecked) private var seekKey: [UInt8] = []
     @exclusivity(unchecked) private var corruption: StorageError?
@@ -39,25 +41,51 @@ public final class DBIterator {
 
     public var value: [UInt8] {
         precondition(valid, "value read from an invalid iterator")
-        return direction == .forward ? iter.value : savedValue
+        return direction == .forward ? iter.value : savedValue.array
     }
 
     /// Lends the current key's bytes without copying them: they are valid only inside `body`
     /// and only until the iterator moves. Cheaper than `key`, which allocates an array.
+    ///
+    /// Inlinable (as is `withValue`), so a caller in another module gets it specialized for its
+    /// closure: no generic call with an indirect result per entry.
+    @inlinable
     public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        precondition(valid, "key read from an invalid iterator")
-        if direction == .forward {
-            let k = iter.keyBytes
-            return try body(UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)]))
-        }
-        return try body(savedKey.bytes)
+        try body(lentKeyBytes)
     }
 
     /// Lends the current value's bytes like `withKey`.
+    @inlinable
     public func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let bytes = lentValueBytes { return try body(bytes) }
+        return try withCopiedValue(body)
+    }
+
+    /// The current user key's bytes, valid until the iterator moves.
+    @usableFromInline
+    var lentKeyBytes: UnsafeRawBufferPointer {
+        precondition(valid, "key read from an invalid iterator")
+        if direction == .forward {
+            let k = iter.keyBytes
+            return UnsafeRawBufferPointer(rebasing: k[..<(k.count - InternalKey.trailerSize)])
+        }
+        return savedKey.bytes
+    }
+
+    /// The current value's bytes when they stay put until the iterator moves (the engine's own
+    /// iterators, and a saved value going backward); nil for other merge children.
+    @usableFromInline
+    var lentValueBytes: UnsafeRawBufferPointer? {
         precondition(valid, "value read from an invalid iterator")
-        if direction == .forward { return try iter.withValue(body) }
-        return try savedValue.withUnsafeBytes(body)
+        if direction == .forward { return iter.lentValueBytes }
+        return savedValue.bytes
+    }
+
+    /// `withValue` for a value that is only lent inside a closure.
+    @usableFromInline
+    func withCopiedValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(valid, "value read from an invalid iterator")
+        return try iter.withValue(body)
     }
 
     /// Damage met while iterating; check it when `isValid` turns false.
@@ -65,22 +93,27 @@ public final class DBIterator {
 
     public func seekToFirst() {
         direction = .forward
-        savedValue = []
+        savedValue.removeAll()
         iter.seekToFirst()
         if iter.isValid { findNextUserEntry(skipping: false) } else { valid = false }
     }
 
     public func seekToLast() {
         direction = .reverse
-        savedValue = []
+        savedValue.removeAll()
         iter.seekToLast()
         findPrevUserEntry()
     }
 
     /// Positions at the first key ≥ `target`.
     public func seek(_ target: [UInt8]) {
+        target.withUnsafeBytes { seek(bytes: $0) }
+    }
+
+    /// `seek` with the target's bytes lent (no array needed; they are copied before it returns).
+    public func seek(bytes target: UnsafeRawBufferPointer) {
         direction = .forward
-        savedValue = []
+        savedValue.removeAll()
         savedKey.removeAll()
         seekKey.removeAll(keepingCapacity: true)
         seekKey.append(contentsOf: target)
@@ -134,7 +167,7 @@ public final class DBIterator {
                 guard iter.isValid else {
                     valid = false
                     savedKey.removeAll()
-                    savedValue = []
+                    savedValue.removeAll()
                     return
                 }
                 let earlier = iter.withKey { k in
@@ -223,10 +256,10 @@ public final class DBIterator {
                     lastKind = kind
                     if kind == .deletion {
                         savedKey.removeAll()
-                        savedValue = []
+                        savedValue.removeAll()
                     } else {
                         userKey.withUnsafeBytes { savedKey.assign($0) }
-                        savedValue = iter.value
+                        iter.withValue { savedValue.assign($0) }
                     }
                 }
                 iter.prev()
@@ -235,7 +268,7 @@ public final class DBIterator {
         if lastKind == .deletion {
             valid = false
             savedKey.removeAll()
-            savedValue = []
+            savedValue.removeAll()
             direction = .forward
         } else {
             valid = true

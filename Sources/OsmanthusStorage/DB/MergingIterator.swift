@@ -21,26 +21,39 @@ import Glibc
 public final class MergingIterator: InternalIterator {
     private enum Direction { case forward, reverse }
 
-    /// Each child by its concrete type where it is one of the engine's (see `MergingChild`).
-    private let children: [MergingChild]
+    /// Each child by its concrete type where it is one of the engine's (see `MergingChild`),
+    /// unowned, in memory of our own: reading one costs no reference counting.
+    private let children: UnsafeMutablePointer<MergingChild>
+    private let childCount: Int
+    /// Keeps every child alive while `children` refers to it.
+    private let owners: [AnyObject]
     /// `keys[i]` is child i's current key while child i is in the heap: raw memory (the child's
     /// own, or a copy owned here), so the heap compares keys with no reference counting or
     /// exclusivity checks.
     private let keys: UnsafeMutablePointer<KeySlot>
-    /// Indices of the valid children in heap order; `heap[0]` is the current child.
-    @exclusivity(unchecked) private var heap: [Int] = []
+    /// Indices of the valid children in heap order; `heap[0]` is the current child. Raw memory
+    /// of `childCount` slots, `heapCount` in use: no uniqueness or bounds checks per step.
+    private let heap: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked) private var heapCount = 0
     @exclusivity(unchecked) private var direction = Direction.forward
 
     public init(_ children: [InternalIterator]) {
-        self.children = children.map(MergingChild.init)
+        let made = children.map(MergingChild.make)
+        childCount = made.count
+        self.children = .allocate(capacity: max(made.count, 1))
+        self.children.initialize(from: made.map(\.child), count: made.count)
+        owners = made.map(\.owner)
         keys = .allocate(capacity: max(children.count, 1))
         keys.initialize(repeating: KeySlot(), count: max(children.count, 1))
-        heap.reserveCapacity(children.count)
+        heap = .allocate(capacity: max(children.count, 1))
     }
 
     deinit {
-        for i in 0..<max(children.count, 1) { keys[i].bytes?.deallocate() }
+        for i in 0..<max(childCount, 1) { keys[i].bytes?.deallocate() }
         keys.deallocate()
+        // Trivial values (unmanaged references): nothing to deinitialize.
+        children.deallocate()
+        heap.deallocate()
     }
 
     /// One child's current key: where its bytes are, plus a growable buffer for copies.
@@ -73,7 +86,7 @@ public final class MergingIterator: InternalIterator {
         }
     }
 
-    public var isValid: Bool { !heap.isEmpty }
+    public var isValid: Bool { heapCount > 0 }
 
     public var key: [UInt8] {
         precondition(isValid, "MergingIterator.key read while invalid")
@@ -106,26 +119,36 @@ public final class MergingIterator: InternalIterator {
         }
     }
 
+    /// The current value's bytes when the current child lends them until it moves (see
+    /// `MergingChild.lendsStableKeys`); nil otherwise.
+    var lentValueBytes: UnsafeRawBufferPointer? {
+        @inline(__always) get {
+            precondition(isValid, "MergingIterator.value read while invalid")
+            let child = children[heap[0]]
+            return child.lendsStableKeys ? child.valueBytes : nil
+        }
+    }
+
     /// The error of the first child (in child order) that has one.
     public var error: StorageError? {
-        for child in children {
-            if let error = child.error { return error }
+        for i in 0..<childCount {
+            if let error = children[i].error { return error }
         }
         return nil
     }
 
     public func seekToFirst() {
-        for child in children { child.seekToFirst() }
+        for i in 0..<childCount { children[i].seekToFirst() }
         rebuild(.forward)
     }
 
     public func seekToLast() {
-        for child in children { child.seekToLast() }
+        for i in 0..<childCount { children[i].seekToLast() }
         rebuild(.reverse)
     }
 
     public func seek(_ target: [UInt8]) {
-        for child in children { child.seek(target) }
+        for i in 0..<childCount { children[i].seek(target) }
         rebuild(.forward)
     }
 
@@ -135,7 +158,8 @@ public final class MergingIterator: InternalIterator {
         guard direction == .forward else {
             // Park every other child at its first entry after (key, current).
             let key = self.key
-            for (index, child) in children.enumerated() where index != current {
+            for index in 0..<childCount where index != current {
+                let child = children[index]
                 child.seek(key)
                 if index < current && child.isValid && InternalKey.compare(child.key, key) == 0 {
                     child.next()
@@ -155,7 +179,8 @@ public final class MergingIterator: InternalIterator {
         guard direction == .reverse else {
             // Park every other child at its last entry before (key, current).
             let key = self.key
-            for (index, child) in children.enumerated() where index != current {
+            for index in 0..<childCount where index != current {
+                let child = children[index]
                 child.seek(key)
                 if !child.isValid {
                     child.seekToLast()
@@ -186,17 +211,19 @@ public final class MergingIterator: InternalIterator {
     /// Refills the heap from every valid child after the children were repositioned.
     private func rebuild(_ newDirection: Direction) {
         direction = newDirection
-        heap.removeAll(keepingCapacity: true)
-        if children.contains(where: { $0.error != nil }) { return }
-        for (index, child) in children.enumerated() {
+        heapCount = 0
+        for index in 0..<childCount where children[index].error != nil { return }
+        for index in 0..<childCount {
+            let child = children[index]
             if child.isValid {
                 loadKey(index, child)
-                heap.append(index)
+                heap[heapCount] = index
+                heapCount += 1
             } else {
                 keys[index].count = 0
             }
         }
-        var parent = heap.count / 2 - 1
+        var parent = heapCount / 2 - 1
         while parent >= 0 {
             siftDown(parent)
             parent -= 1
@@ -209,15 +236,16 @@ public final class MergingIterator: InternalIterator {
         if children[top].isValid {
             loadKey(top, children[top])
         } else if children[top].error != nil {
-            heap.removeAll(keepingCapacity: true)
+            heapCount = 0
             return
         } else {
             keys[top].count = 0
-            let last = heap.removeLast()
-            guard !heap.isEmpty else { return }
-            heap[0] = last
+            heapCount -= 1
+            guard heapCount > 0 else { return }
+            heap[0] = heap[heapCount]
         }
-        siftDown(0)
+        // A lone child stays on top: no comparisons.
+        if heapCount > 1 { siftDown(0) }
     }
 
     /// Records where child `index`'s key is: the engine's iterators lend bytes that stay valid
@@ -250,7 +278,7 @@ public final class MergingIterator: InternalIterator {
 
     private func siftDown(_ start: Int) {
         var position = start
-        let count = heap.count
+        let count = heapCount
         while true {
             let left = 2 * position + 1
             guard left < count else { return }
@@ -258,7 +286,7 @@ public final class MergingIterator: InternalIterator {
             var best = left
             if right < count && precedes(heap[right], heap[left]) { best = right }
             guard precedes(heap[best], heap[position]) else { return }
-            heap.swapAt(best, position)
+            (heap[best], heap[position]) = (heap[position], heap[best])
             position = best
         }
     }

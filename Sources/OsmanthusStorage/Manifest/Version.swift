@@ -80,10 +80,30 @@ final class Version: Sendable {
     /// The newest version of the lookup key's user key in the tables, at the lookup key's
     /// sequence.
     func get(_ lookupKey: [UInt8], tables: TableCache) throws -> MemTable.LookupResult {
-        let userKey = InternalKey.userKey(lookupKey)
+        let userKey = Array(InternalKey.userKey(lookupKey))
+        return try lookupKey.withUnsafeBytes { try get(userKey, lookupKey: $0, tables: tables) }
+    }
+
+    /// The newest version of `userKey` in the tables at `sequence`. The lookup key is built on
+    /// the stack: a point read allocates nothing for it.
+    func get(_ userKey: [UInt8], sequence: SequenceNumber, tables: TableCache) throws -> MemTable.LookupResult {
+        let count = userKey.count + InternalKey.trailerSize
+        return try withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { buffer in
+            userKey.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            buffer.storeBytes(
+                of: InternalKey.packTrailer(sequence, .value).littleEndian, toByteOffset: userKey.count, as: UInt64.self)
+            return try get(userKey, lookupKey: UnsafeRawBufferPointer(buffer), tables: tables)
+        }
+    }
+
+    /// `get` with the lookup key in memory and its user key as an array.
+    private func get(_ userKey: [UInt8], lookupKey: UnsafeRawBufferPointer, tables: TableCache) throws
+        -> MemTable.LookupResult
+    {
+        let user = userKey[...]
         for (i, file) in levels[0].enumerated() {
-            guard compareBytes(userKey, InternalKey.userKey(file.smallest)) >= 0,
-                compareBytes(userKey, InternalKey.userKey(file.largest)) <= 0
+            guard compareBytes(user, InternalKey.userKey(file.smallest)) >= 0,
+                compareBytes(user, InternalKey.userKey(file.largest)) <= 0
             else { continue }
             if let r = try probe(level: 0, i, lookupKey, tables) { return r }
         }
@@ -91,13 +111,26 @@ final class Version: Sendable {
             let i = findFile(level: level, lookupKey)
             guard i < levels[level].count else { continue }
             let file = levels[level][i]
-            guard compareBytes(userKey, InternalKey.userKey(file.smallest)) >= 0 else { continue }
+            guard compareBytes(user, InternalKey.userKey(file.smallest)) >= 0 else { continue }
             if let r = try probe(level: level, i, lookupKey, tables) { return r }
         }
         return .absent
     }
 
-    private func probe(level: Int, _ i: Int, _ lookupKey: [UInt8], _ tables: TableCache) throws
+    /// `findFile` for an internal key in memory.
+    private func findFile(level: Int, _ internalKey: UnsafeRawBufferPointer) -> Int {
+        let files = levels[level]
+        var lo = 0
+        var hi = files.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let order = files[mid].largest.withUnsafeBytes { MergingIterator.compare($0, internalKey) }
+            if order < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    private func probe(level: Int, _ i: Int, _ lookupKey: UnsafeRawBufferPointer, _ tables: TableCache) throws
         -> MemTable.LookupResult?
     {
         let file = levels[level][i]

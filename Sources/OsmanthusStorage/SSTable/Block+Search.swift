@@ -15,18 +15,19 @@ extension Block {
         var right = restartCount - 1
         let limit = restartsOffset
         while left < right {
-            let mid = (left + right + 1) / 2
+            // Both are restart indices (< restartCount ≤ a block's size / 4): no overflow.
+            let mid = (left &+ right &+ 1) >> 1
             let entry = restartPoint(mid)
             var p = entry
             guard let header = BlockEntryHeader.decode(base, &p, end: limit), header.shared == 0 else {
                 return (left, entry)
             }
             let unshared = header.unshared
-            guard unshared >= InternalKey.trailerSize, unshared <= limit - p else { return (left, entry) }
+            guard unshared >= InternalKey.trailerSize, unshared <= limit &- p else { return (left, entry) }
             if compareInternalKeys(base + p, unshared, target, targetCount) < 0 {
                 left = mid
             } else {
-                right = mid - 1
+                right = mid &- 1
             }
         }
         return (left, nil)

@@ -93,8 +93,9 @@ final class Block: @unchecked Sendable {
     /// Offset of restart point `index` (< `restartCount`, checked by the caller).
     @inline(__always)
     func restartPoint(_ index: Int) -> Int {
-        let p = base + restartsOffset + 4 * index
-        return Int(UInt32(p[0]) | UInt32(p[1]) << 8 | UInt32(p[2]) << 16 | UInt32(p[3]) << 24)
+        // One unaligned load; `index` < `restartCount` keeps it inside the validated array.
+        Int(UInt32(littleEndian: UnsafeRawPointer(base + restartsOffset).loadUnaligned(
+            fromByteOffset: 4 &* index, as: UInt32.self)))
     }
 
     func makeIterator() -> BlockIterator { BlockIterator(self) }

@@ -18,6 +18,8 @@ final class BlockIterator: InternalIterator {
     @exclusivity(unchecked) private var current: Int
     /// Offset just past the current entry (where `next` decodes).
     @exclusivity(unchecked) private var nextOffset: Int
+    /// The block's restart count, copied so a step reads no field of the block object.
+    @exclusivity(unchecked) private var restartCount: Int
     /// Index of the restart segment that holds `current`.
     @exclusivity(unchecked) private var restartIndex = 0
     @exclusivity(unchecked) private var keyBuffer = KeyBuffer()
@@ -31,6 +33,7 @@ final class BlockIterator: InternalIterator {
         self.limit = block.restartsOffset
         self.current = block.restartsOffset
         self.nextOffset = block.restartsOffset
+        self.restartCount = block.restartCount
     }
 
     var isValid: Bool { current < limit }
@@ -44,6 +47,7 @@ final class BlockIterator: InternalIterator {
         current = limit
         nextOffset = limit
         restartIndex = 0
+        restartCount = newBlock.restartCount
         error = nil
         keyBuffer.removeAll()
     }
@@ -194,10 +198,17 @@ final class BlockIterator: InternalIterator {
         valueStart = p + unshared
         valueCount = valueLength
         nextOffset = valueStart + valueLength
-        while restartIndex + 1 < block.restartCount && block.restartPoint(restartIndex + 1) <= entry {
+        while restartIndex + 1 < restartCount && restartPoint(restartIndex + 1) <= entry {
             restartIndex += 1
         }
         return true
+    }
+
+    /// `Block.restartPoint` read through this cursor's own `base` and `limit` (the restart array
+    /// starts at `limit`).
+    @inline(__always)
+    private func restartPoint(_ index: Int) -> Int {
+        Int(UInt32(littleEndian: UnsafeRawPointer(base + limit).loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
     }
 
     private func fail(_ message: String, at entry: Int) {

@@ -28,6 +28,7 @@ struct KeyBuffer: ~Copyable {
     mutating func removeAll() { count = 0 }
 
     /// Replaces the contents with `bytes`.
+    @inline(__always)
     mutating func assign(_ bytes: UnsafeRawBufferPointer) {
         count = 0
         if let source = bytes.baseAddress { append(source, count: bytes.count) }

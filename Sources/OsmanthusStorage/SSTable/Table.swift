@@ -52,11 +52,16 @@ public final class Table: @unchecked Sendable {
     /// The first entry whose internal key is >= lookupKey, if its user key equals the lookup
     /// key's user key (bloom filter checked first: a negative answer reads no data block).
     public func get(_ lookupKey: [UInt8]) throws -> (key: [UInt8], value: [UInt8])? {
+        try lookupKey.withUnsafeBytes { try get(lookupKey: $0) }
+    }
+
+    /// `get` with the lookup key in memory.
+    func get(lookupKey: UnsafeRawBufferPointer) throws -> (key: [UInt8], value: [UInt8])? {
         try withEntry(lookupKey) { key, value in (Array(key.bindMemory(to: UInt8.self)), Array(value.bindMemory(to: UInt8.self))) }
     }
 
     /// `get` for point reads: the entry's kind byte and value, without copying its key.
-    func find(_ lookupKey: [UInt8]) throws -> (kind: UInt8, value: [UInt8])? {
+    func find(_ lookupKey: UnsafeRawBufferPointer) throws -> (kind: UInt8, value: [UInt8])? {
         try withEntry(lookupKey) { key, value in
             (key[key.count - InternalKey.trailerSize], Array(value.bindMemory(to: UInt8.self)))
         }
@@ -66,36 +71,33 @@ public final class Table: @unchecked Sendable {
     /// there is none. Bloom filter, then one index search and one data-block search straight
     /// over the blocks' bytes: no iterator, no key buffer on the heap.
     private func withEntry<R>(
-        _ lookupKey: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
+        _ target: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
-        precondition(lookupKey.count >= InternalKey.trailerSize, "not an internal key")
-        let userCount = lookupKey.count - InternalKey.trailerSize
-        let hash = lookupKey.withUnsafeBufferPointer {
-            BloomFilter.hash(UnsafeBufferPointer(rebasing: $0[..<userCount]))
-        }
+        precondition(target.count >= InternalKey.trailerSize, "not an internal key")
+        let userCount = target.count - InternalKey.trailerSize
+        let hash = BloomFilter.hash(
+            UnsafeRawBufferPointer(rebasing: target[..<userCount]).assumingMemoryBound(to: UInt8.self))
         guard BloomFilter.mayContain(filter, hash: hash) else { return nil }
-        return try lookupKey.withUnsafeBytes { target -> R? in
-            let indexEntry = try indexBlock.withFirstEntry(atOrAfter: target) { _, value in
-                value.withMemoryRebound(to: UInt8.self) { BlockHandle.decodeExactly($0) }
-            }
-            guard let indexEntry else { return nil }  // past the table's last key
-            guard let handle = indexEntry else {
-                throw StorageError.corruption(
-                    "index entry is not a block handle", file: file.path, offset: indexBlock.offset)
-            }
-            let block = try self.block(at: handle, fillCache: true)
-            let result = try block.withFirstEntry(atOrAfter: target) { key, value -> R? in
-                // Same user key? Compared in place (block keys are at least a trailer long).
-                guard key.count - InternalKey.trailerSize == userCount else { return nil }
-                if userCount > 0, let a = key.baseAddress, let b = target.baseAddress,
-                    memcmp(a, b, userCount) != 0
-                {
-                    return nil
-                }
-                return try body(key, value)
-            }
-            return result ?? nil
+        let indexEntry = try indexBlock.withFirstEntry(atOrAfter: target) { _, value in
+            value.withMemoryRebound(to: UInt8.self) { BlockHandle.decodeExactly($0) }
         }
+        guard let indexEntry else { return nil }  // past the table's last key
+        guard let handle = indexEntry else {
+            throw StorageError.corruption(
+                "index entry is not a block handle", file: file.path, offset: indexBlock.offset)
+        }
+        let block = try self.block(at: handle, fillCache: true)
+        let result = try block.withFirstEntry(atOrAfter: target) { key, value -> R? in
+            // Same user key? Compared in place (block keys are at least a trailer long).
+            guard key.count - InternalKey.trailerSize == userCount else { return nil }
+            if userCount > 0, let a = key.baseAddress, let b = target.baseAddress,
+                memcmp(a, b, userCount) != 0
+            {
+                return nil
+            }
+            return try body(key, value)
+        }
+        return result ?? nil
     }
 
     public func makeIterator(fillCache: Bool = true) -> InternalIterator {
