@@ -41,6 +41,7 @@ let package = Package(
         .executableTarget(
             name: "query-profile",
             dependencies: [
+                "CSQLite",
                 .product(name: "Osmanthus", package: "Osmanthus"),
                 .product(name: "OsmanthusBSON", package: "Osmanthus"),
             ]

@@ -5,6 +5,8 @@
 //
 //   query-profile load DIR DOCS
 //   query-profile run DIR eq|range10|range1000|sort|count|fetch100 N
+//   query-profile load-sqlite DIR DOCS          the same documents and indexes in SQLite
+//   query-profile run-sqlite DIR WORKLOAD N DOCS  the same queries in SQL (SQLiteProfile.swift)
 import Foundation
 import Osmanthus
 import OsmanthusBSON
@@ -30,8 +32,28 @@ func name(_ i: Int) -> String { first[i % first.count] + " " + String(format: "%
 
 let args = CommandLine.arguments
 guard args.count >= 4 else {
-    print("usage: query-profile load DIR DOCS | run DIR WORKLOAD N")
+    print("usage: query-profile load|load-sqlite DIR DOCS | run|run-sqlite DIR WORKLOAD N")
     exit(2)
+}
+if args[1] == "load-sqlite" {
+    var rng = Rng(state: 42)
+    let docs = (0..<(Int(args[3]) ?? 0)).map { i in
+        let age = 18 + rng.below(63)
+        return ("doc" + String(format: "%010d", i), name(i), age, cities[rng.below(cities.count)])
+    }
+    SQLiteProfile.load(args[2], docs)
+    exit(0)
+}
+if args[1] == "run-sqlite" {
+    var rng = Rng(state: 42)
+    let docs = Int(args.count > 5 ? args[5] : "") ?? 0
+    guard docs > 0 else {
+        print("usage: query-profile run-sqlite DIR WORKLOAD N DOCS")
+        exit(2)
+    }
+    SQLiteProfile.run(args[2], workload: args[3], ops: Int(args[4]) ?? 0, names: (0..<docs).map(name).sorted(),
+                      cities: cities, rng: &rng)
+    exit(0)
 }
 let database = try Database.open(at: args[2])
 let collection = database.collection("docs", in: "bench")

@@ -60,9 +60,7 @@ extension Collection {
     private func examine(_ filter: Filter, _ entry: CatalogEntry, _ plan: QueryPlan) throws -> (Int, Int, Int) {
         switch plan.kind {
         case .index(let p):
-            let scan = IndexScan(plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: storage.snapshot(),
-                                 filter: filter)
-            defer { scan.snapshot.release() }
+            let scan = IndexScan(plan: p, view: storage.readView(), documentPrefix: entry.documentPrefix, filter: filter)
             var matched = 0
             while try scan.next() != nil { matched += 1 }
             return (matched, scan.keysExamined, scan.docsExamined)

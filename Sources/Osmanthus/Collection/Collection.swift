@@ -206,17 +206,11 @@ public final class Collection: Sendable {
             }
             let (entry, readyIndexes) = state
             let sortSpec = try options.sort.map { try SortSpec($0) }
-            // The snapshot comes first: an index's multikey flag is set before any write that
-            // makes it so is visible, so the plan is valid for everything the snapshot holds.
-            let snapshot = storage.snapshot()
-            var plan: QueryPlan
-            do {
-                plan = try QueryPlanner(entry: entry, indexes: readyIndexes).plan(
-                    parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
-            } catch {
-                snapshot.release()
-                throw error
-            }
+            // The read view comes first: an index's multikey flag is set before any write that
+            // makes it so is visible, so the plan is valid for everything the view holds.
+            let view = storage.readView()
+            var plan = try QueryPlanner(entry: entry, indexes: readyIndexes).plan(
+                parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
             if let sortSpec, let sortDocument = options.sort, !sortSpec.isEmpty, !plan.providesSort {
                 // An in-memory sort within the memory limit; with a limit only the first
                 // skip + limit documents are kept (a bounded top-k). It needs whole documents.
@@ -228,14 +222,14 @@ public final class Collection: Sendable {
                 let (needed, overflow) = options.skip.addingReportingOverflow(options.limit)
                 if options.limit > 0 && !overflow { sort.limit = needed }
                 let unsorted = try cursor(
-                    parsed, entry, plan: plan, snapshot: snapshot, projection: nil, skip: 0, limit: 0)
+                    parsed, entry, plan: plan, view: view, projection: nil, skip: 0, limit: 0)
                 let docs = try sort.run(DocumentStream(unsorted), memoryLimit: options.memoryLimit)
                 return Cursor(
                     source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
                     limit: options.limit)
             }
             return try cursor(
-                parsed, entry, plan: plan, snapshot: snapshot, projection: projection, skip: options.skip,
+                parsed, entry, plan: plan, view: view, projection: projection, skip: options.skip,
                 limit: options.limit)
         }
     }
@@ -275,13 +269,11 @@ public final class Collection: Sendable {
     private func countThroughIndex(_ parsed: Filter, _ entry: CatalogEntry, _ readyIndexes: [IndexSpec],
                                    projection: Document?) throws -> Int? {
         try wrapping {
-            let snapshot = storage.snapshot()
-            defer { snapshot.release() }
+            let view = storage.readView()
             let plan = try QueryPlanner(entry: entry, indexes: readyIndexes).plan(
                 parsed, sort: nil, projection: projection, hint: nil, collection: self)
             guard case .index(let p) = plan.kind else { return nil }
-            let scan = IndexScan(
-                plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: parsed)
+            let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: parsed)
             return try scan.count()
         }
     }
@@ -429,16 +421,15 @@ public final class Collection: Sendable {
             guard let raw = try storage.get(key) else { return [] }
             return [(key, try Document(trustedBytes: raw))]
         }
-        let snapshot = storage.snapshot()
-        defer { snapshot.release() }
+        let view = storage.readView()
         return try candidatesWithKeys(
             filter, entry, plan: planner(entry).plan(filter, sort: nil, projection: nil, hint: nil, collection: self),
-            snapshot: snapshot)
+            view: view)
     }
 
-    /// Reads an index plan from `snapshot` (owned by the caller); primary-key plans read the
+    /// Reads an index plan from `view` (taken before planning); primary-key plans read the
     /// latest state (callers of writes hold the locks that keep it still).
-    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, snapshot: Snapshot) throws
+    func candidatesWithKeys(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, view: ReadView) throws
         -> [([UInt8], Document)]
     {
         let access: Access
@@ -446,8 +437,7 @@ public final class Collection: Sendable {
         case .primary(let a): access = a
         case .index(var p):
             p.covered = false  // callers need whole documents
-            let scan = IndexScan(
-                plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: filter)
+            let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: filter)
             var out: [([UInt8], Document)] = []
             while let (key, doc) = try scan.next() { out.append((key, doc)) }
             return out
@@ -472,8 +462,8 @@ public final class Collection: Sendable {
         }
     }
 
-    /// A cursor over the plan; takes ownership of `snapshot`.
-    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, snapshot: Snapshot,
+    /// A cursor over the plan, reading `view`.
+    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, view: ReadView,
                         projection: Projection?, skip: Int, limit: Int) throws -> Cursor
     {
         let access: Access
@@ -481,27 +471,23 @@ public final class Collection: Sendable {
         case .primary(let a):
             access = a
         case .index(let p):
-            let scan = IndexScan(
-                plan: p, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: filter)
+            let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: filter)
             return Cursor(source: .index(scan), filter: filter, projection: projection, skip: skip, limit: limit)
         }
         switch access {
         case .point(let key):
-            snapshot.release()
-            let docs = try storage.get(key).map { [try Document(trustedBytes: $0)] } ?? []
+            let docs = try view.get(key).map { [try Document(trustedBytes: $0)] } ?? []
             return Cursor(
                 source: .documents(docs, index: 0), filter: filter, projection: projection, skip: skip, limit: limit)
         case .prefix(let prefix), .scan(let prefix), .range(let prefix, _, _):
-            // The scan reads the snapshot the plan was made at (taken just before).
+            // The scan reads the view the plan was made at (taken just before).
             let (start, end) = bounds(access, prefix)
-            let it = storage.makeIterator(
-                options: ReadOptions(snapshot: snapshot), lowerBound: start,
-                upperBound: end.isEmpty ? IndexFormat.prefixEnd(prefix) : end)
+            let it = view.makeIterator(lowerBound: start, upperBound: end.isEmpty ? IndexFormat.prefixEnd(prefix) : end)
             it.seek(start)
             var exact = false
             if case .range = access { exact = Self.idRangeIsExact(filter) }
             return Cursor(
-                source: .scan(iterator: it, prefix: prefix, end: end, snapshot: snapshot), filter: filter,
+                source: .scan(iterator: it, prefix: prefix, end: end), filter: filter,
                 projection: projection, skip: skip, limit: limit, sourceIsExact: exact)
         }
     }

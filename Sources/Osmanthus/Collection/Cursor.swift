@@ -27,7 +27,8 @@ public final class Cursor: @unchecked Sendable, Sequence {
     enum Source {
         /// Documents in key order from an engine iterator, while keys start with `prefix` and are
         /// below `end` (empty: no end).
-        case scan(iterator: DBIterator, prefix: [UInt8], end: [UInt8], snapshot: Snapshot)
+        /// The iterator pins what it reads (its read view's version and memtables).
+        case scan(iterator: DBIterator, prefix: [UInt8], end: [UInt8])
         /// Documents already in memory (sorted results, point lookups).
         case documents([Document], index: Int)
         /// Documents found through a secondary index.
@@ -94,7 +95,7 @@ public final class Cursor: @unchecked Sendable, Sequence {
 
     private func nextRaw() throws -> Document? {
         switch source {
-        case .scan(let it, let prefix, let end, _):
+        case .scan(let it, let prefix, let end):
             // The bounds are checked on the iterator's own key bytes (no copy of the key).
             guard it.isValid, it.withKey({ Self.isWithin($0, prefix: prefix, end: end) }) else {
                 if let e = it.error { throw OsmanthusError.wrapping(e) }
@@ -136,13 +137,9 @@ public final class Cursor: @unchecked Sendable, Sequence {
 
     private func finish() {
         isExhausted = true
+        // Dropping the source unpins its read view (version, memtables) now, not at deinit.
         switch source {
-        case .scan(_, _, _, let snapshot):
-            snapshot.release()
-            source = .documents([], index: 0)
-        case .index(let scan):
-            scan.snapshot.release()
-            source = .documents([], index: 0)
+        case .scan, .index: source = .documents([], index: 0)
         case .documents: break
         }
     }

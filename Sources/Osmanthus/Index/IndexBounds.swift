@@ -108,16 +108,18 @@ struct IndexBounds {
     /// Leading fields constrained by equality or `$in`.
     var pointFields: Int
     var hasRange: Bool
-    /// What explain shows, kept raw: each field's points, or the range field's conditions.
-    private var displayFields: [(path: String, points: [BSONValue]?, range: FieldCondition?)] = []
+    /// What explain shows is worked out from these only when asked (not on every query): the
+    /// first `pointFields` fields took their points, the next one (if `hasRange`) its range.
+    private let fields: [IndexSpec.Field]
+    private let conditions: [String: FieldCondition]
 
     /// MongoDB's explain shape: field → ["[1, 1]", ...].
     var display: Document {
         var d = Document()
-        for f in displayFields {
-            if let p = f.points {
+        for (i, f) in fields.enumerated() {
+            if i < pointFields, let p = conditions[f.path]?.points {
                 d.append(f.path, .array(p.map { .string("[\($0), \($0)]") }))
-            } else if let c = f.range {
+            } else if i == pointFields, hasRange, let c = conditions[f.path] {
                 d.append(f.path, .array([.string(c.display.joined(separator: ", "))]))
             } else {
                 d.append(f.path, .array([.string("[MinKey, MaxKey]")]))
@@ -134,31 +136,34 @@ struct IndexBounds {
         var points = 0
         var countingSingle = true
         var range: (Int, (lo: [UInt8], hi: (bytes: [UInt8], inclusive: Bool)))?
-        var shown: [(path: String, points: [BSONValue]?, range: FieldCondition?)] = []
         var boundRoots: Set<Substring> = []
         for (i, field) in spec.fields.enumerated() {
             let c = conditions[field.path]
             // Multikey: fields sharing a first path component may reach one array, whose entries
             // pair values of one element; the conditions may hold in different elements, so only
             // the first such field is bounded (SPEC.md §11.6).
-            let root = field.path.split(separator: ".", maxSplits: 1)[0]
-            if spec.multikey && c != nil && !boundRoots.insert(root).inserted { break }
+            if spec.multikey && c != nil
+                && !boundRoots.insert(field.path.split(separator: ".", maxSplits: 1)[0]).inserted
+            {
+                break
+            }
             if let p = c?.points, prefixes.count * p.count <= Self.maxIntervals {
-                let encs = p.map { KeyEncoder.encode($0) }.map { field.ascending ? $0 : IndexFormat.complement($0) }
-                prefixes = prefixes.flatMap { pre in encs.map { pre + $0 } }
+                if p.count == 1 && prefixes.count == 1 {
+                    // One value (the usual equality): extend the one prefix in place.
+                    let enc = KeyEncoder.encode(p[0])
+                    prefixes[0] += field.ascending ? enc : IndexFormat.complement(enc)
+                } else {
+                    let encs = p.map { KeyEncoder.encode($0) }.map { field.ascending ? $0 : IndexFormat.complement($0) }
+                    prefixes = prefixes.flatMap { pre in encs.map { pre + $0 } }
+                }
                 points += 1
                 if p.count == 1 && countingSingle { single += 1 } else { countingSingle = false }
-                shown.append((field.path, p, nil))
                 continue
             }
             if let c, let r = c.rangeBytes(intersect: !spec.multikey) {
                 range = (i, r)
-                shown.append((field.path, nil, c))
             }
             break
-        }
-        for field in spec.fields where !shown.contains(where: { $0.path == field.path }) {
-            shown.append((field.path, nil, nil))
         }
         var intervals: [(start: [UInt8], end: [UInt8])] = []
         for pre in prefixes {
@@ -174,19 +179,23 @@ struct IndexBounds {
                 intervals.append((pre, IndexFormat.prefixEnd(pre)))
             }
         }
-        intervals.sort { compareBytes($0.start, $1.start) < 0 }
-        var merged: [(start: [UInt8], end: [UInt8])] = []
-        for iv in intervals {
-            if let last = merged.last, compareBytes(iv.start, last.end) < 0 {
-                if compareBytes(iv.end, last.end) > 0 { merged[merged.count - 1].end = iv.end }
-            } else {
-                merged.append(iv)
+        if intervals.count > 1 {
+            intervals.sort { compareBytes($0.start, $1.start) < 0 }
+            var merged: [(start: [UInt8], end: [UInt8])] = []
+            for iv in intervals {
+                if let last = merged.last, compareBytes(iv.start, last.end) < 0 {
+                    if compareBytes(iv.end, last.end) > 0 { merged[merged.count - 1].end = iv.end }
+                } else {
+                    merged.append(iv)
+                }
             }
+            intervals = merged
         }
-        self.intervals = merged
+        self.intervals = intervals
         singlePointFields = single
         pointFields = points
         hasRange = range != nil
-        displayFields = shown
+        fields = spec.fields
+        self.conditions = conditions
     }
 }

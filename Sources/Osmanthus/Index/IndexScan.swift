@@ -2,14 +2,14 @@ import Glibc
 import OsmanthusBSON
 import OsmanthusStorage
 
-/// Walks an index plan's key intervals on one snapshot and yields the documents they point to
-/// (or, covered, documents rebuilt from the entries), each primary key once.
+/// Walks an index plan's key intervals on one read view and yields the documents they point to
+/// (or, covered, documents rebuilt from the entries), each primary key once. The entries and
+/// the documents are read from the same view (`ReadView`: the engine's state acquired once per
+/// query, not once per document).
 final class IndexScan {
     private let plan: IndexPlan
-    private let storage: DB
+    private let view: ReadView
     private let documentPrefix: [UInt8]
-    let snapshot: Snapshot
-    private let readOptions: ReadOptions
     private let iterator: DBIterator
     private var interval = -1
     private var seen = Set<[UInt8]>()
@@ -23,18 +23,15 @@ final class IndexScan {
     /// no value that breaks exactness (nil: every entry is returned).
     private let filter: Filter?
 
-    init(plan: IndexPlan, storage: DB, documentPrefix: [UInt8], snapshot: Snapshot, filter: Filter?) {
+    init(plan: IndexPlan, view: ReadView, documentPrefix: [UInt8], filter: Filter?) {
         self.plan = plan
-        self.storage = storage
+        self.view = view
         self.documentPrefix = documentPrefix
-        self.snapshot = snapshot
         self.filter = filter
-        readOptions = ReadOptions(snapshot: snapshot)
         // Only the tables that may hold the plan's keys are merged (intervals are sorted and
         // disjoint; an empty end is the end of the key space).
         let intervals = plan.bounds.intervals
-        iterator = storage.makeIterator(
-            options: readOptions, lowerBound: intervals.first?.start ?? [], upperBound: intervals.last?.end ?? [])
+        iterator = view.makeIterator(lowerBound: intervals.first?.start ?? [], upperBound: intervals.last?.end ?? [])
     }
 
     /// The next matching document and its engine key, or nil at the end.
@@ -55,7 +52,7 @@ final class IndexScan {
                 doc = try IndexKeys.coveredDocument(fromValue: value, spec: plan.spec)
             } else {
                 docsExamined += 1
-                guard let raw = try storage.get(key, options: readOptions) else { continue }
+                guard let raw = try view.get(key) else { continue }
                 // Our own stored bytes: framing checked only.
                 doc = try Document(trustedBytes: raw)
             }
@@ -97,7 +94,7 @@ final class IndexScan {
             doc = try IndexKeys.coveredDocument(fromValue: value, spec: plan.spec)
         } else {
             docsExamined += 1
-            guard let raw = try storage.get(key, options: readOptions) else { return false }
+            guard let raw = try view.get(key) else { return false }
             doc = try Document(trustedBytes: raw)
         }
         return filter.map { $0.matches(doc) } ?? true

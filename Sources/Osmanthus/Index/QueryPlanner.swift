@@ -36,7 +36,8 @@ struct QueryPlanner {
                                  rejectedPrimary: primaryScore > 0 ? primary : nil)
             let contenders = candidates.filter { $0.score > primaryScore }
             if let report = try TrialPlanner.choose(contenders, filter: filter, sort: sort, projection: projection,
-                                                    collection: collection, entry: entry, useCache: usePlanCache) {
+                                                    collection: collection, entry: entry, readyIds: indexes.map(\.id),
+                                                    useCache: usePlanCache) {
                 let won = contenders[report.winner]
                 plan.kind = .index(won)
                 plan.providesSort = won.providesSort
@@ -81,9 +82,7 @@ struct QueryPlanner {
             return nil
         }
         // Paths with numeric components match array positions, which entries do not record.
-        if spec.fields.contains(where: { $0.path.split(separator: ".").contains { $0.allSatisfy(\.isNumber) } }) {
-            return nil
-        }
+        if spec.fields.contains(where: { Self.hasNumericComponent($0.path) }) { return nil }
         let bounds = IndexBounds(spec: spec, conditions: conditions)
         let bounded = bounds.pointFields > 0 || bounds.hasRange
         // A sparse or partial index lacks some documents: only bounds that those documents cannot
@@ -97,6 +96,24 @@ struct QueryPlanner {
         let covered = Self.covers(spec, filter, projection)
         return IndexPlan(spec: spec, bounds: bounds, backward: backward, covered: covered, providesSort: sorts,
                          exact: ExactBounds.isExact(filter, spec: spec, bounds: bounds))
+    }
+
+    /// Whether a dotted path has a component made only of digits (`a.0.b`), read in place: this
+    /// runs for every candidate index of every query.
+    static func hasNumericComponent(_ path: String) -> Bool {
+        var digitsOnly = true
+        var empty = true
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: ".") {
+                if digitsOnly && !empty { return true }
+                digitsOnly = true
+                empty = true
+            } else {
+                empty = false
+                if byte < UInt8(ascii: "0") || byte > UInt8(ascii: "9") { digitsOnly = false }
+            }
+        }
+        return digitsOnly && !empty
     }
 
     /// Whether walking `bounds` gives `sort`'s order, and in which direction.

@@ -35,13 +35,13 @@ struct TrialPlanner {
     }
 
     /// The candidate (an index of `candidates`, which are in rule order) to run, and what the
-    /// trial saw; nil when there is nothing to choose.
-    static func choose(_ candidates: [IndexPlan], filter: Filter, sort: SortSpec?, projection: Document?, collection: Collection, entry: CatalogEntry, useCache: Bool)
+    /// trial saw; nil when there is nothing to choose. `readyIds`: the ids of the collection's
+    /// ready indexes the planner chose among.
+    static func choose(_ candidates: [IndexPlan], filter: Filter, sort: SortSpec?, projection: Document?, collection: Collection, entry: CatalogEntry, readyIds ids: [UInt32], useCache: Bool)
         throws -> Report?
     {
         guard candidates.count > 1 else { return nil }
         let cache = collection.database.planCache
-        let ids = collection.database.indexCatalog.indexes(of: entry.id).filter { $0.state == .ready }.map(\.id)
         let shape = PlanCache.shape(filter.spec, sort: sort, projection: projection)
         if useCache, let name = cache.winner(collection: entry.id, shape: shape, indexIds: ids),
             let i = candidates.firstIndex(where: { $0.spec.name == name })
@@ -55,11 +55,9 @@ struct TrialPlanner {
 
     private static func run(_ candidates: [IndexPlan], filter: Filter, sorted: Bool, _ collection: Collection,
                             _ entry: CatalogEntry) throws -> Report {
-        let storage = collection.storage
-        let snapshot = storage.snapshot()
-        defer { snapshot.release() }
+        let view = collection.storage.readView()
         let scans = candidates.map {
-            IndexScan(plan: $0, storage: storage, documentPrefix: entry.documentPrefix, snapshot: snapshot, filter: filter)
+            IndexScan(plan: $0, view: view, documentPrefix: entry.documentPrefix, filter: filter)
         }
         var outcomes = candidates.map { Outcome(plan: $0) }
         var finished: Int?
