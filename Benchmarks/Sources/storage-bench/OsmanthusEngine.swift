@@ -29,7 +29,8 @@ final class OsmanthusEngine: Engine, Sendable {
         let compression = o.compressionPerLevel.map { "\($0)" }.joined(separator: "/")
         return "defaults (memtable \(o.memtableSize >> 20) MiB, target_file"
             + " \(o.targetFileSize >> 20) MiB, block \(o.blockSize >> 10) KiB, compression by"
-            + " level \(compression) (zstd level \(o.zstdLevel); no snappy), L0 trigger"
+            + " level \(compression), bottommost level \(o.bottommostCompression.map { "\($0)" } ?? "by level")"
+            + " (zstd level \(o.zstdLevel); no snappy), L0 trigger"
             + " \(o.level0CompactionTrigger), 1 flush + 1 compaction thread)"
             + " + block cache \(o.blockCacheCapacity >> 20) MiB + Bloom filter"
             + " \(o.bloomBitsPerKey) bits/key"
