@@ -45,7 +45,7 @@ struct CommandRequest: Sendable {
             throw OsmanthusError(
                 .invalidNamespace, "collection name has invalid type \(argument.type.name)")
         }
-        guard !name.isEmpty, !name.contains("\0") else {
+        guard !name.isEmpty, !name.utf8.contains(0) else {
             throw OsmanthusError(.invalidNamespace, "Invalid namespace specified '\(databaseName).\(name)'")
         }
         return name
