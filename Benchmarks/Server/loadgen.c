@@ -2,7 +2,10 @@
  * workload for a fixed time and record every operation's latency.
  *   loadgen mongo URI WORKLOAD THREADS SECONDS   WORKLOAD: insert, find, update, ycsb-a, ycsb-b
  *   loadgen echo HOST:PORT - THREADS SECONDS     64-byte round trips against echo_server
- * Prints one line: workload threads ops ops_per_sec p50_us p99_us. */
+ * Prints one line: workload threads ops ops_per_sec p50_us p99_us.
+ * LOADGEN_OPS=n in the environment: each thread runs exactly n operations and SECONDS is
+ * ignored (for measuring the server's CPU per request over a fixed count); LOADGEN_NO_POPULATE=1
+ * skips (re)loading the records, for a second run against data a first run loaded. */
 #include <arpa/inet.h>
 #include <mongoc/mongoc.h>
 #include <netinet/in.h>
@@ -21,6 +24,7 @@ static const char *mode, *target, *workload;
 static int threads;
 static double seconds;
 static volatile int stop_flag;
+static long fixed_ops;
 
 typedef struct {
     int index;
@@ -154,21 +158,25 @@ int main(int argc, char **argv) {
     threads = atoi(argv[4]);
     seconds = atof(argv[5]);
     int mongo = strcmp(mode, "mongo") == 0;
+    const char *ops_env = getenv("LOADGEN_OPS"), *no_populate = getenv("LOADGEN_NO_POPULATE");
+    fixed_ops = ops_env ? atol(ops_env) : 0;
     if (mongo) {
         mongoc_init();
-        if (strcmp(workload, "insert") != 0) populate();
+        if (strcmp(workload, "insert") != 0 && !(no_populate && strcmp(no_populate, "1") == 0)) populate();
     }
     worker_t *workers = calloc(threads, sizeof *workers);
     pthread_t *ids = calloc(threads, sizeof *ids);
     double start = now_us();
     for (int i = 0; i < threads; i++) {
         workers[i].index = i;
-        workers[i].capacity = MAX_SAMPLES / threads > 200000 ? MAX_SAMPLES / threads : 200000;
+        workers[i].capacity = fixed_ops > 0 ? fixed_ops : MAX_SAMPLES / threads > 200000 ? MAX_SAMPLES / threads : 200000;
         workers[i].samples = malloc(sizeof(double) * workers[i].capacity);
         pthread_create(&ids[i], NULL, mongo ? mongo_worker : echo_worker, &workers[i]);
     }
-    usleep((useconds_t)(seconds * 1e6));
-    stop_flag = 1;
+    if (fixed_ops <= 0) {
+        usleep((useconds_t)(seconds * 1e6));
+        stop_flag = 1;
+    }
     long total = 0;
     for (int i = 0; i < threads; i++) {
         pthread_join(ids[i], NULL);

@@ -45,7 +45,7 @@ struct CommandRequest: Sendable {
             throw OsmanthusError(
                 .invalidNamespace, "collection name has invalid type \(argument.type.name)")
         }
-        guard !name.isEmpty, !name.contains("\0") else {
+        guard !name.isEmpty, !name.utf8.contains(0) else {
             throw OsmanthusError(.invalidNamespace, "Invalid namespace specified '\(databaseName).\(name)'")
         }
         return name
@@ -64,6 +64,18 @@ struct CommandContext {
     var transaction: Transaction?
     /// This command's entry in the operation table: long loops check it for `killOp`.
     var operation: RunningOperation?
+    /// The connection's recent collections, for a command run inline (see `InlinePolicy`).
+    var collections: CollectionCache?
+
+    init(server: ServerCore, connection: ConnectionInfo) {
+        self.server = server
+        self.connection = connection
+    }
+
+    /// The collection so named: the connection's cached one when it has it.
+    func collection(_ name: String, in database: String) -> Collection {
+        collections?.cached(name, in: database) ?? server.database.collection(name, in: database)
+    }
 }
 
 /// What the server knows about one client connection.

@@ -33,6 +33,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var nextRequestID: Int32 = 1
     /// A read the channel asked for while the backlog was full; issued once it drains.
     private var readHeld = false
+    /// The collections this connection's inline point reads used last (their catalog lookups
+    /// are cached in them).
+    private var collections = CollectionCache()
 
     init(server: ServerCore, threadPool: NIOThreadPool, registry: ConnectionRegistry) {
         self.server = server
@@ -141,14 +144,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             addToReply = nil
         }
         let info = self.info
-        let operation = server.operations.start(command, connection: info)
-        let run: @Sendable () -> Document = {
-            var commandContext = CommandContext(server: server, connection: info)
-            commandContext.operation = operation
-            return server.dispatcher.run(command, context: commandContext)
-        }
         let deliver = { (result: Result<Document, any Error>) in
-            server.operations.finish(operation)
             switch result {
             case .success(var reply):
                 for (key, value) in addToReply ?? [:] { reply.set(key, value) }
@@ -156,14 +152,25 @@ final class ConnectionHandler: ChannelDuplexHandler {
             case .failure(let error): self.send(ErrorMapping.reply(for: error), to: request, context: context)
             }
         }
-        if InlinePolicy.runsInline(command, server: server) {
+        if InlinePolicy.runsInline(command, server: server, collections: &collections) {
             // Short by construction (SPEC.md §13.6): saves two thread hand-offs per request.
-            // The caller's loop (processNext) goes on with the next message.
-            deliver(.success(run()))
+            // Not entered in the operation table: nothing could see or kill it while it runs,
+            // since it holds this event loop from start to end. The caller's loop (processNext)
+            // goes on with the next message.
+            var commandContext = CommandContext(server: server, connection: info)
+            commandContext.collections = collections
+            deliver(.success(server.dispatcher.run(command, context: commandContext)))
             busy = false
             return
         }
+        let operation = server.operations.start(command, connection: info)
+        let run: @Sendable () -> Document = {
+            var commandContext = CommandContext(server: server, connection: info)
+            commandContext.operation = operation
+            return server.dispatcher.run(command, context: commandContext)
+        }
         threadPool.runIfActive(eventLoop: context.eventLoop, run).assumeIsolated().whenComplete { result in
+            server.operations.finish(operation)
             deliver(result)
             self.finish(context: context)
         }

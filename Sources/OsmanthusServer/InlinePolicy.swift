@@ -6,7 +6,7 @@ import OsmanthusBSON
 /// time of a small request; a command may skip it only if it cannot block for long: no fsync,
 /// no lock another command holds while doing I/O, no wait, at most one primary-key read.
 enum InlinePolicy {
-    static func runsInline(_ command: CommandRequest, server: ServerCore) -> Bool {
+    static func runsInline(_ command: CommandRequest, server: ServerCore, collections: inout CollectionCache) -> Bool {
         guard server.configuration.inlineCommands else { return false }
         switch command.name {
         case "ping", "buildInfo", "buildinfo", "whatsmyuri", "getParameter":
@@ -15,7 +15,7 @@ enum InlinePolicy {
             // These two read the user store.
             return command.body["speculativeAuthenticate"] == nil && command.body["saslSupportedMechs"] == nil
         case "find":
-            return isPointRead(command, server: server)
+            return isPointRead(command, server: server, collections: &collections)
         default:
             return false
         }
@@ -23,13 +23,13 @@ enum InlinePolicy {
 
     /// A find of one document by `_id`, outside any transaction (a transaction statement takes
     /// its session's lock, which another connection's command may hold for long).
-    static func isPointRead(_ command: CommandRequest, server: ServerCore) -> Bool {
+    static func isPointRead(_ command: CommandRequest, server: ServerCore, collections: inout CollectionCache) -> Bool {
         let body = command.body
         guard body["autocommit"] == nil, body["txnNumber"] == nil, body["startTransaction"] == nil,
             body["tailable"] == nil, body["sort"] == nil,
             case .string(let name)? = body.firstField?.value,
             case .document(let filter)? = body["filter"]
         else { return false }
-        return server.database.collection(name, in: command.databaseName).isPointRead(filter)
+        return collections.collection(name, in: command.databaseName, of: server.database).isPointRead(filter)
     }
 }

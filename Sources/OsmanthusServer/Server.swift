@@ -23,8 +23,9 @@ public final class Server: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
     private let registry: ConnectionRegistry
-    /// The listening channel and the idle-cursor sweeper, set by `start`, cleared by `shutdown`.
-    private let running = Mutex<(listener: (any Channel)?, sweeper: RepeatedTask?)>((nil, nil))
+    /// The listening channel and the idle-cursor and idle-session sweepers, set by `start`,
+    /// cleared by `shutdown`.
+    private let running = Mutex<(listener: (any Channel)?, sweepers: [RepeatedTask])>((nil, []))
     private let http = Mutex<(any Channel)?>(nil)
     /// The text `/metrics` serves (the metrics backend's exposition).
     private let metricsText: @Sendable () -> [UInt8]
@@ -79,7 +80,18 @@ public final class Server: Sendable {
             let closed = core.cursors.closeIdle()
             if closed > 0 { core.logger.info("closed \(closed) idle cursors") }
         }
-        running.withLock { $0 = (listener, sweeper) }
+        // The session sweep scans every session and may wait for a session's running command:
+        // the thread pool runs it, never an event loop.
+        let sessionSweeper = group.next().scheduleRepeatedTask(
+            initialDelay: core.sessions.sweepInterval, delay: core.sessions.sweepInterval
+        ) { _ in
+            threadPool.submit { state in
+                guard case .active = state else { return }
+                let forgotten = core.sessions.sweep()
+                if forgotten > 0 { core.logger.info("forgot \(forgotten) idle sessions") }
+            }
+        }
+        running.withLock { $0 = (listener, [sweeper, sessionSweeper]) }
         core.backups?.start()
         if let httpPort = configuration.httpPort {
             let channel = try startHTTP(port: httpPort)
@@ -156,11 +168,11 @@ public final class Server: Sendable {
             return state
         }
         try? httpChannel?.close().wait()
-        let (listener, sweeper) = running.withLock { state in
-            defer { state = (nil, nil) }
+        let (listener, sweepers) = running.withLock { state in
+            defer { state = (nil, []) }
             return state
         }
-        sweeper?.cancel()
+        for sweeper in sweepers { sweeper.cancel() }
         try? listener?.close().wait()
         for channel in registry.all {
             try? channel.close().wait()

@@ -40,4 +40,50 @@ struct SessionTableTests {
         #expect(try sessions.session(for: lsid(2)) != nil)
         #expect(sessions.count == 1)
     }
+
+    @Test func lookupsOfATableWithRoomNeverSweep() throws {
+        // Lookups run on event loops: however idle the sessions, only `sweep` (on the thread
+        // pool) or a full table forgets them.
+        let sessions = table(max: 100, timeout: .nanoseconds(0))
+        let first = try #require(try sessions.session(for: lsid(0)))
+        for n in 1..<50 { _ = try sessions.session(for: lsid(n)) }
+        #expect(sessions.count == 50)
+        #expect(try sessions.session(for: lsid(0)) === first)
+    }
+
+    @Test func aSweepForgetsTheSessionsIdlePastTheTimeoutAndKeepsTheOthers() throws {
+        let timeout = TimeAmount.minutes(30)
+        let sessions = table(max: 1000, timeout: timeout)
+        // Many sessions, spread over the shards; then one used strictly later than all of them.
+        let old = try (0..<200).map { try #require(try sessions.session(for: lsid($0))) }
+        let newest = old.map(\.lastUsedNanoseconds).max() ?? 0
+        var fresh = try #require(try sessions.session(for: lsid(1000)))
+        while fresh.lastUsedNanoseconds <= newest { fresh = try #require(try sessions.session(for: lsid(1000))) }
+        // The cutoff falls between the old sessions and the fresh one.
+        let now = NIODeadline.uptimeNanoseconds(fresh.lastUsedNanoseconds) + timeout
+        #expect(sessions.sweep(now: now) == 200)
+        #expect(sessions.count == 1)
+        #expect(try sessions.session(for: lsid(1000)) === fresh)
+        // A forgotten lsid used again is a new session.
+        #expect(try sessions.session(for: lsid(0)) !== old[0])
+        #expect(sessions.count == 2)
+    }
+
+    @Test func aSweepBeforeTheTimeoutForgetsNothing() throws {
+        let sessions = table(max: 1000, timeout: .minutes(30))
+        for n in 0..<100 { _ = try sessions.session(for: lsid(n)) }
+        #expect(sessions.sweep(now: .now() + .minutes(29)) == 0)
+        #expect(sessions.count == 100)
+        #expect(sessions.sweep(now: .now() + .minutes(31)) == 100)
+        #expect(sessions.count == 0)
+    }
+
+    @Test func endingSessionsInManyShardsForgetsExactlyThose() throws {
+        let sessions = table(max: 1000)
+        for n in 0..<300 { _ = try sessions.session(for: lsid(n)) }
+        sessions.end((0..<300).filter { $0 % 3 == 0 }.map(lsid))
+        #expect(sessions.count == 200)
+        sessions.end(nil)
+        #expect(sessions.count == 0)
+    }
 }

@@ -117,6 +117,37 @@ def test_catalog_commands_are_refused_inside_a_transaction(client, db):
         session.abort_transaction()
 
 
+def test_an_unsupported_command_leaves_the_transaction_in_progress_usable(client, db, items):
+    # MongoDB's rule (jstests/core/txns/commands_not_allowed_in_txn.js): the command fails with
+    # OperationNotSupportedInTransaction and the transaction goes on; its commit succeeds.
+    with client.start_session() as session:
+        session.start_transaction()
+        items.insert_one({"_id": "kept"}, session=session)
+        with pytest.raises(OperationFailure) as failure:
+            db.command("ping", session=session)
+        assert failure.value.code == 263
+        assert not failure.value.has_error_label("TransientTransactionError")
+        items.insert_one({"_id": "after"}, session=session)
+        session.commit_transaction()
+    assert sorted(d["_id"] for d in items.find()) == ["after", "kept"]
+
+
+def test_an_unsupported_command_cannot_start_a_transaction(client, db, items):
+    # Sent with startTransaction it fails, and no transaction exists: commit is NoSuchTransaction.
+    with client.start_session() as session:
+        session.start_transaction()
+        with pytest.raises(OperationFailure) as failure:
+            db.command("listCollections", session=session)
+        assert failure.value.code == 263
+        with pytest.raises(OperationFailure) as commit:
+            session.commit_transaction()
+        assert commit.value.code == 251
+    with client.start_session() as session:
+        with session.start_transaction():
+            items.insert_one({"_id": 1}, session=session)
+    assert [d["_id"] for d in items.find()] == [1]
+
+
 def test_a_committed_transaction_is_counted(client, items):
     before = client.admin.command("serverStatus")["transactions"]["totalCommitted"]
     with client.start_session() as session:

@@ -43,7 +43,7 @@ enum QueryCommands {
         let filter = try body.commandDocument("filter", in: "find") ?? Document()
         if context.transaction == nil, options.sort == nil, options.projection == nil, options.skip == 0,
             options.hint == nil, batchSize != 0,
-            let found = try pointRead(filter, collection: context.server.database.collection(name, in: request.databaseName))
+            let found = try pointRead(filter, collection: context.collection(name, in: request.databaseName))
         {
             return CursorReply.complete(found, namespace: request.namespace(name))
         }

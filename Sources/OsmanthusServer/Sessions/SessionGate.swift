@@ -123,6 +123,12 @@ enum SessionGate {
         _ command: Command, _ request: CommandRequest, _ context: CommandContext, txnNumber: Int64, start: Bool,
         state: inout ServerSession.State
     ) throws -> Document {
+        // Refused before the session's state is touched, as MongoDB does: the command neither
+        // starts a transaction (with startTransaction) nor aborts the one in progress, which
+        // stays usable.
+        guard transactionCommands.contains(request.name) else {
+            throw OsmanthusError(notSupportedInTransaction, "Cannot run '\(request.name)' in a multi-document transaction.")
+        }
         if txnNumber < state.txnNumber {
             throw OsmanthusError(
                 transactionTooOld, "txnNumber \(txnNumber) is less than last txnNumber \(state.txnNumber) seen in this session")
@@ -169,9 +175,6 @@ enum SessionGate {
         }
         guard state.phase == .inProgress, let transaction = state.transaction else {
             throw OsmanthusError(noSuchTransaction, "Transaction \(txnNumber) is not in progress")
-        }
-        guard transactionCommands.contains(request.name) else {
-            throw OsmanthusError(notSupportedInTransaction, "Cannot run '\(request.name)' in a multi-document transaction.")
         }
         var inTransaction = context
         inTransaction.transaction = transaction

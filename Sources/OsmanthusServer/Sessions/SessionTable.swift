@@ -5,26 +5,37 @@ import Synchronization
 
 /// The server's logical sessions by `lsid`, created on first use. A session idle longer than
 /// `logicalSessionTimeoutMinutes` is forgotten (its open transaction aborted, its cursors
-/// closed) by a sweep that runs at most once a minute, on the next session lookup. Sessions
+/// closed) by `sweep`, which the server runs on its command thread pool every
+/// `sweepInterval`; a lookup never sweeps (lookups run on the event loops, for inline
+/// commands) unless the table is full and only expiring idle sessions can make room. Sessions
 /// live in memory only: after a restart drivers' retries of writes from before it run again
 /// (SPEC §13).
+///
+/// The sessions are spread over `shardCount` shards, each with its own lock: a sweep holds one
+/// shard's lock at a time, never the whole table's, so a lookup waits for at most one shard's
+/// scan; and commands of connections on different event loops rarely meet on one lock.
 final class SessionTable: Sendable {
     static let timeoutMinutes = 30
     /// MongoDB's default `maxSessions`: a client inventing lsids cannot grow the table past it.
     static let defaultMaxSessions = 1_000_000
     static let tooManySessions = OsmanthusError.Code(261, "TooManyLogicalSessions")
+    /// A power of two (the shard is picked by the low bits of the lsid's hash).
+    static let shardCount = 64
 
+    /// One shard: its lock guards its sessions.
+    private final class Shard: Sendable {
+        let sessions = Mutex<[BSONValue: ServerSession]>([:])
+    }
+
+    let sweepInterval: TimeAmount
     private let timeout: TimeAmount
-    private let sweepInterval: TimeAmount
     private let cursors: CursorManager
     private let changeStreams: ChangeStreamCursors
     private let maxSessions: Int
-    private let table = Mutex(Table())
-
-    private struct Table {
-        var sessions: [BSONValue: ServerSession] = [:]
-        var lastSweep = NIODeadline.now()
-    }
+    private let shards: [Shard]
+    /// Sessions in all shards: a new session takes a slot here before it enters its shard, so
+    /// the table never holds more than `maxSessions`.
+    private let live = Atomic<Int>(0)
 
     init(cursors: CursorManager, changeStreams: ChangeStreamCursors, timeout: TimeAmount = .minutes(Int64(SessionTable.timeoutMinutes)),
          sweepInterval: TimeAmount = .minutes(1), maxSessions: Int = SessionTable.defaultMaxSessions) {
@@ -33,6 +44,7 @@ final class SessionTable: Sendable {
         self.maxSessions = maxSessions
         self.timeout = timeout
         self.sweepInterval = sweepInterval
+        self.shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 
     /// The session `lsid` names (created if new); nil when the command has no `lsid`.
@@ -41,25 +53,22 @@ final class SessionTable: Sendable {
         guard case .document(let document) = lsid, document["id"] != nil else {
             throw OsmanthusError(.typeMismatch, "lsid must be a document with an id field")
         }
-        let now = NIODeadline.now()
-        let (session, expired) = table.withLock { table -> (ServerSession?, [ServerSession]) in
-            var expired: [ServerSession] = []
-            let full = table.sessions.count >= maxSessions && table.sessions[lsid] == nil
-            if full || now - table.lastSweep >= sweepInterval {
-                table.lastSweep = now
-                let cutoff = now.uptimeNanoseconds - UInt64(max(0, timeout.nanoseconds))
-                for (key, session) in table.sessions where session.lastUsedNanoseconds < cutoff {
-                    table.sessions[key] = nil
-                    expired.append(session)
-                }
-            }
-            if let session = table.sessions[lsid] { return (session, expired) }
-            guard table.sessions.count < maxSessions else { return (nil, expired) }
-            let session = ServerSession(lsid: lsid)
-            table.sessions[lsid] = session
-            return (session, expired)
+        let shard = shards[lsid.hashValue & (Self.shardCount - 1)]
+        if let known = shard.sessions.withLock({ $0[lsid] }) {
+            known.touch()
+            return known
         }
-        close(expired)
+        if live.load(ordering: .relaxed) >= maxSessions { sweep() }
+        let session = shard.sessions.withLock { sessions -> ServerSession? in
+            if let known = sessions[lsid] { return known }  // another command created it meanwhile
+            guard live.add(1, ordering: .relaxed).newValue <= maxSessions else {
+                live.subtract(1, ordering: .relaxed)
+                return nil
+            }
+            let session = ServerSession(lsid: lsid)
+            sessions[lsid] = session
+            return session
+        }
         guard let session else {
             throw OsmanthusError(
                 Self.tooManySessions,
@@ -70,21 +79,49 @@ final class SessionTable: Sendable {
         return session
     }
 
+    /// Forgets the sessions idle longer than the timeout, one shard at a time, then aborts their
+    /// transactions and closes their cursors (outside every shard lock). Returns how many.
+    @discardableResult
+    func sweep(now: NIODeadline = .now()) -> Int {
+        let span = UInt64(max(0, timeout.nanoseconds))
+        guard now.uptimeNanoseconds >= span else { return 0 }
+        let cutoff = now.uptimeNanoseconds - span
+        var expired: [ServerSession] = []
+        for shard in shards {
+            shard.sessions.withLock { sessions in
+                let idle = sessions.values.filter { $0.lastUsedNanoseconds < cutoff }
+                for session in idle { sessions[session.lsid] = nil }
+                expired += idle
+            }
+        }
+        live.subtract(expired.count, ordering: .relaxed)
+        close(expired)
+        return expired.count
+    }
+
     /// Forgets these sessions (endSessions, killSessions); nil: every session (killAllSessions).
     func end(_ lsids: [BSONValue]?) {
-        let ended = table.withLock { table -> [ServerSession] in
-            guard let lsids else {
-                defer { table.sessions.removeAll() }
-                return Array(table.sessions.values)
+        var ended: [ServerSession] = []
+        if let lsids {
+            for lsid in lsids {
+                let shard = shards[lsid.hashValue & (Self.shardCount - 1)]
+                if let session = shard.sessions.withLock({ $0.removeValue(forKey: lsid) }) { ended.append(session) }
             }
-            return lsids.compactMap { table.sessions.removeValue(forKey: $0) }
+        } else {
+            for shard in shards {
+                ended += shard.sessions.withLock { sessions in
+                    defer { sessions.removeAll() }
+                    return Array(sessions.values)
+                }
+            }
         }
+        live.subtract(ended.count, ordering: .relaxed)
         close(ended)
         cursors.kill(sessions: lsids)
         changeStreams.kill(sessions: lsids)
     }
 
-    var count: Int { table.withLock { $0.sessions.count } }
+    var count: Int { live.load(ordering: .relaxed) }
 
     /// Aborts the sessions' transactions (waiting for a running command of theirs to finish)
     /// and closes their cursors.
