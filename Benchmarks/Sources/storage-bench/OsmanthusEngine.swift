@@ -21,6 +21,11 @@ final class OsmanthusEngine: Engine, Sendable {
         var options = Options()
         options.blockCacheCapacity = settings.blockCacheBytes
         options.bloomBitsPerKey = settings.bloomBitsPerKey
+        // STORAGE_BENCH_BOTTOMMOST=zstd: the bottom level in zstd (SPEC §9.4), to compare with
+        // the default per-level choice in otherwise equal runs.
+        if let value = getenv("STORAGE_BENCH_BOTTOMMOST"), String(cString: value) == "zstd" {
+            options.bottommostCompression = .zstd
+        }
         return options
     }
 

@@ -18,10 +18,11 @@ public struct Options: Sendable {
     public var compressionPerLevel: [CompressionKind] = [.lz4, .lz4, .lz4, .zstd]
     /// Compression of the tables a compaction writes when its output level is the deepest
     /// populated one (nothing lives below it), whatever `compressionPerLevel` says for that
-    /// level; nil follows `compressionPerLevel`. That data stays put until the level below fills,
-    /// so the better ratio pays for itself, as RocksDB's `bottommost_compression` does. Memtable
-    /// flushes (L0) never use it: L0 is rewritten soon.
-    public var bottommostCompression: CompressionKind? = .zstd
+    /// level; nil (the default) follows `compressionPerLevel`. That data stays put until the level
+    /// below fills, so zstd there saves disk, as RocksDB's `bottommost_compression` does, but every
+    /// block-cache miss pays its slower decompression (SPEC.md §9.4 has the measured trade).
+    /// Memtable flushes (L0) never use it: L0 is rewritten soon.
+    public var bottommostCompression: CompressionKind? = nil
     public var zstdLevel: Int32 = 3
     public var bloomBitsPerKey = 10
     /// `sync` for writes whose `WriteOptions.sync` is nil.
