@@ -17,17 +17,8 @@ extension DB {
         let sequence = readOptions.snapshot?.sequence ?? state.visibleSequence
         let closed = state.closed
         monitor.unlock()
-        statistics.add(.iteratorsCreated)
-        if closed {
-            return DBIterator(
-                MergingIterator([EmptyIterator(error: StorageError(.closed, "the database is closed"))]),
-                sequence: 0, pinned: [])
-        }
-        var children: [InternalIterator] = []
-        if !mem.isEmpty { children.append(mem.makeIterator()) }
-        if let imm, !imm.isEmpty { children.append(imm.makeIterator()) }
-        children += version.iterators(
-            tables: tables, fillCache: readOptions.fillCache, lowerBound: lowerBound, upperBound: upperBound)
-        return DBIterator(MergingIterator(children), sequence: sequence, pinned: [version])
+        return ReadView.makeIterator(
+            mem: mem, imm: imm, version: version, sequence: sequence, closed: closed, tables: tables,
+            statistics: statistics, fillCache: readOptions.fillCache, lowerBound: lowerBound, upperBound: upperBound)
     }
 }

@@ -282,29 +282,8 @@ public final class DB: @unchecked Sendable {
         let version = versions.current
         let sequence = readOptions.snapshot?.sequence ?? state.visibleSequence
         monitor.unlock()
-        statistics.add(.gets)
-        switch mem.get(key, sequence: sequence) {
-        case .found(let v):
-            statistics.add(.bytesRead, UInt64(v.count))
-            return v
-        case .deleted: return nil
-        case .absent: break
-        }
-        if let imm {
-            switch imm.get(key, sequence: sequence) {
-            case .found(let v):
-                statistics.add(.bytesRead, UInt64(v.count))
-                return v
-            case .deleted: return nil
-            case .absent: break
-            }
-        }
-        switch try version.get(key, sequence: sequence, tables: tables) {
-        case .found(let v):
-            statistics.add(.bytesRead, UInt64(v.count))
-            return v
-        case .deleted, .absent: return nil
-        }
+        return try ReadView.get(
+            key, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables, statistics: statistics)
     }
 
     /// An iterator over the database at `options.snapshot` (or now). It holds the tables it

@@ -35,6 +35,16 @@ public final class ReadView: @unchecked Sendable {
     /// The value stored under `key` as of the view, or nil (as `DB.get`).
     public func get(_ key: [UInt8]) throws -> [UInt8]? {
         if closed { throw StorageError(.closed, "the database is closed") }
+        return try Self.get(
+            key, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables, statistics: statistics)
+    }
+
+    /// A point read at `sequence` from these memtables and version: the newest entry wins, a
+    /// tombstone answers nil. `DB.get` and the view share it.
+    static func get(
+        _ key: [UInt8], mem: MemTable, imm: MemTable?, version: Version, sequence: SequenceNumber,
+        tables: TableCache, statistics: Statistics
+    ) throws -> [UInt8]? {
         statistics.add(.gets)
         switch mem.get(key, sequence: sequence) {
         case .found(let v):
@@ -52,7 +62,7 @@ public final class ReadView: @unchecked Sendable {
             case .absent: break
             }
         }
-        switch try version.get(InternalKey.lookupKey(key, sequence), tables: tables) {
+        switch try version.get(key, sequence: sequence, tables: tables) {
         case .found(let v):
             statistics.add(.bytesRead, UInt64(v.count))
             return v
@@ -64,6 +74,17 @@ public final class ReadView: @unchecked Sendable {
     /// only the non-empty memtables and the tables meeting [`lowerBound`, `upperBound`) are
     /// merged; callers seek and stop within the bounds).
     public func makeIterator(lowerBound: [UInt8], upperBound: [UInt8], fillCache: Bool = true) -> DBIterator {
+        Self.makeIterator(
+            mem: mem, imm: imm, version: version, sequence: sequence, closed: closed, tables: tables,
+            statistics: statistics, fillCache: fillCache, lowerBound: lowerBound, upperBound: upperBound)
+    }
+
+    /// The merge of the non-empty memtables and the tables meeting [`lowerBound`, `upperBound`)
+    /// (empty bounds: all of them) at `sequence`. `DB.makeIterator` and the view share it.
+    static func makeIterator(
+        mem: MemTable, imm: MemTable?, version: Version, sequence: SequenceNumber, closed: Bool,
+        tables: TableCache, statistics: Statistics, fillCache: Bool, lowerBound: [UInt8], upperBound: [UInt8]
+    ) -> DBIterator {
         statistics.add(.iteratorsCreated)
         if closed {
             return DBIterator(
