@@ -39,6 +39,36 @@ struct TransactionTests {
         }
     }
 
+    @Test func findAndModifyAnswersLikeTheCollectionsOwnAndWritesAtCommit() throws {
+        try withDatabase { db in
+            let plain = db.collection("plain", in: "t")
+            let inTxn = db.collection("txn", in: "t")
+            let seed: [Document] = [["_id": 1, "n": 4], ["_id": 2, "n": 7], ["_id": 3, "n": 7]]
+            try plain.insertMany(seed)
+            try inTxn.insertMany(seed)
+            let cases: [(Document, FindAndModifyOptions)] = [
+                ([:], FindAndModifyOptions(sort: ["n": -1, "_id": 1], update: ["$inc": ["n": 1]])),
+                (["n": 7], FindAndModifyOptions(update: ["$set": ["m": true]], returnNew: true)),
+                (["_id": 1], FindAndModifyOptions(remove: true)),
+                (["_id": 9], FindAndModifyOptions(projection: ["n": 1], update: ["$set": ["n": 0]], returnNew: true, upsert: true)),
+                (["_id": 8], FindAndModifyOptions(update: ["$set": ["n": 0]])),
+            ]
+            var expected: [(Document?, Document)] = []
+            for (filter, options) in cases { expected.append(try plain.findAndModify(filter, options: options)) }
+            try db.transaction { txn in
+                let c = txn.collection("txn", in: "t")
+                for (i, (filter, options)) in cases.enumerated() {
+                    let got = try c.findAndModify(filter, options: options)
+                    #expect(got.value == expected[i].0, "case \(i)")
+                    #expect(got.lastErrorObject == expected[i].1, "case \(i)")
+                }
+                // Nothing reaches the collection before the commit.
+                #expect(try inTxn.count() == 3)
+            }
+            #expect(try Array(inTxn.find()) == Array(plain.find()))
+        }
+    }
+
     @Test func errorThrownInsideTheClosureWritesNothing() throws {
         try withDatabase { db in
             let c = db.collection("c", in: "t")

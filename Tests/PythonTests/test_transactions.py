@@ -3,6 +3,7 @@ import threading
 
 import pytest
 from bson.int64 import Int64
+from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
 
@@ -146,6 +147,28 @@ def test_an_unsupported_command_cannot_start_a_transaction(client, db, items):
         with session.start_transaction():
             items.insert_one({"_id": 1}, session=session)
     assert [d["_id"] for d in items.find()] == [1]
+
+
+def test_find_and_modify_runs_inside_a_transaction_and_count_is_refused(client, db, items):
+    items.insert_many([{"_id": 1, "n": 1}, {"_id": 2, "n": 5}])
+    with client.start_session() as session:
+        session.start_transaction()
+        items.insert_one({"_id": 3, "n": 9}, session=session)
+        # Sees the transaction's own insert: the highest n is the pending document.
+        before = items.find_one_and_update({}, {"$inc": {"n": 1}}, sort=[("n", -1)], session=session)
+        assert before == {"_id": 3, "n": 9}
+        removed = items.find_one_and_delete({"_id": 1}, session=session)
+        assert removed == {"_id": 1, "n": 1}
+        upserted = items.find_one_and_update({"_id": 4}, {"$set": {"n": 0}}, upsert=True,
+                                             return_document=ReturnDocument.AFTER, session=session)
+        assert upserted == {"_id": 4, "n": 0}
+        with pytest.raises(OperationFailure) as counted:
+            db.command("count", "items", session=session)
+        assert counted.value.code == 263
+        # Nothing is visible outside before the commit.
+        assert sorted(d["_id"] for d in items.find()) == [1, 2]
+        session.commit_transaction()
+    assert list(items.find().sort("_id")) == [{"_id": 2, "n": 5}, {"_id": 3, "n": 10}, {"_id": 4, "n": 0}]
 
 
 def test_a_committed_transaction_is_counted(client, items):

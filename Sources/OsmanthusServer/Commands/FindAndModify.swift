@@ -51,8 +51,13 @@ enum FindAndModifyCommand {
             context.server.statistics.count(.update)
         }
         let filter = try body.commandDocument("query", in: command) ?? Document()
-        let collection = context.server.database.collection(name, in: request.databaseName)
-        let result = try collection.findAndModify(filter, options: options)
+        let result =
+            if let transaction = context.transaction {
+                try transaction.collection(name, in: request.databaseName).findAndModify(filter, options: options)
+            } else {
+                try context.server.database.collection(name, in: request.databaseName)
+                    .findAndModify(filter, options: options)
+            }
         return [
             "lastErrorObject": .document(result.lastErrorObject),
             "value": result.value.map { .document($0) } ?? .null,

@@ -140,15 +140,9 @@ enum QueryCommands {
         let skip = try nonNegative(body.commandInt("skip", in: "count"), "skip")
         // A negative limit counts like its absolute value (MongoDB's rule).
         let limit = abs(try body.commandInt("limit", in: "count") ?? 0)
-        let n: Int
-        if let transaction = context.transaction {
-            let all = try transaction.collection(name, in: request.databaseName).count(filter)
-            let skipped = max(0, all - skip)
-            n = limit > 0 ? min(limit, skipped) : skipped
-        } else {
-            n = try context.server.database.collection(name, in: request.databaseName)
-                .count(filter, skip: skip, limit: limit)
-        }
+        // Never inside a transaction: SessionGate refuses count there (263), as MongoDB does.
+        let n = try context.server.database.collection(name, in: request.databaseName)
+            .count(filter, skip: skip, limit: limit)
         return ["n": integer(n)]
     }
 

@@ -25,10 +25,11 @@ enum SessionGate {
     static let notSupportedInTransaction = OsmanthusError.Code(263, "OperationNotSupportedInTransaction")
 
     static let retryableWrites: Set<String> = ["insert", "update", "delete", "findAndModify"]
-    /// Commands a transaction's statements may be.
+    /// Commands a transaction's statements may be. `count` is not one, as in MongoDB since 4.0.2
+    /// (drivers count inside transactions with an aggregation).
     static let transactionCommands: Set<String> = [
-        "insert", "update", "delete", "find", "getMore", "killCursors", "count", "aggregate",
-        "commitTransaction", "abortTransaction",
+        "insert", "update", "delete", "findAndModify", "findandmodify", "find", "getMore", "killCursors",
+        "aggregate", "commitTransaction", "abortTransaction",
     ]
     static let transientLabel: BSONValue = "TransientTransactionError"
 
