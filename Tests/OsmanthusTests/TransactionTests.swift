@@ -39,7 +39,7 @@ struct TransactionTests {
         }
     }
 
-    @Test func findAndModifyAnswersLikeTheCollectionsOwnAndWritesAtCommit() throws {
+    @Test func findAndModifyAndDistinctAnswerLikeTheCollectionsOwnAndWriteAtCommit() throws {
         try withDatabase { db in
             let plain = db.collection("plain", in: "t")
             let inTxn = db.collection("txn", in: "t")
@@ -62,6 +62,9 @@ struct TransactionTests {
                     #expect(got.value == expected[i].0, "case \(i)")
                     #expect(got.lastErrorObject == expected[i].1, "case \(i)")
                 }
+                // distinct sees the transaction's writes, as the plain collection's shows its own.
+                #expect(try c.distinct("n") == plain.distinct("n"))
+                #expect(try c.distinct("m", filter: ["n": 7]) == plain.distinct("m", filter: ["n": 7]))
                 // Nothing reaches the collection before the commit.
                 #expect(try inTxn.count() == 3)
             }

@@ -149,7 +149,7 @@ def test_an_unsupported_command_cannot_start_a_transaction(client, db, items):
     assert [d["_id"] for d in items.find()] == [1]
 
 
-def test_find_and_modify_runs_inside_a_transaction_and_count_is_refused(client, db, items):
+def test_find_and_modify_and_distinct_run_inside_a_transaction_and_count_is_refused(client, db, items):
     items.insert_many([{"_id": 1, "n": 1}, {"_id": 2, "n": 5}])
     with client.start_session() as session:
         session.start_transaction()
@@ -162,6 +162,7 @@ def test_find_and_modify_runs_inside_a_transaction_and_count_is_refused(client, 
         upserted = items.find_one_and_update({"_id": 4}, {"$set": {"n": 0}}, upsert=True,
                                              return_document=ReturnDocument.AFTER, session=session)
         assert upserted == {"_id": 4, "n": 0}
+        assert items.distinct("n", session=session) == [0, 5, 10]
         with pytest.raises(OperationFailure) as counted:
             db.command("count", "items", session=session)
         assert counted.value.code == 263

@@ -295,9 +295,15 @@ public final class Collection: Sendable {
     /// value order.
     public func distinct(_ key: String, filter: Document = [:]) throws -> [BSONValue] {
         let c = try find(filter)
+        return try Self.distinctValues(at: key) { try c.next() }
+    }
+
+    /// The distinct values at `key` of the documents `next` yields until nil (shared with
+    /// `TransactionCollection.distinct`).
+    static func distinctValues(at key: String, _ next: () throws -> Document?) rethrows -> [BSONValue] {
         var seen = Set<[UInt8]>()
         var values: [BSONValue] = []
-        while let doc = try c.next() {
+        while let doc = try next() {
             for v in DocumentPath.values(in: doc, at: key) {
                 if seen.insert(KeyEncoder.encode(v)).inserted { values.append(v) }
             }

@@ -59,6 +59,13 @@ public struct TransactionCollection {
         try find(filter).count
     }
 
+    /// Distinct values of the field at `key` among the matching documents, as the transaction
+    /// sees them (`Collection.distinct`'s order).
+    public func distinct(_ key: String, filter: Document = [:]) throws -> [BSONValue] {
+        var documents = try find(filter).makeIterator()
+        return Collection.distinctValues(at: key) { documents.next() }
+    }
+
     // MARK: Writes
 
     /// Inserts a document (an ObjectId `_id` is generated when missing); DuplicateKey (11000)

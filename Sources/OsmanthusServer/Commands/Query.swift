@@ -154,7 +154,12 @@ enum QueryCommands {
             throw OsmanthusError(.failedToParse, "BSON field 'distinct.key' is missing but a required field")
         }
         let filter = try request.body.commandDocument("query", in: "distinct") ?? Document()
-        let values = try context.server.database.collection(name, in: request.databaseName).distinct(key, filter: filter)
+        let values =
+            if let transaction = context.transaction {
+                try transaction.collection(name, in: request.databaseName).distinct(key, filter: filter)
+            } else {
+                try context.server.database.collection(name, in: request.databaseName).distinct(key, filter: filter)
+            }
         return ["values": .array(values)]
     }
 

@@ -29,7 +29,7 @@ enum SessionGate {
     /// (drivers count inside transactions with an aggregation).
     static let transactionCommands: Set<String> = [
         "insert", "update", "delete", "findAndModify", "findandmodify", "find", "getMore", "killCursors",
-        "aggregate", "commitTransaction", "abortTransaction",
+        "distinct", "aggregate", "commitTransaction", "abortTransaction",
     ]
     static let transientLabel: BSONValue = "TransientTransactionError"
 
