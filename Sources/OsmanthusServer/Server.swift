@@ -76,12 +76,15 @@ public final class Server: Sendable {
         }
         // Sweep often enough that a cursor outlives its timeout by at most half of it.
         let sweepEvery = min(TimeAmount.seconds(5), .nanoseconds(max(configuration.cursorIdleTimeout.timeAmount.nanoseconds / 2, 1_000_000)))
+        // Both sweeps run on the thread pool, never an event loop: closing a cursor may close
+        // engine iterators, and the session sweep may wait for a session's running command.
         let sweeper = group.next().scheduleRepeatedTask(initialDelay: sweepEvery, delay: sweepEvery) { _ in
-            let closed = core.cursors.closeIdle()
-            if closed > 0 { core.logger.info("closed \(closed) idle cursors") }
+            threadPool.submit { state in
+                guard case .active = state else { return }
+                let closed = core.cursors.closeIdle()
+                if closed > 0 { core.logger.info("closed \(closed) idle cursors") }
+            }
         }
-        // The session sweep scans every session and may wait for a session's running command:
-        // the thread pool runs it, never an event loop.
         let sessionSweeper = group.next().scheduleRepeatedTask(
             initialDelay: core.sessions.sweepInterval, delay: core.sessions.sweepInterval
         ) { _ in

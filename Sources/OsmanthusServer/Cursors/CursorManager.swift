@@ -134,17 +134,21 @@ final class CursorManager: Sendable {
     /// Closes cursors not used for `idleTimeout`; returns how many.
     @discardableResult
     func closeIdle(now: NIODeadline = .now()) -> Int {
-        state.withLock { state in
+        let closed: [Entry] = state.withLock { state in
             let ids = state.entries.values.filter { !$0.inUse && $0.lastUsed + idleTimeout <= now }.map(\.cursor.id)
-            for id in ids { Self.remove(id, from: &state) }
-            return ids.count
+            return ids.compactMap { Self.remove($0, from: &state) }
         }
+        // The cursors are released here, outside the lock: a cursor's last release may close
+        // engine iterators and snapshots.
+        return closed.count
     }
 
-    private static func remove(_ id: Int64, from state: inout State) {
-        guard let entry = state.entries.removeValue(forKey: id) else { return }
+    @discardableResult
+    private static func remove(_ id: Int64, from state: inout State) -> Entry? {
+        guard let entry = state.entries.removeValue(forKey: id) else { return nil }
         let connection = entry.cursor.connectionID
         let open = state.perConnection[connection, default: 1] - 1
         state.perConnection[connection] = open > 0 ? open : nil
+        return entry
     }
 }
