@@ -108,36 +108,19 @@ extension Collection {
         -> (value: Document?, lastErrorObject: Document)
     {
         try wrapping {
-            let parsedFilter = try Filter(filter)
-            let projection = try options.projection.map { try Projection($0) }
-            let sort = try options.sort.map { try SortSpec($0) }
-            if options.remove && (options.update != nil || options.upsert || options.returnNew) {
-                throw OsmanthusError(.failedToParse, "remove cannot be combined with update, upsert or new")
-            }
-            guard options.remove || options.update != nil else {
-                throw OsmanthusError(.failedToParse, "Either an update or remove=true must be specified")
-            }
-            let parsedUpdate = try options.update.map { try Update($0, arrayFilters: options.arrayFilters) }
+            let request = try FindAndModifyRequest(filter, options)
+            let parsedFilter = request.filter
+            let parsedUpdate = request.update
             guard let entry = options.upsert ? try ensureEntry() : self.entry else {
                 return (nil, ["n": .int32(0)])
             }
             let access = self.access(parsedFilter, entry)
             return try withWriteLocks(access) {
-                var matches = try candidatesWithKeys(parsedFilter, entry, access: access).filter { parsedFilter.matches($0.1) }
-                if let sort, !sort.isEmpty {
-                    matches = matches.enumerated().sorted { a, b in
-                        let c = sort.compare(a.element.1, b.element.1)
-                        return c != 0 ? c < 0 : a.offset < b.offset
-                    }.map(\.element)
-                }
-                func project(_ d: Document?) throws -> Document? {
-                    guard let d else { return nil }
-                    return try projection?.apply(to: d, filter: parsedFilter) ?? d
-                }
-                if let (key, doc) = matches.first {
+                let matches = try candidatesWithKeys(parsedFilter, entry, access: access).filter { parsedFilter.matches($0.1) }
+                if let (key, doc) = request.first(of: matches) {
                     if options.remove {
                         try database.commit([.delete(doc, key: key, in: entry)])
-                        return (try project(doc), ["n": .int32(1)])
+                        return (try request.shown(doc), ["n": .int32(1)])
                     }
                     guard let parsedUpdate else { return (nil, ["n": .int32(0)]) }
                     let m = parsedFilter.match(doc)
@@ -147,7 +130,7 @@ extension Collection {
                             .modify(doc, to: updated, replacing: parsedUpdate.isReplacement, key: key, in: entry)
                         ])
                     }
-                    return (try project(options.returnNew ? updated : doc),
+                    return (try request.shown(options.returnNew ? updated : doc),
                             ["n": .int32(1), "updatedExisting": .bool(true)])
                 }
                 guard options.upsert, let parsedUpdate, let raw = options.update else {
@@ -157,7 +140,7 @@ extension Collection {
                 let key = try PrimaryKey.key(for: doc, in: entry)
                 if try storage.get(key) != nil { throw duplicateKey(doc, entry) }
                 try database.commit([.insert(doc, key: key, in: entry)])
-                return (try project(options.returnNew ? doc : nil),
+                return (try request.shown(options.returnNew ? doc : nil),
                         ["n": .int32(1), "updatedExisting": .bool(false), "upserted": doc["_id"] ?? .null])
             }
         }
