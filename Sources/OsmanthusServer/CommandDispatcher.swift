@@ -26,7 +26,7 @@ final class CommandDispatcher: Sendable {
         commands: HandshakeCommands.all + AdminCommands.all + WriteCommands.all + QueryCommands.all
             + FindAndModifyCommand.all + CatalogCommands.all + ChangeStreamCommands.all
             + StorageAdminCommands.all + ExplainCommand.all
-            + TransactionCommands.all + AuthCommands.all + UserCommands.all + OperationCommands.all)
+            + TransactionCommands.all + AuthCommands.all + UserCommands.all + RoleCommands.all + OperationCommands.all)
 
     func command(named name: String) -> Command? { table[name] }
 
@@ -62,7 +62,7 @@ final class CommandDispatcher: Sendable {
                 for: OsmanthusError(.unauthorized, "Command \(request.name) requires authentication"))
         }
         if context.server.configuration.authenticationRequired,
-            let denied = Authorization.check(request, grants: context.connection.auth.roleGrants)
+            let denied = Authorization.check(request, roles: context.connection.auth.authorized)
         {
             return ErrorMapping.reply(for: denied)
         }

@@ -13,6 +13,8 @@ struct AuthorizationTests {
 
     func grants(_ roles: [BSONValue], db: String) throws -> [RoleGrant] { try RoleGrant.parse(roles, db: db) }
 
+    func listable(_ grants: [RoleGrant]) -> Set<String>? { Authorization.listableDatabases(AuthorizedRoles(builtins: grants)) }
+
     @Test func eachRoleAllowsItsCommandsOnItsDatabaseOnly() throws {
         let read = try grants(["read"], db: "shop")
         let readWrite = try grants(["readWrite"], db: "shop")
@@ -51,10 +53,10 @@ struct AuthorizationTests {
         // Without an any-database read role, listDatabases runs but lists only the user's databases.
         let shopUser = try grants(["readWrite", ["role": "dbAdmin", "db": "depot"]], db: "shop")
         #expect(try allowed(["listDatabases": 1], on: "admin", shopUser))
-        #expect(Authorization.listableDatabases(shopUser) == ["shop", "depot"])
-        #expect(Authorization.listableDatabases(readAny) == nil)
-        #expect(Authorization.listableDatabases(root) == nil)
-        #expect(Authorization.listableDatabases(try grants(["dbAdminAnyDatabase"], db: "admin")) == nil)
+        #expect(listable(shopUser) == ["shop", "depot"])
+        #expect(listable(readAny) == nil)
+        #expect(listable(root) == nil)
+        #expect(listable(try grants(["dbAdminAnyDatabase"], db: "admin")) == nil)
         #expect(try allowed(["insert": "c"], on: "anything", readWriteAny))
         #expect(try !allowed(["dropDatabase": 1], on: "anything", readWriteAny))
         #expect(try allowed(["serverStatus": 1], on: "admin", root))

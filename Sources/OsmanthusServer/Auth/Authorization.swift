@@ -36,6 +36,8 @@ enum Authorization {
     static let backups: Set<String> = ["osmanthusBackup", "osmanthusSnapshot"]
     static let users: Set<String> = [
         "createUser", "updateUser", "grantRolesToUser", "revokeRolesFromUser", "dropUser", "usersInfo",
+        "createRole", "updateRole", "dropRole", "dropAllRolesFromDatabase", "grantPrivilegesToRole",
+        "revokePrivilegesFromRole", "grantRolesToRole", "revokeRolesFromRole", "rolesInfo",
     ]
 
     /// What `request` needs.
@@ -92,32 +94,53 @@ enum Authorization {
         return .oneOf([.write], databases: [db, target])
     }
 
-    /// The databases listDatabases shows to a user with `grants`: nil for all of them (every
-    /// any-database role carries MongoDB's listDatabases privilege), else those the user holds any
-    /// role on (MongoDB's `authorizedDatabases`).
-    static func listableDatabases(_ grants: [RoleGrant]) -> Set<String>? {
-        if grants.contains(where: { $0.role.anyDatabase }) { return nil }
-        return Set(grants.map(\.db))
+    /// The databases listDatabases shows to a user: nil for all of them (every any-database role
+    /// carries MongoDB's listDatabases privilege, as does the listDatabases action or a privilege
+    /// on every database), else those the user holds any role or privilege on (MongoDB's
+    /// `authorizedDatabases`).
+    static func listableDatabases(_ roles: AuthorizedRoles) -> Set<String>? {
+        if roles.builtins.contains(where: { $0.role.anyDatabase }) { return nil }
+        if roles.allows("listDatabases", on: .cluster) { return nil }
+        var databases = Set(roles.builtins.map(\.db))
+        for privilege in roles.privileges {
+            guard case .namespace(let db, _) = privilege.resource else { continue }
+            if db.isEmpty { return nil }
+            databases.insert(db)
+        }
+        return databases
     }
 
-    /// nil when `grants` allow `request`, else the Unauthorized error.
+    /// nil when `roles` allow `request` (through a built-in role, or the privileges of
+    /// user-defined ones), else the Unauthorized error.
+    static func check(_ request: CommandRequest, roles: AuthorizedRoles) -> OsmanthusError? {
+        if allowedByBuiltins(request, roles.builtins) { return nil }
+        if !roles.privileges.isEmpty, let needed = neededPrivileges(request),
+            needed.allSatisfy({ roles.allows($0.action, on: $0.target) })
+        {
+            return nil
+        }
+        return OsmanthusError(
+            .unauthorized, "not authorized on \(request.databaseName) to execute command \(shown(request))")
+    }
+
+    /// `check` for built-in roles alone.
     static func check(_ request: CommandRequest, grants: [RoleGrant]) -> OsmanthusError? {
-        let allowed: Bool
+        check(request, roles: AuthorizedRoles(builtins: grants))
+    }
+
+    private static func allowedByBuiltins(_ request: CommandRequest, _ grants: [RoleGrant]) -> Bool {
         switch requirement(request) {
         case .authenticated:
-            allowed = true
+            return true
         case .oneOf(let actions, let databases):
-            allowed = databases.allSatisfy { db in
+            return databases.allSatisfy { db in
                 grants.contains { grant in actions.contains { grant.allows($0, on: db) } }
             }
         case .everyDatabase(let action):
-            allowed = grants.contains { $0.role.anyDatabase && $0.role.actions.contains(action) }
+            return grants.contains { $0.role.anyDatabase && $0.role.actions.contains(action) }
         case .root:
-            allowed = grants.contains { $0.role == .root }
+            return grants.contains { $0.role == .root }
         }
-        if allowed { return nil }
-        return OsmanthusError(
-            .unauthorized, "not authorized on \(request.databaseName) to execute command \(shown(request))")
     }
 
     /// The command as MongoDB's message shows it: `{ find: "c", ..., $db: "test" }` (session and

@@ -7,8 +7,8 @@ final class ConnectionAuth: Sendable {
     private struct State {
         /// "db.user" names authenticated on this connection.
         var users: [String] = []
-        /// Each authenticated user's roles, read from its record at `generation`.
-        var grants: [String: [RoleGrant]] = [:]
+        /// What each authenticated user's roles allow, read at `generation`.
+        var grants: [String: AuthorizedRoles] = [:]
         /// The server's user generation when `grants` were read.
         var generation: UInt64 = 0
         var conversation: SCRAMConversation?
@@ -25,17 +25,16 @@ final class ConnectionAuth: Sendable {
 
     var users: [String] { state.withLock { $0.users } }
 
-    /// The roles of every user authenticated on this connection (their union), each once.
-    var roleGrants: [RoleGrant] {
+    /// What the users authenticated on this connection may do (their union).
+    var authorized: AuthorizedRoles {
         state.withLock { state in
-            var seen = Set<RoleGrant>()
-            return state.users.flatMap { state.grants[$0] ?? [] }.filter { seen.insert($0).inserted }
+            state.users.reduce(AuthorizedRoles()) { $0.merged(with: state.grants[$1] ?? AuthorizedRoles()) }
         }
     }
 
     /// Records the roles of `user` ("db.user"), which has authenticated; `generation` is the
     /// server's user generation read before the roles were.
-    func grant(_ roles: [RoleGrant], to user: String, generation: UInt64) {
+    func grant(_ roles: AuthorizedRoles, to user: String, generation: UInt64) {
         state.withLock {
             $0.grants[user] = roles
             $0.generation = $0.grants.count == 1 ? generation : min($0.generation, generation)
@@ -48,14 +47,14 @@ final class ConnectionAuth: Sendable {
     func refresh(generation current: UInt64, store: UserStore) {
         let users: [String]? = state.withLock { $0.generation == current || $0.users.isEmpty ? nil : $0.users }
         guard let users else { return }
-        var fresh: [String: [RoleGrant]] = [:]
+        var fresh: [String: AuthorizedRoles] = [:]
         for name in users {
             guard let dot = name.firstIndex(of: ".") else { continue }
             let db = String(name[..<dot])
             let user = String(name[name.index(after: dot)...])
-            let roles: [RoleGrant]?
+            let roles: AuthorizedRoles?
             do {
-                roles = try store.grants(user: user, db: db)
+                roles = try store.authorizedRoles(user: user, db: db)
             } catch {
                 // An unreadable record keeps the old roles rather than locking the user out.
                 roles = state.withLock { $0.grants[name] }

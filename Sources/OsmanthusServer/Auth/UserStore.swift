@@ -20,7 +20,8 @@ struct UserStore: Sendable {
             throw OsmanthusError(.badValue, "user name and password must not be empty")
         }
         // Stored as MongoDB does, each role as {role, db}; unknown roles are RoleNotFound (31).
-        let grants = try RoleGrant.parse(roles, db: db)
+        let grants = try RoleName.parse(roles, db: db)
+        try RoleStore(database: database).checkExist(grants)
         if mechanisms.contains(.sha256) {
             // SCRAM-SHA-256 logins compare names SASLprepped: refuse one that cannot be.
             _ = try SASLprep.prepare(user, field: "user name")
@@ -79,7 +80,9 @@ struct UserStore: Sendable {
             set.append("credentials", .document(credentials))
         }
         if let roles {
-            set.append("roles", .array(try RoleGrant.parse(roles, db: db).map { .document($0.document) }))
+            let names = try RoleName.parse(roles, db: db)
+            try RoleStore(database: database).checkExist(names)
+            set.append("roles", .array(names.map { .document($0.document) }))
         }
         guard !set.isEmpty else {
             throw OsmanthusError(.badValue, "Must specify at least one field to update in updateUser")
@@ -92,17 +95,19 @@ struct UserStore: Sendable {
         guard let record = try record(user: user, db: db) else {
             throw OsmanthusError(Self.userNotFound, "Could not find user \"\(user)\" for db \"\(db)\"")
         }
-        let current = try RoleGrant.parse(record["roles"]?.arrayValue ?? [], db: db)
-        let changed = try RoleGrant.parse(roles, db: db)
+        let current = try RoleName.parse(record["roles"]?.arrayValue ?? [], db: db)
+        let changed = try RoleName.parse(roles, db: db)
+        if grant { try RoleStore(database: database).checkExist(changed) }
         let result = grant ? current + changed.filter { !current.contains($0) } : current.filter { !changed.contains($0) }
         _ = try users.updateOne(
             ["_id": .string("\(db).\(user)")], ["$set": ["roles": .array(result.map { .document($0.document) })]])
     }
 
-    /// The user's roles as stored; nil when the user does not exist (dropped).
-    func grants(user: String, db: String) throws -> [RoleGrant]? {
+    /// What the user's roles allow, built-in and user-defined; nil when the user does not exist
+    /// (dropped).
+    func authorizedRoles(user: String, db: String) throws -> AuthorizedRoles? {
         guard let record = try record(user: user, db: db) else { return nil }
-        return try RoleGrant.parse(record["roles"]?.arrayValue ?? [], db: db)
+        return try RoleStore(database: database).resolve(RoleName.parse(record["roles"]?.arrayValue ?? [], db: db))
     }
 
     func record(user: String, db: String) throws -> Document? {
@@ -134,11 +139,13 @@ struct UserStore: Sendable {
         }
     }
 
-    /// Whether `request` may change users other than through the user commands: a write to
-    /// `admin.system.users` (root only) or dropping `admin`.
+    /// Whether `request` may change users or roles other than through the user and role
+    /// commands: a write to `admin.system.users` or `admin.system.roles` (root only) or dropping
+    /// `admin`.
     static func mayChangeUsers(_ request: CommandRequest) -> Bool {
-        request.databaseName == "admin"
-            && (request.name == "dropDatabase" || request.argument.stringValue == "system.users")
+        guard request.databaseName == "admin" else { return false }
+        let collection = request.argument.stringValue
+        return request.name == "dropDatabase" || collection == "system.users" || collection == "system.roles"
     }
 
     var isEmpty: Bool {

@@ -44,6 +44,7 @@ enum AuthCommands {
 
     static func saslContinue(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let auth = context.connection.auth
+        let authorized = auth.authorized
         guard let (conversation, db, awaitingEmptyStep) = auth.current() else {
             throw OsmanthusError(.badValue, "No SASL session state found")
         }
@@ -64,8 +65,9 @@ enum AuthCommands {
         let done = auth.proofAccepted()
         // The user's roles, kept for the connection's later commands (none if unreadable).
         let generation = context.server.userGeneration
-        let record = try? UserStore(database: context.server.database).record(user: conversation.user, db: db)
-        let roles = (try? RoleGrant.parse(record?["roles"]?.arrayValue ?? [], db: db)) ?? []
+        let roles =
+            (try? UserStore(database: context.server.database).authorizedRoles(user: conversation.user, db: db))
+            ?? AuthorizedRoles()
         auth.grant(roles, to: "\(db).\(conversation.user)", generation: generation)
         return ["conversationId": 1, "done": .bool(done), "payload": .binary(BSONBinary(subtype: .generic, data: serverFinal))]
     }
@@ -83,6 +85,7 @@ enum AuthCommands {
     /// `connectionStatus`: the users authenticated on this connection and their roles.
     static func connectionStatus(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let auth = context.connection.auth
+        let authorized = auth.authorized
         let users: [BSONValue] = auth.users.map { name in
             let (db, user) = name.firstIndex(of: ".").map { (String(name[..<$0]), String(name[name.index(after: $0)...])) }
                 ?? ("", name)
@@ -90,10 +93,11 @@ enum AuthCommands {
         }
         var info: Document = [
             "authenticatedUsers": .array(users),
-            "authenticatedUserRoles": .array(auth.roleGrants.map { .document($0.document) }),
+            "authenticatedUserRoles": .array(authorized.roles.map { .document($0.document) }),
         ]
         if try request.body.commandBool("showPrivileges", in: request.name) == true {
-            info.append("authenticatedUserPrivileges", [])
+            // The user-defined roles' privileges; built-in roles' grants are SPEC.md §13.3's table.
+            info.append("authenticatedUserPrivileges", .array(authorized.privileges.map { .document($0.document) }))
         }
         return ["authInfo": .document(info)]
     }

@@ -60,7 +60,7 @@ enum CatalogCommands {
         // unless it asks for all of them (authorizedDatabases: false), which it may not.
         var allowed: Set<String>? = nil
         if context.server.configuration.authenticationRequired {
-            allowed = Authorization.listableDatabases(context.connection.auth.roleGrants)
+            allowed = Authorization.listableDatabases(context.connection.auth.authorized)
             if allowed != nil, authorizedOnly == false {
                 throw OsmanthusError(.unauthorized, "not authorized on admin to execute command { listDatabases: 1 }")
             }
