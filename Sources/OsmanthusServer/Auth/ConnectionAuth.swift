@@ -28,7 +28,9 @@ final class ConnectionAuth: Sendable {
     /// What the users authenticated on this connection may do (their union).
     var authorized: AuthorizedRoles {
         state.withLock { state in
-            state.users.reduce(AuthorizedRoles()) { $0.merged(with: state.grants[$1] ?? AuthorizedRoles()) }
+            // One user is the common case: no union to build on every command.
+            if state.users.count == 1, let only = state.grants[state.users[0]] { return only }
+            return state.users.reduce(AuthorizedRoles()) { $0.merged(with: state.grants[$1] ?? AuthorizedRoles()) }
         }
     }
 
