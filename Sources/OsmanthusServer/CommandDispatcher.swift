@@ -67,7 +67,12 @@ final class CommandDispatcher: Sendable {
             return ErrorMapping.reply(for: denied)
         }
         do {
-            defer { if UserStore.mayChangeUsers(request) { context.server.usersChanged() } }
+            defer {
+                if UserStore.mayChangeUsers(request) { context.server.usersChanged() }
+                if ViewCatalog.mayChangeViews(request) { try? context.server.views.reload(db: request.databaseName) }
+            }
+            // A command naming a view runs as the view's (SPEC.md §13.7).
+            let command = context.server.views.view(for: request).map { ViewCommands.command(for: request, on: $0) ?? command } ?? command
             return try SessionGate.run(command, request, context)
         } catch {
             let mapped = ErrorMapping.osmanthusError(for: error)

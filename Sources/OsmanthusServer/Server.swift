@@ -49,6 +49,7 @@ public final class Server: Sendable {
     public func start() throws -> SocketAddress {
         let core = self.core
         let tls = try Self.tlsContext(core.configuration)
+        try core.views.loadAll()
         threadPool.start()
         let threadPool = self.threadPool
         let registry = self.registry

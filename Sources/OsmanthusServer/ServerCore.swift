@@ -25,6 +25,8 @@ final class ServerCore: Sendable {
     let failPoints = FailPoints()
     let cursors: CursorManager
     let changeStreams = ChangeStreamCursors()
+    /// The views of every database (`system.views`), loaded when the server starts.
+    let views: ViewCatalog
     /// The commands running now (`currentOp`, `killOp`).
     let operations = OperationTable()
     let sessions: SessionTable
@@ -45,6 +47,7 @@ final class ServerCore: Sendable {
             idleTimeout: configuration.cursorIdleTimeout.timeAmount, maxPerConnection: configuration.maxCursorsPerConnection)
         self.sessions = SessionTable(cursors: cursors, changeStreams: changeStreams)
         self.dispatcher = CommandDispatcher.standard
+        self.views = ViewCatalog(database: database)
         self.backups = configuration.backup.map {
             BackupScheduler(database: database, configuration: $0, logger: logger)
         }

@@ -17,10 +17,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 CORPUS = os.path.join(os.path.dirname(REPO_ROOT), "shared", "testdata", "mongo-crud-unified")
 
 # "file:test description" -> why it cannot pass yet. Keep this the shortest honest list.
-SKIPS = {
-    "estimatedDocumentCount.json:estimatedDocumentCount works correctly on views":
-        "views (create with viewOn) are not built: the catalog stores no view definitions",
-}
+SKIPS = {}
 
 
 def collect():

@@ -99,7 +99,7 @@ struct RoleStore: Sendable {
 
     /// dropAllRolesFromDatabase: the number of roles removed.
     func dropAll(db: String) throws -> Int {
-        let names = try roles.find(["db": .string(db)]).compactMap(Self.name(of:))
+        let names = try roles.find(["db": .string(db)]).all().compactMap(Self.name(of:))
         let n = try roles.delete(["db": .string(db)])
         try removeReferences(to: names)
         return n
@@ -156,7 +156,7 @@ struct RoleStore: Sendable {
         if let names {
             wanted = names
         } else {
-            wanted = try roles.find(["db": .string(db)]).compactMap(Self.name(of:))
+            wanted = try roles.find(["db": .string(db)]).all().compactMap(Self.name(of:))
             if showBuiltinRoles {
                 wanted += BuiltinRole.allCases.map { RoleName(role: $0.rawValue, db: db) }.filter(\.isBuiltin)
             }

@@ -68,7 +68,7 @@ enum AggregateCommand {
     }
 
     /// The `cursor` option (required unless explaining) and the pipeline options.
-    private static func cursorAndOptions(_ body: Document) throws -> (batchSize: Int?, options: AggregateOptions) {
+    static func cursorAndOptions(_ body: Document) throws -> (batchSize: Int?, options: AggregateOptions) {
         guard let cursorOptions = try body.commandDocument("cursor", in: "aggregate") else {
             throw OsmanthusError(
                 .failedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")

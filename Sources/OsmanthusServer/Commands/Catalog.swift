@@ -24,7 +24,8 @@ enum CatalogCommands {
     static func create(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let name = try request.collectionName()
         try Namespace.validateCollection(name, in: request.databaseName)
-        for option in ["viewOn", "timeseries", "clusteredIndex", "encryptedFields"] where request.body.contains(option) {
+        if request.body.contains("viewOn") { return try ViewCommands.create(request, context) }
+        for option in ["timeseries", "clusteredIndex", "encryptedFields"] where request.body.contains(option) {
             throw OsmanthusError(.notImplemented, "create with '\(option)' is not supported yet")
         }
         if try request.body.commandBool("capped", in: "create") == true {
@@ -97,6 +98,14 @@ enum CatalogCommands {
                     "name": .string(info.name), "type": .string(info.type), "options": .document(info.options),
                     "info": ["readOnly": false], "idIndex": .document(idIndex),
                 ]
+            if try NameFilter.matches(entry, filter) { entries.append(entry) }
+        }
+        for view in context.server.views.views(in: request.databaseName) {
+            let options: Document = ["viewOn": .string(view.viewOn), "pipeline": .array(view.pipeline.map { .document($0) })]
+            let entry: Document =
+                nameOnly
+                ? ["name": .string(view.name), "type": "view"]
+                : ["name": .string(view.name), "type": "view", "options": .document(options), "info": ["readOnly": true]]
             if try NameFilter.matches(entry, filter) { entries.append(entry) }
         }
         let cursor = ServerCursor(
