@@ -1,26 +1,9 @@
 """User-defined roles: createRole and friends, privileges checked per command, admin.system.roles."""
-import os
-
 import pytest
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
-from conftest import ServerProcess
-from test_auth import as_user, denied
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("roles")
-    os.environ["OSMANTHUS_ROOT_USER"] = "root"
-    os.environ["OSMANTHUS_ROOT_PASSWORD"] = "rootpw"
-    try:
-        process = ServerProcess(root / "data", root / "server.log", ["--auth"]).start()
-    finally:
-        del os.environ["OSMANTHUS_ROOT_USER"]
-        del os.environ["OSMANTHUS_ROOT_PASSWORD"]
-    yield process
-    assert process.stop() == 0
+from test_auth import as_user, auth_server, denied  # noqa: F401 (auth_server: the fixture, shared)
 
 
 def fails(code, action):
@@ -30,8 +13,8 @@ def fails(code, action):
     return failure.value.details["errmsg"]
 
 
-def test_a_role_grants_exactly_its_privileges(server):
-    with as_user(server, "root", "rootpw", "admin") as root:
+def test_a_role_grants_exactly_its_privileges(auth_server):
+    with as_user(auth_server, "root", "s3cret%3Apw", "admin") as root:
         root.shop.orders.insert_one({"_id": 1, "total": 5})
         root.shop.items.insert_one({"_id": 1})
         root.shop.command("createRole", "orderClerk", privileges=[
@@ -42,7 +25,7 @@ def test_a_role_grants_exactly_its_privileges(server):
         assert stored["privileges"] == [
             {"resource": {"db": "shop", "collection": "orders"}, "actions": ["find", "insert"]}]
 
-    with as_user(server, "clerk", "pw", "shop") as clerk:
+    with as_user(auth_server, "clerk", "pw", "shop") as clerk:
         assert clerk.shop.orders.find_one() == {"_id": 1, "total": 5}
         clerk.shop.orders.insert_one({"_id": 2, "total": 7})
         denied(lambda: clerk.shop.orders.update_one({"_id": 1}, {"$set": {"total": 6}}),
@@ -59,14 +42,14 @@ def test_a_role_grants_exactly_its_privileges(server):
             {"resource": {"db": "shop", "collection": "orders"}, "actions": ["find", "insert"]}]
 
 
-def test_role_changes_reach_open_connections_and_inheritance_composes(server):
-    with as_user(server, "root", "rootpw", "admin") as root:
+def test_role_changes_reach_open_connections_and_inheritance_composes(auth_server):
+    with as_user(auth_server, "root", "s3cret%3Apw", "admin") as root:
         root.depot.crates.insert_one({"_id": 1})
         root.depot.command("createRole", "counter", privileges=[
             {"resource": {"db": "depot", "collection": ""}, "actions": ["find"]}], roles=[])
         root.depot.command("createRole", "stocker", privileges=[], roles=["counter"])
         root.depot.command("createUser", "hand", pwd="pw", roles=["stocker"])
-        with MongoClient(f"mongodb://hand:pw@{server.host}:{server.port}/?authSource=depot"
+        with MongoClient(f"mongodb://hand:pw@{auth_server.host}:{auth_server.port}/?authSource=depot"
                          "&authMechanism=SCRAM-SHA-256", serverSelectionTimeoutMS=10000, maxPoolSize=1) as hand:
             # Inherited through stocker -> counter: find on every collection of depot.
             assert hand.depot.crates.find_one() == {"_id": 1}
@@ -101,8 +84,8 @@ def test_role_changes_reach_open_connections_and_inheritance_composes(server):
             assert root.depot.command("usersInfo", "hand")["users"][0]["roles"] == []
 
 
-def test_bad_role_commands_get_mongodbs_errors(server):
-    with as_user(server, "root", "rootpw", "admin") as root:
+def test_bad_role_commands_get_mongodbs_errors(auth_server):
+    with as_user(auth_server, "root", "s3cret%3Apw", "admin") as root:
         root.lab.command("createRole", "a", privileges=[], roles=[])
         root.lab.command("createRole", "b", privileges=[], roles=["a"])
         assert "already exists" in fails(51002, lambda: root.lab.command("createRole", "a", privileges=[], roles=[]))
@@ -133,8 +116,8 @@ def test_bad_role_commands_get_mongodbs_errors(server):
         assert root.lab.command("rolesInfo", 1)["roles"] == []
 
 
-def test_an_admin_role_may_hold_cluster_and_any_database_privileges(server):
-    with as_user(server, "root", "rootpw", "admin") as root:
+def test_an_admin_role_may_hold_cluster_and_any_database_privileges(auth_server):
+    with as_user(auth_server, "root", "s3cret%3Apw", "admin") as root:
         root.a.x.insert_one({"_id": 1})
         root.b.y.insert_one({"_id": 1})
         root.admin.command("createRole", "watcher", roles=[], privileges=[
@@ -145,14 +128,14 @@ def test_an_admin_role_may_hold_cluster_and_any_database_privileges(server):
         root.a.command("createRole", "roleMaker", roles=[], privileges=[
             {"resource": {"db": "a", "collection": ""}, "actions": ["createRole", "viewRole"]}])
         root.a.command("createUser", "maker", pwd="pw", roles=["roleMaker"])
-    with as_user(server, "eye", "pw", "admin") as eye:
+    with as_user(auth_server, "eye", "pw", "admin") as eye:
         assert eye.admin.command("serverStatus")["ok"] == 1
         assert eye.a.x.find_one() == {"_id": 1} and eye.b.y.find_one() == {"_id": 1}
         assert {"a", "b"} <= set(eye.list_database_names())
         denied(lambda: eye.b.y.insert_one({"_id": 2}))
         denied(lambda: eye.admin.system.users.find_one())
         denied(lambda: eye.admin.command("killOp", op=1))
-    with as_user(server, "maker", "pw", "a") as maker:
+    with as_user(auth_server, "maker", "pw", "a") as maker:
         maker.a.command("createRole", "made", privileges=[], roles=[])
         assert [r["role"] for r in maker.a.command("rolesInfo", "made")["roles"]] == ["made"]
         denied(lambda: maker.b.command("createRole", "made", privileges=[], roles=[]))
