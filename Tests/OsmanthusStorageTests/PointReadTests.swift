@@ -58,18 +58,21 @@ struct PointReadTests {
         try db.close()
     }
 
-    @Test func emptyKeyAndEmptyValueAreAnswered() throws {
+    @Test func zeroByteKeysAndEmptyValuesAreAnswered() throws {
         let dir = TestDirectory()
         defer { dir.remove() }
         let db = try DB.open(at: dir.path, options: smallOptions(background: false))
-        try db.put([], [1, 2])
+        try db.put([0], [1, 2])
+        try db.put([0, 0], [3])
         try db.put([7], [])
-        try expectAllForms(db, [], [1, 2], "memtable")
-        try expectAllForms(db, [7], [], "memtable")
-        try db.flush()
-        try expectAllForms(db, [], [1, 2], "table")
-        try expectAllForms(db, [7], [], "table")
-        try expectAllForms(db, [8], nil, "table")
+        for (where_, flush) in [("memtable", false), ("table", true)] {
+            if flush { try db.flush() }
+            try expectAllForms(db, [0], [1, 2], Comment(rawValue: where_))
+            try expectAllForms(db, [0, 0], [3], Comment(rawValue: where_))
+            try expectAllForms(db, [7], [], Comment(rawValue: where_))
+            try expectAllForms(db, [0, 0, 0], nil, Comment(rawValue: where_))
+            try expectAllForms(db, [8], nil, Comment(rawValue: where_))
+        }
         try db.close()
     }
 
