@@ -6,10 +6,12 @@ import Testing
 /// `Block.withFirstEntry` (the point search `Table.find` uses) must answer exactly as a
 /// `BlockIterator` seek does, damaged blocks included.
 struct BlockSearchTests {
-    private func makeBlock(_ entries: [([UInt8], [UInt8])], restartInterval: Int) throws -> Block {
+    private func makeBlock(
+        _ entries: [([UInt8], [UInt8])], restartInterval: Int, searchable: Bool = false
+    ) throws -> Block {
         var builder = BlockBuilder(restartInterval: restartInterval)
         for (key, value) in entries { builder.add(key, value) }
-        return try Block(contents: builder.finish(), file: "search.sst", offset: 99)
+        return try Block(contents: builder.finish(), file: "search.sst", offset: 99, searchable: searchable)
     }
 
     /// The iterator's answer: (key, value), nil past the end, or the error.
@@ -34,8 +36,18 @@ struct BlockSearchTests {
         }
     }
 
-    private func agree(_ block: Block, _ target: [UInt8], _ note: String) {
-        switch (iteratorSeek(block, target), search(block, target)) {
+    /// The plain block's iterator seek against `searched`'s point search and iterator seek
+    /// (`searched` defaults to the same block; a searchable copy uses its restart prefixes).
+    private func agree(_ block: Block, _ target: [UInt8], _ note: String, searched: Block? = nil) {
+        if let searched { agreeResults(iteratorSeek(block, target), iteratorSeek(searched, target), note) }
+        agreeResults(iteratorSeek(block, target), search(searched ?? block, target), note)
+    }
+
+    private func agreeResults(
+        _ first: Result<([UInt8], [UInt8])?, StorageError>, _ second: Result<([UInt8], [UInt8])?, StorageError>,
+        _ note: String
+    ) {
+        switch (first, second) {
         case (.success(let a), .success(let b)):
             #expect(a?.0 == b?.0, "\(note)")
             #expect(a?.1 == b?.1, "\(note)")
@@ -60,10 +72,40 @@ struct BlockSearchTests {
         keys.sort { InternalKey.compare($0, $1) < 0 }
         let entries = keys.enumerated().map { ($1, TableTestData.value($0, length: $0 % 7)) }
         let block = try makeBlock(entries, restartInterval: restartInterval)
-        for key in keys { agree(block, key, "seed \(seed) exact key") }
+        let searchable = try makeBlock(entries, restartInterval: restartInterval, searchable: true)
+        #expect(searchable.restartPrefixes != nil)
+        for key in keys {
+            agree(block, key, "seed \(seed) exact key")
+            agree(block, key, "seed \(seed) exact key, prefixes", searched: searchable)
+        }
         for _ in 0..<500 {
             let target = InternalKey.make(rng.bytes(maxLength: 13, maxByte: 3), rng.next() % 12, .value)
             agree(block, target, "seed \(seed) target \(target)")
+            agree(block, target, "seed \(seed) target \(target), prefixes", searched: searchable)
+        }
+    }
+
+    /// Restart prefixes of user keys that differ only past eight bytes, or by trailing zero
+    /// bytes, or that are shorter than eight bytes, still find what a plain seek finds.
+    @Test func restartPrefixesKeepTheOrderOfPaddedAndLongKeys() throws {
+        let seed: UInt64 = 0x9AD_0E5
+        var rng = SplitMix64(seed: seed)
+        var users = Set<[UInt8]>()
+        let stems: [[UInt8]] = [[], [0], [0, 0], [1], [1, 0], [1, 0, 0, 0, 0, 0, 0], [2, 2, 2, 2, 2, 2, 2, 2]]
+        for stem in stems {
+            users.insert(stem)
+            for _ in 0..<30 { users.insert(stem + rng.bytes(maxLength: 10, maxByte: 2)) }
+        }
+        let keys = users.map { InternalKey.make($0, 7, .value) }.sorted { InternalKey.compare($0, $1) < 0 }
+        let entries = keys.enumerated().map { ($1, [UInt8(truncatingIfNeeded: $0)]) }
+        let block = try makeBlock(entries, restartInterval: 1)
+        let searchable = try makeBlock(entries, restartInterval: 1, searchable: true)
+        for key in keys { agree(block, key, "seed \(seed) \(key)", searched: searchable) }
+        for _ in 0..<2000 {
+            let target = InternalKey.make(
+                stems[Int(rng.next() % UInt64(stems.count))] + rng.bytes(maxLength: 10, maxByte: 2), rng.next() % 10,
+                .value)
+            agree(block, target, "seed \(seed) target \(target)", searched: searchable)
         }
     }
 
@@ -86,8 +128,13 @@ struct BlockSearchTests {
             for pattern: UInt8 in [0x01, 0x80, 0xFF] {
                 var bytes = good
                 bytes[i] ^= pattern
-                guard let block = try? Block(contents: bytes, file: "t.sst", offset: 0) else { continue }
-                for probe in [0, 5, 7, 11] { agree(block, entries[probe].0, "byte \(i) ^ \(pattern), probe \(probe)") }
+                guard let block = try? Block(contents: bytes, file: "t.sst", offset: 0),
+                    let searchable = try? Block(contents: bytes, file: "t.sst", offset: 0, searchable: true)
+                else { continue }
+                for probe in [0, 5, 7, 11] {
+                    agree(block, entries[probe].0, "byte \(i) ^ \(pattern), probe \(probe)")
+                    agree(block, entries[probe].0, "byte \(i) ^ \(pattern), probe \(probe), prefixes", searched: searchable)
+                }
             }
         }
     }
@@ -106,6 +153,26 @@ struct BlockSearchTests {
             let expected = n == 0 ? 0 : memcmp(a, b, n).signum()
             let actual = a.withUnsafeBytes { x in b.withUnsafeBytes { y in compareMemory(x.baseAddress!, y.baseAddress!, n) } }
             #expect(actual == Int(expected), "\(a) vs \(b)")
+        }
+    }
+    /// The word-at-a-time comparison (tails included) orders internal keys as `InternalKey.compare`
+    /// does: short user keys, prefixes of each other, equal user keys with different trailers.
+    @Test func compareInternalKeysMatchesInternalKeyCompare() {
+        let seed: UInt64 = 0x1C0_3A7E
+        var rng = SplitMix64(seed: seed)
+        for step in 0..<20000 {
+            var a = rng.bytes(maxLength: 20, maxByte: 2)
+            var b = rng.next() % 3 == 0 ? a : rng.bytes(maxLength: 20, maxByte: 2)
+            // Often one user key extends or cuts the other.
+            if rng.next() % 4 == 0 { b = a + rng.bytes(maxLength: 10, maxByte: 2) }
+            if rng.next() % 2 == 0 { swap(&a, &b) }
+            let ka = InternalKey.make(a, rng.next() % 4, rng.next() % 2 == 0 ? .value : .deletion)
+            let kb = InternalKey.make(b, rng.next() % 4, rng.next() % 2 == 0 ? .value : .deletion)
+            let expected = InternalKey.compare(ka, kb).signum()
+            let actual = ka.withUnsafeBytes { x in
+                kb.withUnsafeBytes { y in compareInternalKeys(x.baseAddress!, x.count, y.baseAddress!, y.count) }
+            }
+            #expect(actual == expected, "seed \(seed) step \(step): \(ka) vs \(kb)")
         }
     }
 }

@@ -59,6 +59,11 @@ struct DBModelTests {
             case 60..<80:
                 let k = key()
                 #expect(try db.get(k) == model.map[k], context)
+                // The borrowing forms answer the same.
+                try k.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
+                    #expect(try db.get(bytes: bytes) == model.map[k], context)
+                    #expect(try db.withValue(forKey: bytes) { Array($0) } == model.map[k], context)
+                }
             case 80..<88:
                 try checkScan(db, model, start: key(), forward: Bool.random(using: &rng), context)
             case 88..<92:
@@ -67,6 +72,11 @@ struct DBModelTests {
                 if let (snap, old) = snapshots.popLast() {
                     let k = key()
                     #expect(try db.get(k, options: ReadOptions(snapshot: snap)) == old.map[k], context)
+                    try k.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
+                        let value = try db.withValue(forKey: bytes, options: ReadOptions(snapshot: snap)) { Array($0) }
+                        #expect(value == old.map[k], context)
+                        #expect(try db.readView(at: snap).get(bytes: bytes) == old.map[k], context)
+                    }
                     try checkScan(db, old, start: key(), forward: true, context, snapshot: snap)
                 }
             case 95..<97:

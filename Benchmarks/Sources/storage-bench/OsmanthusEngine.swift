@@ -2,8 +2,9 @@
 import Foundation
 import OsmanthusStorage
 
-/// Osmanthus with its default options. Puts and gets take and return `[UInt8]`, so those calls
-/// copy the caller's bytes into arrays: that cost belongs to the API and is measured. Cursors
+/// Osmanthus with its default options. Puts take `[UInt8]`, so they copy the caller's bytes into
+/// arrays: that cost belongs to the API and is measured. Gets read the key in place
+/// (`get(bytes:)`) and return the value as a new array. Cursors
 /// seek with the borrowing `seek(bytes:)` and read through `withKey`/`withValue`, as the peers'
 /// cursors take and lend slices.
 ///
@@ -45,8 +46,10 @@ final class OsmanthusEngine: Engine, Sendable {
         try db.put(Array(key), Array(value), options: WriteOptions(sync: sync))
     }
 
+    // The borrowing get: the key is read in place, as the peers' C APIs read a slice; the value
+    // is still copied out into an array, as `rocksdb_get` and `leveldb_get` copy theirs.
     func get(_ key: UnsafeRawBufferPointer) throws -> Int? {
-        try db.get(Array(key))?.count
+        try db.get(bytes: key)?.count
     }
 
     func delete(_ key: UnsafeRawBufferPointer) throws {

@@ -272,6 +272,35 @@ public final class DB: @unchecked Sendable {
 
     /// The value stored under `key`, or nil.
     public func get(_ key: [UInt8], options readOptions: ReadOptions = ReadOptions()) throws -> [UInt8]? {
+        try key.withUnsafeBytes { bytes in
+            try read(bytes, keyArray: key, readOptions, fromArray: { $0 }, { Array($0) })
+        }
+    }
+
+    /// `get` with the key in borrowed memory: no array is made for the key.
+    public func get(bytes key: UnsafeRawBufferPointer, options readOptions: ReadOptions = ReadOptions()) throws
+        -> [UInt8]?
+    {
+        try read(key, keyArray: nil, readOptions, fromArray: { $0 }, { Array($0) })
+    }
+
+    /// Calls `body` with the value stored under `key`, lent only for the call, and returns what
+    /// it returns; nil (and `body` not called) when there is no value. A value read from a table
+    /// is not copied: for callers that only look at the bytes.
+    public func withValue<R>(
+        forKey key: UnsafeRawBufferPointer, options readOptions: ReadOptions = ReadOptions(),
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        try read(key, keyArray: nil, readOptions, fromArray: { try $0.withUnsafeBytes(body) }, body)
+    }
+
+    /// Takes the memtables, version and sequence under the monitor, then reads outside it
+    /// (`ReadView.read`).
+    @inline(__always)
+    private func read<R>(
+        _ key: UnsafeRawBufferPointer, keyArray: [UInt8]?, _ readOptions: ReadOptions,
+        fromArray: ([UInt8]) throws -> R, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
         monitor.lock()
         if state.closed {
             monitor.unlock()
@@ -282,8 +311,9 @@ public final class DB: @unchecked Sendable {
         let version = versions.current
         let sequence = readOptions.snapshot?.sequence ?? state.visibleSequence
         monitor.unlock()
-        return try ReadView.get(
-            key, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables, statistics: statistics)
+        return try ReadView.read(
+            key, keyArray: keyArray, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables,
+            statistics: statistics, fromArray: fromArray, body)
     }
 
     /// An iterator over the database at `options.snapshot` (or now). It holds the tables it

@@ -76,11 +76,16 @@ final class LevelIterator: InternalIterator {
     }
 
     func seek(_ target: [UInt8]) {
-        var lo = 0
-        var hi = files.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if InternalKey.compare(files[mid].largest, target) < 0 { lo = mid + 1 } else { hi = mid }
+        // The first table whose largest key is ≥ target, compared in place (no per-step memcmp call).
+        let lo = target.withUnsafeBytes { t in
+            var lo = 0
+            var hi = files.count
+            while lo < hi {
+                let mid = (lo &+ hi) >> 1
+                let order = files[mid].largest.withUnsafeBytes { MergingIterator.compare($0, t) }
+                if order < 0 { lo = mid &+ 1 } else { hi = mid }
+            }
+            return lo
         }
         open(lo)
         current?.seek(target)

@@ -39,33 +39,68 @@ public final class ReadView: @unchecked Sendable {
             key, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables, statistics: statistics)
     }
 
+    /// `get` with the key in borrowed memory (no array for the key).
+    public func get(bytes key: UnsafeRawBufferPointer) throws -> [UInt8]? {
+        if closed { throw StorageError(.closed, "the database is closed") }
+        return try Self.read(
+            key, keyArray: nil, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables,
+            statistics: statistics, fromArray: { $0 }, { Array($0) })
+    }
+
+    /// Calls `body` with the value stored under `key` as of the view, lent only for the call;
+    /// nil (and `body` not called) when there is none. A value read from a table is not copied.
+    public func withValue<R>(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R)
+        throws -> R?
+    {
+        if closed { throw StorageError(.closed, "the database is closed") }
+        return try Self.read(
+            key, keyArray: nil, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables,
+            statistics: statistics, fromArray: { try $0.withUnsafeBytes(body) }, body)
+    }
+
     /// A point read at `sequence` from these memtables and version: the newest entry wins, a
     /// tombstone answers nil. `DB.get` and the view share it.
     static func get(
         _ key: [UInt8], mem: MemTable, imm: MemTable?, version: Version, sequence: SequenceNumber,
         tables: TableCache, statistics: Statistics
     ) throws -> [UInt8]? {
-        statistics.add(.gets)
-        switch mem.get(key, sequence: sequence) {
-        case .found(let v):
-            statistics.add(.bytesRead, UInt64(v.count))
-            return v
-        case .deleted: return nil
-        case .absent: break
+        try key.withUnsafeBytes { bytes in
+            try read(
+                bytes, keyArray: key, mem: mem, imm: imm, version: version, sequence: sequence, tables: tables,
+                statistics: statistics, fromArray: { $0 }, { Array($0) })
         }
-        if let imm {
-            switch imm.get(key, sequence: sequence) {
+    }
+
+    /// The one point read behind `get`, `get(bytes:)` and `withValue(forKey:)`: a value found in
+    /// a memtable arrives as an array (`fromArray`), one found in a table is lent to `body`.
+    /// `keyArray`, when the caller has it, saves the memtables' lookup a copy of the key; the
+    /// memtables are not asked at all while empty (a database just opened reads only tables).
+    @inline(__always)
+    static func read<R>(
+        _ key: UnsafeRawBufferPointer, keyArray: [UInt8]?, mem: MemTable, imm: MemTable?, version: Version,
+        sequence: SequenceNumber, tables: TableCache, statistics: Statistics,
+        fromArray: ([UInt8]) throws -> R, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        statistics.add(.gets)
+        let memEmpty = mem.isEmpty
+        if !memEmpty || !(imm?.isEmpty ?? true) {
+            let userKey = keyArray ?? Array(key)
+            var result = memEmpty ? .absent : mem.get(userKey, sequence: sequence)
+            if case .absent = result, let imm { result = imm.get(userKey, sequence: sequence) }
+            switch result {
             case .found(let v):
                 statistics.add(.bytesRead, UInt64(v.count))
-                return v
+                return try fromArray(v)
             case .deleted: return nil
             case .absent: break
             }
         }
-        switch try version.get(key, sequence: sequence, tables: tables) {
-        case .found(let v):
-            statistics.add(.bytesRead, UInt64(v.count))
-            return v
+        let found = try version.withValue(key, sequence: sequence, tables: tables) { value -> R in
+            statistics.add(.bytesRead, UInt64(value.count))
+            return try body(value)
+        }
+        switch found {
+        case .found(let r): return r
         case .deleted, .absent: return nil
         }
     }

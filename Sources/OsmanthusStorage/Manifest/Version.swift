@@ -80,60 +80,108 @@ final class Version: Sendable {
     /// The newest version of the lookup key's user key in the tables, at the lookup key's
     /// sequence.
     func get(_ lookupKey: [UInt8], tables: TableCache) throws -> MemTable.LookupResult {
-        let userKey = Array(InternalKey.userKey(lookupKey))
-        return try lookupKey.withUnsafeBytes { try get(userKey, lookupKey: $0, tables: tables) }
+        try lookupKey.withUnsafeBytes { lookup in
+            let user = UnsafeRawBufferPointer(rebasing: lookup[..<(lookup.count - InternalKey.trailerSize)])
+            return try Self.lookupResult(withValue(user, lookupKey: lookup, tables: tables) { Array($0) })
+        }
     }
 
-    /// The newest version of `userKey` in the tables at `sequence`. The lookup key is built on
-    /// the stack: a point read allocates nothing for it.
+    /// The newest version of `userKey` in the tables at `sequence`.
     func get(_ userKey: [UInt8], sequence: SequenceNumber, tables: TableCache) throws -> MemTable.LookupResult {
+        try userKey.withUnsafeBytes { user in
+            try Self.lookupResult(withValue(user, sequence: sequence, tables: tables) { Array($0) })
+        }
+    }
+
+    private static func lookupResult(_ read: PointRead<[UInt8]>) -> MemTable.LookupResult {
+        switch read {
+        case .found(let value): .found(value)
+        case .deleted: .deleted
+        case .absent: .absent
+        }
+    }
+
+    /// A point read's answer, with what the caller's closure made of the value.
+    enum PointRead<R> {
+        case found(R)
+        case deleted
+        case absent
+    }
+
+    /// Calls `body` with the value of the newest version of `userKey` in the tables at
+    /// `sequence`, lent from the block that holds it only for the call. The lookup key is built
+    /// on the stack: a point read allocates nothing for it.
+    func withValue<R>(
+        _ userKey: UnsafeRawBufferPointer, sequence: SequenceNumber, tables: TableCache,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> PointRead<R> {
         let count = userKey.count + InternalKey.trailerSize
         return try withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { buffer in
-            userKey.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            if let source = userKey.baseAddress, let target = buffer.baseAddress {
+                target.copyMemory(from: source, byteCount: userKey.count)
+            }
             buffer.storeBytes(
                 of: InternalKey.packTrailer(sequence, .value).littleEndian, toByteOffset: userKey.count, as: UInt64.self)
-            return try get(userKey, lookupKey: UnsafeRawBufferPointer(buffer), tables: tables)
+            return try withValue(userKey, lookupKey: UnsafeRawBufferPointer(buffer), tables: tables, body)
         }
     }
 
-    /// `get` with the lookup key in memory and its user key as an array.
-    private func get(_ userKey: [UInt8], lookupKey: UnsafeRawBufferPointer, tables: TableCache) throws
-        -> MemTable.LookupResult
-    {
-        let user = userKey[...]
-        for (i, file) in levels[0].enumerated() {
-            guard compareBytes(user, InternalKey.userKey(file.smallest)) >= 0,
-                compareBytes(user, InternalKey.userKey(file.largest)) <= 0
+    /// `withValue` with the lookup key in memory (`userKey` is its first bytes). Every
+    /// comparison is on raw bytes: L0 tables by their user-key range, deeper levels by a binary
+    /// search on their largest keys.
+    private func withValue<R>(
+        _ userKey: UnsafeRawBufferPointer, lookupKey: UnsafeRawBufferPointer, tables: TableCache,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> PointRead<R> {
+        let level0 = levels[0]
+        for i in level0.indices {
+            let file = level0[i]
+            guard Self.compareUser(userKey, file.smallest) >= 0, Self.compareUser(userKey, file.largest) <= 0
             else { continue }
-            if let r = try probe(level: 0, i, lookupKey, tables) { return r }
+            if let r = try probe(level: 0, i, file, lookupKey, tables, body) { return r }
         }
-        for level in 1..<levels.count where !levels[level].isEmpty {
-            let i = findFile(level: level, lookupKey)
-            guard i < levels[level].count else { continue }
-            let file = levels[level][i]
-            guard compareBytes(user, InternalKey.userKey(file.smallest)) >= 0 else { continue }
-            if let r = try probe(level: level, i, lookupKey, tables) { return r }
+        for level in 1..<levels.count {
+            let files = levels[level]
+            guard !files.isEmpty else { continue }
+            let i = Self.findFile(files, lookupKey)
+            guard i < files.count else { continue }
+            let file = files[i]
+            guard Self.compareUser(userKey, file.smallest) >= 0 else { continue }
+            if let r = try probe(level: level, i, file, lookupKey, tables, body) { return r }
         }
         return .absent
     }
 
-    /// `findFile` for an internal key in memory.
-    private func findFile(level: Int, _ internalKey: UnsafeRawBufferPointer) -> Int {
-        let files = levels[level]
+    /// Bytewise order of `user` against the user key of the internal key `internalKey`.
+    @inline(__always)
+    private static func compareUser(_ user: UnsafeRawBufferPointer, _ internalKey: [UInt8]) -> Int {
+        internalKey.withUnsafeBytes { k in
+            let other = k.count - InternalKey.trailerSize
+            let n = min(user.count, other)
+            if n > 0, let a = user.baseAddress, let b = k.baseAddress {
+                let r = compareMemory(a, b, n)
+                if r != 0 { return r }
+            }
+            return user.count < other ? -1 : (user.count > other ? 1 : 0)
+        }
+    }
+
+    /// Index of the first of the sorted `files` whose largest key is ≥ `internalKey`.
+    private static func findFile(_ files: [FileMetadata], _ internalKey: UnsafeRawBufferPointer) -> Int {
         var lo = 0
         var hi = files.count
         while lo < hi {
-            let mid = (lo + hi) / 2
+            let mid = (lo &+ hi) >> 1
             let order = files[mid].largest.withUnsafeBytes { MergingIterator.compare($0, internalKey) }
-            if order < 0 { lo = mid + 1 } else { hi = mid }
+            if order < 0 { lo = mid &+ 1 } else { hi = mid }
         }
         return lo
     }
 
-    private func probe(level: Int, _ i: Int, _ lookupKey: UnsafeRawBufferPointer, _ tables: TableCache) throws
-        -> MemTable.LookupResult?
-    {
-        let file = levels[level][i]
+    private func probe<R>(
+        level: Int, _ i: Int, _ file: FileMetadata, _ lookupKey: UnsafeRawBufferPointer, _ tables: TableCache,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> PointRead<R>? {
         let slot = openTables[level][i]
         let table: Table
         if let known = slot.table.withLock({ $0 }) {
@@ -142,13 +190,15 @@ final class Version: Sendable {
             table = try tables.table(file.number)  // I/O outside the lock
             slot.table.withLock { $0 = $0 ?? table }
         }
-        guard let (kindByte, value) = try table.find(lookupKey) else { return nil }
-        guard let kind = ValueKind(rawValue: kindByte) else {
-            throw StorageError.corruption(
-                "bad kind byte in table \(file.number)", file: DBFiles.table(tables.directory, file.number),
-                offset: nil)
+        let found = try table.withEntry(lookupKey) { kindByte, value -> PointRead<R> in
+            guard let kind = ValueKind(rawValue: kindByte) else {
+                throw StorageError.corruption(
+                    "bad kind byte in table \(file.number)", file: DBFiles.table(tables.directory, file.number),
+                    offset: nil)
+            }
+            return kind == .value ? .found(try body(value)) : .deleted
         }
-        return kind == .value ? .found(value) : .deleted
+        return found
     }
 
     /// Tables of `level` whose user-key range meets [smallest, largest] (user keys).

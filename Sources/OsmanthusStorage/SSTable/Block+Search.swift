@@ -14,9 +14,23 @@ extension Block {
         var left = 0
         var right = restartCount - 1
         let limit = restartsOffset
+        let prefixes = restartPrefixes
+        let targetPrefix = Self.keyPrefix(target, targetCount)
         while left < right {
             // Both are restart indices (< restartCount ≤ a block's size / 4): no overflow.
             let mid = (left &+ right &+ 1) >> 1
+            if let prefixes {
+                // Differing prefixes order the keys (see `keyPrefix`); equal ones need the key.
+                let prefix = prefixes[mid]
+                if prefix < targetPrefix {
+                    left = mid
+                    continue
+                }
+                if prefix > targetPrefix {
+                    right = mid &- 1
+                    continue
+                }
+            }
             let entry = restartPoint(mid)
             var p = entry
             guard let header = BlockEntryHeader.decode(base, &p, end: limit), header.shared == 0 else {
@@ -47,42 +61,14 @@ extension Block {
         let found = try withUnsafeTemporaryAllocation(byteCount: Self.searchKeyLimit, alignment: 8) {
             scratch -> SearchResult<R> in
             guard let key = scratch.baseAddress else { return .tooLong }
-            let limit = restartsOffset
-            var p = restartPoint(restart)
-            var keyCount = 0
-            while p < limit {
-                let entry = p
-                guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
-                    throw corruption("bad varint in entry header", at: entry)
-                }
-                let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
-                guard shared <= keyCount else {
-                    throw corruption("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
-                }
-                guard unshared <= limit - p, valueLength <= limit - p - unshared else {
-                    throw corruption("entry runs past the end of the block", at: entry)
-                }
-                guard shared + unshared >= InternalKey.trailerSize else {
-                    throw corruption("key of \(shared + unshared) bytes is shorter than its trailer", at: entry)
-                }
-                guard shared + unshared <= Self.searchKeyLimit else { return .tooLong }
-                (key + shared).copyMemory(from: base + p, byteCount: unshared)
-                keyCount = shared + unshared
-                let valueStart = p + unshared
-                if compareInternalKeys(key, keyCount, t, target.count) >= 0 {
-                    return .found(
-                        try body(
-                            UnsafeRawBufferPointer(start: key, count: keyCount),
-                            UnsafeRawBufferPointer(start: base + valueStart, count: valueLength)))
-                }
-                p = valueStart + valueLength
-            }
-            return .end
+            let quick = try scanComparingSuffixes(restart, t, target.count, key, body)
+            if case .rebuild = quick { return try scanRebuildingKeys(restart, t, target.count, key, body) }
+            return quick
         }
         switch found {
         case .found(let r): return r
         case .end: return nil
-        case .tooLong:
+        case .tooLong, .rebuild:
             let cursor = makeIterator()
             cursor.seek(Array(target))
             if let error = cursor.error { throw error }
@@ -91,9 +77,119 @@ extension Block {
         }
     }
 
+    /// The segment scan without rebuilding keys. An entry's first `shared` bytes are its
+    /// predecessor's; while the predecessor is below the target, the scan knows how many user-key
+    /// bytes it has in common with the target (`match`) and whether it then differs from it:
+    /// - `shared > match`, predecessor differing at byte `match`: this key has the same byte
+    ///   there, so it is below the target too. Skipped with no comparison.
+    /// - `shared ≤ match`: this key's first `shared` bytes are the target's, so only its stored
+    ///   bytes are compared, in place, with the target's rest.
+    /// Nothing is copied until the answer is found (its key is the target's first `shared` bytes
+    /// then its stored bytes). Any other case (a predecessor whose user key is a prefix of the
+    /// target's or equal to it, a key sharing into its trailer) answers `.rebuild`: the caller
+    /// redoes the segment with `scanRebuildingKeys`. Entries are checked as the iterator checks
+    /// them, with the same errors.
+    @inline(__always)
+    private func scanComparingSuffixes<R>(
+        _ restart: Int, _ t: UnsafeRawPointer, _ targetCount: Int, _ key: UnsafeMutableRawPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R
+    ) throws -> SearchResult<R> {
+        let limit = restartsOffset
+        var p = restartPoint(restart)
+        var keyCount = 0
+        var match = 0
+        var differs = false
+        while p < limit {
+            let entry = p
+            guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
+                throw corruption("bad varint in entry header", at: entry)
+            }
+            let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
+            guard shared <= keyCount else {
+                throw corruption("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
+            }
+            guard unshared <= limit &- p, valueLength <= limit &- p &- unshared else {
+                throw corruption("entry runs past the end of the block", at: entry)
+            }
+            let count = shared &+ unshared
+            guard count >= InternalKey.trailerSize else {
+                throw corruption("key of \(count) bytes is shorter than its trailer", at: entry)
+            }
+            guard count <= Self.searchKeyLimit else { return .tooLong }
+            let valueStart = p &+ unshared
+            if shared > match {
+                // Still below the target when the predecessor differed at byte `match`, which
+                // this key shares (it lies inside this key's user key).
+                guard differs, count &- InternalKey.trailerSize > match else { return .rebuild }
+            } else {
+                // The stored bytes hold at least the trailer (a key sharing into its trailer
+                // goes the slow way), so both sides end in a trailer as the comparison needs.
+                guard unshared >= InternalKey.trailerSize else { return .rebuild }
+                var common = 0
+                let order = compareInternalKeys(
+                    base + p, unshared, t + shared, targetCount &- shared, commonUserPrefix: &common)
+                if order >= 0 {
+                    if shared > 0 { key.copyMemory(from: t, byteCount: shared) }
+                    (key + shared).copyMemory(from: base + p, byteCount: unshared)
+                    return .found(
+                        try body(
+                            UnsafeRawBufferPointer(start: key, count: count),
+                            UnsafeRawBufferPointer(start: base + valueStart, count: valueLength)))
+                }
+                match = shared &+ common
+                differs =
+                    common < unshared &- InternalKey.trailerSize
+                    && common < targetCount &- InternalKey.trailerSize &- shared
+            }
+            keyCount = count
+            p = valueStart &+ valueLength
+        }
+        return .end
+    }
+
+    /// The segment scan rebuilding each key in `key` and comparing it whole (every case).
+    private func scanRebuildingKeys<R>(
+        _ restart: Int, _ t: UnsafeRawPointer, _ targetCount: Int, _ key: UnsafeMutableRawPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R
+    ) throws -> SearchResult<R> {
+        let limit = restartsOffset
+        var p = restartPoint(restart)
+        var keyCount = 0
+        while p < limit {
+            let entry = p
+            guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
+                throw corruption("bad varint in entry header", at: entry)
+            }
+            let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
+            guard shared <= keyCount else {
+                throw corruption("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
+            }
+            guard unshared <= limit - p, valueLength <= limit - p - unshared else {
+                throw corruption("entry runs past the end of the block", at: entry)
+            }
+            guard shared + unshared >= InternalKey.trailerSize else {
+                throw corruption("key of \(shared + unshared) bytes is shorter than its trailer", at: entry)
+            }
+            guard shared + unshared <= Self.searchKeyLimit else { return .tooLong }
+            (key + shared).copyMemory(from: base + p, byteCount: unshared)
+            keyCount = shared + unshared
+            let valueStart = p + unshared
+            if compareInternalKeys(key, keyCount, t, targetCount) >= 0 {
+                return .found(
+                    try body(
+                        UnsafeRawBufferPointer(start: key, count: keyCount),
+                        UnsafeRawBufferPointer(start: base + valueStart, count: valueLength)))
+            }
+            p = valueStart + valueLength
+        }
+        return .end
+    }
+
     private enum SearchResult<R> {
         case found(R)
         case end
         case tooLong
+        /// Only from `scanComparingSuffixes`: redo the segment rebuilding keys.
+        case rebuild
     }
 }

@@ -17,20 +17,29 @@ final class Block: @unchecked Sendable {
     /// For corruption errors: the table file and this block's offset in it.
     let file: String
     let offset: UInt64
+    /// For an index block (`init(..., searchable: true)`): each restart key's first eight
+    /// user-key bytes as a big-endian integer, zero-padded (`restartCount` of them), so the
+    /// restart binary search mostly compares integers instead of decoding entries. nil for data
+    /// blocks, which have few restarts and are read far more often than searched twice.
+    let restartPrefixes: UnsafeMutablePointer<UInt64>?
 
     /// Validates the restart array so iteration can index it without further checks.
-    convenience init(contents: [UInt8], file: String, offset: UInt64) throws {
+    convenience init(contents: [UInt8], file: String, offset: UInt64, searchable: Bool = false) throws {
         let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(contents.count, 1))
         contents.withUnsafeBufferPointer { src in
             if let source = src.baseAddress { memory.initialize(from: source, count: src.count) }
         }
-        try self.init(adopting: memory, count: contents.count, file: file, offset: offset)
+        try self.init(adopting: memory, count: contents.count, file: file, offset: offset, searchable: searchable)
     }
 
     /// Takes ownership of `memory` (allocated with `UnsafeMutablePointer<UInt8>.allocate`, at
     /// least `count` bytes, the first `count` initialized): a block read or decompressed straight
     /// into its final place needs no copy. On a thrown error the memory is freed here.
-    init(adopting memory: UnsafeMutablePointer<UInt8>, count: Int, file: String, offset: UInt64) throws {
+    /// `searchable` builds `restartPrefixes` (index blocks, once when their table opens).
+    init(
+        adopting memory: UnsafeMutablePointer<UInt8>, count: Int, file: String, offset: UInt64,
+        searchable: Bool = false
+    ) throws {
         func corrupt(_ message: String) -> StorageError {
             memory.deallocate()
             return StorageError.corruption("block: \(message)", file: file, offset: offset)
@@ -62,6 +71,7 @@ final class Block: @unchecked Sendable {
         self.restartCount = restarts
         self.file = file
         self.offset = offset
+        restartPrefixes = searchable ? Self.prefixes(UnsafePointer(memory), start, restarts) : nil
     }
 
     /// A block with no entries (a cursor's placeholder before it is given a real block).
@@ -76,10 +86,48 @@ final class Block: @unchecked Sendable {
         restartCount = 0
         file = ""
         offset = 0
+        restartPrefixes = nil
     }
 
     deinit {
         UnsafeMutablePointer(mutating: base).deallocate()
+        restartPrefixes?.deallocate()
+    }
+
+    /// Each restart key's `keyPrefix`. nil when a restart entry does not decode to a full key:
+    /// the search then meets and reports it as before.
+    private static func prefixes(_ base: UnsafePointer<UInt8>, _ restartsOffset: Int, _ restartCount: Int)
+        -> UnsafeMutablePointer<UInt64>?
+    {
+        guard restartCount > 0, restartsOffset > 0 else { return nil }
+        let prefixes = UnsafeMutablePointer<UInt64>.allocate(capacity: restartCount)
+        for i in 0..<restartCount {
+            var p = Int(UInt32(littleEndian: UnsafeRawPointer(base + restartsOffset).loadUnaligned(
+                fromByteOffset: 4 * i, as: UInt32.self)))
+            guard let header = BlockEntryHeader.decode(base, &p, end: restartsOffset), header.shared == 0,
+                header.unshared >= InternalKey.trailerSize, header.unshared <= restartsOffset - p
+            else {
+                prefixes.deallocate()
+                return nil
+            }
+            prefixes[i] = keyPrefix(base + p, header.unshared)
+        }
+        return prefixes
+    }
+
+    /// The first eight user-key bytes of the internal key at `key` (`count` ≥ 8 bytes) as a
+    /// big-endian integer, zero-padded when the user key is shorter. If two keys' prefixes differ
+    /// their keys are ordered the same way (a zero pad sorts below any byte a longer key has
+    /// there, as the shorter key does); equal prefixes decide nothing.
+    @inline(__always)
+    static func keyPrefix(_ key: UnsafeRawPointer, _ count: Int) -> UInt64 {
+        // In bounds: the key has its 8-byte trailer after the user key.
+        let word = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+        let user = count &- InternalKey.trailerSize
+        if user >= 8 { return word }
+        if user <= 0 { return 0 }
+        let drop = UInt64(truncatingIfNeeded: (8 &- user) &* 8)
+        return (word &>> drop) &<< drop
     }
 
     /// Bytes the block holds in memory (what the block cache charges).
@@ -108,17 +156,48 @@ final class Block: @unchecked Sendable {
 
 /// Compares two internal keys held in raw memory (same order as `InternalKey.compare`): user keys
 /// bytewise, then the packed sequence/kind trailer descending. Both counts must be ≥ 8.
+///
+/// The user keys are compared eight bytes at a time as big-endian integers, the last partial word
+/// included: every user-key byte is followed by the key's 8-byte trailer, so a word loaded at any
+/// user-key offset stays inside the key, and the bytes past the user key are shifted out. A short
+/// key (an index separator) then costs one load per side instead of a byte loop.
 @inline(__always)
 func compareInternalKeys(
     _ a: UnsafeRawPointer, _ aCount: Int, _ b: UnsafeRawPointer, _ bCount: Int
 ) -> Int {
-    let aUser = aCount - InternalKey.trailerSize
-    let bUser = bCount - InternalKey.trailerSize
+    var common = 0
+    return compareInternalKeys(a, aCount, b, bCount, commonUserPrefix: &common)
+}
+
+/// `compareInternalKeys`, also telling how many leading user-key bytes the two keys share
+/// (`commonUserPrefix`, at most the shorter user key's length).
+@inline(__always)
+func compareInternalKeys(
+    _ a: UnsafeRawPointer, _ aCount: Int, _ b: UnsafeRawPointer, _ bCount: Int, commonUserPrefix: inout Int
+) -> Int {
+    let aUser = aCount &- InternalKey.trailerSize
+    let bUser = bCount &- InternalKey.trailerSize
     let n = min(aUser, bUser)
-    if n > 0 {
-        let r = compareMemory(a, b, n)
-        if r != 0 { return r }
+    var i = 0
+    while i < n {
+        var x = UInt64(bigEndian: a.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        var y = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        let left = n &- i
+        if left < 8 {
+            // Keep the first `left` bytes (the high ones once big-endian).
+            let drop = UInt64(truncatingIfNeeded: (8 &- left) &* 8)
+            x &>>= drop
+            y &>>= drop
+            x &<<= drop
+            y &<<= drop
+        }
+        if x != y {
+            commonUserPrefix = i &+ (x ^ y).leadingZeroBitCount &>> 3
+            return x < y ? -1 : 1
+        }
+        i &+= 8
     }
+    commonUserPrefix = n
     if aUser != bUser { return aUser < bUser ? -1 : 1 }
     let ta = UInt64(littleEndian: a.loadUnaligned(fromByteOffset: aUser, as: UInt64.self))
     let tb = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: bUser, as: UInt64.self))

@@ -43,7 +43,7 @@ public final class Table: @unchecked Sendable {
         let (filterHandle, indexHandle) = try decodeFooter(footer, file: file.path, offset: footerOffset)
 
         let filter = try readBlockContents(file, filterHandle, limit: footerOffset)
-        let indexBlock = try readBlock(file, indexHandle, limit: footerOffset)
+        let indexBlock = try readBlock(file, indexHandle, limit: footerOffset, searchable: true)
         return Table(
             file: file, fileNumber: fileNumber, cache: cache, size: size, indexBlock: indexBlock,
             filter: filter, dataEnd: filterHandle.offset)
@@ -57,20 +57,23 @@ public final class Table: @unchecked Sendable {
 
     /// `get` with the lookup key in memory.
     func get(lookupKey: UnsafeRawBufferPointer) throws -> (key: [UInt8], value: [UInt8])? {
-        try withEntry(lookupKey) { key, value in (Array(key.bindMemory(to: UInt8.self)), Array(value.bindMemory(to: UInt8.self))) }
+        try withMatchingEntry(lookupKey) { key, value in (Array(key.bindMemory(to: UInt8.self)), Array(value.bindMemory(to: UInt8.self))) }
     }
 
-    /// `get` for point reads: the entry's kind byte and value, without copying its key.
-    func find(_ lookupKey: UnsafeRawBufferPointer) throws -> (kind: UInt8, value: [UInt8])? {
-        try withEntry(lookupKey) { key, value in
-            (key[key.count - InternalKey.trailerSize], Array(value.bindMemory(to: UInt8.self)))
+    /// `get` for point reads: calls `body` with the entry's kind byte and its value, lent from
+    /// the block only for the call (nothing is copied), or returns nil when there is no entry.
+    func withEntry<R>(
+        _ lookupKey: UnsafeRawBufferPointer, _ body: (_ kind: UInt8, _ value: UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        try withMatchingEntry(lookupKey) { key, value in
+            try body(key.load(fromByteOffset: key.count - InternalKey.trailerSize, as: UInt8.self), value)
         }
     }
 
     /// Calls `body` with `get`'s entry (key and value lent for the call), or returns nil when
     /// there is none. Bloom filter, then one index search and one data-block search straight
     /// over the blocks' bytes: no iterator, no key buffer on the heap.
-    private func withEntry<R>(
+    private func withMatchingEntry<R>(
         _ target: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
         precondition(target.count >= InternalKey.trailerSize, "not an internal key")
@@ -151,9 +154,12 @@ public final class Table: @unchecked Sendable {
     }
 
     /// `readBlockContents` as a `Block` (data and index blocks).
-    static func readBlock(_ file: ReadableFile, _ handle: BlockHandle, limit: UInt64) throws -> Block {
+    static func readBlock(_ file: ReadableFile, _ handle: BlockHandle, limit: UInt64, searchable: Bool = false)
+        throws -> Block
+    {
         let (memory, count) = try readDecoded(file, handle, limit: limit)
-        return try Block(adopting: memory, count: count, file: file.path, offset: handle.offset)
+        return try Block(
+            adopting: memory, count: count, file: file.path, offset: handle.offset, searchable: searchable)
     }
 
     /// The checked, decompressed bytes of `handle`'s block in memory the caller then owns, with
