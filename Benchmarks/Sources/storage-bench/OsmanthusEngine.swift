@@ -2,10 +2,11 @@
 import Foundation
 import OsmanthusStorage
 
-/// Osmanthus with its default options. Puts and gets take and return `[UInt8]`, so those calls
-/// copy the caller's bytes into arrays: that cost belongs to the API and is measured. Cursors
-/// seek with the borrowing `seek(bytes:)` and read through `withKey`/`withValue`, as the peers'
-/// cursors take and lend slices.
+/// Osmanthus with its default options. Puts (single and batched) go through the borrowing
+/// `put(bytes:)`, as the peers' C APIs take pointers; gets take and return `[UInt8]`, so those
+/// calls copy the caller's bytes into arrays: that cost belongs to the API and is measured.
+/// Cursors seek with the borrowing `seek(bytes:)` and read through `withKey`/`withValue`, as the
+/// peers' cursors take and lend slices.
 ///
 /// `Sendable`: `DB` is thread-safe by its own lock; this class holds nothing else.
 final class OsmanthusEngine: Engine, Sendable {
@@ -42,7 +43,7 @@ final class OsmanthusEngine: Engine, Sendable {
     }
 
     func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sync: Bool) throws {
-        try db.put(Array(key), Array(value), options: WriteOptions(sync: sync))
+        try db.put(bytes: key, value, options: WriteOptions(sync: sync))
     }
 
     func get(_ key: UnsafeRawBufferPointer) throws -> Int? {
@@ -59,7 +60,7 @@ final class OsmanthusEngine: Engine, Sendable {
         var batch = WriteBatch()
         for i in 0..<count {
             let (key, value) = entry(i)
-            batch.put(Array(key), Array(value))
+            batch.put(bytes: key, value)
         }
         try db.write(batch)
     }
