@@ -2,11 +2,10 @@
 import Foundation
 import OsmanthusStorage
 
-/// Osmanthus with its default options. Puts take `[UInt8]`, so they copy the caller's bytes into
-/// arrays: that cost belongs to the API and is measured. Gets read the key in place
-/// (`get(bytes:)`) and return the value as a new array. Cursors
-/// seek with the borrowing `seek(bytes:)` and read through `withKey`/`withValue`, as the peers'
-/// cursors take and lend slices.
+/// Osmanthus with its default options. Puts (single and batched) go through the borrowing
+/// `put(bytes:)` and gets through `get(bytes:)`, as the peers' C APIs take pointers; a get returns
+/// the value as a new array, as `rocksdb_get` copies it out. Cursors seek with the borrowing
+/// `seek(bytes:)` and read through `withKey`/`withValue`, as the peers' cursors take and lend slices.
 ///
 /// `Sendable`: `DB` is thread-safe by its own lock; this class holds nothing else.
 final class OsmanthusEngine: Engine, Sendable {
@@ -43,7 +42,7 @@ final class OsmanthusEngine: Engine, Sendable {
     }
 
     func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sync: Bool) throws {
-        try db.put(Array(key), Array(value), options: WriteOptions(sync: sync))
+        try db.put(bytes: key, value, options: WriteOptions(sync: sync))
     }
 
     // The borrowing get: the key is read in place, as the peers' C APIs read a slice; the value
@@ -62,7 +61,7 @@ final class OsmanthusEngine: Engine, Sendable {
         var batch = WriteBatch()
         for i in 0..<count {
             let (key, value) = entry(i)
-            batch.put(Array(key), Array(value))
+            batch.put(bytes: key, value)
         }
         try db.write(batch)
     }

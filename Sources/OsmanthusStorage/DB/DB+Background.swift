@@ -147,8 +147,7 @@ extension DB {
 
     /// Writes the memtable to a table now and waits until it is installed.
     public func flush() throws {
-        let writer = Writer(batch: WriteBatch(), sync: false, forceFlush: true, monitor: monitor)
-        try commit(writer)
+        try commit(batch: WriteBatch.placeholder, single: nil, sync: false, forceFlush: true)
         monitor.lock()
         defer { monitor.unlock() }
         while state.imm != nil && state.backgroundError == nil && !state.closing {

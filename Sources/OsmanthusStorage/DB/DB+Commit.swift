@@ -17,26 +17,60 @@ extension DB {
         var sync: Bool
     }
 
-    /// What a writer's `batch` becomes once the leader took it into a group.
-    private static let takenBatch = WriteBatch()
+    /// Commits a batch; a batch the caller is done with is logged without a copy.
+    func commit(batch: consuming WriteBatch, sync: Bool) throws {
+        try commit(batch: batch, single: nil, sync: sync, forceFlush: false)
+    }
 
-    func commit(_ writer: Writer) throws {
+    /// Commits a single put or delete whose bytes are borrowed for the call.
+    func commit(single: (kind: ValueKind, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer), sync: Bool)
+        throws
+    {
+        try commit(batch: WriteBatch.placeholder, single: single, sync: sync, forceFlush: false)
+    }
+
+    /// Queues a pooled writer carrying the write, and commits it (`forceFlush`: a memtable
+    /// switch for `flush()` instead of a write).
+    func commit(
+        batch: consuming WriteBatch,
+        single: (kind: ValueKind, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?,
+        sync: Bool, forceFlush: Bool
+    ) throws {
         monitor.lock()
         if state.closing || state.closed {
             monitor.unlock()
             throw StorageError(.closed, "the database is closed")
         }
-        if self.options.readOnly && !writer.forceFlush {
+        if self.options.readOnly && !forceFlush {
             monitor.unlock()
             throw StorageError(.unsupported, "the database was opened read-only")
         }
+        let writer = state.idleWriters.popLast() ?? Writer(monitor: monitor)
+        writer.sync = sync
+        writer.forceFlush = forceFlush
+        writer.single = single
+        writer.batch = batch
+        let failure = run(writer)
+        // Nobody refers to the writer now (it left the queue and every group): back to the pool,
+        // holding none of this write's bytes.
+        writer.batch = WriteBatch.placeholder
+        writer.single = nil
+        writer.error = nil
+        writer.done = false
+        if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
+        monitor.unlock()
+        if let failure { throw failure }
+    }
+
+    /// Enough for every thread of a busy server to find one.
+    private static let idleWriterLimit = 64
+
+    /// Runs `writer` through the queue: as a follower until done, or as the leader of a group.
+    /// Caller holds the monitor (released while writing and waiting); returns the failure.
+    private func run(_ writer: Writer) -> (any Error)? {
         state.writers.append(writer)
         while !writer.done && state.writers.first !== writer { writer.wait() }
-        if writer.done {
-            monitor.unlock()
-            if let e = writer.error { throw e }
-            return
-        }
+        if writer.done { return writer.error }
 
         var failure: (any Error)?
         do {
@@ -48,13 +82,11 @@ extension DB {
             state.writers.removeFirst()
             state.writers.first?.signal()
             if state.closing { backgroundChanged.broadcast() }
-            monitor.unlock()
-            if let failure { throw failure }
-            return
+            return failure
         }
 
-        let (group, last, sync) = buildGroup()
-        var batch = group
+        var batch = WriteBatch.placeholder
+        let (last, sync, ownBatch) = buildGroup(into: &batch)
         let first = versions.lastSequence + 1
         batch.sequence = first
         versions.lastSequence += SequenceNumber(batch.count)
@@ -64,16 +96,15 @@ extension DB {
         monitor.unlock()
         do {
             guard let log else { throw StorageError(.closed, "no active log") }
-            let record = batch.encoded
-            try log.addRecord(record)
+            try log.addRecord(batch.encoded)
             // Hand the record to the OS: it then survives a crash of this process; a sync
             // group's fsync follows below, perhaps while the next leader appends.
             try log.flush()
-            statistics.add(.walBytes, UInt64(record.count))
+            statistics.add(.walBytes, UInt64(batch.byteSize))
             var seq = first
             var bytes: UInt64 = 0
-            batch.forEach { kind, key, value in
-                mem.add(seq, kind, key, value)
+            batch.forEachRaw { kind, key, value in
+                mem.insert(seq, kind, key, value)
                 seq += 1
                 bytes += UInt64(key.count + value.count)
             }
@@ -84,6 +115,9 @@ extension DB {
             failure = error
         }
         monitor.lock()
+        // The reusable record goes back before the next leader can start (it starts only once
+        // this group leaves the queue, below); one grown huge by a big write is dropped.
+        if !ownBatch && batch.capacity <= Self.groupBatchKeepLimit { swap(&state.groupBatch, &batch) }
         if let failure {
             // The log's tail is unknown now: stop writing to it. Reopening recovers every
             // acknowledged write and cuts the torn tail.
@@ -114,31 +148,52 @@ extension DB {
             }
         }
         if state.closing { backgroundChanged.broadcast() }
-        monitor.unlock()
-        if let e = writer.error { throw e }
+        return writer.error
     }
 
-    /// Joins the leader's batch with those queued behind it, up to about 1 MiB. A sync writer
-    /// never joins a group that will not be synced. Returns the group, its last writer and
-    /// whether it is synced. Caller holds the monitor.
-    private func buildGroup() -> (WriteBatch, Writer, Bool) {
+    /// The reusable group record is kept up to this capacity.
+    private static let groupBatchKeepLimit = 4 << 20
+
+    /// Joins the leader's write with those queued behind it, up to about 1 MiB. A sync writer
+    /// never joins a group that will not be synced. Sets `record` to the group's log record and
+    /// returns its last writer, whether it is synced, and whether the record is the leader's own
+    /// batch (a lone batch, logged without a copy) rather than the reusable `state.groupBatch`,
+    /// taken out here. Caller holds the monitor.
+    private func buildGroup(into record: inout WriteBatch) -> (Writer, Bool, Bool) {
         let leader = state.writers[0]
-        let size = leader.batch.byteSize
+        let size = leader.byteSize
         let limit = size <= 128 << 10 ? size + (128 << 10) : 1 << 20
-        // Taken out of the writer (nothing reads it after grouping), so the group's storage is
-        // unshared and stamping its sequence does not copy it.
-        var group = leader.batch
-        leader.batch = Self.takenBatch
         var total = size
-        var last = leader
+        var members = 1
         for w in state.writers.dropFirst() {
             if w.forceFlush || (w.sync && !leader.sync) { break }
-            total += w.batch.byteSize
+            total += w.byteSize
             if total > limit { break }
-            group.append(w.batch)
-            last = w
+            members += 1
         }
-        return (group, last, leader.sync)
+        let last = state.writers[members - 1]
+        if members == 1 && leader.single == nil {
+            // Taken out of the writer (nothing reads it after grouping), so the record's storage
+            // is unshared and stamping its sequence does not copy it.
+            record = leader.batch
+            leader.batch = WriteBatch.placeholder
+            return (last, leader.sync, true)
+        }
+        swap(&record, &state.groupBatch)
+        record.clear()
+        for w in state.writers[0..<members] {
+            if let single = w.single {
+                if single.kind == .value {
+                    record.put(bytes: single.key, single.value)
+                } else {
+                    record.delete(bytes: single.key)
+                }
+            } else {
+                record.append(w.batch)
+                w.batch = WriteBatch.placeholder
+            }
+        }
+        return (last, leader.sync, false)
     }
 
     /// Takes the leader's group off the head of the queue, so the next leader may start.

@@ -59,6 +59,11 @@ public final class DB: @unchecked Sendable {
         /// and that syncer.
         var gatherTarget = 0
         var gatheringSyncer: Writer?
+        /// Writers no commit uses now, for the next ones (see `Writer`).
+        var idleWriters: [Writer] = []
+        /// The reusable log record of a group that is not one writer's own batch; the leader
+        /// takes it out while it writes the group and puts it back (see `DB+Commit.swift`).
+        var groupBatch = WriteBatch()
         /// A failed log, flush or manifest write: the database refuses writes until reopened.
         var backgroundError: StorageError?
         var closing = false
@@ -73,11 +78,19 @@ public final class DB: @unchecked Sendable {
 
     struct WeakVersion { weak var version: Version? }
 
+    /// A writer waiting in (or leading) the group-commit queue. Pooled (`State.idleWriters`):
+    /// a put allocates no writer object, and a writer that once waited keeps its condition.
+    /// Every field is touched only under the monitor, except by the leader that has taken the
+    /// writer's group (the writer itself is then blocked in `commit`).
     final class Writer {
-        var batch: WriteBatch
-        let sync: Bool
+        /// The batch to commit, or an empty placeholder when `single` holds the write.
+        var batch = WriteBatch.placeholder
+        /// A single put or delete, its bytes borrowed from the caller, who is blocked in
+        /// `commit` until the write is done: no batch is built for it.
+        var single: (kind: ValueKind, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
+        var sync = false
         /// A memtable switch requested by `flush()`, carried through the writer queue.
-        let forceFlush: Bool
+        var forceFlush = false
         var done = false
         var error: (any Error)?
         private unowned let monitor: Monitor
@@ -85,11 +98,14 @@ public final class DB: @unchecked Sendable {
         /// write of a lone writer) allocates no condition. Touched only under the monitor.
         private var condition: Monitor.Condition?
 
-        init(batch: WriteBatch, sync: Bool, forceFlush: Bool, monitor: Monitor) {
-            self.batch = batch
-            self.sync = sync
-            self.forceFlush = forceFlush
+        init(monitor: Monitor) {
             self.monitor = monitor
+        }
+
+        /// The size its records add to a group's log record (an upper bound for a single).
+        var byteSize: Int {
+            if let single { return 11 + single.key.count + single.value.count }
+            return batch.byteSize - WriteBatchFormat.headerSize
         }
 
         /// Waits for a signal. Caller holds the monitor.
@@ -139,16 +155,25 @@ public final class DB: @unchecked Sendable {
     // MARK: Writes
 
     public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
-        // Header, kind byte, two length varints (≤ 5 bytes each) and the bytes.
-        var batch = WriteBatch(reservingCapacity: WriteBatchFormat.headerSize + 11 + key.count + value.count)
-        batch.put(key, value)
-        try write(consume batch, options: options)
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in try put(bytes: k, v, options: options) }
+        }
+    }
+
+    /// `put` from borrowed bytes: they are read while the call lasts and never kept.
+    public func put(bytes key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, options: WriteOptions = WriteOptions())
+        throws
+    {
+        try Self.validate(key: key, value: value.count)
+        try commit(single: (kind: .value, key: key, value: value), sync: options.sync ?? self.options.syncByDefault)
     }
 
     public func delete(_ key: [UInt8], options: WriteOptions = WriteOptions()) throws {
-        var batch = WriteBatch()
-        batch.delete(key)
-        try write(batch, options: options)
+        try key.withUnsafeBytes { k in
+            try Self.validate(key: k, value: 0)
+            let none = UnsafeRawBufferPointer(rebasing: k[0..<0])
+            try commit(single: (kind: .deletion, key: k, value: none), sync: options.sync ?? self.options.syncByDefault)
+        }
     }
 
     /// Applies every record of `batch` atomically: after any crash all of it or none is there.
@@ -156,21 +181,21 @@ public final class DB: @unchecked Sendable {
     public func write(_ batch: consuming WriteBatch, options writeOptions: WriteOptions = WriteOptions()) throws {
         guard batch.count > 0 else { return }
         try Self.validate(batch)
-        let writer = Writer(
-            batch: consume batch, sync: writeOptions.sync ?? options.syncByDefault, forceFlush: false,
-            monitor: monitor)
-        try commit(writer)
+        try commit(batch: batch, sync: writeOptions.sync ?? options.syncByDefault)
     }
 
     static func validate(_ batch: WriteBatch) throws {
-        try batch.forEach { kind, key, value in
-            if key.isEmpty { throw StorageError(.invalidArgument, "empty key") }
-            if key.count > Limits.maxKeySize {
-                throw StorageError(.limit, "key of \(key.count) bytes exceeds the limit of \(Limits.maxKeySize)")
-            }
-            if value.count > Limits.maxValueSize {
-                throw StorageError(.limit, "value of \(value.count) bytes exceeds the limit of \(Limits.maxValueSize)")
-            }
+        try batch.forEachRaw { _, key, value in try validate(key: key, value: value.count) }
+    }
+
+    @inline(__always)
+    static func validate(key: UnsafeRawBufferPointer, value valueCount: Int) throws {
+        if key.isEmpty { throw StorageError(.invalidArgument, "empty key") }
+        if key.count > Limits.maxKeySize {
+            throw StorageError(.limit, "key of \(key.count) bytes exceeds the limit of \(Limits.maxKeySize)")
+        }
+        if valueCount > Limits.maxValueSize {
+            throw StorageError(.limit, "value of \(valueCount) bytes exceeds the limit of \(Limits.maxValueSize)")
         }
     }
 

@@ -27,6 +27,9 @@ public struct WriteBatch: Sendable {
         }
     }
 
+    /// An empty batch for a writer that holds none, shared so that holding it allocates nothing.
+    static let placeholder = WriteBatch()
+
     /// Adopts bytes already validated.
     private init(validated rep: [UInt8]) {
         self.rep = rep
@@ -73,11 +76,47 @@ public struct WriteBatch: Sendable {
         setCount(count + 1)
     }
 
-    /// Removes every record and resets the sequence to 0.
+    /// Removes every record and resets the sequence to 0, keeping the storage (the write leader
+    /// clears its reusable group batch for every group: this must not allocate).
     public mutating func clear() {
-        rep.removeAll(keepingCapacity: true)
-        rep.append(contentsOf: [UInt8](repeating: 0, count: WriteBatchFormat.headerSize))
-        stamps.removeAll()
+        rep.removeLast(rep.count - WriteBatchFormat.headerSize)
+        rep.withUnsafeMutableBytes { header in
+            header.storeBytes(of: 0 as UInt64, toByteOffset: WriteBatchFormat.sequenceOffset, as: UInt64.self)
+            header.storeBytes(of: 0 as UInt32, toByteOffset: WriteBatchFormat.countOffset, as: UInt32.self)
+        }
+        if !stamps.isEmpty { stamps.removeAll() }
+    }
+
+    /// Storage reserved, in bytes (the write leader drops a reusable batch that grew too big).
+    var capacity: Int { rep.capacity }
+
+    /// A put from borrowed bytes, copied in (the write leader encodes single puts straight into
+    /// its reusable group batch this way).
+    public mutating func put(bytes key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        appendRecord(.value, key, value)
+    }
+
+    /// A deletion from borrowed bytes, as the put above.
+    public mutating func delete(bytes key: UnsafeRawBufferPointer) {
+        appendRecord(.deletion, key, nil)
+    }
+
+    /// `kind ‖ bytes(key) ‖ [bytes(value)]`, the count bumped in place. (Byte-sized appends for
+    /// the kind and the varints: cheaper than staging them for one more bulk append.)
+    @inline(__always)
+    private mutating func appendRecord(_ kind: ValueKind, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer?) {
+        rep.append(kind.rawValue)
+        rep.appendVarint(key.count)
+        rep.append(contentsOf: key)
+        if let value {
+            rep.appendVarint(value.count)
+            rep.append(contentsOf: value)
+        }
+        rep.withUnsafeMutableBytes { all in
+            let count = UInt32(littleEndian: all.loadUnaligned(fromByteOffset: WriteBatchFormat.countOffset, as: UInt32.self))
+            precondition(count < UInt32.max, "a write batch holds at most 2^32 - 1 records")
+            all.storeBytes(of: (count + 1).littleEndian, toByteOffset: WriteBatchFormat.countOffset, as: UInt32.self)
+        }
     }
 
     /// Appends `other`'s records after this batch's; this batch's sequence is kept.
@@ -102,8 +141,9 @@ public struct WriteBatch: Sendable {
     public var sequence: SequenceNumber {
         get { rep.loadFixed64(at: WriteBatchFormat.sequenceOffset) }
         set {
-            rep.storeFixed32(UInt32(truncatingIfNeeded: newValue), at: WriteBatchFormat.sequenceOffset)
-            rep.storeFixed32(UInt32(truncatingIfNeeded: newValue >> 32), at: WriteBatchFormat.sequenceOffset + 4)
+            rep.withUnsafeMutableBytes {
+                $0.storeBytes(of: newValue.littleEndian, toByteOffset: WriteBatchFormat.sequenceOffset, as: UInt64.self)
+            }
             for s in stamps {
                 let seq = newValue + SequenceNumber(s.record)
                 for i in 0..<8 { rep[s.keyEnd - 8 + i] = UInt8(truncatingIfNeeded: seq >> (56 - 8 * i)) }
@@ -167,6 +207,47 @@ public struct WriteBatch: Sendable {
             let value = kind == .value ? slice(at: &p) : rep[p..<p]
             try body(kind, key, value)
         }
+    }
+
+    /// `forEach` over borrowed bytes: key and value point into the representation and are valid
+    /// only during the call. No slices, so no reference counting per record (the write leader
+    /// inserts every record of its group into the memtable this way).
+    func forEachRaw(_ body: (ValueKind, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try rep.withUnsafeBytes { raw in
+            var p = WriteBatchFormat.headerSize
+            while p < raw.count {
+                // `rep` is well formed by construction, so these reads cannot fail.
+                let kindByte = raw[p]
+                p += 1
+                let key = Self.rawField(raw, at: &p)
+                let value: UnsafeRawBufferPointer
+                if kindByte == ValueKind.value.rawValue {
+                    value = Self.rawField(raw, at: &p)
+                } else {
+                    precondition(kindByte == ValueKind.deletion.rawValue, "bad write batch kind")
+                    value = UnsafeRawBufferPointer(rebasing: raw[p..<p])
+                }
+                try body(kindByte == ValueKind.value.rawValue ? .value : .deletion, key, value)
+            }
+        }
+    }
+
+    /// Reads `bytes(...)` at `p` in a well-formed representation and moves `p` past it.
+    @inline(__always)
+    private static func rawField(_ raw: UnsafeRawBufferPointer, at p: inout Int) -> UnsafeRawBufferPointer {
+        var length = 0
+        var shift = 0
+        while true {
+            let byte = raw[p]
+            p += 1
+            length |= Int(byte & 0x7F) << shift
+            if byte < 0x80 { break }
+            shift += 7
+            precondition(shift < 35, "bad write batch length")
+        }
+        let field = UnsafeRawBufferPointer(rebasing: raw[p..<(p + length)])
+        p += length
+        return field
     }
 
     /// Reads `bytes(...)` at `p` and moves `p` past it.

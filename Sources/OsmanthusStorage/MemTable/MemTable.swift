@@ -29,11 +29,14 @@ public final class MemTable: @unchecked Sendable {
         }
     }
 
-    private func insert(
+    /// `add` from borrowed bytes (the write leader's path). Only one thread at a time.
+    func insert(
         _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer
     ) {
         list.insert(userKey: key, trailer: InternalKey.packTrailer(sequence, kind), value: value)
-        count.wrappingIncrement(ordering: .relaxed)
+        // One writer at a time: a plain store of the incremented count is enough (readers load
+        // it relaxed), and saves a locked read-modify-write per entry.
+        count.store(count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
     }
 
     public enum LookupResult: Equatable {

@@ -187,9 +187,10 @@ final class SkipList {
         // The node that stopped the walk one level up: found again as the successor one level
         // down (which happens often), it is known to be ≥ target without comparing.
         var knownNotLess: UnsafeMutableRawPointer? = nil
+        let prefix = Prefix(target)
         while true {
             let next = node.next(level)
-            if let next, next.address != knownNotLess, SkipList.compare(next.key, target) < 0 {
+            if let next, next.address != knownNotLess, prefix.isLess(next, target) {
                 node = next
             } else {
                 knownNotLess = next?.address
@@ -197,6 +198,33 @@ final class SkipList {
                 if level == 0 { return next }
                 level -= 1
             }
+        }
+    }
+
+    /// A search target's first 8 user-key bytes as one big-endian word, loaded once per search:
+    /// most nodes differ from the target there, and are ordered by one word comparison.
+    private struct Prefix {
+        /// 0 when the target's user key is shorter than 8 bytes (then every node is compared
+        /// in full).
+        let word: UInt64
+        let usable: Bool
+
+        @inline(__always)
+        init(_ target: UnsafeRawBufferPointer) {
+            usable = target.count - InternalKey.trailerSize >= 8
+            word = usable ? UInt64(bigEndian: target.loadUnaligned(as: UInt64.self)) : 0
+        }
+
+        /// Whether `node`'s key sorts before `target` (`SkipList.compare(node.key, target) < 0`).
+        @inline(__always)
+        func isLess(_ node: Node, _ target: UnsafeRawBufferPointer) -> Bool {
+            // A node key of at least 8 user-key bytes with a different first word: the words
+            // order the keys (bytewise order of the first 8 bytes decides).
+            if usable && node.keyLength >= 8 + InternalKey.trailerSize {
+                let w = UInt64(bigEndian: (node.address + SkipList.headerSize).loadUnaligned(as: UInt64.self))
+                if w != word { return w < word }
+            }
+            return SkipList.compare(node.key, target) < 0
         }
     }
 

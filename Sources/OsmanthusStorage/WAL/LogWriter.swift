@@ -12,7 +12,6 @@ public final class LogWriter {
     // `@exclusivity(unchecked)`: one owner at a time (see above) and no access overlaps another,
     // so the run-time checks (a thread-local lookup each) would only cost time on every record.
     @exclusivity(unchecked) private var blockOffset: Int
-    @exclusivity(unchecked) private var header = [UInt8](repeating: 0, count: LogFormat.headerSize)
     private static let zeros = [UInt8](repeating: 0, count: LogFormat.headerSize)
 
     /// Starts a log in `file`, which should be new and empty. (A non-empty file is continued at
@@ -60,11 +59,12 @@ public final class LogWriter {
 
     private func emit(_ type: LogFormat.RecordType, _ payload: UnsafeRawBufferPointer) throws {
         let crc = LogFormat.maskedChecksum(type: type.rawValue, payload: payload)
-        header.storeFixed32(crc, at: 0)
-        header[4] = UInt8(truncatingIfNeeded: payload.count)
-        header[5] = UInt8(truncatingIfNeeded: payload.count >> 8)
-        header[6] = type.rawValue
-        try file.append(header)
+        // The 7-byte header built in a register-sized word on the stack, little-endian:
+        // crc (4 bytes) ‖ length (2 bytes) ‖ type (1 byte) ‖ one unused byte not written.
+        var header = (UInt64(crc) | UInt64(payload.count & 0xFFFF) << 32 | UInt64(type.rawValue) << 48).littleEndian
+        try withUnsafeBytes(of: &header) { (word) throws in
+            try file.append(UnsafeRawBufferPointer(rebasing: word[0..<LogFormat.headerSize]))
+        }
         if !payload.isEmpty { try file.append(payload) }
         blockOffset += LogFormat.headerSize + payload.count
     }

@@ -1,0 +1,65 @@
+import Testing
+
+@testable import OsmanthusStorage
+
+/// The skiplist's search orders most nodes by their first 8 key bytes alone: keys around that
+/// length, sharing those bytes or not, must still land in `InternalKey.compare` order.
+struct SkipListTests {
+    static func seeds() -> [UInt64] {
+        if let s = getenvString("OSMANTHUS_SEED"), let seed = UInt64(s) { return [seed] }
+        return [3, 5, 0x5EED_0010]
+    }
+
+    @Test(arguments: seeds())
+    func insertsAndSearchesMatchASortedModel(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        // A few 8-byte stems, so many keys share their first word and differ after it (or are
+        // the stem itself, or a prefix of it); bytes 0x00 and 0xFF test signedness.
+        let alphabet: [UInt8] = [0x00, 0x01, 0x7F, 0x80, 0xFF]
+        let stems = (0..<4).map { _ in (0..<8).map { _ in alphabet[Int(rng.next() % 5)] } }
+        func userKey() -> [UInt8] {
+            let stem = stems[Int(rng.next() % UInt64(stems.count))]
+            switch rng.next() % 4 {
+            case 0: return Array(stem[0..<Int(rng.next() % 9)])
+            case 1: return stem
+            default: return stem + (0..<Int(1 + rng.next() % 10)).map { _ in alphabet[Int(rng.next() % 5)] }
+            }
+        }
+        let list = SkipList()
+        var model: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        for _ in 0..<4_000 {
+            let key = InternalKey.make(userKey(), rng.next() % 50, rng.next() % 3 == 0 ? .deletion : .value)
+            guard seen.insert(key).inserted else { continue }
+            let value = Array("v\(model.count)".utf8)
+            key.withUnsafeBytes { k in
+                value.withUnsafeBytes { v in
+                    list.insert(
+                        userKey: UnsafeRawBufferPointer(rebasing: k[0..<(k.count - 8)]),
+                        trailer: UInt64(littleEndian: k.loadUnaligned(fromByteOffset: k.count - 8, as: UInt64.self)),
+                        value: v)
+                }
+            }
+            model.append(key)
+        }
+        model.sort { InternalKey.compare($0, $1) < 0 }
+
+        var walked: [[UInt8]] = []
+        var node = list.first
+        while let n = node {
+            walked.append(Array(n.key))
+            node = n.next(0)
+        }
+        #expect(walked == model, "seed \(seed)")
+
+        for _ in 0..<2_000 {
+            let target = InternalKey.make(userKey(), rng.next() % 50, .value)
+            let ge = model.first { InternalKey.compare($0, target) >= 0 }
+            let lt = model.last { InternalKey.compare($0, target) < 0 }
+            target.withUnsafeBytes { t in
+                #expect(list.findGreaterOrEqual(t).map { Array($0.key) } == ge, "seed \(seed) target \(target)")
+                #expect(list.findLessThan(t).map { Array($0.key) } == lt, "seed \(seed) target \(target)")
+            }
+        }
+    }
+}
