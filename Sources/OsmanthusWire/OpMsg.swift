@@ -140,3 +140,26 @@ public struct OpMsg: Sendable, Hashable {
             ?? Array(bytes).withUnsafeBytes { osm_crc32c_extend(0, $0.baseAddress, $0.count) }
     }
 }
+
+extension OpMsg {
+    /// Writes a whole reply message — header, flagBits 0, one body section — whose body
+    /// document `writeBody` writes straight into `buffer` (with `BSONBufferWriter`). The bytes
+    /// are those of `WireMessage(requestID:responseTo:body: .msg(OpMsg(body: document)))` for
+    /// the same document, without building it. Throws `.invalidLength` (writing nothing) for
+    /// a message over the size limit, as `WireMessage.write` does.
+    public static func writeReply(
+        requestID: Int32, responseTo: Int32, to buffer: inout ByteBuffer, body writeBody: (inout ByteBuffer) -> Void
+    ) throws {
+        let start = buffer.writerIndex
+        MessageHeader(messageLength: 0, requestID: requestID, responseTo: responseTo, opCode: .msg).write(to: &buffer)
+        buffer.writeInteger(UInt32(0), endianness: .little)
+        buffer.writeInteger(WireFormat.sectionKindBody)
+        writeBody(&buffer)
+        let length = buffer.writerIndex - start
+        guard length <= WireFormat.maxMessageSizeBytes else {
+            buffer.moveWriterIndex(to: start)
+            throw WireError(.invalidLength, "message of \(length) bytes is over the \(WireFormat.maxMessageSizeBytes)-byte limit")
+        }
+        buffer.setInteger(Int32(length), at: start, endianness: .little)
+    }
+}
