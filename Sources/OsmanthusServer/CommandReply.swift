@@ -1,4 +1,3 @@
-import NIOCore
 import Osmanthus
 import OsmanthusBSON
 import OsmanthusWire
@@ -54,30 +53,52 @@ enum CommandReply: Sendable {
         }
     }
 
-    /// Writes the reply's BSON body document at the buffer's writer index.
-    func write(body buffer: inout ByteBuffer) {
+    /// The size of the reply's BSON document, for `write(body:)`.
+    var bodySize: Int {
+        typealias W = BSONBufferWriter
         switch self {
         case .document(let reply):
-            reply.withUnsafeBytes { _ = buffer.writeBytes($0) }
+            return reply.byteCount
         case .cursor(let batch):
-            let start = BSONBufferWriter.begin(&buffer)
-            let cursor = BSONBufferWriter.beginDocument(&buffer, "cursor")
-            let array = BSONBufferWriter.beginArray(&buffer, batch.batchKey)
+            var array = W.documentOverhead
             for (index, document) in batch.batch.enumerated() {
-                BSONBufferWriter.element(&buffer, index, document)
+                array += W.elementSize(index: index, valueSize: document.byteCount)
             }
-            BSONBufferWriter.end(&buffer, array)
-            BSONBufferWriter.int64(&buffer, "id", batch.id)
-            BSONBufferWriter.string(&buffer, "ns", batch.namespace)
-            BSONBufferWriter.end(&buffer, cursor)
-            BSONBufferWriter.double(&buffer, "ok", 1.0)
-            BSONBufferWriter.end(&buffer, start)
+            let cursor = W.documentOverhead + W.elementSize(batch.batchKey, valueSize: array)
+                + W.elementSize("id", valueSize: 8) + W.elementSize("ns", valueSize: W.stringSize(batch.namespace))
+            return W.documentOverhead + W.elementSize("cursor", valueSize: cursor) + W.elementSize("ok", valueSize: 8)
+        case .written(_, let nModified):
+            return W.documentOverhead + W.elementSize("n", valueSize: 4)
+                + (nModified == nil ? 0 : W.elementSize("nModified", valueSize: 4)) + W.elementSize("ok", valueSize: 8)
+        case .parked:
+            preconditionFailure("a parked getMore has no reply yet")
+        }
+    }
+
+    /// Writes the reply's BSON document (`bodySize` bytes).
+    func write(body writer: inout BSONBufferWriter) {
+        switch self {
+        case .document(let reply):
+            writer.document(reply)
+        case .cursor(let batch):
+            let start = writer.begin()
+            let cursor = writer.beginDocument("cursor")
+            let array = writer.beginArray(batch.batchKey)
+            for (index, document) in batch.batch.enumerated() {
+                writer.element(index, document)
+            }
+            writer.end(array)
+            writer.int64("id", batch.id)
+            writer.string("ns", batch.namespace)
+            writer.end(cursor)
+            writer.double("ok", 1.0)
+            writer.end(start)
         case .written(let n, let nModified):
-            let start = BSONBufferWriter.begin(&buffer)
-            BSONBufferWriter.int32(&buffer, "n", n)
-            if let nModified { BSONBufferWriter.int32(&buffer, "nModified", nModified) }
-            BSONBufferWriter.double(&buffer, "ok", 1.0)
-            BSONBufferWriter.end(&buffer, start)
+            let start = writer.begin()
+            writer.int32("n", n)
+            if let nModified { writer.int32("nModified", nModified) }
+            writer.double("ok", 1.0)
+            writer.end(start)
         case .parked:
             preconditionFailure("a parked getMore has no reply yet")
         }

@@ -288,9 +288,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         do {
             switch (request.style, request.compressor) {
             case (.msg, nil):
-                try OpMsg.writeReply(requestID: requestID, responseTo: request.requestID, to: &outbound) {
-                    reply.write(body: &$0)
-                }
+                try OpMsg.writeReply(
+                    requestID: requestID, responseTo: request.requestID, bodySize: reply.bodySize, to: &outbound
+                ) { reply.write(body: &$0) }
             case (.msg, _):
                 try WireMessage(
                     requestID: requestID, responseTo: request.requestID, body: .msg(OpMsg(body: reply.document)),

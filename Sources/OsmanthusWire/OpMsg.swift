@@ -143,23 +143,30 @@ public struct OpMsg: Sendable, Hashable {
 
 extension OpMsg {
     /// Writes a whole reply message — header, flagBits 0, one body section — whose body
-    /// document `writeBody` writes straight into `buffer` (with `BSONBufferWriter`). The bytes
-    /// are those of `WireMessage(requestID:responseTo:body: .msg(OpMsg(body: document)))` for
-    /// the same document, without building it. Throws `.invalidLength` (writing nothing) for
-    /// a message over the size limit, as `WireMessage.write` does.
+    /// document of `bodySize` bytes `writeBody` writes through a `BSONBufferWriter`, in one
+    /// write into `buffer`. The bytes are those of `WireMessage(requestID:responseTo:body:
+    /// .msg(OpMsg(body: document)))` for the same document, without building it. Throws
+    /// `.invalidLength` (writing nothing) for a message over the size limit, as
+    /// `WireMessage.write` does.
     public static func writeReply(
-        requestID: Int32, responseTo: Int32, to buffer: inout ByteBuffer, body writeBody: (inout ByteBuffer) -> Void
+        requestID: Int32, responseTo: Int32, bodySize: Int, to buffer: inout ByteBuffer,
+        body writeBody: (inout BSONBufferWriter) -> Void
     ) throws {
-        let start = buffer.writerIndex
-        MessageHeader(messageLength: 0, requestID: requestID, responseTo: responseTo, opCode: .msg).write(to: &buffer)
-        buffer.writeInteger(UInt32(0), endianness: .little)
-        buffer.writeInteger(WireFormat.sectionKindBody)
-        writeBody(&buffer)
-        let length = buffer.writerIndex - start
+        let length = WireFormat.headerSize + 4 + 1 + bodySize
         guard length <= WireFormat.maxMessageSizeBytes else {
-            buffer.moveWriterIndex(to: start)
             throw WireError(.invalidLength, "message of \(length) bytes is over the \(WireFormat.maxMessageSizeBytes)-byte limit")
         }
-        buffer.setInteger(Int32(length), at: start, endianness: .little)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { memory in
+            var writer = BSONBufferWriter(UnsafeMutableRawBufferPointer(rebasing: memory[0..<length]))
+            writer.writeInt32(Int32(length))
+            writer.writeInt32(requestID)
+            writer.writeInt32(responseTo)
+            writer.writeInt32(OpCode.msg.rawValue)
+            writer.writeInt32(0)  // flagBits
+            writer.writeByte(WireFormat.sectionKindBody)
+            writeBody(&writer)
+            precondition(writer.offset == length, "OP_MSG reply body of \(writer.offset - length + bodySize) bytes, sized \(bodySize)")
+            return length
+        }
     }
 }

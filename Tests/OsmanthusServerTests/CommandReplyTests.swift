@@ -28,7 +28,9 @@ struct CommandReplyTests {
 
     private func directBytes(_ reply: CommandReply, requestID: Int32, responseTo: Int32) throws -> [UInt8] {
         var buffer = ByteBuffer()
-        try OpMsg.writeReply(requestID: requestID, responseTo: responseTo, to: &buffer) { reply.write(body: &$0) }
+        try OpMsg.writeReply(requestID: requestID, responseTo: responseTo, bodySize: reply.bodySize, to: &buffer) {
+            reply.write(body: &$0)
+        }
         return Array(buffer.readableBytesView)
     }
 

@@ -113,7 +113,7 @@ enum ChangeStreamCommands {
             table.checkIn(id: id, nil)
             throw error
         }
-        if batch.isEmpty, !reader.isFinished, awaitMillis > 0, context.canPark {
+        if batch.isEmpty, !reader.isFinished, awaitMillis > 0, context.canPark, context.transaction == nil {
             let wait = ChangeStreamWait(
                 id: id, namespace: namespace, limit: limit, deadlineMillis: WallClock.nowMilliseconds() + awaitMillis,
                 reader: reader, generation: generation)
@@ -127,7 +127,7 @@ enum ChangeStreamCommands {
     }
 
     /// A parked getMore once its wait ended: polls again (on a command thread). Answers the
-    /// batch when there is one, the stream finished or the deadline passed; nil when nothing
+    /// reply (`ok` included) when there is a batch, the stream finished or the deadline passed; nil when nothing
     /// came yet and time is left (the wait was woken by a commit the stream does not see):
     /// the caller parks it again. Throws CursorKilled when the stream was closed meanwhile.
     static func resume(_ wait: ChangeStreamWait, server: ServerCore, operation: RunningOperation?) throws -> Document? {
@@ -149,9 +149,12 @@ enum ChangeStreamCommands {
             return nil
         }
         table.checkIn(id: wait.id, reader)
-        return reply(
+        // The whole reply: it goes to the client as it is, not through the dispatcher.
+        var answer = reply(
             id: reader.isFinished ? 0 : wait.id, namespace: wait.namespace, batchKey: "nextBatch", batch: batch,
             reader: reader)
+        answer.append("ok", 1.0)
+        return answer
     }
 
     static func reply(id: Int64, namespace: String, batchKey: String, batch: [ChangeEvent], reader: ChangeStreamReader)
