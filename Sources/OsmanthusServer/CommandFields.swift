@@ -14,9 +14,13 @@ struct CommandFields: Sendable {
     private(set) var name: String?
     private(set) var argument: BSONValue = .null
 
-    /// The fields read, by `Field`: one array (a copy of the request is one retain, not one
-    /// per field).
-    private var slots: [BSONValue?]
+    /// The listed fields present in the command, in the order met (first of duplicates only).
+    /// Only the present ones are kept: a command carries a handful, and a slot per field would
+    /// cost a destroy per field per request.
+    private var present: [(field: Field, value: BSONValue)] = []
+    /// Bit `field.rawValue` set when `present` holds the field: most lookups are for absent
+    /// fields, answered by one bit test.
+    private var mask: UInt32 = 0
 
     enum Field: Int, CaseIterable {
         // Generic fields: where and under which session/transaction the command runs.
@@ -49,15 +53,11 @@ struct CommandFields: Sendable {
         case maxAwaitTimeMS
     }
 
-    private static let fieldCount = Field.allCases.count
-
-    init() {
-        slots = Array(repeating: nil, count: Self.fieldCount)
-    }
+    init() {}
 
     /// Walks `body` once.
     init(_ body: Document) {
-        self.init()
+        present.reserveCapacity(8)
         var first = true
         for (key, value) in body {
             if first {
@@ -67,7 +67,11 @@ struct CommandFields: Sendable {
             }
             guard let field = Self.field(named: key) else { continue }
             // A duplicate key keeps the first value, as `Document`'s subscript reads it.
-            if slots[field.rawValue] == nil { slots[field.rawValue] = value }
+            let bit: UInt32 = 1 << field.rawValue
+            if mask & bit == 0 {
+                mask |= bit
+                present.append((field, value))
+            }
         }
     }
 
@@ -119,7 +123,16 @@ struct CommandFields: Sendable {
         }
     }
 
-    subscript(field: Field) -> BSONValue? { slots[field.rawValue] }
+    subscript(field: Field) -> BSONValue? {
+        guard mask & (1 << field.rawValue) != 0 else { return nil }
+        // By index: reads each entry's field in place, copying only the value returned.
+        var index = 0
+        while index < present.count {
+            if present[index].field == field { return present[index].value }
+            index += 1
+        }
+        return nil
+    }
 
     // Generic fields: where and under which session/transaction the command runs.
     var database: BSONValue? { self[.database] }
