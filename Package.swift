@@ -96,7 +96,8 @@ let package = Package(
         .testTarget(
             name: "OsmanthusServerTests",
             dependencies: [
-                "OsmanthusServer", "Osmanthus", "OsmanthusStorage", "OsmanthusBSON", "OsmanthusBackupS3",
+                "OsmanthusServer", "Osmanthus", "OsmanthusStorage", "OsmanthusBSON", "OsmanthusBackupS3", "OsmanthusWire",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -3,39 +3,66 @@ import OsmanthusBSON
 
 /// One command the server answers: its name (the first key of the command document), its
 /// aliases, and the function that runs it on a command thread. `run` returns the reply
-/// without `ok` (the dispatcher adds `ok: 1`) or throws an error that `ErrorMapping` turns
-/// into `{ok: 0, errmsg, code, codeName}`.
+/// (a document without `ok`: the dispatcher adds `ok: 1`) or throws an error that
+/// `ErrorMapping` turns into `{ok: 0, errmsg, code, codeName}`.
 struct Command: Sendable {
     var name: String
-    var aliases: [String] = []
+    var aliases: [String]
     /// Only valid on the `admin` database (MongoDB answers Unauthorized elsewhere).
-    var adminOnly = false
+    var adminOnly: Bool
     var help: String
-    var run: @Sendable (CommandRequest, CommandContext) throws -> Document
+    var run: @Sendable (CommandRequest, CommandContext) throws -> CommandReply
+
+    /// A command that answers with a document.
+    init(
+        name: String, aliases: [String] = [], adminOnly: Bool = false, help: String,
+        run: @escaping @Sendable (CommandRequest, CommandContext) throws -> Document
+    ) {
+        self.init(name: name, aliases: aliases, adminOnly: adminOnly, help: help, reply: { .document(try run($0, $1)) })
+    }
+
+    /// A command that may answer with one of `CommandReply`'s fixed shapes.
+    init(
+        name: String, aliases: [String] = [], adminOnly: Bool = false, help: String,
+        reply: @escaping @Sendable (CommandRequest, CommandContext) throws -> CommandReply
+    ) {
+        self.name = name
+        self.aliases = aliases
+        self.adminOnly = adminOnly
+        self.help = help
+        self.run = reply
+    }
 }
 
 /// A decoded command: the body of an OP_MSG (sequences merged) or an OP_QUERY on `<db>.$cmd`.
 struct CommandRequest: Sendable {
     /// The command's name exactly as sent (the first key).
-    var name: String
+    let name: String
     /// The whole command document. Driver fields (`lsid`, `$clusterTime`, `txnNumber`,
     /// `$readPreference`, `readConcern`, `writeConcern`, `apiVersion`, ...) are left in it and
     /// ignored by commands that do not support them.
-    var body: Document
+    let body: Document
+    /// The fields the request path reads, found in one walk over `body` (read these, not
+    /// `body[...]`, for the fields listed there).
+    let fields: CommandFields
     /// `$db` (OP_MSG) or the database part of the OP_QUERY namespace.
-    var databaseName: String
+    let databaseName: String
 
     /// The value of the first field (`{find: "c"}` → "c").
-    var argument: BSONValue {
-        body.firstField?.value ?? .null
-    }
+    var argument: BSONValue { fields.argument }
 
     init(body: Document, databaseName: String) throws {
-        guard let first = body.firstField else {
+        try self.init(body: body, fields: CommandFields(body), databaseName: databaseName)
+    }
+
+    /// `fields` must be `CommandFields(body)` (the caller walked the body already).
+    init(body: Document, fields: CommandFields, databaseName: String) throws {
+        guard let name = fields.name else {
             throw OsmanthusError(.failedToParse, "empty command document")
         }
-        self.name = first.key
+        self.name = name
         self.body = body
+        self.fields = fields
         self.databaseName = databaseName
     }
 
@@ -66,6 +93,12 @@ struct CommandContext {
     var operation: RunningOperation?
     /// The connection's recent collections, for a command run inline (see `InlinePolicy`).
     var collections: CollectionCache?
+    /// Set for a find run inline: `InlinePolicy` found its filter a point read on the cached
+    /// collection (find need not check again).
+    var isInlinePointRead = false
+    /// Whether the command may answer `CommandReply.parked` (the connection runs it on the
+    /// pool and answers a parked getMore when its wait ends).
+    var canPark = false
 
     init(server: ServerCore, connection: ConnectionInfo) {
         self.server = server

@@ -32,24 +32,24 @@ final class CommandDispatcher: Sendable {
 
     /// Runs `request` and returns its reply: the command's document with `ok: 1`, or
     /// `ErrorMapping`'s `{ok: 0, ...}`.
-    func run(_ request: CommandRequest, context: CommandContext) -> Document {
+    func run(_ request: CommandRequest, context: CommandContext) -> CommandReply {
         let started = NIODeadline.now()
         let reply = dispatch(request, context: context)
         context.server.metrics.commandFinished(
             table[request.name] == nil ? "unknown" : request.name,
             nanoseconds: (NIODeadline.now() - started).nanoseconds,
-            failed: reply["ok"] == .double(0))
+            failed: reply.failed)
         return reply
     }
 
-    private func dispatch(_ request: CommandRequest, context: CommandContext) -> Document {
+    private func dispatch(_ request: CommandRequest, context: CommandContext) -> CommandReply {
         context.server.statistics.count(.command)
         guard let command = table[request.name] else {
-            return ErrorMapping.reply(for: OsmanthusError(.commandNotFound, "no such command: '\(request.name)'"))
+            return .document(ErrorMapping.reply(for: OsmanthusError(.commandNotFound, "no such command: '\(request.name)'")))
         }
         if command.adminOnly, request.databaseName != "admin" {
-            return ErrorMapping.reply(
-                for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database."))
+            return .document(ErrorMapping.reply(
+                for: OsmanthusError(.unauthorized, "\(request.name) may only be run against the admin database.")))
         }
         if context.server.configuration.authenticationRequired {
             context.connection.auth.refresh(
@@ -58,13 +58,13 @@ final class CommandDispatcher: Sendable {
         if context.server.configuration.authenticationRequired,
             !AuthCommands.allowedUnauthenticated.contains(request.name), !context.connection.auth.isAuthenticated
         {
-            return ErrorMapping.reply(
-                for: OsmanthusError(.unauthorized, "Command \(request.name) requires authentication"))
+            return .document(ErrorMapping.reply(
+                for: OsmanthusError(.unauthorized, "Command \(request.name) requires authentication")))
         }
         if context.server.configuration.authenticationRequired,
             let denied = Authorization.check(request, roles: context.connection.auth.authorized)
         {
-            return ErrorMapping.reply(for: denied)
+            return .document(ErrorMapping.reply(for: denied))
         }
         do {
             defer {
@@ -81,7 +81,7 @@ final class CommandDispatcher: Sendable {
             }
             var reply = ErrorMapping.reply(for: mapped)
             if let labeled = error as? LabeledError { reply.append("errorLabels", .array(labeled.labels)) }
-            return reply
+            return .document(reply)
         }
     }
 }

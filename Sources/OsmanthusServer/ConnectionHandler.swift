@@ -9,12 +9,14 @@ import OsmanthusWire
 /// calls block) — except the few `InlinePolicy` runs on the event loop because they are
 /// short — and writes the reply. Commands of one connection
 /// run one at a time, in order, as a client that waits for each reply expects; an awaitable
-/// hello waits on a scheduled task, holding no thread. A client that pipelines more than
+/// hello waits on a scheduled task, and a change-stream getMore with nothing to send parks
+/// (`ChangeStreamWait`), neither holding a thread. Replies are encoded here, one write and
+/// flush each. A client that pipelines more than
 /// `maxPending` messages is not read from until the backlog drains.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = WireMessage
-    typealias OutboundIn = WireMessage
-    typealias OutboundOut = WireMessage
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     static let maxPending = 16
 
@@ -36,12 +38,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// The collections this connection's inline point reads used last (their catalog lookups
     /// are cached in them).
     private var collections = CollectionCache()
+    /// The buffer replies are encoded into, reused once the socket has written the last one
+    /// (as NIO's MessageToByteHandler does): replies are encoded here, not by a handler
+    /// further down the pipeline, so a fixed-shape reply goes straight into it.
+    private var outbound = ByteBuffer()
+    /// The parked getMore of this connection, if any (cancelled when the connection closes).
+    private var parked: ChangeStreamWait?
 
     init(server: ServerCore, threadPool: NIOThreadPool, registry: ConnectionRegistry) {
         self.server = server
         self.threadPool = threadPool
         self.registry = registry
         self.logger = server.logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        outbound = context.channel.allocator.buffer(capacity: 256)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -65,6 +77,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         closed = true
         awaitingHello?.cancel()
         awaitingHello = nil
+        parked?.cancel()
         pending.removeAll()
         registry.remove(id: info.id)
         // A client that hung up no longer waits for its command: stop it at its next check.
@@ -104,9 +117,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             switch request.kind {
             case .unsupportedQuery(let failure):
-                send(failure, to: request, context: context)
+                send(.document(failure), to: request, context: context)
             case .failed(let error):
-                send(ErrorMapping.reply(for: error), to: request, context: context)
+                send(.document(ErrorMapping.reply(for: error)), to: request, context: context)
             case .command(let command):
                 busy = true
                 if let wait = HandshakeCommands.awaitTime(for: command, server: server) {
@@ -135,7 +148,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         case .reply(let failure)?:
-            send(failure, to: request, context: context)
+            send(.document(failure), to: request, context: context)
             finish(context: context)
             return
         case .afterRunning(let extra)?:
@@ -144,14 +157,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
             addToReply = nil
         }
         let info = self.info
-        let deliver = { (result: Result<Document, any Error>) in
-            switch result {
-            case .success(var reply):
-                for (key, value) in addToReply ?? [:] { reply.set(key, value) }
-                self.send(reply, to: request, context: context)
-            case .failure(let error): self.send(ErrorMapping.reply(for: error), to: request, context: context)
-            }
-        }
         if InlinePolicy.runsInline(command, server: server, collections: &collections) {
             // Short by construction (SPEC.md §13.6): saves two thread hand-offs per request.
             // Not entered in the operation table: nothing could see or kill it while it runs,
@@ -159,21 +164,103 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // goes on with the next message.
             var commandContext = CommandContext(server: server, connection: info)
             commandContext.collections = collections
-            deliver(.success(server.dispatcher.run(command, context: commandContext)))
+            commandContext.isInlinePointRead = command.name == "find"
+            deliver(server.dispatcher.run(command, context: commandContext), adding: addToReply, to: request, context: context)
             busy = false
             return
         }
         let operation = server.operations.start(command, connection: info)
-        let run: @Sendable () -> Document = {
+        let run: @Sendable () -> CommandReply = {
             var commandContext = CommandContext(server: server, connection: info)
             commandContext.operation = operation
+            commandContext.canPark = true
             return server.dispatcher.run(command, context: commandContext)
         }
         threadPool.runIfActive(eventLoop: context.eventLoop, run).assumeIsolated().whenComplete { result in
-            server.operations.finish(operation)
-            deliver(result)
+            switch result {
+            case .success(.parked(let wait)):
+                // Answered when the wait ends; the operation stays listed (and killable) meanwhile.
+                self.park(Parked(wait: wait, operation: operation, request: request, addToReply: addToReply), context: context)
+                return
+            case .success(let reply):
+                server.operations.finish(operation)
+                self.deliver(reply, adding: addToReply, to: request, context: context)
+            case .failure(let error):
+                server.operations.finish(operation)
+                self.send(.document(ErrorMapping.reply(for: error)), to: request, context: context)
+            }
             self.finish(context: context)
         }
+    }
+
+    /// A change-stream getMore waiting for commits (`CommandReply.parked`). The connection
+    /// stays busy (its next commands wait, in order) but no thread is held: a task sleeps on
+    /// the change notifier, then the getMore polls again on the pool.
+    private struct Parked {
+        var wait: ChangeStreamWait
+        var operation: RunningOperation
+        var request: InboundRequest
+        var addToReply: Document?
+    }
+
+    private func park(_ parked: Parked, context: ChannelHandlerContext) {
+        guard !closed else { return abandon(parked) }
+        self.parked = parked.wait
+        let wait = parked.wait
+        let operation = parked.operation
+        let database = server.database
+        let eventLoop = context.eventLoop
+        let bound = NIOLoopBound((self, context, parked), eventLoop: eventLoop)
+        wait.attach(
+            Task {
+                await wait.sleep(database: database, operation: operation)
+                eventLoop.execute {
+                    let (handler, context, parked) = bound.value
+                    handler.wake(parked, context: context)
+                }
+            })
+    }
+
+    /// The wait ended (a commit, the deadline, a kill): poll again on the pool, then answer or
+    /// park again.
+    private func wake(_ parked: Parked, context: ChannelHandlerContext) {
+        self.parked = nil
+        guard !closed else { return abandon(parked) }
+        let server = self.server
+        let wait = parked.wait
+        let operation = parked.operation
+        threadPool.runIfActive(eventLoop: context.eventLoop) {
+            try ChangeStreamCommands.resume(wait, server: server, operation: operation)
+        }.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(nil):
+                return self.park(parked, context: context)
+            case .success(let reply?):
+                server.operations.finish(operation)
+                self.deliver(.document(reply), adding: parked.addToReply, to: parked.request, context: context)
+            case .failure(let error):
+                server.operations.finish(operation)
+                self.send(.document(ErrorMapping.reply(for: error)), to: parked.request, context: context)
+            }
+            self.finish(context: context)
+        }
+    }
+
+    /// The client went away while its getMore waited: the stream is closed, as it is when a
+    /// waiting getMore is interrupted.
+    private func abandon(_ parked: Parked) {
+        _ = server.changeStreams.kill(ids: [parked.wait.id], namespace: parked.wait.namespace)
+        server.operations.finish(parked.operation)
+    }
+
+    /// Sends a command's reply, with a fail point's extra fields when one asks for them.
+    private func deliver(
+        _ reply: CommandReply, adding extra: Document?, to request: InboundRequest, context: ChannelHandlerContext
+    ) {
+        guard let extra else { return send(reply, to: request, context: context) }
+        var document = reply.document
+        for (key, value) in extra { document.set(key, value) }
+        send(.document(document), to: request, context: context)
     }
 
     private func finish(context: ChannelHandlerContext) {
@@ -190,19 +277,41 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func send(_ reply: Document, to request: InboundRequest, context: ChannelHandlerContext) {
+    /// Encodes the reply into the connection's buffer and writes it, one write and flush per
+    /// reply. An OP_MSG reply sent uncompressed is written straight from `reply`; OP_REPLY and
+    /// compressed replies go through `WireMessage`.
+    private func send(_ reply: CommandReply, to request: InboundRequest, context: ChannelHandlerContext) {
         guard !closed, !request.moreToCome else { return }
-        let body: WireMessage.Body
-        switch request.style {
-        case .msg: body = .msg(OpMsg(body: reply))
-        case .reply(let flags): body = .reply(OpReply(responseFlags: flags, documents: [reply]))
-        }
-        let message = WireMessage(
-            requestID: nextRequestID, responseTo: request.requestID, body: body, compressor: request.compressor)
+        let requestID = nextRequestID
         nextRequestID = nextRequestID == Int32.max ? 1 : nextRequestID + 1
-        context.writeAndFlush(wrapOutboundOut(message)).assumeIsolated().whenFailure { error in
-            if !(error is ChannelError) { self.logger.error("reply to request \(request.requestID) not sent: \(error)") }
+        outbound.clear()
+        do {
+            switch (request.style, request.compressor) {
+            case (.msg, nil):
+                try OpMsg.writeReply(
+                    requestID: requestID, responseTo: request.requestID, bodySize: reply.bodySize, to: &outbound
+                ) { reply.write(body: &$0) }
+            case (.msg, _):
+                try WireMessage(
+                    requestID: requestID, responseTo: request.requestID, body: .msg(OpMsg(body: reply.document)),
+                    compressor: request.compressor
+                ).write(to: &outbound)
+            case (.reply(let flags), _):
+                try WireMessage(
+                    requestID: requestID, responseTo: request.requestID,
+                    body: .reply(OpReply(responseFlags: flags, documents: [reply.document])),
+                    compressor: request.compressor
+                ).write(to: &outbound)
+            }
+        } catch {
+            // A reply that cannot be encoded (over the size limit): the client waits for an
+            // answer it will never get, so the connection closes, as it did when a pipeline
+            // encoder failed.
+            logger.error("reply to request \(request.requestID) not sent: \(error)")
+            context.close(promise: nil)
+            return
         }
+        context.writeAndFlush(wrapOutboundOut(outbound), promise: nil)
     }
 
     private static func format(_ address: SocketAddress) -> String {

@@ -39,11 +39,12 @@ struct InboundRequest {
             moreToCome = msg.flags.contains(.moreToCome)
             do {
                 let body = try msg.command()
-                guard case .string(let database) = body["$db"] ?? .null, !database.isEmpty else {
+                let fields = CommandFields(body)
+                guard case .string(let database) = fields.database ?? .null, !database.isEmpty else {
                     throw OsmanthusError(
                         OsmanthusError.Code(40571, "Location40571"), "OP_MSG requests require a $db argument")
                 }
-                kind = .command(try CommandRequest(body: body, databaseName: database))
+                kind = .command(try CommandRequest(body: body, fields: fields, databaseName: database))
             } catch {
                 kind = .failed(error)
             }

@@ -13,7 +13,7 @@ enum InlinePolicy {
             return true
         case "hello", "isMaster", "ismaster":
             // These two read the user store.
-            return command.body["speculativeAuthenticate"] == nil && command.body["saslSupportedMechs"] == nil
+            return command.fields.speculativeAuthenticate == nil && command.fields.saslSupportedMechs == nil
         case "find":
             return isPointRead(command, server: server, collections: &collections)
         default:
@@ -24,11 +24,11 @@ enum InlinePolicy {
     /// A find of one document by `_id`, outside any transaction (a transaction statement takes
     /// its session's lock, which another connection's command may hold for long).
     static func isPointRead(_ command: CommandRequest, server: ServerCore, collections: inout CollectionCache) -> Bool {
-        let body = command.body
-        guard body["autocommit"] == nil, body["txnNumber"] == nil, body["startTransaction"] == nil,
-            body["tailable"] == nil, body["sort"] == nil,
-            case .string(let name)? = body.firstField?.value,
-            case .document(let filter)? = body["filter"]
+        let fields = command.fields
+        guard fields.autocommit == nil, fields.txnNumber == nil, fields.startTransaction == nil,
+            fields.tailable == nil, fields.sort == nil,
+            case .string(let name) = fields.argument,
+            case .document(let filter)? = fields.filter
         else { return false }
         return collections.collection(name, in: command.databaseName, of: server.database).isPointRead(filter)
     }

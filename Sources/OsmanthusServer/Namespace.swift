@@ -2,12 +2,26 @@ import Osmanthus
 
 /// MongoDB's rules for database and collection names, checked before the engine sees them.
 enum Namespace {
-    /// Bytes a database name cannot contain (all ASCII: checked on the UTF-8 bytes, which is
-    /// exact, and cheap on every command's path).
-    static let forbiddenInDatabaseName: [UInt8] = Array("/\\. \"$\0".utf8)
+    /// Whether a database name may contain `byte`: not one of `/\. "$` or NUL (all ASCII, so
+    /// checking the UTF-8 bytes is exact, and cheap on every command's path).
+    @inline(__always)
+    static func allowedInDatabaseName(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: "."), UInt8(ascii: " "), UInt8(ascii: "\""),
+            UInt8(ascii: "$"), 0:
+            false
+        default: true
+        }
+    }
 
     static func validateDatabase(_ name: String) throws {
-        guard !name.isEmpty, name.utf8.count < 64, !name.utf8.contains(where: forbiddenInDatabaseName.contains) else {
+        // One pass over the bytes: length and characters together.
+        var count = 0
+        for byte in name.utf8 {
+            guard allowedInDatabaseName(byte) else { count = 64; break }
+            count += 1
+        }
+        guard count > 0, count < 64 else {
             throw OsmanthusError(.invalidNamespace, "Invalid database name: '\(name)'")
         }
     }
@@ -15,8 +29,8 @@ enum Namespace {
     static func validateCollection(_ name: String, in database: String) throws {
         try validateDatabase(database)
         // Byte checks: `String.contains(String)` is Foundation's substring search, costly per request.
-        guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: "$")), !name.utf8.contains(0),
-            name.utf8.first != UInt8(ascii: ".")
+        guard !name.isEmpty, name.utf8.first != UInt8(ascii: "."),
+            !name.utf8.contains(where: { $0 == UInt8(ascii: "$") || $0 == 0 })
         else {
             throw OsmanthusError(.invalidNamespace, "Invalid collection name: \(database).\(name)")
         }

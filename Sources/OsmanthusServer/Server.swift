@@ -62,7 +62,6 @@ public final class Server: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try pipeline.addHandler(MessageToByteHandler(MessageEncoder()))
                     try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
                     try pipeline.addHandler(ConnectionHandler(server: core, threadPool: threadPool, registry: registry))
                 }

@@ -140,3 +140,33 @@ public struct OpMsg: Sendable, Hashable {
             ?? Array(bytes).withUnsafeBytes { osm_crc32c_extend(0, $0.baseAddress, $0.count) }
     }
 }
+
+extension OpMsg {
+    /// Writes a whole reply message — header, flagBits 0, one body section — whose body
+    /// document of `bodySize` bytes `writeBody` writes through a `BSONBufferWriter`, in one
+    /// write into `buffer`. The bytes are those of `WireMessage(requestID:responseTo:body:
+    /// .msg(OpMsg(body: document)))` for the same document, without building it. Throws
+    /// `.invalidLength` (writing nothing) for a message over the size limit, as
+    /// `WireMessage.write` does.
+    public static func writeReply(
+        requestID: Int32, responseTo: Int32, bodySize: Int, to buffer: inout ByteBuffer,
+        body writeBody: (inout BSONBufferWriter) -> Void
+    ) throws {
+        let length = WireFormat.headerSize + 4 + 1 + bodySize
+        guard length <= WireFormat.maxMessageSizeBytes else {
+            throw WireError(.invalidLength, "message of \(length) bytes is over the \(WireFormat.maxMessageSizeBytes)-byte limit")
+        }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { memory in
+            var writer = BSONBufferWriter(UnsafeMutableRawBufferPointer(rebasing: memory[0..<length]))
+            writer.writeInt32(Int32(length))
+            writer.writeInt32(requestID)
+            writer.writeInt32(responseTo)
+            writer.writeInt32(OpCode.msg.rawValue)
+            writer.writeInt32(0)  // flagBits
+            writer.writeByte(WireFormat.sectionKindBody)
+            writeBody(&writer)
+            precondition(writer.offset == length, "OP_MSG reply body of \(writer.offset - length + bodySize) bytes, sized \(bodySize)")
+            return length
+        }
+    }
+}

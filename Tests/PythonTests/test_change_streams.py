@@ -1,8 +1,11 @@
 """Change streams through pymongo: collection.watch(), db.watch(), client.watch(), resume tokens,
 full documents and pre-images, awaitData getMores, and ChangeStreamHistoryLost (286)."""
+import socket
+import struct
 import threading
 import time
 
+import bson
 import pytest
 from pymongo.errors import OperationFailure
 
@@ -220,3 +223,116 @@ def test_show_expanded_events_must_be_a_boolean(db):
     with pytest.raises(OperationFailure) as failure:
         db.command("aggregate", 1, pipeline=[{"$changeStream": {"showExpandedEvents": 1}}], cursor={})
     assert failure.value.code == 14
+
+
+def waiting_get_mores(client, cursor_ids):
+    """The getMores on these cursors that currentOp lists now."""
+    ops = client.admin.command("currentOp")["inprog"]
+    return [op for op in ops if op["command"].get("getMore") in cursor_ids]
+
+
+def wait_until_parked(client, cursor_ids, timeout=10):
+    """Polls currentOp until a getMore on each of `cursor_ids` is listed."""
+    deadline = time.monotonic() + timeout
+    while len(waiting_get_mores(client, cursor_ids)) < len(cursor_ids):
+        assert time.monotonic() < deadline, "the getMores never all waited"
+        time.sleep(0.02)
+
+
+def open_stream(db, name):
+    cursor = db.command("aggregate", name, pipeline=[{"$changeStream": {}}], cursor={})["cursor"]
+    assert cursor["id"] != 0
+    return cursor["id"]
+
+
+def test_more_waiting_get_mores_than_command_threads_are_all_woken_by_one_write(client, db):
+    """Parked getMores hold no command thread: ten of them wait at once on a server with four
+    command threads (currentOp, itself run on that pool, still answers), and one insert wakes
+    them all with its event, long before their 20 s maxTimeMS."""
+    db.create_collection("items")
+    ids = [open_stream(db, "items") for _ in range(10)]
+    replies = {}
+
+    def wait(cursor_id):
+        replies[cursor_id] = db.command("getMore", cursor_id, collection="items", maxTimeMS=20000)
+
+    threads = [threading.Thread(target=wait, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    try:
+        wait_until_parked(client, ids)
+        written = time.monotonic()
+        db.items.insert_one({"_id": "wake"})
+        for t in threads:
+            t.join(15)
+        elapsed = time.monotonic() - written
+    finally:
+        db.command("killCursors", "items", cursors=ids)
+    assert len(replies) == 10
+    for cursor_id, reply in replies.items():
+        batch = reply["cursor"]["nextBatch"]
+        assert [e["documentKey"] for e in batch] == [{"_id": "wake"}], reply
+        assert reply["cursor"]["id"] == cursor_id
+    assert elapsed < 5
+
+
+def test_kill_cursors_answers_a_parked_get_more_at_once(client, db):
+    db.create_collection("items")
+    cursor_id = open_stream(db, "items")
+    outcome = {}
+
+    def wait():
+        try:
+            outcome["reply"] = db.command("getMore", cursor_id, collection="items", maxTimeMS=20000)
+        except OperationFailure as error:
+            outcome["error"] = error
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    wait_until_parked(client, [cursor_id])
+    killed_at = time.monotonic()
+    reply = db.command("killCursors", "items", cursors=[cursor_id])
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert reply["cursorsKilled"] == [cursor_id]
+    assert "error" in outcome, outcome
+    assert outcome["error"].code == 237  # CursorKilled
+    assert time.monotonic() - killed_at < 5
+    assert waiting_get_mores(client, [cursor_id]) == []
+    with pytest.raises(OperationFailure) as failure:
+        db.command("getMore", cursor_id, collection="items", maxTimeMS=10)
+    assert failure.value.code == 43
+
+
+def op_msg(document, request_id=1):
+    """An OP_MSG with one body section, as a client sends it."""
+    body = bson.encode(document)
+    payload = struct.pack("<I", 0) + b"\x00" + body
+    return struct.pack("<iiii", 16 + len(payload), request_id, 0, 2013) + payload
+
+
+def test_a_client_that_hangs_up_while_its_get_more_waits_closes_the_stream(server, client, db):
+    db.create_collection("items")
+    cursor_id = open_stream(db, "items")
+    sock = socket.create_connection((server.host, server.port))
+    try:
+        sock.sendall(op_msg({"getMore": bson.Int64(cursor_id), "collection": "items", "maxTimeMS": 20000,
+                             "$db": db.name}))
+        wait_until_parked(client, [cursor_id])
+    finally:
+        sock.close()
+    # The wait ends, its operation leaves the table and the stream is closed (43), not left
+    # checked out (292) until the 20 s run out.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            db.command("getMore", cursor_id, collection="items", maxTimeMS=10)
+            code = None
+        except OperationFailure as error:
+            code = error.code
+        if code == 43:
+            break
+        assert code == 292 and time.monotonic() < deadline, f"getMore after hang-up: {code}"
+        time.sleep(0.05)
+    assert waiting_get_mores(client, [cursor_id]) == []
+    assert db.command("ping")["ok"] == 1

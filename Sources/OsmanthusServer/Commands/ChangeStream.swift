@@ -1,9 +1,9 @@
 import Osmanthus
 import OsmanthusBSON
 
-/// `aggregate` with a first stage `$changeStream`, its getMores (awaitData: they wait for
-/// commits up to maxAwaitTimeMS on the command thread, woken by the commit), and `collMod` for
-/// pre/post images (SPEC.md §16).
+/// `aggregate` with a first stage `$changeStream`, its getMores (awaitData: one that finds
+/// nothing parks, waiting for a commit up to maxTimeMS with no thread held — see
+/// `ChangeStreamWait`), and `collMod` for pre/post images (SPEC.md §16).
 enum ChangeStreamCommands {
     static let all: [Command] = [
         Command(name: "collMod", help: "changes collection options (changeStreamPreAndPostImages)", run: collMod),
@@ -86,42 +86,75 @@ enum ChangeStreamCommands {
         return reply(id: id, namespace: namespace, batchKey: "firstBatch", batch: batch, reader: reader)
     }
 
-    /// The longest a waiting getMore sleeps before checking whether it was killed.
-    static let killCheckMillis: Int64 = 100
-
-    /// The getMore of a change-stream cursor; nil when `id` is not one.
+    /// The getMore of a change-stream cursor; nil when `id` is not one. When it finds nothing
+    /// and may wait, it answers `.parked` if the caller can park it (`context.canPark`: a
+    /// connection running it on the pool), else it answers the empty batch at once.
     static func getMore(id: Int64, collection: String, _ request: CommandRequest, _ context: CommandContext) throws
-        -> Document?
+        -> CommandReply?
     {
         let namespace = request.namespace(collection)
         let table = context.server.changeStreams
         guard var reader = try table.checkOut(id: id, namespace: namespace) else { return nil }
-        let batchSize = try CursorReply.batchSize(request.body.commandInt("batchSize", in: "getMore"), command: "getMore")
-        let limit = batchSize.flatMap { $0 > 0 ? $0 : nil } ?? 1000
-        let awaitMillis = Int64(try request.body.commandInt("maxTimeMS", in: "getMore") ?? Int(defaultAwaitMillis))
-        let database = context.server.database
-        let deadline = WallClock.nowMilliseconds() + max(0, awaitMillis)
-        var batch: [ChangeEvent] = []
-        // Waits block a command thread: at most half of them may wait at once.
-        let slots = max(1, context.server.configuration.commandThreads / 2)
+        let limit: Int
+        let awaitMillis: Int64
+        let generation: UInt64
+        let batch: [ChangeEvent]
         do {
-            while true {
-                try context.operation?.checkForInterrupt()
-                let generation = database.changeGeneration
-                batch = try reader.poll(limit: limit)
-                let left = deadline - WallClock.nowMilliseconds()
-                if !batch.isEmpty || reader.isFinished || left <= 0 { break }
-                guard table.startWaiting(limit: slots) else { break }
-                // In slices, so that a killOp is seen within one.
-                database.blockingWaitForChanges(after: generation, timeoutMillis: min(left, Self.killCheckMillis))
-                table.stopWaiting()
-            }
+            let batchSize = try CursorReply.batchSize(
+                CommandFields.int(request.fields.batchSize, "batchSize", in: "getMore"), command: "getMore")
+            limit = batchSize.flatMap { $0 > 0 ? $0 : nil } ?? 1000
+            awaitMillis = Int64(
+                try CommandFields.int(request.fields.maxTimeMS, "maxTimeMS", in: "getMore") ?? Int(defaultAwaitMillis))
+            try context.operation?.checkForInterrupt()
+            // Read before the poll: a commit between the two wakes the wait at once.
+            generation = context.server.database.changeGeneration
+            batch = try reader.poll(limit: limit)
         } catch {
             table.checkIn(id: id, nil)
             throw error
         }
+        if batch.isEmpty, !reader.isFinished, awaitMillis > 0, context.canPark, context.transaction == nil {
+            let wait = ChangeStreamWait(
+                id: id, namespace: namespace, limit: limit, deadlineMillis: WallClock.nowMilliseconds() + awaitMillis,
+                reader: reader, generation: generation)
+            guard table.park(wait) else {
+                throw OsmanthusError(ChangeStreamWait.cursorKilled, "cursor id \(id) was killed")
+            }
+            return .parked(wait)
+        }
         table.checkIn(id: id, reader)
-        return reply(id: reader.isFinished ? 0 : id, namespace: namespace, batchKey: "nextBatch", batch: batch, reader: reader)
+        return .document(reply(id: reader.isFinished ? 0 : id, namespace: namespace, batchKey: "nextBatch", batch: batch, reader: reader))
+    }
+
+    /// A parked getMore once its wait ended: polls again (on a command thread). Answers the
+    /// reply (`ok` included) when there is a batch, the stream finished or the deadline passed; nil when nothing
+    /// came yet and time is left (the wait was woken by a commit the stream does not see):
+    /// the caller parks it again. Throws CursorKilled when the stream was closed meanwhile.
+    static func resume(_ wait: ChangeStreamWait, server: ServerCore, operation: RunningOperation?) throws -> Document? {
+        let table = server.changeStreams
+        guard !wait.isKilled, var reader = wait.takeReader() else {
+            throw OsmanthusError(ChangeStreamWait.cursorKilled, "cursor id \(wait.id) was killed while it waited")
+        }
+        let generation = server.database.changeGeneration
+        let batch: [ChangeEvent]
+        do {
+            try operation?.checkForInterrupt()
+            batch = try reader.poll(limit: wait.limit)
+        } catch {
+            table.checkIn(id: wait.id, nil)
+            throw error
+        }
+        if batch.isEmpty, !reader.isFinished, WallClock.nowMilliseconds() < wait.deadlineMillis {
+            wait.rearm(reader, generation: generation)
+            return nil
+        }
+        table.checkIn(id: wait.id, reader)
+        // The whole reply: it goes to the client as it is, not through the dispatcher.
+        var answer = reply(
+            id: reader.isFinished ? 0 : wait.id, namespace: wait.namespace, batchKey: "nextBatch", batch: batch,
+            reader: reader)
+        answer.append("ok", 1.0)
+        return answer
     }
 
     static func reply(id: Int64, namespace: String, batchKey: String, batch: [ChangeEvent], reader: ChangeStreamReader)

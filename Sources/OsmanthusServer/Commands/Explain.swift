@@ -26,12 +26,12 @@ enum ExplainCommand {
             options.projection = try inner.commandDocument("projection", in: "find")
             options.skip = try inner.commandInt("skip", in: "find") ?? 0
             options.limit = abs(try inner.commandInt("limit", in: "find") ?? 0)
-            options.hint = try QueryCommands.hint(inner)
+            options.hint = try QueryCommands.hint(inner["hint"])
         case "count":
             filter = try inner.commandDocument("query", in: "count") ?? Document()
             options.skip = try inner.commandInt("skip", in: "count") ?? 0
             options.limit = abs(try inner.commandInt("limit", in: "count") ?? 0)
-            options.hint = try QueryCommands.hint(inner)
+            options.hint = try QueryCommands.hint(inner["hint"])
         case "distinct":
             filter = try inner.commandDocument("query", in: "distinct") ?? Document()
         default:

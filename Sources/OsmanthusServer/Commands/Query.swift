@@ -5,8 +5,8 @@ import OsmanthusBSON
 /// (in AggregateCommand.swift).
 enum QueryCommands {
     static let all: [Command] = [
-        Command(name: "find", help: "queries a collection; returns a cursor", run: find),
-        Command(name: "getMore", help: "the next batch of a cursor", run: getMore),
+        Command(name: "find", help: "queries a collection; returns a cursor", reply: find),
+        Command(name: "getMore", help: "the next batch of a cursor", reply: getMore),
         Command(name: "killCursors", help: "closes cursors", run: killCursors),
         Command(name: "count", help: "counts matching documents", run: count),
         Command(name: "distinct", help: "the distinct values of a field", run: distinct),
@@ -24,28 +24,29 @@ enum QueryCommands {
         func next() throws -> Document? { try cursor.next() }
     }
 
-    static func find(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+    static func find(_ request: CommandRequest, _ context: CommandContext) throws -> CommandReply {
         let name = try request.collectionName()
         try Namespace.validateCollection(name, in: request.databaseName)
         context.server.statistics.count(.query)
-        let body = request.body
+        let fields = request.fields
         var options = FindOptions()
-        options.sort = try body.commandDocument("sort", in: "find")
-        options.projection = try body.commandDocument("projection", in: "find")
-        options.skip = try nonNegative(body.commandInt("skip", in: "find"), "skip")
-        options.limit = try nonNegative(body.commandInt("limit", in: "find"), "limit")
-        options.hint = try hint(body)
-        let batchSize = try CursorReply.batchSize(body.commandInt("batchSize", in: "find"), command: "find")
-        let singleBatch = try body.commandBool("singleBatch", in: "find") ?? false
-        if try body.commandBool("tailable", in: "find") == true {
+        options.sort = try CommandFields.document(fields.sort, "sort", in: "find")
+        options.projection = try CommandFields.document(fields.projection, "projection", in: "find")
+        options.skip = try nonNegative(CommandFields.int(fields.skip, "skip", in: "find"), "skip")
+        options.limit = try nonNegative(CommandFields.int(fields.limit, "limit", in: "find"), "limit")
+        options.hint = try hint(fields.hint)
+        let batchSize = try CursorReply.batchSize(CommandFields.int(fields.batchSize, "batchSize", in: "find"), command: "find")
+        let singleBatch = try CommandFields.bool(fields.singleBatch, "singleBatch", in: "find") ?? false
+        if try CommandFields.bool(fields.tailable, "tailable", in: "find") == true {
             throw OsmanthusError(.notImplemented, "tailable cursors are not supported yet")
         }
-        let filter = try body.commandDocument("filter", in: "find") ?? Document()
+        let filter = try CommandFields.document(fields.filter, "filter", in: "find") ?? Document()
         if context.transaction == nil, options.sort == nil, options.projection == nil, options.skip == 0,
             options.hint == nil, batchSize != 0,
-            let found = try pointRead(filter, collection: context.collection(name, in: request.databaseName))
+            let found = try pointRead(
+                filter, collection: context.collection(name, in: request.databaseName), known: context.isInlinePointRead)
         {
-            return CursorReply.complete(found, namespace: request.namespace(name))
+            return .cursor(.init(id: 0, namespace: request.namespace(name), batchKey: "firstBatch", batch: found))
         }
         let source: any DocumentSource
         if let transaction = context.transaction {
@@ -58,24 +59,27 @@ enum QueryCommands {
             source = CollectionSource(try collection.find(filter, options: options))
         }
         let cursor = ServerCursor(
-            namespace: request.namespace(name), connectionID: context.connection.id, sessionID: body["lsid"],
+            namespace: request.namespace(name), connectionID: context.connection.id, sessionID: fields.lsid,
             source: source)
         // With a limit, the first batch need not be bigger than the limit.
         let firstBatch = options.limit > 0 ? min(batchSize ?? CursorReply.defaultFirstBatchSize, options.limit) : batchSize
-        return try CursorReply.first(
-            cursor, batchSize: firstBatch, singleBatch: singleBatch, server: context.server, operation: context.operation)
+        return .cursor(
+            try CursorReply.firstBatch(
+                cursor, batchSize: firstBatch, singleBatch: singleBatch, server: context.server,
+                operation: context.operation))
     }
 
     /// The answer of `{_id: v}` by one engine get (no filter, snapshot or cursor), or nil when
     /// the filter is not one the collection answers so.
-    static func pointRead(_ filter: Document, collection: Collection) throws -> [Document]? {
-        guard collection.isPointRead(filter), let id = filter["_id"] else { return nil }
+    /// `known`: `InlinePolicy` has just checked `isPointRead` on this collection and filter.
+    static func pointRead(_ filter: Document, collection: Collection, known: Bool = false) throws -> [Document]? {
+        guard known || collection.isPointRead(filter), let id = filter["_id"] else { return nil }
         return try collection.findOne(byId: id).map { [$0] } ?? []
     }
 
     /// `hint`: an index name or key pattern.
-    static func hint(_ body: Document) throws -> BSONValue? {
-        switch body["hint"] {
+    static func hint(_ value: BSONValue?) throws -> BSONValue? {
+        switch value {
         case nil, .null?: return nil
         case .string(let s)? where s.isEmpty: return nil
         case .document(let d)? where d.isEmpty: return nil
@@ -84,17 +88,18 @@ enum QueryCommands {
         }
     }
 
-    static func getMore(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
+    static func getMore(_ request: CommandRequest, _ context: CommandContext) throws -> CommandReply {
         guard let id = request.argument.exactInt64, request.argument.isNumber else {
             throw OsmanthusError(
                 .typeMismatch, "BSON field 'getMore.getMore' is the wrong type '\(request.argument.type.name)', expected type 'long'")
         }
-        guard let collection = try request.body.commandString("collection", in: "getMore") else {
+        guard let collection = try CommandFields.string(request.fields.collection, "collection", in: "getMore") else {
             throw OsmanthusError(.failedToParse, "BSON field 'getMore.collection' is missing but a required field")
         }
         context.server.statistics.count(.getmore)
         if let reply = try ChangeStreamCommands.getMore(id: id, collection: collection, request, context) { return reply }
-        let batchSize = try CursorReply.batchSize(request.body.commandInt("batchSize", in: "getMore"), command: "getMore")
+        let batchSize = try CursorReply.batchSize(
+            CommandFields.int(request.fields.batchSize, "batchSize", in: "getMore"), command: "getMore")
         let cursors = context.server.cursors
         let cursor = try cursors.checkOut(id: id, namespace: request.namespace(collection))
         let batch: [Document]
@@ -106,7 +111,7 @@ enum QueryCommands {
         }
         let exhausted = cursor.isExhausted
         cursors.checkIn(cursor)
-        return CursorReply.document(id: exhausted ? 0 : id, namespace: cursor.namespace, batchKey: "nextBatch", batch: batch)
+        return .cursor(.init(id: exhausted ? 0 : id, namespace: cursor.namespace, batchKey: "nextBatch", batch: batch))
     }
 
     static func killCursors(_ request: CommandRequest, _ context: CommandContext) throws -> Document {

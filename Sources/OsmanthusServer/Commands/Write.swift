@@ -9,9 +9,9 @@ enum WriteCommands {
     static let invalidLength = OsmanthusError.Code(16, "InvalidLength")
 
     static let all: [Command] = [
-        Command(name: "insert", help: "inserts documents", run: insert),
-        Command(name: "update", help: "updates or replaces documents", run: update),
-        Command(name: "delete", help: "deletes documents", run: delete),
+        Command(name: "insert", help: "inserts documents", reply: insert),
+        Command(name: "update", help: "updates or replaces documents", reply: update),
+        Command(name: "delete", help: "deletes documents", reply: delete),
     ]
 
     /// Where a write command's statements go: the collection, or its view in the session's
@@ -37,11 +37,11 @@ enum WriteCommands {
 
     /// The collection and the batch of a write command, checked.
     private static func prepare(
-        _ request: CommandRequest, _ context: CommandContext, field: String
+        _ request: CommandRequest, _ context: CommandContext, field: String, _ value: BSONValue?
     ) throws -> (collection: Target, items: [Document], ordered: Bool) {
         let name = try request.collectionName()
         try Namespace.validateCollection(name, in: request.databaseName)
-        guard let items = try request.body.commandDocuments(field, in: request.name) else {
+        guard let items = try CommandFields.documents(value, field, in: request.name) else {
             throw OsmanthusError(.failedToParse, "BSON field '\(request.name).\(field)' is missing but a required field")
         }
         guard items.count >= 1, items.count <= WireFormat.maxWriteBatchSize else {
@@ -49,7 +49,7 @@ enum WriteCommands {
                 invalidLength,
                 "Write batch sizes must be between 1 and \(WireFormat.maxWriteBatchSize). Got \(items.count) operations.")
         }
-        let ordered = try request.body.commandBool("ordered", in: request.name) ?? true
+        let ordered = try CommandFields.bool(request.fields.ordered, "ordered", in: request.name) ?? true
         if let transaction = context.transaction {
             return (.transaction(transaction.collection(name, in: request.databaseName)), items, ordered)
         }
@@ -73,8 +73,8 @@ enum WriteCommands {
     }
 
     /// Inserts in atomic runs through `insertMany` (one engine write batch per run).
-    static func insert(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        let (target, documents, ordered) = try prepare(request, context, field: "documents")
+    static func insert(_ request: CommandRequest, _ context: CommandContext) throws -> CommandReply {
+        let (target, documents, ordered) = try prepare(request, context, field: "documents", request.fields.documents)
         context.server.statistics.count(.insert, Int64(documents.count))
         let collection: Collection
         switch target {
@@ -93,8 +93,8 @@ enum WriteCommands {
         return reply(n: result.insertedIds.count, writeErrors: writeErrors)
     }
 
-    static func update(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        let (collection, updates, ordered) = try prepare(request, context, field: "updates")
+    static func update(_ request: CommandRequest, _ context: CommandContext) throws -> CommandReply {
+        let (collection, updates, ordered) = try prepare(request, context, field: "updates", request.fields.updates)
         var matched = 0
         var modified = 0
         var upserted: [BSONValue] = []
@@ -127,15 +127,16 @@ enum WriteCommands {
                 upserted.append(["index": .int32(Int32(index)), "_id": id])
             }
         }
-        var reply = reply(n: matched + upserted.count, writeErrors: [])
-        reply.set("nModified", .int32(Int32(clamping: modified)))
+        let n = Int32(clamping: matched + upserted.count)
+        if upserted.isEmpty, writeErrors.isEmpty { return .written(n: n, nModified: Int32(clamping: modified)) }
+        var reply: Document = ["n": .int32(n), "nModified": .int32(Int32(clamping: modified))]
         if !upserted.isEmpty { reply.append("upserted", .array(upserted)) }
         if !writeErrors.isEmpty { reply.append("writeErrors", .array(writeErrors.map { .document($0) })) }
-        return reply
+        return .document(reply)
     }
 
-    static func delete(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        let (collection, deletes, ordered) = try prepare(request, context, field: "deletes")
+    static func delete(_ request: CommandRequest, _ context: CommandContext) throws -> CommandReply {
+        let (collection, deletes, ordered) = try prepare(request, context, field: "deletes", request.fields.deletes)
         var deleted = 0
         let writeErrors = forEach(deletes, ordered: ordered) { _, statement in
             context.server.statistics.count(.delete)
@@ -154,9 +155,9 @@ enum WriteCommands {
         return reply(n: deleted, writeErrors: writeErrors)
     }
 
-    private static func reply(n: Int, writeErrors: [Document]) -> Document {
-        var reply: Document = ["n": .int32(Int32(clamping: n))]
-        if !writeErrors.isEmpty { reply.append("writeErrors", .array(writeErrors.map { .document($0) })) }
-        return reply
+    /// `{n}`, or `{n, writeErrors}` built as a document.
+    private static func reply(n: Int, writeErrors: [Document]) -> CommandReply {
+        guard !writeErrors.isEmpty else { return .written(n: Int32(clamping: n)) }
+        return .document(["n": .int32(Int32(clamping: n)), "writeErrors": .array(writeErrors.map { .document($0) })])
     }
 }

@@ -14,24 +14,13 @@ final class ChangeStreamCursors: Sendable {
         var lastUsedMillis: Int64
         /// The `lsid` the stream was opened with; ending that session closes it.
         var session: BSONValue?
+        /// The getMore waiting for commits with the reader, if one is parked.
+        var parked: ChangeStreamWait?
     }
 
     // Guards the table; never held while a reader reads or waits.
     private let state = Mutex<[Int64: Entry]>([:])
-    /// getMores blocked waiting for commits right now.
-    private let waiting = Mutex(0)
 
-    /// Takes one of `limit` waiting slots; false when all are taken (the getMore then answers
-    /// at once, so waiting streams never hold every command thread).
-    func startWaiting(limit: Int) -> Bool {
-        waiting.withLock { n in
-            guard n < limit else { return false }
-            n += 1
-            return true
-        }
-    }
-
-    func stopWaiting() { waiting.withLock { $0 -= 1 } }
     /// A cursor not used for this long is closed (MongoDB's 10 minutes).
     static let idleTimeoutMillis: Int64 = 10 * 60 * 1000
 
@@ -64,10 +53,21 @@ final class ChangeStreamCursors: Sendable {
         }
     }
 
+    /// Notes the getMore that waits with the checked-out reader, so that killCursors and the
+    /// session's end can stop it. False when the stream was closed meanwhile.
+    func park(_ wait: ChangeStreamWait) -> Bool {
+        state.withLock { table in
+            guard table[wait.id] != nil else { return false }
+            table[wait.id]?.parked = wait
+            return true
+        }
+    }
+
     /// Puts the reader back after a batch; a finished (invalidated) or failed stream is closed.
     func checkIn(id: Int64, _ reader: ChangeStreamReader?) {
         state.withLock { table in
             guard var entry = table[id] else { return }
+            entry.parked = nil
             if let reader, !reader.isFinished {
                 entry.reader = reader
                 entry.lastUsedMillis = WallClock.nowMilliseconds()
@@ -80,13 +80,17 @@ final class ChangeStreamCursors: Sendable {
 
     /// killCursors: the ids of `ids` that were change streams on `namespace`, now closed.
     func kill(ids: [Int64], namespace: String) -> [Int64] {
-        state.withLock { table in
+        var waits: [ChangeStreamWait] = []
+        let killed = state.withLock { table in
             ids.filter { id in
-                guard table[id]?.namespace == namespace else { return false }
+                guard let entry = table[id], entry.namespace == namespace else { return false }
+                if let parked = entry.parked { waits.append(parked) }
                 table[id] = nil
                 return true
             }
         }
+        for wait in waits { wait.kill() }
+        return killed
     }
 
     /// Closes the streams opened in these sessions (endSessions, killSessions, expiry); nil:
@@ -94,13 +98,15 @@ final class ChangeStreamCursors: Sendable {
     /// is dropped when it is checked in. Returns how many were closed.
     @discardableResult
     func kill(sessions: [BSONValue]?) -> Int {
-        state.withLock { table in
+        let doomed = state.withLock { table in
             let doomed = table.filter { _, entry in
                 guard let owner = entry.session else { return false }
                 return sessions.map { $0.contains(owner) } ?? true
-            }.keys
-            for id in doomed { table[id] = nil }
-            return doomed.count
+            }
+            for id in doomed.keys { table[id] = nil }
+            return doomed
         }
+        for entry in doomed.values { entry.parked?.kill() }
+        return doomed.count
     }
 }

@@ -13,25 +13,26 @@ enum CursorReply {
         _ cursor: ServerCursor, batchSize: Int?, singleBatch: Bool = false, server: ServerCore,
         operation: RunningOperation? = nil
     ) throws -> Document {
+        try firstBatch(cursor, batchSize: batchSize, singleBatch: singleBatch, server: server, operation: operation)
+            .cursorDocument
+    }
+
+    /// `first` as a batch the connection writes without building the document (find).
+    static func firstBatch(
+        _ cursor: ServerCursor, batchSize: Int?, singleBatch: Bool = false, server: ServerCore,
+        operation: RunningOperation? = nil
+    ) throws -> CommandReply.CursorBatch {
         let batch = try cursor.nextBatch(maxCount: batchSize ?? defaultFirstBatchSize, operation: operation)
         var id: Int64 = 0
         if !cursor.isExhausted, !singleBatch {
             id = try server.cursors.register(cursor)
         }
-        return document(id: id, namespace: cursor.namespace, batchKey: "firstBatch", batch: batch)
+        return CommandReply.CursorBatch(id: id, namespace: cursor.namespace, batchKey: "firstBatch", batch: batch)
     }
 
     /// A first batch that is all there is (results computed in full, e.g. listCollections).
     static func complete(_ documents: [Document], namespace: String) -> Document {
-        document(id: 0, namespace: namespace, batchKey: "firstBatch", batch: documents)
-    }
-
-    static func document(id: Int64, namespace: String, batchKey: String, batch: [Document]) -> Document {
-        var cursor = Document()
-        cursor.append(batchKey, .array(batch.map { .document($0) }))
-        cursor.append("id", .int64(id))
-        cursor.append("ns", .string(namespace))
-        return ["cursor": .document(cursor)]
+        CommandReply.CursorBatch(id: 0, namespace: namespace, batchKey: "firstBatch", batch: documents).cursorDocument
     }
 
     /// Reads a batch size option: nil when absent, BadValue when negative.

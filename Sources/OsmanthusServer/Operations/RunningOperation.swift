@@ -27,7 +27,7 @@ final class RunningOperation: Sendable {
         self.client = client
         self.command = request.body
         // getMore names its collection in `collection`, other commands in their first field.
-        let named = request.name == "getMore" ? request.body["collection"] ?? .null : request.argument
+        let named = request.name == "getMore" ? request.fields.collection ?? .null : request.argument
         if case .string(let collection) = named, !collection.isEmpty {
             namespace = "\(request.databaseName).\(collection)"
         } else {

@@ -34,12 +34,12 @@ enum SessionGate {
     static let transientLabel: BSONValue = "TransientTransactionError"
 
     /// Runs `command` under the session rules.
-    static func run(_ command: Command, _ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        let body = request.body
-        let autocommit = try body.commandBool("autocommit", in: request.name)
-        let startTransaction = try body.commandBool("startTransaction", in: request.name) ?? false
-        let txnNumber = try self.txnNumber(body)
-        guard let session = try context.server.sessions.session(for: body["lsid"]) else {
+    static func run(_ command: Command, _ request: CommandRequest, _ context: CommandContext) throws -> CommandReply {
+        let fields = request.fields
+        let autocommit = try CommandFields.bool(fields.autocommit, "autocommit", in: request.name)
+        let startTransaction = try CommandFields.bool(fields.startTransaction, "startTransaction", in: request.name) ?? false
+        let txnNumber = try self.txnNumber(fields.txnNumber)
+        guard let session = try context.server.sessions.session(for: fields.lsid) else {
             if autocommit != nil || startTransaction || txnNumber != nil {
                 throw OsmanthusError(.invalidOptions, "txnNumber, autocommit and startTransaction need an lsid")
             }
@@ -77,14 +77,17 @@ enum SessionGate {
         }
     }
 
-    private static func runPlain(_ command: Command, _ request: CommandRequest, _ context: CommandContext) throws -> Document {
-        var reply = try command.run(request, context)
-        if !reply.contains("ok") { reply.append("ok", 1.0) }
-        return reply
+    private static func runPlain(_ command: Command, _ request: CommandRequest, _ context: CommandContext) throws
+        -> CommandReply
+    {
+        let reply = try command.run(request, context)
+        guard case .document(var document) = reply else { return reply }  // the fixed shapes carry ok
+        if !document.contains("ok") { document.append("ok", 1.0) }
+        return .document(document)
     }
 
-    private static func txnNumber(_ body: Document) throws -> Int64? {
-        guard let value = body["txnNumber"] else { return nil }
+    private static func txnNumber(_ value: BSONValue?) throws -> Int64? {
+        guard let value else { return nil }
         guard case .int64(let number) = value, number >= 0 else {
             throw OsmanthusError(.typeMismatch, "txnNumber must be a non-negative long, got \(value.type.name)")
         }
@@ -94,7 +97,7 @@ enum SessionGate {
     private static func retryableWrite(
         _ command: Command, _ request: CommandRequest, _ context: CommandContext, txnNumber: Int64,
         state: inout ServerSession.State
-    ) throws -> Document {
+    ) throws -> CommandReply {
         if txnNumber < state.txnNumber {
             throw OsmanthusError(
                 transactionTooOld, "txnNumber \(txnNumber) is less than last txnNumber \(state.txnNumber) seen in this session")
@@ -102,7 +105,7 @@ enum SessionGate {
         if txnNumber == state.txnNumber {
             if let recorded = state.recordedReply {
                 context.server.statistics.count(.retriedWrite)
-                return recorded
+                return .document(recorded)
             }
             if state.phase != .none {
                 throw OsmanthusError(
@@ -116,14 +119,14 @@ enum SessionGate {
         let reply = try runPlain(command, request, context)
         // Only a reply reached here is recorded: a command that threw changed nothing, and a
         // retry runs it afresh.
-        state.recordedReply = reply
+        state.recordedReply = reply.document
         return reply
     }
 
     private static func transactionStatement(
         _ command: Command, _ request: CommandRequest, _ context: CommandContext, txnNumber: Int64, start: Bool,
         state: inout ServerSession.State
-    ) throws -> Document {
+    ) throws -> CommandReply {
         // Refused before the session's state is touched, as MongoDB does: the command neither
         // starts a transaction (with startTransaction) nor aborts the one in progress, which
         // stays usable.
@@ -150,7 +153,7 @@ enum SessionGate {
         }
         switch (request.name, state.phase) {
         case ("commitTransaction", .committed):
-            return ["ok": 1.0]  // a retried commit
+            return .document(["ok": 1.0])  // a retried commit
         case ("commitTransaction", .inProgress):
             guard let transaction = state.transaction else { break }
             defer { state.transaction = nil }
@@ -162,11 +165,11 @@ enum SessionGate {
             }
             state.phase = .committed
             context.server.statistics.count(.transactionCommitted)
-            return ["ok": 1.0]
+            return .document(["ok": 1.0])
         case ("abortTransaction", .inProgress):
             state.abortOpenTransaction()
             context.server.statistics.count(.transactionAborted)
-            return ["ok": 1.0]
+            return .document(["ok": 1.0])
         case (_, .committed):
             throw OsmanthusError(transactionCommitted, "Transaction \(txnNumber) has been committed.")
         case (_, .aborted):
@@ -179,7 +182,7 @@ enum SessionGate {
         }
         var inTransaction = context
         inTransaction.transaction = transaction
-        let reply: Document
+        let reply: CommandReply
         do {
             reply = try runPlain(command, request, inTransaction)
         } catch {
@@ -187,7 +190,9 @@ enum SessionGate {
             throw error
         }
         // In a transaction a write error fails the whole command, as MongoDB's does.
-        if case .array(let errors)? = reply["writeErrors"], case .document(let first)? = errors.first {
+        if case .document(let document) = reply, case .array(let errors)? = document["writeErrors"],
+            case .document(let first)? = errors.first
+        {
             abortAfterFailure(&state, context)
             throw commandError(fromWriteError: first)
         }
