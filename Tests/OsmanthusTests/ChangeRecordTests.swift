@@ -129,3 +129,24 @@ struct ChangeRecordTests {
         #expect(throws: (any Error).self) { try ChangeRecord(decoding: idWithoutName) }
     }
 }
+
+/// The per-commit byte accounting (`ChangeLog.Appended`): one database inline, others after.
+struct ChangeLogAppendedTests {
+    @Test func bytesAreSummedPerDatabaseInFirstSeenOrder() {
+        var appended = ChangeLog.Appended()
+        #expect(appended.isEmpty)
+        #expect(appended.bytes.isEmpty)
+        appended.add("a", 10)
+        #expect(!appended.isEmpty)
+        appended.add("a", 5)
+        appended.add("b", 7)
+        appended.add("b", 1)
+        appended.add("a", 2)
+        appended.add("c", 3)
+        #expect(appended.bytes.map(\.database) == ["a", "b", "c"])
+        #expect(appended.bytes.map(\.bytes) == [17, 8, 3])
+        var seen: [String: Int64] = [:]
+        appended.forEach { seen[$0, default: 0] += $1 }
+        #expect(seen == ["a": 17, "b": 8, "c": 3])
+    }
+}

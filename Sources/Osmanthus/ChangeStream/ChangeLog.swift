@@ -42,21 +42,24 @@ final class ChangeLog: Sendable {
     /// What one batch added, by database, for the accounting after it commits.
     struct Appended {
         /// The first database's bytes inline: a batch nearly always touches one database, and
-        /// an array here cost an allocation per commit.
-        private var first: (database: String, bytes: Int64)?
+        /// an array here cost an allocation per commit. `firstBytes` 0: nothing added yet.
+        private var firstDatabase = ""
+        private var firstBytes: Int64 = 0
         private var more: [(database: String, bytes: Int64)] = []
         /// The records' wall time (also the trimmer's clock, saving a second clock read).
         var wallMillis: Int64 = 0
-        var isEmpty: Bool { first == nil }
+        var isEmpty: Bool { firstBytes == 0 }
 
         /// Bytes by database, in the order they were first added.
-        var bytes: [(database: String, bytes: Int64)] { (first.map { [$0] } ?? []) + more }
+        var bytes: [(database: String, bytes: Int64)] { (isEmpty ? [] : [(firstDatabase, firstBytes)]) + more }
 
+        /// Adds `n` (> 0: a record has a key) bytes of `database`'s records.
         mutating func add(_ database: String, _ n: Int64) {
-            if let f = first, f.database == database {
-                first = (database, f.bytes + n)
-            } else if first == nil {
-                first = (database, n)
+            if firstBytes == 0 {
+                firstDatabase = database
+                firstBytes = n
+            } else if firstDatabase == database {
+                firstBytes += n
             } else if let last = more.indices.last, more[last].database == database {
                 more[last].bytes += n
             } else {
@@ -66,7 +69,7 @@ final class ChangeLog: Sendable {
 
         /// Calls `body` for each database and its bytes.
         func forEach(_ body: (String, Int64) -> Void) {
-            if let first { body(first.database, first.bytes) }
+            if !isEmpty { body(firstDatabase, firstBytes) }
             for m in more { body(m.database, m.bytes) }
         }
     }

@@ -140,49 +140,17 @@ extension ChangeRecord {
         database: String, collection: String, collectionId: UInt32, wallMillis: Int64,
         document: UnsafeRawBufferPointer, into out: inout [UInt8]
     ) {
-        var database = database
-        var collection = collection
-        database.withUTF8 { db in
-            collection.withUTF8 { coll in
-                // Everything before the document is built on the stack and appended at once:
-                // a dozen small appends to the batch cost more than the document's copy.
-                let count = ChangeLogFormat.header4Size + varintSize(db.count) + db.count + varintSize(coll.count)
-                    + coll.count + varintSize(Int(collectionId))
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
-                    guard let base = buffer.baseAddress else { return }
-                    var p = base
-                    func byte(_ b: UInt8) {
-                        p.initialize(to: b)
-                        p += 1
-                    }
-                    func varint(_ value: Int) {
-                        var v = UInt(value)
-                        while v >= 0x80 {
-                            byte(UInt8(truncatingIfNeeded: v) | 0x80)
-                            v >>= 7
-                        }
-                        byte(UInt8(v))
-                    }
-                    func bytes(_ b: UnsafeBufferPointer<UInt8>) {
-                        if let from = b.baseAddress { p.initialize(from: from, count: b.count) }
-                        p += b.count
-                    }
-                    byte(ChangeLogFormat.version4)
-                    byte(1)
-                    byte(ChangeLogFormat.Flag.collection | ChangeLogFormat.Flag.fullDocument)
-                    byte(ChangeLogFormat.marker)
-                    var wall = UInt64(bitPattern: wallMillis).littleEndian
-                    withUnsafeBytes(of: &wall) { bytes($0.assumingMemoryBound(to: UInt8.self)) }
-                    byte(ChangeLogFormat.Flag2.collectionId)
-                    varint(db.count)
-                    bytes(db)
-                    varint(coll.count)
-                    bytes(coll)
-                    varint(Int(collectionId))
-                    out.append(contentsOf: UnsafeBufferPointer(start: base, count: p - base))
-                }
-            }
-        }
+        typealias F = ChangeLogFormat.Flag
+        // The header and flags2 as one 13-byte append.
+        var header: (UInt64, UInt32, UInt8) = (
+            (UInt64(ChangeLogFormat.version4) | 1 << 8 | UInt64(F.collection | F.fullDocument) << 16
+                | UInt64(ChangeLogFormat.marker) << 24 | UInt64(UInt32(truncatingIfNeeded: wallMillis)) << 32).littleEndian,
+            UInt32(truncatingIfNeeded: wallMillis >> 32).littleEndian, ChangeLogFormat.Flag2.collectionId
+        )
+        withUnsafeBytes(of: &header) { appendBytes(UnsafeRawBufferPointer(rebasing: $0[0..<13]), to: &out) }
+        appendString(database, to: &out)
+        appendString(collection, to: &out)
+        appendVarint(UInt(collectionId), to: &out)
         appendBytes(document, to: &out)
     }
 
