@@ -118,7 +118,8 @@ public final class Database: Sendable {
             if entry.options.changeStreamPreAndPostImages {
                 opts.append("changeStreamPreAndPostImages", .document(["enabled": .bool(true)]))
             }
-            return CollectionInfo(name: entry.name, type: "collection", options: opts)
+            return CollectionInfo(
+                name: entry.name, type: "collection", options: opts, uuid: catalog.collectionUUID(id: entry.id))
         }
     }
 
@@ -129,9 +130,7 @@ public final class Database: Sendable {
             try catalog.changeLock.withLock { _ in
                 guard let entry = catalog.entry(database, name) else { return false }
                 var event = WriteBatch()
-                let logged = changeLog.append(
-                    ChangeRecord(operation: .drop, database: database, collection: name, wallMillis: changeLog.wallMillis()),
-                    to: &event)
+                let logged = changeLog.append(ChangeRecord.drop(entry, wallMillis: changeLog.wallMillis()), to: &event)
                 try locks.withAllLocks {
                     try indexCatalog.removeAll(of: entry.id, sync: options.syncWrites)
                     try catalog.remove(entry, sync: options.syncWrites, with: event)
@@ -171,15 +170,10 @@ public final class Database: Sendable {
                 }
                 var event = WriteBatch()
                 var logged = ChangeLog.Appended()
-                if target != nil {
-                    logged = changeLog.append(
-                        ChangeRecord(operation: .drop, database: newDatabase, collection: newName,
-                                     wallMillis: changeLog.wallMillis()), to: &event)
+                if let target {
+                    logged = changeLog.append(ChangeRecord.drop(target, wallMillis: changeLog.wallMillis()), to: &event)
                 }
-                var record = ChangeRecord(
-                    operation: .rename, database: database, collection: name, wallMillis: changeLog.wallMillis())
-                record.toDatabase = newDatabase
-                record.toCollection = newName
+                let record = ChangeRecord.rename(entry, to: newDatabase, newName, wallMillis: changeLog.wallMillis())
                 for (db, n) in changeLog.append(record, to: &event).bytes { logged.add(db, n) }
                 logged.wallMillis = record.wallMillis
                 _ = try catalog.rename(

@@ -123,4 +123,6 @@ public struct CollectionInfo: Sendable, Equatable {
     public var name: String
     public var type: String
     public var options: Document
+    /// The collection's UUID (binary subtype 4), as change events' `collectionUUID` give it.
+    public var uuid: BSONValue? = nil
 }

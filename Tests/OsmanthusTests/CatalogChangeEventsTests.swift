@@ -47,9 +47,10 @@ struct CatalogChangeEventsTests {
         #expect(expanded[3].namespace == ["db": "app", "coll": "c"])
         #expect(expanded[4].operationDescription == ["changeStreamPreAndPostImages": ["enabled": true]])
         #expect(expanded[5].operationDescription == ["indexes": [.document(index)]])
-        // MongoDB's field order: _id, operationType, clusterTime, wallTime, ns, operationDescription.
+        // MongoDB's field order: _id, operationType, clusterTime, wallTime, collectionUUID, ns,
+        // operationDescription.
         #expect(Array(expanded[3].document.keys) == [
-            "_id", "operationType", "clusterTime", "wallTime", "ns", "operationDescription",
+            "_id", "operationType", "clusterTime", "wallTime", "collectionUUID", "ns", "operationDescription",
         ])
         // Resuming after an expanded event works like after any other.
         let after = try events(
@@ -73,13 +74,14 @@ struct CatalogChangeEventsTests {
         #expect(ops == [.create, .insert, .insert])
     }
 
-    @Test func version3IsWrittenOnlyForWhatVersion2CannotHold() throws {
+    @Test func everyRecordIsWrittenAsVersion4AndVersion3StillReads() throws {
         let entry = CatalogEntry(database: "shop", name: "orders", id: 7, options: CollectionOptions(), created: 0)
         let create = ChangeRecord.create(entry, wallMillis: 1_700_000_000_123)
         let bytes = create.encodedBytes()
-        #expect(bytes[0] == 3 && bytes[3] == 0xFF)
+        #expect(bytes[0] == 4 && bytes[3] == 0xFF)
         #expect(bytes[1] == 8)
         #expect(bytes[2] == ChangeLogFormat.Flag.collection | ChangeLogFormat.Flag.operationDescription)
+        #expect(bytes[12] == ChangeLogFormat.Flag2.collectionId)
         #expect(try ChangeRecord(decoding: bytes) == create)
         #expect(try ChangeRecord(decoding: bytes, trusted: false) == create)
         #expect(try ChangeRecord.Summary(decoding: bytes) == create.summary)
@@ -87,16 +89,20 @@ struct CatalogChangeEventsTests {
         var insert = ChangeRecord(operation: .insert, database: "shop", collection: "orders", wallMillis: 5)
         insert.documentKey = ["_id": 1]
         insert.fullDocument = ["_id": 1, "qty": 2]
-        #expect(insert.encodedBytes()[0] == 2)
+        #expect(insert.encodedBytes()[0] == 4)
 
+        // Version 3's layout: the version 4 bytes without flags2 and the collection id.
+        var v3 = [UInt8](bytes[0..<12]) + bytes[13..<(13 + 12)] + bytes[(13 + 13)...]
+        v3[0] = 3
+        var expected = create
+        expected.collectionId = nil
+        #expect(try ChangeRecord(decoding: v3) == expected)
+        #expect(try ChangeRecord.Summary(decoding: v3) == create.summary)
         // An expanded operation or a description under a version 2 header is damage.
-        var forged = bytes
+        var forged = v3
         forged[0] = 2
         #expect(throws: OsmanthusError.self) { try ChangeRecord(decoding: forged) }
         #expect(throws: OsmanthusError.self) { try ChangeRecord.Summary(decoding: forged) }
-        var flagged = insert.encodedBytes()
-        flagged[2] |= ChangeLogFormat.Flag.operationDescription
-        #expect(throws: OsmanthusError.self) { try ChangeRecord(decoding: flagged) }
     }
 
     @Test func pointInTimeRestoreRecreatesOptionsAndIndexes() throws {
@@ -155,7 +161,14 @@ extension CatalogChangeEventsTests {
             """
         let expected = hex.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt8($0, radix: 16) }
         #expect(expected.count == 84)
-        #expect(ChangeRecord.create(entry, wallMillis: 1_700_000_000_123).encodedBytes() == expected)
+        // Version 3 as the previous release wrote it: still read.
+        var withoutId = ChangeRecord.create(entry, wallMillis: 1_700_000_000_123)
+        withoutId.collectionId = nil
+        #expect(try ChangeRecord(decoding: expected) == withoutId)
+        // Version 4 (written now): flags2 after the header, the collection id after the names.
+        let v4: [UInt8] = [0x04] + expected[1..<12] + [0x01] + expected[12..<24] + [0x01] + expected[24...]
+        #expect(v4.count == 86)
+        #expect(ChangeRecord.create(entry, wallMillis: 1_700_000_000_123).encodedBytes() == v4)
     }
 }
 
@@ -180,22 +193,17 @@ struct InsertRecordEncodingTests {
             var record = ChangeRecord(operation: .insert, database: db, collection: coll, wallMillis: wall)
             record.documentKey = ChangeLog.documentKey(doc, entry)
             record.fullDocument = doc
-            let id0 = Array(try #require(doc.elementBytes("_id")))
-            // The header-only `_id` lookup finds the same element, or declines (other types).
-            let leading = doc.withUnsafeBytes { ChangeRecord.leadingIdElement($0).map { Array(doc.bytes[$0]) } }
-            if let leading { #expect(leading == id0, "seed round \(round)") }
-            let simple: Set<UInt8> = [0x01, 0x02, 0x07, 0x10, 0x12]
-            #expect((leading != nil) == simple.contains(id0[0]), "seed round \(round)")
+            let collectionId = UInt32(truncatingIfNeeded: rng.next() >> UInt64(rng.next() % 64))
+            record.collectionId = collectionId
             var fast: [UInt8] = []
-            id0.withUnsafeBytes { id in
-                doc.withUnsafeBytes { bytes in
-                    ChangeRecord.encodeInsert(
-                        database: db, collection: coll, wallMillis: wall, idElement: id, document: bytes, into: &fast)
-                }
+            doc.withUnsafeBytes { bytes in
+                ChangeRecord.encodeInsert(
+                    database: db, collection: coll, collectionId: collectionId, wallMillis: wall, document: bytes,
+                    into: &fast)
             }
             #expect(fast == record.encodedBytes(), "seed round \(round)")
             #expect(fast.count == ChangeRecord.insertCount(
-                database: db, collection: coll, idElementCount: id0.count, documentCount: doc.byteCount))
+                database: db, collection: coll, collectionId: collectionId, documentCount: doc.byteCount))
             #expect(try ChangeRecord(decoding: fast, trusted: false) == record)
         }
     }

@@ -336,3 +336,46 @@ def test_a_client_that_hangs_up_while_its_get_more_waits_closes_the_stream(serve
         time.sleep(0.05)
     assert waiting_get_mores(client, [cursor_id]) == []
     assert db.command("ping")["ok"] == 1
+
+
+def collection_uuid(db, name):
+    """The UUID listCollections reports in info.uuid."""
+    infos = {c["name"]: c for c in db.list_collections()}
+    return infos[name]["info"]["uuid"]
+
+
+def test_expanded_events_carry_the_collection_uuid(db):
+    with db.watch(max_await_time_ms=200, show_expanded_events=True) as expanded, \
+            db.watch(max_await_time_ms=200) as plain:
+        db.uuids.insert_one({"_id": 1})
+        db.uuids.update_one({"_id": 1}, {"$set": {"x": 1}})
+        db.uuids.rename("renamed")
+        db.uuids.insert_one({"_id": 2})
+        db.drop_collection("renamed")
+        events = take(expanded, 7)
+        ordinary = take(plain, 5)
+    first = collection_uuid(db, "uuids")  # the second collection of that name
+    assert [e["operationType"] for e in events] == [
+        "create", "insert", "update", "rename", "create", "insert", "drop"]
+    for e in events:
+        assert e["collectionUUID"].subtype == 4 and len(e["collectionUUID"]) == 16
+    old = events[0]["collectionUUID"]
+    assert [e["collectionUUID"] for e in events] == [old, old, old, old, first, first, old]
+    assert old != first
+    assert list(events[1].keys())[:5] == ["_id", "operationType", "clusterTime", "wallTime", "collectionUUID"]
+    assert all("collectionUUID" not in e for e in ordinary)
+
+
+def test_modify_event_reports_the_state_before_the_change(db):
+    db.create_collection("modded")
+    with db.watch(max_await_time_ms=200, show_expanded_events=True) as stream:
+        db.command("collMod", "modded", changeStreamPreAndPostImages={"enabled": True})
+        db.command("collMod", "modded", changeStreamPreAndPostImages={"enabled": False})
+        events = take(stream, 2)
+    uuid = collection_uuid(db, "modded")
+    assert [e["operationType"] for e in events] == ["modify", "modify"]
+    assert events[0]["collectionUUID"] == uuid
+    assert events[0]["operationDescription"] == {"changeStreamPreAndPostImages": {"enabled": True}}
+    assert events[0]["stateBeforeChange"] == {"collectionOptions": {"uuid": uuid}}
+    assert events[1]["stateBeforeChange"] == {
+        "collectionOptions": {"uuid": uuid, "changeStreamPreAndPostImages": {"enabled": True}}}

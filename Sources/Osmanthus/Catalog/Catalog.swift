@@ -19,6 +19,11 @@ final class Catalog: Sendable {
     struct State {
         var entries: [String: CatalogEntry] = [:]  // by namespace
         var nextId: UInt32 = 1
+        /// What collection UUIDs are derived from (`CollectionUUID`).
+        var uuidSeed: [UInt8] = []
+        /// False until the seed is in the engine: a fresh directory writes it with its first
+        /// collection, so opening an empty directory writes nothing.
+        var seedStored = false
     }
 
     init(storage: DB) throws {
@@ -36,7 +41,23 @@ final class Catalog: Sendable {
         if let raw = try storage.get(KeyFormat.nextCollectionIdKey), raw.count == 4 {
             s.nextId = raw.loadFixed32(at: 0)
         }
+        if let seed = try storage.get(KeyFormat.collectionUUIDSeedKey), seed.count == CollectionUUID.seedSize {
+            s.uuidSeed = seed
+            s.seedStored = true
+        } else {
+            s.uuidSeed = CollectionUUID.makeSeed()
+            // A directory from before collection UUIDs: its collections get theirs now, for good.
+            if !s.entries.isEmpty {
+                try storage.put(KeyFormat.collectionUUIDSeedKey, s.uuidSeed, options: WriteOptions(sync: true))
+                s.seedStored = true
+            }
+        }
         state = Mutex(s)
+    }
+
+    /// The UUID of the collection with catalog id `id` (also of a dropped one).
+    func collectionUUID(id: UInt32) -> BSONValue {
+        CollectionUUID.value(seed: state.withLock { $0.uuidSeed }, id: id)
     }
 
     func entry(_ database: String, _ name: String) -> CatalogEntry? {
@@ -74,9 +95,9 @@ final class Catalog: Sendable {
                 }
                 return e
             }
-            let id = state.withLock { s -> UInt32 in
+            let (id, seed) = state.withLock { s -> (UInt32, [UInt8]?) in
                 defer { s.nextId += 1 }
-                return s.nextId
+                return (s.nextId, s.seedStored ? nil : s.uuidSeed)
             }
             let entry = CatalogEntry(
                 database: database, name: name, id: id, options: options, created: Clock.nowMillis())
@@ -85,10 +106,12 @@ final class Catalog: Sendable {
             var next: [UInt8] = []
             next.appendFixed32(id + 1)
             batch.put(KeyFormat.nextCollectionIdKey, next)
+            if let seed { batch.put(KeyFormat.collectionUUIDSeedKey, seed) }
             batch.append(events(entry))
             try storage.write(batch, options: WriteOptions(sync: sync))
             state.withLock {
                 $0.entries[entry.namespace] = entry
+                $0.seedStored = true
                 changed()
             }
             return entry

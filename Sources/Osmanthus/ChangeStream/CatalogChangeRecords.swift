@@ -13,6 +13,7 @@ extension ChangeRecord {
     /// `create`: `operationDescription` = `{idIndex, <the options that differ from the default>}`.
     static func create(_ entry: CatalogEntry, wallMillis: Int64) -> ChangeRecord {
         var record = ChangeRecord(operation: .create, database: entry.database, collection: entry.name, wallMillis: wallMillis)
+        record.collectionId = entry.id
         var description: Document = ["idIndex": .document(idIndex)]
         for (key, value) in entry.options.changeEventDescription { description.append(key, value) }
         record.operationDescription = description
@@ -25,14 +26,34 @@ extension ChangeRecord {
     {
         precondition(operation == .createIndexes || operation == .dropIndexes)
         var record = ChangeRecord(operation: operation, database: entry.database, collection: entry.name, wallMillis: wallMillis)
+        record.collectionId = entry.id
         record.operationDescription = ["indexes": .array(specs.map { BSONValue.document($0.description) })]
         return record
     }
 
+    /// `drop` of a collection.
+    static func drop(_ entry: CatalogEntry, wallMillis: Int64) -> ChangeRecord {
+        var record = ChangeRecord(operation: .drop, database: entry.database, collection: entry.name, wallMillis: wallMillis)
+        record.collectionId = entry.id
+        return record
+    }
+
+    /// `rename` of a collection to `database.name` (it keeps its id, so its UUID).
+    static func rename(_ entry: CatalogEntry, to database: String, _ name: String, wallMillis: Int64) -> ChangeRecord {
+        var record = ChangeRecord(operation: .rename, database: entry.database, collection: entry.name, wallMillis: wallMillis)
+        record.collectionId = entry.id
+        record.toDatabase = database
+        record.toCollection = name
+        return record
+    }
+
     /// `modify` (collMod): `operationDescription` = the options now, as a create gives them,
-    /// each that changed (turning pre/post images off says `{enabled: false}`).
+    /// each that changed (turning pre/post images off says `{enabled: false}`); `stateBefore`
+    /// = the options before, as a create gives them (MongoDB's `stateBeforeChange`).
     static func modify(_ entry: CatalogEntry, before: CollectionOptions, wallMillis: Int64) -> ChangeRecord {
         var record = ChangeRecord(operation: .modify, database: entry.database, collection: entry.name, wallMillis: wallMillis)
+        record.collectionId = entry.id
+        record.stateBefore = before.changeEventDescription
         var description = Document()
         if before.changeStreamPreAndPostImages != entry.options.changeStreamPreAndPostImages {
             description.append(

@@ -24,6 +24,10 @@ public struct ChangeEvent: Sendable {
     /// Expanded events: the collection's options (create), the indexes (createIndexes,
     /// dropIndexes), the options changed (modify).
     public var operationDescription: Document? { document["operationDescription"]?.documentValue }
+    /// The collection's UUID (binary subtype 4); only with `showExpandedEvents`, as in MongoDB 6.0.
+    public var collectionUUID: BSONValue? { document["collectionUUID"] }
+    /// modify: `{collectionOptions: {uuid, <options before the change>}}`.
+    public var stateBeforeChange: Document? { document["stateBeforeChange"]?.documentValue }
     /// Milliseconds since the epoch.
     public var wallTime: Int64? { document["wallTime"]?.datetimeValue }
 }

@@ -41,16 +41,36 @@ final class ChangeLog: Sendable {
 
     /// What one batch added, by database, for the accounting after it commits.
     struct Appended {
-        var bytes: [(database: String, bytes: Int64)] = []
+        /// The first database's bytes inline: a batch nearly always touches one database, and
+        /// an array here cost an allocation per commit. `firstBytes` 0: nothing added yet.
+        private var firstDatabase = ""
+        private var firstBytes: Int64 = 0
+        private var more: [(database: String, bytes: Int64)] = []
         /// The records' wall time (also the trimmer's clock, saving a second clock read).
         var wallMillis: Int64 = 0
-        var isEmpty: Bool { bytes.isEmpty }
+        var isEmpty: Bool { firstBytes == 0 }
+
+        /// Bytes by database, in the order they were first added.
+        var bytes: [(database: String, bytes: Int64)] { (isEmpty ? [] : [(firstDatabase, firstBytes)]) + more }
+
+        /// Adds `n` (> 0: a record has a key) bytes of `database`'s records.
         mutating func add(_ database: String, _ n: Int64) {
-            if let last = bytes.indices.last, bytes[last].database == database {
-                bytes[last].bytes += n
+            if firstBytes == 0 {
+                firstDatabase = database
+                firstBytes = n
+            } else if firstDatabase == database {
+                firstBytes += n
+            } else if let last = more.indices.last, more[last].database == database {
+                more[last].bytes += n
             } else {
-                bytes.append((database, n))
+                more.append((database, n))
             }
+        }
+
+        /// Calls `body` for each database and its bytes.
+        func forEach(_ body: (String, Int64) -> Void) {
+            if !isEmpty { body(firstDatabase, firstBytes) }
+            for m in more { body(m.database, m.bytes) }
         }
     }
 
@@ -104,33 +124,26 @@ final class ChangeLog: Sendable {
         let wall = wallMillis()
         appended.wallMillis = wall
         for change in changes {
-            // The common case, written straight from the document's bytes.
+            // The common case, written straight from the document's bytes: an insert whose
+            // `documentKey` is `{_id}`, which readers take from the document.
             if change.operation == .insert, let after = change.after, change.entry.options.partitionKey == nil,
                 change.entry.options.sortKey == nil
             {
-                let entry = change.entry
-                let written = after.withUnsafeBytes { doc -> Int? in
-                    func put(_ id: UnsafeRawBufferPointer) -> Int {
-                        let count = ChangeRecord.insertCount(
-                            database: entry.database, collection: entry.name, idElementCount: id.count,
-                            documentCount: doc.count)
-                        batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) {
-                            ChangeRecord.encodeInsert(
-                                database: entry.database, collection: entry.name, wallMillis: wall, idElement: id,
-                                document: doc, into: &$0)
-                        }
-                        return count
+                // The three fields, not the whole entry: copying it (options and all) cost more.
+                let database = change.entry.database
+                let name = change.entry.name
+                let id = change.entry.id
+                let count = ChangeRecord.insertCount(
+                    database: database, collection: name, collectionId: id, documentCount: after.byteCount)
+                after.withUnsafeBytes { doc in
+                    batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) {
+                        ChangeRecord.encodeInsert(
+                            database: database, collection: name, collectionId: id, wallMillis: wall, document: doc,
+                            into: &$0)
                     }
-                    if let range = ChangeRecord.leadingIdElement(doc) {
-                        return put(UnsafeRawBufferPointer(rebasing: doc[range]))
-                    }
-                    guard let id = after.elementBytes("_id") else { return nil }
-                    return Array(id).withUnsafeBytes { put($0) }
                 }
-                if let written {
-                    appended.add(entry.database, Int64(ChangeLogFormat.recordKeySize + written))
-                    continue
-                }
+                appended.add(database, Int64(ChangeLogFormat.recordKeySize + count))
+                continue
             }
             let images = change.entry.options.changeStreamPreAndPostImages
             let op: ChangeRecord.Operation =
@@ -142,6 +155,7 @@ final class ChangeLog: Sendable {
                 }
             var record = ChangeRecord(
                 operation: op, database: change.entry.database, collection: change.entry.name, wallMillis: wall)
+            record.collectionId = change.entry.id
             // Only updates need the engine key (updateLookup reads the document now).
             if op == .update { record.engineKey = change.key }
             if let doc = change.after ?? change.before { record.documentKey = Self.documentKey(doc, change.entry) }
@@ -178,17 +192,8 @@ final class ChangeLog: Sendable {
 
     /// `_id` plus the partition and sort key fields: what identifies the document.
     static func documentKey(_ doc: Document, _ entry: CatalogEntry) -> Document {
-        // Only `_id` (no partition or sort key, the common case): its element copied as it is,
-        // nothing decoded.
-        if entry.options.partitionKey == nil, entry.options.sortKey == nil, let id = doc.elementBytes("_id") {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(id.count + 5)
-            var length = Int32(id.count + 5).littleEndian
-            withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: id)
-            bytes.append(0)
-            if let key = try? Document(trustedBytes: bytes) { return key }
-        }
+        // Only `_id` (no partition or sort key, the common case): its element copied as it is.
+        if entry.options.partitionKey == nil, entry.options.sortKey == nil { return ChangeRecord.idKey(of: doc) }
         var key = Document()
         for field in [entry.options.partitionKey, entry.options.sortKey].compactMap({ $0 }) where field != "_id" {
             if let v = DocumentPath.values(in: doc, at: field).first { key.append(field, v) }
@@ -202,7 +207,7 @@ final class ChangeLog: Sendable {
         guard !appended.isEmpty else { return }
         let now = appended.wallMillis
         let startTrim = state.withLock { s -> Bool in
-            for (db, n) in appended.bytes { s.databases[db, default: DatabaseLog()].bytes += n }
+            appended.forEach { db, n in s.databases[db, default: DatabaseLog()].bytes += n }
             guard !s.trimming, now - s.lastTrimCheck >= ChangeLogRetention.checkIntervalMillis else { return false }
             s.lastTrimCheck = now
             s.trimming = true

@@ -10,20 +10,32 @@ import OsmanthusStorage
 /// record (version 2) = u8(2) ‖ u8(operation) ‖ u8(flags) ‖ u8(0xFF) ‖ fixed64(wall ms)
 ///                      ‖ str(db) [str(coll)] [str(engine key)] [dk] [doc] [pre] [ud] [str(to db) str(to coll)]
 /// record (version 3) = as version 2 with u8(3) first, operations 8–11 and flag bit 7: [desc]
-/// str = varint(length) ‖ bytes; dk, doc, pre, ud, desc = BSON documents as they are
+/// record (version 4) = u8(4) ‖ u8(operation) ‖ u8(flags) ‖ u8(0xFF) ‖ fixed64(wall ms) ‖ u8(flags2)
+///                      ‖ str(db) [str(coll)] [varint(collection id)] [str(engine key)] [dk] [doc] [pre] [ud]
+///                      [str(to db) str(to coll)] [desc] [before]
+/// str = varint(length) ‖ bytes; dk, doc, pre, ud, desc, before = BSON documents as they are
 /// ```
-/// A writer uses version 2 for every record version 2 can hold, so logs stay readable by
-/// the previous release unless expanded (catalog) events were written.
+/// Every record is written as version 4; versions 1–3 are still read. An insert's version 4
+/// record leaves `dk` out when it is `{_id}` (the reader takes `_id` from `doc`).
 enum ChangeLogFormat {
     /// The first byte of a version 2 record.
-    static let version: UInt8 = 2
+    static let version2: UInt8 = 2
     /// The first byte of a version 3 record: one with an expanded (catalog) operation or an
     /// `operationDescription`.
     static let version3: UInt8 = 3
-    /// The fourth byte of a version 2 record. Read as a version 1 record's BSON length, the
-    /// first four bytes are then negative, so the two versions are never confused.
+    /// The first byte of a version 4 record (the one written): a second flags byte, the
+    /// collection's id, a modify's state before the change, an insert's `dk` left out.
+    static let version4: UInt8 = 4
+    /// The fourth byte of a version 2–4 record. Read as a version 1 record's BSON length, the
+    /// first four bytes are then negative, so the versions are never confused.
     static let marker: UInt8 = 0xFF
+    /// Bytes before `str(db)` in versions 2 and 3.
     static let headerSize = 12
+    /// Bytes before `str(db)` in version 4 (the header and `flags2`).
+    static let header4Size = 13
+
+    /// The bytes before `str(db)` in a record of `version` (2, 3 or 4).
+    static func headerSize(version: UInt8) -> Int { version >= version4 ? header4Size : headerSize }
 
     /// Which optional fields a record holds (the header's flags byte).
     enum Flag {
@@ -38,9 +50,20 @@ enum ChangeLogFormat {
         static let operationDescription: UInt8 = 1 << 7
     }
 
-    /// A version 2 or 3 record (the binary layout); otherwise a version 1 BSON record.
-    static func isVersion2(_ value: [UInt8]) -> Bool {
-        value.count >= headerSize && (value[0] == version || value[0] == version3) && value[3] == marker
+    /// Version 4's second flags byte; other bits must be 0.
+    enum Flag2 {
+        /// varint(collection id) follows `str(coll)`: the catalog id the collection's UUID
+        /// is derived from (SPEC.md §16.2).
+        static let collectionId: UInt8 = 1 << 0
+        /// `before` follows `desc`: a modify's collection options before the change.
+        static let stateBefore: UInt8 = 1 << 1
+        static let known: UInt8 = collectionId | stateBefore
+    }
+
+    /// A version 2, 3 or 4 record (the binary layout); otherwise a version 1 BSON record.
+    static func isBinary(_ value: [UInt8]) -> Bool {
+        value.count >= headerSize && value[0] >= version2 && value[0] <= version4 && value[3] == marker
+            && value.count >= headerSize(version: value[0])
     }
 
     /// The stamped prefix of every change record; the engine appends the record's sequence.

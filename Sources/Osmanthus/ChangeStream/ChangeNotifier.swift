@@ -11,17 +11,21 @@ import Synchronization
 /// and are only used through pthread calls; everything else is in `state` (a `Mutex`).
 final class ChangeNotifier: @unchecked Sendable {
     private struct State {
-        var generation: UInt64 = 0
         var nextId: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         /// Waits cancelled (or timed out) before their continuation was registered.
         var released: Set<UInt64> = []
-        /// Threads in `blockingWait`; the condition is broadcast only when there are some.
-        var blockingWaiters = 0
     }
 
-    // Guards the generation and the suspended waiters.
+    // Guards the suspended waiters.
     private let state = Mutex(State())
+    /// Bumped by every `signal`.
+    private let counter = Atomic<UInt64>(0)
+    /// Waits under way (async ones about to park or parked, and blocking ones). `signal` takes
+    /// a lock only when this is not 0, so a commit nobody waits for pays two atomics. Both
+    /// atomics are sequentially consistent: a waiter adds itself before it reads the generation,
+    /// `signal` bumps the generation before it reads this, so one of them sees the other.
+    private let interested = Atomic<Int>(0)
 
     // `blockingMutex` orders a blocking waiter's check of the generation before `signal`'s
     // broadcast; `blockingCondition` is broadcast after every bump.
@@ -42,7 +46,7 @@ final class ChangeNotifier: @unchecked Sendable {
         blockingMutex.deallocate()
     }
 
-    var generation: UInt64 { state.withLock { $0.generation } }
+    var generation: UInt64 { counter.load(ordering: .sequentiallyConsistent) }
 
     /// Blocks the calling thread until the generation differs from `seen` or `timeoutMillis` passed.
     func blockingWait(past seen: UInt64, timeoutMillis: Int64) {
@@ -53,25 +57,26 @@ final class ChangeNotifier: @unchecked Sendable {
         deadline.tv_nsec = Int(nanos % 1_000_000_000)
         // Counted before the generation is checked: a signal either sees the count (and
         // broadcasts under the mutex) or bumped the generation before the check.
-        state.withLock { $0.blockingWaiters += 1 }
+        interested.wrappingAdd(1, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(blockingMutex)
         while generation == seen {
             if pthread_cond_timedwait(blockingCondition, blockingMutex, &deadline) == ETIMEDOUT { break }
         }
         pthread_mutex_unlock(blockingMutex)
-        state.withLock { $0.blockingWaiters -= 1 }
+        interested.wrappingSubtract(1, ordering: .sequentiallyConsistent)
     }
 
     /// Called after a commit with change records became visible.
     func signal() {
-        let (waiters, blocking) = state.withLock { s -> ([CheckedContinuation<Void, Never>], Bool) in
-            s.generation &+= 1
-            guard !s.waiters.isEmpty else { return ([], s.blockingWaiters > 0) }
+        counter.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        guard interested.load(ordering: .sequentiallyConsistent) != 0 else { return }
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            guard !s.waiters.isEmpty else { return [] }
             defer { s.waiters.removeAll(keepingCapacity: true) }
-            return (Array(s.waiters.values), s.blockingWaiters > 0)
+            return Array(s.waiters.values)
         }
+        if !waiters.isEmpty { interested.wrappingSubtract(waiters.count, ordering: .sequentiallyConsistent) }
         for w in waiters { w.resume() }
-        guard blocking else { return }
         pthread_mutex_lock(blockingMutex)
         pthread_cond_broadcast(blockingCondition)
         pthread_mutex_unlock(blockingMutex)
@@ -93,12 +98,18 @@ final class ChangeNotifier: @unchecked Sendable {
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                // Counted before the generation is read (see `interested`); whoever takes the
+                // continuation out of `waiters` (signal, release) uncounts it.
+                interested.wrappingAdd(1, ordering: .sequentiallyConsistent)
                 let now = state.withLock { s -> Bool in
-                    if s.generation != seen || s.released.remove(id) != nil { return true }
+                    if generation != seen || s.released.remove(id) != nil { return true }
                     s.waiters[id] = c
                     return false
                 }
-                if now { c.resume() }
+                if now {
+                    interested.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+                    c.resume()
+                }
             }
         } onCancel: {
             release(id)
@@ -113,6 +124,9 @@ final class ChangeNotifier: @unchecked Sendable {
             s.released.insert(id)
             return nil
         }
-        c?.resume()
+        if let c {
+            interested.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            c.resume()
+        }
     }
 }

@@ -1,11 +1,11 @@
 import OsmanthusBSON
 import OsmanthusStorage
 
-/// The stored form of a change record (SPEC.md §16.2), version 2: a fixed header, then the
+/// The stored form of a change record (SPEC.md §16.2), version 4: a fixed header, then the
 /// fields present, the documents as their own BSON bytes. An insert's record is the header,
-/// names, `documentKey` and the inserted document's bytes copied as they are: nothing is
-/// re-encoded. Version 1 records (one BSON document) still decode, so a log or an archive
-/// written before keeps working.
+/// names, the collection's id and the inserted document's bytes copied as they are: nothing is
+/// re-encoded, and its `documentKey` (`{_id}`) is taken from the document when read. Versions
+/// 1–3 still decode, so a log or an archive written before keeps working.
 extension ChangeRecord {
     /// The operation's byte in the header.
     var operationCode: UInt8 {
@@ -22,11 +22,6 @@ extension ChangeRecord {
         case .dropIndexes: 10
         case .modify: 11
         }
-    }
-
-    /// 3 for what only version 3 can hold (an expanded operation, a description), else 2.
-    var formatVersion: UInt8 {
-        operation.isExpanded || operationDescription != nil ? ChangeLogFormat.version3 : ChangeLogFormat.version
     }
 
     static func operation(code: UInt8, version: UInt8) -> Operation? {
@@ -59,141 +54,146 @@ extension ChangeRecord {
         return out
     }
 
+    /// Whether the record's `documentKey` is the one a reader derives: an insert's `{_id}`
+    /// taken from its document. Such a key is not stored.
+    private var documentKeyIsDerived: Bool {
+        guard operation == .insert, let documentKey, let fullDocument else { return false }
+        return documentKey == Self.idKey(of: fullDocument)
+    }
+
     /// How many bytes `encode(into:)` appends.
     var encodedCount: Int {
         func string(_ s: String) -> Int { varintSize(s.utf8.count) + s.utf8.count }
-        var n = ChangeLogFormat.headerSize + string(database)
+        var n = ChangeLogFormat.header4Size + string(database)
         if let collection { n += string(collection) }
+        if let collectionId { n += varintSize(Int(collectionId)) }
         if let engineKey { n += varintSize(engineKey.count) + engineKey.count }
-        n += (documentKey?.byteCount ?? 0) + (fullDocument?.byteCount ?? 0) + (preImage?.byteCount ?? 0)
+        if !documentKeyIsDerived { n += documentKey?.byteCount ?? 0 }
+        n += (fullDocument?.byteCount ?? 0) + (preImage?.byteCount ?? 0)
             + (updateDescription?.byteCount ?? 0) + (operationDescription?.byteCount ?? 0)
+            + (stateBefore?.byteCount ?? 0)
         if let toDatabase, let toCollection { n += string(toDatabase) + string(toCollection) }
         return n
     }
 
-    /// Appends the record to `out` in one pass (this runs for every write: the engine batch is
-    /// the buffer, see `ChangeLog.put`).
+    /// Appends the record (version 4) to `out` in one pass.
     func encode(into out: inout [UInt8]) {
         typealias F = ChangeLogFormat.Flag
+        typealias F2 = ChangeLogFormat.Flag2
+        let storesKey = documentKey != nil && !documentKeyIsDerived
         var flags: UInt8 = 0
         if collection != nil { flags |= F.collection }
         if engineKey != nil { flags |= F.engineKey }
-        if documentKey != nil { flags |= F.documentKey }
+        if storesKey { flags |= F.documentKey }
         if fullDocument != nil { flags |= F.fullDocument }
         if preImage != nil { flags |= F.preImage }
         if updateDescription != nil { flags |= F.updateDescription }
         if toDatabase != nil, toCollection != nil { flags |= F.renameTarget }
         if operationDescription != nil { flags |= F.operationDescription }
-        out.append(formatVersion)
+        var flags2: UInt8 = 0
+        // The id is written only after a collection name (dropDatabase has neither).
+        if collectionId != nil, collection != nil { flags2 |= F2.collectionId }
+        if stateBefore != nil { flags2 |= F2.stateBefore }
+        out.append(ChangeLogFormat.version4)
         out.append(operationCode)
         out.append(flags)
         out.append(ChangeLogFormat.marker)
         appendFixed64(UInt64(bitPattern: wallMillis), to: &out)
-        func varint(_ value: Int) {
-            var v = UInt(value)
-            while v >= 0x80 {
-                out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-                v >>= 7
-            }
-            out.append(UInt8(v))
-        }
-        func string(_ s: String) { appendString(s, to: &out) }
+        out.append(flags2)
         func document(_ d: Document?) {
             d?.withUnsafeBytes { appendBytes($0, to: &out) }
         }
-        string(database)
-        if let collection { string(collection) }
+        appendString(database, to: &out)
+        if let collection {
+            appendString(collection, to: &out)
+            if let collectionId { appendVarint(UInt(collectionId), to: &out) }
+        }
         if let engineKey {
-            varint(engineKey.count)
+            appendVarint(UInt(engineKey.count), to: &out)
             out.append(contentsOf: engineKey)
         }
-        document(documentKey)
+        if storesKey { document(documentKey) }
         document(fullDocument)
         document(preImage)
         document(updateDescription)
         if let toDatabase, let toCollection {
-            string(toDatabase)
-            string(toCollection)
+            appendString(toDatabase, to: &out)
+            appendString(toCollection, to: &out)
         }
         document(operationDescription)
+        document(stateBefore)
     }
 
     /// The bytes `encodeInsert` appends.
-    static func insertCount(database: String, collection: String, idElementCount: Int, documentCount: Int) -> Int {
+    static func insertCount(database: String, collection: String, collectionId: UInt32, documentCount: Int) -> Int {
         let db = database.utf8.count
         let coll = collection.utf8.count
-        return ChangeLogFormat.headerSize + varintSize(db) + db + varintSize(coll) + coll + idElementCount + 5
-            + documentCount
+        return ChangeLogFormat.header4Size + varintSize(db) + db + varintSize(coll) + coll
+            + varintSize(Int(collectionId)) + documentCount
     }
 
     /// An insert's record when its `documentKey` is `{_id}` alone: the same bytes as `encode`
-    /// gives for `{op: insert, db, coll, dk: {_id}, doc}`, written straight from the document's
-    /// `_id` element and bytes, with no record or `documentKey` document built (the common
-    /// write; `InsertRecordEncodingTests` checks the two paths agree).
+    /// gives for `{op: insert, db, coll, collectionId, dk: {_id}, doc}`, written straight from
+    /// the document's bytes with no record built (the common write; `InsertRecordEncodingTests`
+    /// checks the two paths agree). The document must hold `_id` (every stored one does).
     static func encodeInsert(
-        database: String, collection: String, wallMillis: Int64, idElement: UnsafeRawBufferPointer,
+        database: String, collection: String, collectionId: UInt32, wallMillis: Int64,
         document: UnsafeRawBufferPointer, into out: inout [UInt8]
     ) {
         typealias F = ChangeLogFormat.Flag
-        out.append(ChangeLogFormat.version)
-        out.append(1)
-        out.append(F.collection | F.documentKey | F.fullDocument)
-        out.append(ChangeLogFormat.marker)
-        appendFixed64(UInt64(bitPattern: wallMillis), to: &out)
+        // The header and flags2 as one 13-byte append.
+        var header: (UInt64, UInt32, UInt8) = (
+            (UInt64(ChangeLogFormat.version4) | 1 << 8 | UInt64(F.collection | F.fullDocument) << 16
+                | UInt64(ChangeLogFormat.marker) << 24 | UInt64(UInt32(truncatingIfNeeded: wallMillis)) << 32).littleEndian,
+            UInt32(truncatingIfNeeded: wallMillis >> 32).littleEndian, ChangeLogFormat.Flag2.collectionId
+        )
+        withUnsafeBytes(of: &header) { appendBytes(UnsafeRawBufferPointer(rebasing: $0[0..<13]), to: &out) }
         appendString(database, to: &out)
         appendString(collection, to: &out)
-        appendFixed32(UInt32(idElement.count + 5), to: &out)
-        appendBytes(idElement, to: &out)
-        out.append(0)
+        appendVarint(UInt(collectionId), to: &out)
         appendBytes(document, to: &out)
     }
 
-    /// The byte range of a document's `_id` element when `_id` is its first field with a
-    /// string, ObjectId, int32, int64 or double value (what inserts store: `_id` leads), read
-    /// from the first element's header alone; nil otherwise (then search with `elementBytes`).
-    static func leadingIdElement(_ doc: UnsafeRawBufferPointer) -> Range<Int>? {
-        // length:int32 ‖ type ‖ "_id" 0 ‖ value
-        guard doc.count >= 13, doc[5] == 0x5F, doc[6] == 0x69, doc[7] == 0x64, doc[8] == 0 else { return nil }
-        let valueStart = 9
-        let size: Int
-        switch doc[4] {
-        case 0x01, 0x12: size = 8  // double, int64
-        case 0x10: size = 4  // int32
-        case 0x07: size = 12  // ObjectId
-        case 0x02:  // string: int32 length (with its NUL) ‖ bytes
-            let n = Int(doc.loadUnaligned(fromByteOffset: valueStart, as: Int32.self).littleEndian)
-            guard n >= 1 else { return nil }
-            size = 4 + n
-        default: return nil
+    /// `{_id: <the document's _id>}`, copying the element's bytes (`{_id: null}` without one).
+    static func idKey(of doc: Document) -> Document {
+        if let id = doc.elementBytes("_id") {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(id.count + 5)
+            var length = Int32(id.count + 5).littleEndian
+            withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: id)
+            bytes.append(0)
+            if let key = try? Document(trustedBytes: bytes) { return key }
         }
-        // The element must end before the document's own terminating byte.
-        guard valueStart + size <= doc.count - 1 else { return nil }
-        return 4..<(valueStart + size)
+        return ["_id": .null]
     }
 
-    /// Decodes a stored record of either version. `trusted`: bytes this database wrote and the
+    /// Decodes a stored record of any version. `trusted`: bytes this database wrote and the
     /// engine's checksums covered, so embedded documents are only checked for framing; records
     /// read from elsewhere (an archive) are validated in full.
     init(decoding bytes: [UInt8], trusted: Bool = true) throws {
-        if !ChangeLogFormat.isVersion2(bytes) {
+        if !ChangeLogFormat.isBinary(bytes) {
             try self.init(decodingVersion1: bytes)
             return
         }
         func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
-        var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
-        guard let op = Self.operation(code: bytes[1], version: bytes[0]) else { throw damaged() }
+        typealias F = ChangeLogFormat.Flag
+        typealias F2 = ChangeLogFormat.Flag2
+        let version = bytes[0]
+        var r = ByteReader(bytes, from: ChangeLogFormat.headerSize(version: version))
+        guard let op = Self.operation(code: bytes[1], version: version) else { throw damaged() }
         let flags = bytes[2]
-        if bytes[0] < ChangeLogFormat.version3 && flags & ChangeLogFormat.Flag.operationDescription != 0 {
-            throw damaged()
-        }
+        if version < ChangeLogFormat.version3 && flags & F.operationDescription != 0 { throw damaged() }
+        let flags2 = version >= ChangeLogFormat.version4 ? bytes[12] : 0
+        guard flags2 & ~F2.known == 0 else { throw damaged() }
         let wall = Int64(bitPattern: bytes.loadFixed64(at: 4))
         func string() throws -> String {
             guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
             defer { _ = r.skip(n) }
             return String(decoding: bytes[r.position..<(r.position + n)], as: UTF8.self)
         }
-        func document(_ flag: UInt8) throws -> Document? {
-            guard flags & flag != 0 else { return nil }
+        func document(_ present: Bool) throws -> Document? {
+            guard present else { return nil }
             guard r.remaining >= 5 else { throw damaged() }
             let n = Int(Int32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: r.position, as: Int32.self) }))
             guard n >= 5, n <= r.remaining else { throw damaged() }
@@ -201,24 +201,30 @@ extension ChangeRecord {
             _ = r.skip(n)
             return trusted ? try Document(trustedBytes: slice) : try Document(bytes: slice)
         }
-        typealias F = ChangeLogFormat.Flag
         let db = try string()
         let coll = flags & F.collection != 0 ? try string() : nil
         self.init(operation: op, database: db, collection: coll, wallMillis: wall)
+        if flags2 & F2.collectionId != 0 {
+            guard coll != nil, let id = r.readVarint32() else { throw damaged() }
+            collectionId = id
+        }
         if flags & F.engineKey != 0 {
             guard let key = r.readLengthPrefixed() else { throw damaged() }
             engineKey = key
         }
-        documentKey = try document(F.documentKey)
-        fullDocument = try document(F.fullDocument)
-        preImage = try document(F.preImage)
-        updateDescription = try document(F.updateDescription)
+        documentKey = try document(flags & F.documentKey != 0)
+        fullDocument = try document(flags & F.fullDocument != 0)
+        preImage = try document(flags & F.preImage != 0)
+        updateDescription = try document(flags & F.updateDescription != 0)
         if flags & F.renameTarget != 0 {
             toDatabase = try string()
             toCollection = try string()
         }
-        operationDescription = try document(F.operationDescription)
+        operationDescription = try document(flags & F.operationDescription != 0)
+        stateBefore = try document(flags2 & F2.stateBefore != 0)
         guard r.isAtEnd else { throw damaged() }
+        // Version 4 leaves an insert's `{_id}` key out: it is the document's.
+        if op == .insert, documentKey == nil, let fullDocument { documentKey = Self.idKey(of: fullDocument) }
     }
 
     /// A version 1 record: one BSON document with short field names.
@@ -249,14 +255,14 @@ extension ChangeRecord {
         var wallMillis: Int64
 
         init(decoding bytes: [UInt8]) throws {
-            guard ChangeLogFormat.isVersion2(bytes) else {
+            guard ChangeLogFormat.isBinary(bytes) else {
                 let full = try ChangeRecord(decoding: bytes)
                 self.init(full.operation, full.database, full.collection, full.wallMillis)
                 return
             }
             func damaged() -> OsmanthusError { OsmanthusError(.internalError, "damaged change record") }
             guard let op = ChangeRecord.operation(code: bytes[1], version: bytes[0]) else { throw damaged() }
-            var r = ByteReader(bytes, from: ChangeLogFormat.headerSize)
+            var r = ByteReader(bytes, from: ChangeLogFormat.headerSize(version: bytes[0]))
             func string() throws -> String {
                 guard let n = r.readLength(), n <= r.remaining else { throw damaged() }
                 defer { _ = r.skip(n) }
@@ -295,14 +301,18 @@ private func appendBytes(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8])
 private func appendString(_ s: String, to out: inout [UInt8]) {
     var s = s
     s.withUTF8 { utf8 in
-        var v = UInt(utf8.count)
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
+        appendVarint(UInt(utf8.count), to: &out)
         out.append(contentsOf: utf8)
     }
+}
+
+private func appendVarint(_ value: UInt, to out: inout [UInt8]) {
+    var v = value
+    while v >= 0x80 {
+        out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+        v >>= 7
+    }
+    out.append(UInt8(v))
 }
 
 private func varintSize(_ value: Int) -> Int {

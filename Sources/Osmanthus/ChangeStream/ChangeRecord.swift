@@ -37,6 +37,12 @@ struct ChangeRecord: Sendable, Equatable {
     /// Expanded events: MongoDB's `operationDescription` (the collection's options, the indexes
     /// created or dropped, the options changed), also what point-in-time restore replays.
     var operationDescription: Document?
+    /// The collection's catalog id (its UUID is derived from it, `Catalog.collectionUUID`);
+    /// nil in records written before version 4 and for dropDatabase.
+    var collectionId: UInt32?
+    /// modify: the collection's options before the change (`changeEventDescription` shape),
+    /// MongoDB's `stateBeforeChange.collectionOptions` without the `uuid`.
+    var stateBefore: Document?
 
     init(operation: Operation, database: String, collection: String?, wallMillis: Int64) {
         self.operation = operation

@@ -183,6 +183,9 @@ public struct ChangeStreamReader: Sendable {
         doc.append("operationType", .string(record.operation.rawValue))
         doc.append("clusterTime", ChangeLogFormat.clusterTime(wallMillis: record.wallMillis, sequence: sequence))
         doc.append("wallTime", .datetime(record.wallMillis))
+        // MongoDB 6.0 gives the collection's UUID only to streams with expanded events.
+        let uuid = record.collectionId.map { database.catalog.collectionUUID(id: $0) }
+        if options.showExpandedEvents, let uuid { doc.append("collectionUUID", uuid) }
         switch record.operation {
         case .insert, .replace:
             doc.append("fullDocument", record.fullDocument.map(BSONValue.document) ?? .null)
@@ -213,6 +216,12 @@ public struct ChangeStreamReader: Sendable {
         if let ud = record.updateDescription { doc.append("updateDescription", .document(ud)) }
         if let description = record.operationDescription {
             doc.append("operationDescription", .document(description))
+        }
+        if record.operation == .modify, let before = record.stateBefore {
+            var options = Document()
+            if let uuid { options.append("uuid", uuid) }
+            for (key, value) in before { options.append(key, value) }
+            doc.append("stateBeforeChange", ["collectionOptions": .document(options)])
         }
         if [.update, .replace, .delete].contains(record.operation) {
             switch options.fullDocumentBeforeChange {

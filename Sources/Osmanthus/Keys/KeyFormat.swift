@@ -16,6 +16,9 @@ enum KeyFormat {
     }
 
     static let nextCollectionIdKey: [UInt8] = [Space.meta.rawValue] + Array("nextCollectionId".utf8)
+    /// → 16 random bytes, written once per directory: collection UUIDs are derived from them
+    /// and the collection's id (SPEC.md §11, `CollectionUUID`).
+    static let collectionUUIDSeedKey: [UInt8] = [Space.meta.rawValue] + Array("collectionUUIDSeed".utf8)
 
     /// Type ranks of the value encoding, in MongoDB's comparison order.
     enum Rank: UInt8 {

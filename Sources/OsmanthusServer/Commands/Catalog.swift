@@ -96,7 +96,8 @@ enum CatalogCommands {
                 ? ["name": .string(info.name), "type": .string(info.type)]
                 : [
                     "name": .string(info.name), "type": .string(info.type), "options": .document(info.options),
-                    "info": ["readOnly": false], "idIndex": .document(idIndex),
+                    "info": info.uuid.map { ["readOnly": false, "uuid": $0] } ?? ["readOnly": false],
+                    "idIndex": .document(idIndex),
                 ]
             if try NameFilter.matches(entry, filter) { entries.append(entry) }
         }
