@@ -50,7 +50,7 @@ struct PlanCacheTests {
     }
 
     @Test func cachedPlanThatDoesFarWorseIsReplanned() throws {
-        try withTwoSkewedIndexes { db, c in
+        try withTwoSkewedIndexes { db, c throws in
             // b_1 finishes its trial in one key: it is cached with its works.
             #expect(try c.find(["a": 1000, "b": 250]).all().map { $0["_id"] } == [.int32(250)])
             #expect(try cachedIndex(db, c, ["a": 0, "b": 0]) == "b_1")
@@ -74,7 +74,7 @@ struct PlanCacheTests {
     }
 
     @Test func aPassingCheckReturnsTheResultsItReadOnce() throws {
-        try withTwoSkewedIndexes { db, c in
+        try withTwoSkewedIndexes { db, c throws in
             // a_1 wins in two works (a = 7 is one key); for a = 1000 it needs a key per result,
             // past 10 × 2: replanned, and a_1 wins again, now with about 101 works.
             _ = try c.find(["a": 7, "b": ["$gte": 0]]).all()

@@ -132,6 +132,8 @@ final class IndexScan {
     /// Moves to the next interval while the iterator is outside the current one; false at the end.
     private func advanceToEntry() throws -> Bool {
         let intervals = plan.bounds.intervals
+        // Past the last interval: still the end (asked again after `prime` reached it).
+        if interval >= intervals.count { return false }
         while interval < 0 || !inCurrent() {
             if let e = iterator.error { throw OsmanthusError.wrapping(e) }
             interval += 1
