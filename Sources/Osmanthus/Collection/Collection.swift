@@ -209,27 +209,39 @@ public final class Collection: Sendable {
             // The read view comes first: an index's multikey flag is set before any write that
             // makes it so is visible, so the plan is valid for everything the view holds.
             let view = storage.readView()
-            var plan = try QueryPlanner(entry: entry, indexes: readyIndexes).plan(
-                parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
-            if let sortSpec, let sortDocument = options.sort, !sortSpec.isEmpty, !plan.providesSort {
-                // An in-memory sort within the memory limit; with a limit only the first
-                // skip + limit documents are kept (a bounded top-k). It needs whole documents.
-                if case .index(var p) = plan.kind, p.covered {
+            let planner = QueryPlanner(entry: entry, indexes: readyIndexes)
+            func makePlan() throws -> QueryPlan {
+                var plan = try planner.plan(
+                    parsed, sort: sortSpec, projection: options.projection, hint: options.hint, collection: self)
+                // An in-memory sort needs whole documents.
+                if let sortSpec, !sortSpec.isEmpty, !plan.providesSort, case .index(var p) = plan.kind, p.covered {
                     p.covered = false
                     plan.kind = .index(p)
                 }
+                return plan
+            }
+            var plan = try makePlan()
+            // A cached plan is checked against its trial's works (and re-planned if far worse).
+            let sorted = sortSpec.map { !$0.isEmpty } ?? false
+            let scan = try indexScan(
+                &plan, filter: parsed, entry: entry, view: view,
+                target: Self.trialTarget(plan, sorted: sorted, skip: options.skip, limit: options.limit),
+                replan: makePlan)
+            if let sortSpec, let sortDocument = options.sort, !sortSpec.isEmpty, !plan.providesSort {
+                // An in-memory sort within the memory limit; with a limit only the first
+                // skip + limit documents are kept (a bounded top-k).
                 var sort = SortStage(spec: sortSpec, document: sortDocument)
                 let (needed, overflow) = options.skip.addingReportingOverflow(options.limit)
                 if options.limit > 0 && !overflow { sort.limit = needed }
                 let unsorted = try cursor(
-                    parsed, entry, plan: plan, view: view, projection: nil, skip: 0, limit: 0)
+                    parsed, entry, plan: plan, scan: scan, view: view, projection: nil, skip: 0, limit: 0)
                 let docs = try sort.run(DocumentStream(unsorted), memoryLimit: options.memoryLimit)
                 return Cursor(
                     source: .documents(docs, index: 0), filter: nil, projection: projection, skip: options.skip,
                     limit: options.limit)
             }
             return try cursor(
-                parsed, entry, plan: plan, view: view, projection: projection, skip: options.skip,
+                parsed, entry, plan: plan, scan: scan, view: view, projection: projection, skip: options.skip,
                 limit: options.limit)
         }
     }
@@ -270,10 +282,15 @@ public final class Collection: Sendable {
                                    projection: Document?) throws -> Int? {
         try wrapping {
             let view = storage.readView()
-            let plan = try QueryPlanner(entry: entry, indexes: readyIndexes).plan(
-                parsed, sort: nil, projection: projection, hint: nil, collection: self)
-            guard case .index(let p) = plan.kind else { return nil }
-            let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: parsed)
+            let planner = QueryPlanner(entry: entry, indexes: readyIndexes)
+            func makePlan() throws -> QueryPlan {
+                try planner.plan(parsed, sort: nil, projection: projection, hint: nil, collection: self)
+            }
+            var plan = try makePlan()
+            let target = Self.trialTarget(plan, sorted: false, skip: 0, limit: 0)
+            guard let scan = try indexScan(&plan, filter: parsed, entry: entry, view: view, target: target,
+                                           replan: makePlan)
+            else { return nil }
             return try scan.count()
         }
     }
@@ -469,15 +486,16 @@ public final class Collection: Sendable {
     }
 
     /// A cursor over the plan, reading `view`.
-    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, view: ReadView,
-                        projection: Projection?, skip: Int, limit: Int) throws -> Cursor
+    /// `scan`: the index plan's scan, already made (`indexScan`).
+    private func cursor(_ filter: Filter, _ entry: CatalogEntry, plan: QueryPlan, scan: IndexScan? = nil,
+                        view: ReadView, projection: Projection?, skip: Int, limit: Int) throws -> Cursor
     {
         let access: Access
         switch plan.kind {
         case .primary(let a):
             access = a
         case .index(let p):
-            let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: filter)
+            let scan = scan ?? IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: filter)
             return Cursor(source: .index(scan), filter: filter, projection: projection, skip: skip, limit: limit)
         }
         switch access {

@@ -34,8 +34,37 @@ final class IndexScan {
         iterator = view.makeIterator(lowerBound: intervals.first?.start ?? [], upperBound: intervals.last?.end ?? [])
     }
 
+    /// Results `prime` produced, handed out first.
+    private var primed: [([UInt8], Document)] = []
+    private var primedNext = 0
+
     /// The next matching document and its engine key, or nil at the end.
     func next() throws -> ([UInt8], Document)? {
+        if primedNext < primed.count {
+            defer { primedNext += 1 }
+            return primed[primedNext]
+        }
+        return try produce()
+    }
+
+    /// Works a cached plan's scan as its trial would (SPEC.md §11.6): until `target` results
+    /// or its end, within `budget` keys. What it yields is kept for `next`. False when the
+    /// budget ran out first: the plan does far worse than when it was cached.
+    func prime(target: Int, budget: Int) throws -> Bool {
+        keyLimit = budget
+        defer { keyLimit = Int.max }
+        while primed.count < target {
+            guard let result = try produce() else {
+                // nil before the limit is the end; at the limit, the end only if no entry is left.
+                if keysExamined < budget { return true }
+                return try !advanceToEntry()
+            }
+            primed.append(result)
+        }
+        return true
+    }
+
+    private func produce() throws -> ([UInt8], Document)? {
         while keysExamined < keyLimit {
             guard try advanceToEntry() else { return nil }
             keysExamined += 1
@@ -65,12 +94,12 @@ final class IndexScan {
     /// The number of matching entries; with exact bounds the entries are counted from the index
     /// alone (no document, no decoded value) except those holding a Decimal128 or NaN.
     func count() throws -> Int {
+        var n = primed.count - primedNext
+        primedNext = primed.count
         guard plan.exact, !plan.spec.multikey else {
-            var n = 0
             while try next() != nil { n += 1 }
             return n
         }
-        var n = 0
         while try advanceToEntry() {
             keysExamined += 1
             if iterator.withValue({ ExactBounds.entryIsExact($0) }) {
@@ -103,6 +132,8 @@ final class IndexScan {
     /// Moves to the next interval while the iterator is outside the current one; false at the end.
     private func advanceToEntry() throws -> Bool {
         let intervals = plan.bounds.intervals
+        // Past the last interval: still the end (asked again after `prime` reached it).
+        if interval >= intervals.count { return false }
         while interval < 0 || !inCurrent() {
             if let e = iterator.error { throw OsmanthusError.wrapping(e) }
             interval += 1
@@ -159,5 +190,37 @@ final class IndexScan {
             }
             return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
         }
+    }
+}
+
+/// Running a plan the plan cache handed back (SPEC.md §11.6): a cached trial winner is first
+/// worked as its trial was, within `PlanCache.evictionRatio` times the works it took then; if it
+/// does not finish its trial within that, it does far worse for these values than for the ones
+/// it was chosen with, so its entry is evicted and the query planned afresh (MongoDB's
+/// replanning). The results of the check are kept, not read twice.
+extension Collection {
+    /// The index scan to run `plan` with (nil for a primary-key plan), after the check above;
+    /// `plan` becomes the re-planned plan when the check fails. `target`: the results a trial
+    /// would want (nil: the plan's order is not the query's, so it must reach its end);
+    /// `replan` plans the query again.
+    func indexScan(_ plan: inout QueryPlan, filter: Filter, entry: CatalogEntry, view: ReadView, target: Int?,
+                   replan: () throws -> QueryPlan) throws -> IndexScan? {
+        guard case .index(let p) = plan.kind else { return nil }
+        let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: filter)
+        guard let check = plan.cacheCheck else { return scan }
+        let (budget, overflow) = check.works.multipliedReportingOverflow(by: PlanCache.evictionRatio)
+        if try scan.prime(target: target ?? Int.max, budget: overflow ? Int.max : max(1, budget)) { return scan }
+        database.planCache.evict(collection: entry.id, shape: check.shape)
+        plan = try replan()
+        guard case .index(let fresh) = plan.kind else { return nil }
+        return IndexScan(plan: fresh, view: view, documentPrefix: entry.documentPrefix, filter: filter)
+    }
+
+    /// The results a trial of a query with this sort, skip and limit would stop at: nil when
+    /// `plan` gives no order the query needs (a blocking sort sees results only at the end).
+    static func trialTarget(_ plan: QueryPlan, sorted: Bool, skip: Int, limit: Int) -> Int? {
+        if sorted && !plan.providesSort { return nil }
+        let (needed, overflow) = skip.addingReportingOverflow(limit)
+        return limit > 0 && !overflow ? min(needed, TrialPlanner.resultTarget) : TrialPlanner.resultTarget
     }
 }

@@ -17,6 +17,14 @@ struct QueryPlan {
     var rejectedPrimary: Collection.Access?
     /// The trial run among several index candidates, when there was one (or its cached winner).
     var trial: TrialPlanner.Report?
+    /// Set when the plan is a cached trial winner: the query checks it does not take far more
+    /// works than the trial did (`IndexScan.prime`), else it is evicted and re-planned.
+    var cacheCheck: CacheCheck?
+
+    struct CacheCheck {
+        var shape: [UInt8]
+        var works: Int
+    }
 
     /// Candidates considered and not chosen, for explain.
     var rejected: [Document] {

@@ -1,7 +1,8 @@
 import OsmanthusBSON
 
 /// Chooses how to answer a filter (with an optional sort and projection), by rules, then among
-/// several index candidates by a cached trial run (`TrialPlanner`; SPEC.md §11.6):
+/// several index candidates by a trial run (`TrialPlanner`; SPEC.md §11.6), the choice cached
+/// per query shape (`PlanCache`):
 /// 1. equality on `_id` (or on the partition and sort key): one point read (IDHACK);
 /// 2. otherwise each ready secondary index that the filter bounds, or whose order gives the
 ///    sort, is a candidate scored by its equality fields, then a range, then sort order; the
@@ -11,7 +12,8 @@ import OsmanthusBSON
 struct QueryPlanner {
     let entry: CatalogEntry
     let indexes: [IndexSpec]
-    /// Reuse the plan cache's winner for the query's shape (explain runs the trial afresh).
+    /// Reuse the plan cache's choice for the query's shape, and cache new choices (explain plans
+    /// afresh).
     var usePlanCache = true
 
     func plan(_ filter: Filter, sort: SortSpec?, projection: Document?, hint: BSONValue?, collection: Collection)
@@ -20,8 +22,17 @@ struct QueryPlanner {
         let primary = collection.access(filter, entry)
         if hint == nil, case .point = primary { return QueryPlan(kind: .primary(primary), providesSort: false) }
         if hint == nil && indexes.isEmpty { return QueryPlan(kind: .primary(primary), providesSort: false) }
+        if let hint {
+            return try hinted(hint, filter, FieldCondition.extract(filter), sort, projection, primary)
+        }
+        let cache = collection.database.planCache
+        let shape = usePlanCache ? PlanCache.shape(filter.spec, sort: sort, projection: projection) : []
+        if usePlanCache, let cached = cache.entry(collection: entry.id, shape: shape, indexes: indexes),
+            let plan = boundPlan(cached, shape, filter, sort, projection)
+        {
+            return plan
+        }
         let conditions = FieldCondition.extract(filter)
-        if let hint { return try hinted(hint, filter, conditions, sort, projection, primary) }
         var candidates = indexes.compactMap { candidate($0, filter, conditions, sort, projection, forced: false) }
         candidates.sort { $0.score > $1.score }
         let primaryScore: Int
@@ -30,23 +41,40 @@ struct QueryPlanner {
         case .range: primaryScore = 2
         default: primaryScore = 0
         }
-        if let best = candidates.first, best.score > primaryScore {
-            var plan = QueryPlan(kind: .index(best), providesSort: best.providesSort,
-                                 rejectedIndexes: Array(candidates.dropFirst()),
-                                 rejectedPrimary: primaryScore > 0 ? primary : nil)
-            let contenders = candidates.filter { $0.score > primaryScore }
-            if let report = try TrialPlanner.choose(contenders, filter: filter, sort: sort, projection: projection,
-                                                    collection: collection, entry: entry, readyIds: indexes.map(\.id),
-                                                    useCache: usePlanCache) {
-                let won = contenders[report.winner]
-                plan.kind = .index(won)
-                plan.providesSort = won.providesSort
-                plan.rejectedIndexes = candidates.filter { $0.spec.name != won.spec.name }
-                plan.trial = report
-            }
-            return plan
+        guard let best = candidates.first, best.score > primaryScore else {
+            return QueryPlan(kind: .primary(primary), providesSort: false, rejectedIndexes: candidates)
         }
-        return QueryPlan(kind: .primary(primary), providesSort: false, rejectedIndexes: candidates)
+        var plan = QueryPlan(kind: .index(best), providesSort: best.providesSort,
+                             rejectedIndexes: Array(candidates.dropFirst()),
+                             rejectedPrimary: primaryScore > 0 ? primary : nil)
+        var cached = PlanCache.Entry(index: best.spec.name)
+        let contenders = candidates.filter { $0.score > primaryScore }
+        if let report = try TrialPlanner.choose(contenders, filter: filter, sort: sort, collection: collection,
+                                                entry: entry) {
+            let won = contenders[report.winner]
+            plan.kind = .index(won)
+            plan.providesSort = won.providesSort
+            plan.rejectedIndexes = candidates.filter { $0.spec.name != won.spec.name }
+            plan.trial = report
+            cached = PlanCache.Entry(index: won.spec.name, works: report.outcomes[report.winner].works)
+        }
+        if usePlanCache { cache.store(collection: entry.id, shape: shape, indexes: indexes, entry: cached) }
+        return plan
+    }
+
+    /// The cached index's plan with this query's values bound in, or nil when that index cannot
+    /// answer them (a partial index the values do not imply, bounds that would scan everything).
+    private func boundPlan(_ cached: PlanCache.Entry, _ shape: [UInt8], _ filter: Filter, _ sort: SortSpec?,
+                           _ projection: Document?) -> QueryPlan? {
+        guard let spec = indexes.first(where: { $0.name == cached.index }),
+            let p = candidate(spec, filter, FieldCondition.extract(filter), sort, projection, forced: false)
+        else { return nil }
+        var plan = QueryPlan(kind: .index(p), providesSort: p.providesSort)
+        if let works = cached.works {
+            plan.trial = TrialPlanner.Report(outcomes: [TrialPlanner.Outcome(plan: p)], winner: 0, fromCache: true)
+            plan.cacheCheck = QueryPlan.CacheCheck(shape: shape, works: works)
+        }
+        return plan
     }
 
     private func hinted(_ hint: BSONValue, _ filter: Filter, _ conditions: [String: FieldCondition], _ sort: SortSpec?,

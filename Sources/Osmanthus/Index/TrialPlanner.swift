@@ -6,8 +6,8 @@ import OsmanthusStorage
 /// the first to produce `resultTarget` results or reach its end wins. A candidate that does not
 /// give the requested sort order produces nothing until its end (its results would go through a
 /// blocking sort). If none finishes within `maxWorks` keys each, the most productive wins
-/// (results per work; ties to the rule order). The winner is cached per query shape
-/// (`PlanCache`); the query then runs the winning plan from the start.
+/// (results per work; ties to the rule order). The planner caches the winner and its works per
+/// query shape (`PlanCache`); the query then runs the winning plan from the start.
 struct TrialPlanner {
     static let resultTarget = 101
     static let maxWorks = 10_000
@@ -35,22 +35,12 @@ struct TrialPlanner {
     }
 
     /// The candidate (an index of `candidates`, which are in rule order) to run, and what the
-    /// trial saw; nil when there is nothing to choose. `readyIds`: the ids of the collection's
-    /// ready indexes the planner chose among.
-    static func choose(_ candidates: [IndexPlan], filter: Filter, sort: SortSpec?, projection: Document?, collection: Collection, entry: CatalogEntry, readyIds ids: [UInt32], useCache: Bool)
-        throws -> Report?
-    {
+    /// trial saw; nil when there is nothing to choose. The planner caches the winner
+    /// (`PlanCache`).
+    static func choose(_ candidates: [IndexPlan], filter: Filter, sort: SortSpec?, collection: Collection,
+                       entry: CatalogEntry) throws -> Report? {
         guard candidates.count > 1 else { return nil }
-        let cache = collection.database.planCache
-        let shape = PlanCache.shape(filter.spec, sort: sort, projection: projection)
-        if useCache, let name = cache.winner(collection: entry.id, shape: shape, indexIds: ids),
-            let i = candidates.firstIndex(where: { $0.spec.name == name })
-        {
-            return Report(outcomes: candidates.map { Outcome(plan: $0) }, winner: i, fromCache: true)
-        }
-        let report = try run(candidates, filter: filter, sorted: sort.map { !$0.isEmpty } ?? false, collection, entry)
-        cache.store(collection: entry.id, shape: shape, indexIds: ids, winner: candidates[report.winner].spec.name)
-        return report
+        return try run(candidates, filter: filter, sorted: sort.map { !$0.isEmpty } ?? false, collection, entry)
     }
 
     private static func run(_ candidates: [IndexPlan], filter: Filter, sorted: Bool, _ collection: Collection,
