@@ -52,18 +52,30 @@ struct BackupKillTests {
         let data = scratch.path + "/data"
         let repoPath = scratch.path + "/repo"
         let repo = BackupRepository(path: repoPath)
-        // Kill delays from "before the backup starts" to "after it may have finished".
-        let delays: [UInt32] = [5, 40, 80, 120, 180, 260]
+        // Kill delays from "before the backup starts" to "after it may have finished"; nil: as
+        // soon as the backup's work directory appears (a linked backup of tables whose
+        // checksums were recorded takes milliseconds, which fixed delays alone can miss).
+        let delays: [UInt32?] = [5, 40, nil, 120, nil, 260]
         var partialsSeen = 0
         for (round, delay) in delays.enumerated() {
             try grow(data, round: round, tables: 8)
+            let fs = PosixFileSystem()
+            let workBefore = Set(fs.fileExists(repoPath + "/tmp") ? try fs.listDirectory(repoPath + "/tmp") : [])
             let child = try ChildProcess(
                 executable: binary, arguments: ["backup", "create", "--repo", repoPath, "--data-dir", data],
                 stderrPath: scratch.path + "/child.err")
-            usleep(delay * 1000)  // picks the kill point; nothing waits on it
+            if let delay {
+                usleep(delay * 1000)  // picks the kill point; nothing waits on it
+            } else {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline {
+                    let work = (try? fs.listDirectory(repoPath + "/tmp")) ?? []
+                    if work.contains(where: { !workBefore.contains($0) }) { break }
+                    usleep(100)
+                }
+            }
             child.kill()
             _ = try child.wait()
-            let fs = PosixFileSystem()
             let dirs = fs.fileExists(repoPath + "/backups") ? try fs.listDirectory(repoPath + "/backups") : []
             let published = Set(try repo.list().map(\.id))
             let temp = fs.fileExists(repoPath + "/tmp") ? try fs.listDirectory(repoPath + "/tmp") : []
