@@ -73,6 +73,7 @@ private struct BackupJSON: Decodable {
     let id: String
     let sequence: UInt64
     let copiedFiles: Int
+    let linkedFiles: Int?
     let reusedFiles: Int
 }
 
@@ -180,6 +181,9 @@ struct AdminCommandTests {
             BackupJSON.self, try f.run("backup", "create", "--repo", repo, "--data-dir", f.db, "--json").stdout)
         #expect(again.copiedFiles == 0)
         #expect(again.reusedFiles == first.copiedFiles)
+        // The repository is on the database's file system: every table was linked, and the
+        // message says so rather than "copied".
+        #expect(first.linkedFiles == first.copiedFiles)
 
         let list = try f.run("backup", "list", "--repo", repo, "--json")
         #expect(list.status == 0)
@@ -206,6 +210,18 @@ struct AdminCommandTests {
             try decode([BackupJSON].self, try f.run("backup", "list", "--repo", repo, "--json").stdout).map(\.id) == [
                 again.id
             ])
+    }
+
+    @Test func backupCreateSaysItLinkedTablesRatherThanCopiedThem() throws {
+        let f = try Fixture()
+        let repo = f.path + "/repo"
+        let first = try f.run("backup", "create", "--repo", repo, "--data-dir", f.db)
+        #expect(first.status == 0, "\(first.stderr)")
+        let tables = try PosixFileSystem().listDirectory(f.db).filter { $0.hasSuffix(".sst") }.count
+        #expect(tables > 0)
+        #expect(first.stdout.contains("; \(tables) tables linked, 0 copied, 0 already stored"), "\(first.stdout)")
+        let again = try f.run("backup", "create", "--repo", repo, "--data-dir", f.db)
+        #expect(again.stdout.contains("; 0 tables linked, 0 copied, \(tables) already stored"), "\(again.stdout)")
     }
 
     @Test func backupVerifyNamesADamagedFileAndRestoreRefusesIt() throws {

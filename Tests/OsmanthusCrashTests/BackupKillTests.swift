@@ -52,22 +52,38 @@ struct BackupKillTests {
         let data = scratch.path + "/data"
         let repoPath = scratch.path + "/repo"
         let repo = BackupRepository(path: repoPath)
-        // Kill delays from "before the backup starts" to "after it may have finished".
-        let delays: [UInt32] = [5, 40, 80, 120, 180, 260]
+        // Kill delays from "before the backup starts" to "after it may have finished"; nil: as
+        // soon as the backup's directory appears (a linked backup of tables whose checksums were
+        // recorded takes milliseconds, which fixed delays alone can miss). Its directory, not its
+        // work directory: a work directory alone is debris the next backup takes the same id
+        // for and clears, leaving prune nothing to find.
+        let delays: [UInt32?] = [5, 40, nil, 120, nil, 260]
         var partialsSeen = 0
+        var rounds: [String] = []  // what each kill left, for the failure messages
         for (round, delay) in delays.enumerated() {
             try grow(data, round: round, tables: 8)
+            let fs = PosixFileSystem()
+            let backupsBefore = Set(fs.fileExists(repoPath + "/backups") ? try fs.listDirectory(repoPath + "/backups") : [])
             let child = try ChildProcess(
                 executable: binary, arguments: ["backup", "create", "--repo", repoPath, "--data-dir", data],
                 stderrPath: scratch.path + "/child.err")
-            usleep(delay * 1000)  // picks the kill point; nothing waits on it
+            if let delay {
+                usleep(delay * 1000)  // picks the kill point; nothing waits on it
+            } else {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline {
+                    let backups = (try? fs.listDirectory(repoPath + "/backups")) ?? []
+                    if backups.contains(where: { !backupsBefore.contains($0) }) { break }
+                    usleep(100)
+                }
+            }
             child.kill()
             _ = try child.wait()
-            let fs = PosixFileSystem()
             let dirs = fs.fileExists(repoPath + "/backups") ? try fs.listDirectory(repoPath + "/backups") : []
             let published = Set(try repo.list().map(\.id))
             let temp = fs.fileExists(repoPath + "/tmp") ? try fs.listDirectory(repoPath + "/tmp") : []
             if dirs.contains(where: { !published.contains($0) }) || !temp.isEmpty { partialsSeen += 1 }
+            rounds.append("round \(round): backups \(dirs.sorted()), published \(published.sorted()), tmp \(temp.sorted())")
             // Whatever the kill interrupted, every published backup is whole.
             for id in published {
                 let report = try repo.verify(id)
@@ -85,7 +101,7 @@ struct BackupKillTests {
 
         // Prune removes every partial and unreferenced file; the kept backups stay whole.
         let report = try repo.prune(keepLast: 2)
-        #expect(report.removedPartials >= 1)
+        #expect(report.removedPartials >= 1, "\(rounds)")
         let fs = PosixFileSystem()
         let kept = try repo.list().map(\.id)
         #expect(Set(try fs.listDirectory(repoPath + "/backups")) == Set(kept))

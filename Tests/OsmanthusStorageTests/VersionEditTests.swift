@@ -8,9 +8,10 @@ private func ikey(_ s: String, _ sequence: SequenceNumber, _ kind: ValueKind = .
 }
 
 struct VersionEditTests {
+    /// Every field of manifest format 1 (`versionedit-v1.bin`).
     static var fullEdit: VersionEdit {
         var edit = VersionEdit()
-        edit.formatVersion = ManifestFormat.version
+        edit.formatVersion = 1
         edit.logNumber = 12
         edit.nextFileNumber = 300
         edit.lastSequence = 1_000_000
@@ -20,6 +21,15 @@ struct VersionEditTests {
             (1, FileMetadata(number: 15, size: 4096, smallest: ikey("apple", 10), largest: ikey("pear", 20, .deletion))),
             (0, FileMetadata(number: 16, size: 1 << 40, smallest: ikey("a", 1), largest: ikey("a", 1))),
         ]
+        return edit
+    }
+
+    /// Format 2: the same edit, with a whole-file checksum for table 15 only
+    /// (`versionedit-v2.bin`).
+    static var fullEditV2: VersionEdit {
+        var edit = fullEdit
+        edit.formatVersion = 2
+        edit.newFiles[0].file.crc32c = 0x1234_5678
         return edit
     }
 
@@ -153,7 +163,7 @@ struct VersionEditTests {
     }
 
     @Test func unknownTagIsCorruption() {
-        expectCorruption([2, 1, 8, 0], containing: "unknown tag 8")
+        expectCorruption([2, 1, 9, 0], containing: "unknown tag 9")
         expectCorruption([0], containing: "unknown tag 0")
     }
 
@@ -236,6 +246,68 @@ struct VersionEditTests {
             ])
         // formatVersion 1, logNumber 12, nextFileNumber 300 (AC 02), lastSequence 1,000,000 (C0 84 3D).
         #expect(Array(golden[0..<12]) == [1, 1, 2, 12, 3, 0xAC, 0x02, 4, 0xC0, 0x84, 0x3D, 5])
+        // Format 1 recorded no whole-file checksums.
+        #expect(edit.newFiles.map(\.file.crc32c) == [nil, nil])
+    }
+
+    @Test func goldenV2EditDecodesWithTheChecksumOfOneTable() throws {
+        let golden = try GoldenFiles.bytes("versionedit-v2.bin")
+        let v1 = try GoldenFiles.bytes("versionedit-v1.bin")
+        // SPEC.md §8: format version 2, the v1 fields, then tag 8 for file 15.
+        #expect(Array(golden.prefix(2)) == [1, 2])
+        #expect(Array(golden[2..<v1.count]) == Array(v1[2...]))
+        #expect(Array(golden[v1.count...]) == [8, 0x0F, 0x78, 0x56, 0x34, 0x12])
+        let edit = try VersionEdit.decode(golden, file: "versionedit-v2.bin", offset: 0)
+        #expect(edit.formatVersion == 2)
+        #expect(edit.newFiles.map(\.file.number) == [15, 16])
+        #expect(edit.newFiles.map(\.file.crc32c) == [0x1234_5678, nil])
+        #expect(edit == Self.fullEditV2)
+    }
+
+    @Test func encoderReproducesTheGoldenV2Edit() throws {
+        let encoded = Self.fullEditV2.encode()
+        #expect(encoded == (try GoldenFiles.check("versionedit-v2.bin", encoded: encoded)))
+    }
+
+    @Test func checksumsRoundTripAndCountInEquality() throws {
+        var edit = Self.fullEditV2
+        edit.newFiles[1].file.crc32c = 0
+        #expect(try VersionEdit.decode(edit.encode(), file: "m", offset: 0) == edit)
+        var other = edit
+        other.newFiles[1].file.crc32c = nil
+        #expect(other != edit)
+    }
+
+    @Test func checksumOfAFileTheEditDoesNotAddIsCorruption() throws {
+        var edit = VersionEdit()
+        edit.newFiles = [(0, FileMetadata(number: 4, size: 10, smallest: ikey("a", 1), largest: ikey("b", 1)))]
+        var bytes = edit.encode()
+        bytes += [8, 5, 1, 2, 3, 4]  // file 5
+        #expect {
+            try VersionEdit.decode(bytes, file: "MANIFEST-000003", offset: 77)
+        } throws: { e in
+            let e = e as? StorageError
+            return e?.code == .corruption && e?.offset == 77 && e?.message.contains("file 5") == true
+        }
+        // A checksum before the file it names is not allowed either.
+        let before: [UInt8] = [8, 4, 1, 2, 3, 4] + edit.encode()
+        #expect(throws: StorageError.self) { try VersionEdit.decode(before, file: "m", offset: 0) }
+    }
+
+    @Test func secondChecksumForOneFileIsCorruption() throws {
+        var edit = VersionEdit()
+        edit.newFiles = [
+            (0, FileMetadata(number: 4, size: 10, smallest: ikey("a", 1), largest: ikey("b", 1), crc32c: 9))
+        ]
+        let bytes = edit.encode() + [8, 4, 9, 0, 0, 0]
+        #expect {
+            try VersionEdit.decode(bytes, file: "m", offset: 0)
+        } throws: { e in
+            (e as? StorageError)?.code == .corruption && "\(e)".contains("two checksums")
+        }
+        // Truncated: the fixed32 cut short.
+        let truncated = Array(edit.encode().dropLast(1))
+        #expect(throws: StorageError.self) { try VersionEdit.decode(truncated, file: "m", offset: 0) }
     }
 
     @Test func encoderReproducesTheGoldenEdit() throws {

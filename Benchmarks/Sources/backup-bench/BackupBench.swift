@@ -6,7 +6,8 @@ import Synchronization
 /// backup-bench: checkpoint (snapshot) time, backup and restore throughput against the disk's
 /// sequential bandwidth, and write throughput while backups run vs without (SPEC.md §14).
 ///
-///     backup-bench [--sizes 100,1000] [--dir /tmp/osmanthus-backup-bench] [--repeat 5] [--write-seconds 5] [--writes-only]
+///     backup-bench [--sizes 100,1000] [--dir /tmp/osmanthus-backup-bench] [--repeat 5] [--write-seconds 5]
+///                  [--pairs 4] [--writes-only]
 @main
 struct BackupBench {
     static func main() throws {
@@ -17,6 +18,7 @@ struct BackupBench {
         var writesOnly = false
         var profileBackups = 0
         var copyFiles = false
+        var pairs = 4
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
             switch a {
@@ -27,8 +29,11 @@ struct BackupBench {
             case "--writes-only": writesOnly = true
             case "--profile-backups": profileBackups = Int(args.next() ?? "") ?? 0
             case "--copy-files": copyFiles = true
+            case "--pairs": pairs = max(1, Int(args.next() ?? "") ?? pairs)
             default:
-                print("usage: backup-bench [--sizes MB,MB] [--dir D] [--repeat N] [--write-seconds S] [--writes-only] [--profile-backups N [--copy-files]]")
+                print(
+                    "usage: backup-bench [--sizes MB,MB] [--dir D] [--repeat N] [--write-seconds S] [--pairs N] "
+                        + "[--writes-only] [--profile-backups N [--copy-files]]")
                 exit(2)
             }
         }
@@ -40,7 +45,8 @@ struct BackupBench {
             return
         }
         if writesOnly {
-            try writesDuringBackups(root: root, seconds: writeSeconds, baseMegabytes: sizes.first ?? 100)
+            try writesDuringBackups(
+                root: root, seconds: writeSeconds, baseMegabytes: sizes.first ?? 100, pairs: pairs)
             return
         }
 
@@ -80,7 +86,7 @@ struct BackupBench {
             try? FileManager.default.removeItem(atPath: root + "/restored\(size)")
         }
         print("")
-        try writesDuringBackups(root: root, seconds: writeSeconds, baseMegabytes: sizes.first ?? 100)
+        try writesDuringBackups(root: root, seconds: writeSeconds, baseMegabytes: sizes.first ?? 100, pairs: pairs)
     }
 
     static func f(_ x: Double) -> String {
@@ -166,12 +172,19 @@ struct BackupBench {
         return (mb / w, mb / r)
     }
 
-    /// Puts of 1 KB values from one thread for `seconds`, alone, then with backups (create +
-    /// prune to 2) running back to back on another thread, then alone again; ops/s of each and
-    /// the ratio, once per backup mode. Each window also prints what it cost (WindowCounters):
-    /// the writer's CPU, run-queue and blocked time, engine stalls, CPU of the engine's threads
-    /// and of the backups, bytes read and written.
-    static func writesDuringBackups(root: String, seconds: Double, baseMegabytes: Int) throws {
+    /// Writes alone (A) and writes with backups running back to back on another thread (B),
+    /// in alternating windows, once per backup mode: one thread of 1 KB puts, every window the
+    /// same key sequence (overwrites, so after the first window the live data stays the same), a
+    /// warm-up window not counted, then `pairs` pairs ordered A B B A A B B A …: a drift through
+    /// the run (compaction debt, the page cache filling) weighs on both kinds alike instead of
+    /// always on the later one. The ratio is the median of the B windows ÷ the median of the A
+    /// windows; the spread, each kind's min–max and the ratio of each adjacent A/B pair. A B
+    /// window stops its backups and waits for the one in flight (and its prune) before the next
+    /// A window starts, so a backup never runs during a window counted as without. Each kind's
+    /// windows also print what they cost, summed (WindowCounters): the writer's CPU, run-queue
+    /// and blocked time, engine stalls, CPU of the engine's threads and of the backups, bytes
+    /// read and written.
+    static func writesDuringBackups(root: String, seconds: Double, baseMegabytes: Int, pairs: Int) throws {
         let dir = root + "/writes"
         _ = try fill(dir, megabytes: baseMegabytes)
         let before = Set(WindowCounters.threads())
@@ -179,8 +192,8 @@ struct BackupBench {
         defer { try? db.close() }
         let writerTid = Int32(getpid())  // the main thread writes
         let engineTids = WindowCounters.threads().filter { !before.contains($0) }
-        func writeFor(_ s: Double) throws -> (opsPerSecond: Double, counters: String) {
-            var rng: UInt64 = 7  // every window writes the same key sequence (overwrites)
+        func writeFor(_ s: Double) throws -> (opsPerSecond: Double, puts: Double, seconds: Double, counters: WindowCounters) {
+            var rng: UInt64 = 7  // every window writes the same key sequence
             var n = 0
             let c0 = WindowCounters.read(db: db, writer: writerTid, engine: engineTids)
             let end = now() + s
@@ -193,22 +206,11 @@ struct BackupBench {
             }
             let elapsed = now() - start
             let c = WindowCounters.read(db: db, writer: writerTid, engine: engineTids) - c0
-            return (Double(n) / elapsed, c.describe(puts: Double(n), seconds: elapsed))
+            return (Double(n) / elapsed, Double(n), elapsed, c)
         }
-        // Unpaced (as fast as the disk goes), then paced as the server paces scheduled backups.
-        // Each mode's backup window sits between two windows of writes alone: the database grows
-        // by ~0.5 GB per window, and compaction debt slows later windows whether a backup runs
-        // or not, so the window before flatters the ratio's denominator and the one after
-        // understates it; both ratios are printed.
-        let modes: [(String, UInt64?, Bool)] = [
-            ("linked, unpaced", nil, true), ("linked, paced at 64 MiB/s (the server's default)", 64 << 20, true),
-            ("copied, unpaced", nil, false), ("copied, paced at 64 MiB/s", 64 << 20, false),
-        ]
-        for (label, rate, link) in modes {
-            let alone = try writeFor(seconds)
+        func withBackups(_ repo: BackupRepository, _ s: Double) throws -> (window: (opsPerSecond: Double, puts: Double, seconds: Double, counters: WindowCounters), backups: Int, work: BackupWork) {
             let stop = Atomic(false)
             let backups = Atomic(0)
-            let repo = BackupRepository(path: root + "/writes-repo-\(link ? "linked" : "copied")", rateLimit: rate, linkFiles: link)
             let done = Mutex<Bool>(false)
             let total = Mutex(BackupWork())
             let thread = Thread {
@@ -222,20 +224,71 @@ struct BackupBench {
                 done.withLock { $0 = true }
             }
             thread.start()
-            let during = try writeFor(seconds)
+            let window = try writeFor(s)
             stop.store(true, ordering: .releasing)
             while !done.withLock({ $0 }) { usleep(10_000) }
-            let after = try writeFor(seconds)
-            print(
-                "writes (1 KB puts, 1 thread, \(f(seconds)) s each), backups \(label): alone before \(Int(alone.opsPerSecond)) ops/s, "
-                    + "during back-to-back backups \(Int(during.opsPerSecond)) ops/s (\(backups.load(ordering: .relaxed)) backups), "
-                    + "alone after \(Int(after.opsPerSecond)) ops/s: during/before = \(f(100 * during.opsPerSecond / alone.opsPerSecond))%, "
-                    + "during/mean(before, after) = \(f(200 * during.opsPerSecond / (alone.opsPerSecond + after.opsPerSecond)))%")
-            print("  before: \(alone.counters)")
-            print("  during: \(during.counters)")
-            print("  backups' own work: \(describe(total.withLock { $0 }, backups: backups.load(ordering: .relaxed)))")
-            print("  after:  \(after.counters)")
+            return (window, backups.load(ordering: .relaxed), total.withLock { $0 })
         }
+        let modes: [(String, UInt64?, Bool)] = [
+            ("linked, unpaced", nil, true), ("linked, paced at 64 MiB/s (the server's default)", 64 << 20, true),
+            ("copied, unpaced", nil, false), ("copied, paced at 64 MiB/s", 64 << 20, false),
+        ]
+        print(
+            "writes alone (A) vs during back-to-back backups (B): 1 KB puts, 1 thread, \(f(seconds)) s windows, "
+                + "1 warm-up + \(pairs) pairs (A B B A ...) per mode")
+        for (label, rate, link) in modes {
+            let repo = BackupRepository(path: root + "/writes-repo-\(link ? "linked" : "copied")", rateLimit: rate, linkFiles: link)
+            _ = try writeFor(seconds)  // warm-up: not counted
+            var alone: [Double] = []
+            var during: [Double] = []
+            var pairRatios: [Double] = []
+            var aloneCounters = WindowCounters()
+            var duringCounters = WindowCounters()
+            var aloneTotals = (puts: 0.0, seconds: 0.0)
+            var duringTotals = (puts: 0.0, seconds: 0.0)
+            var backups = 0
+            var work = BackupWork()
+            for pair in 0..<pairs {
+                var a = 0.0
+                var b = 0.0
+                for kind in (pair % 2 == 0 ? [false, true] : [true, false]) {
+                    if kind {
+                        let r = try withBackups(repo, seconds)
+                        b = r.window.opsPerSecond
+                        during.append(b)
+                        duringCounters = duringCounters + r.window.counters
+                        duringTotals.puts += r.window.puts
+                        duringTotals.seconds += r.window.seconds
+                        backups += r.backups
+                        work = work + r.work
+                    } else {
+                        let r = try writeFor(seconds)
+                        a = r.opsPerSecond
+                        alone.append(a)
+                        aloneCounters = aloneCounters + r.counters
+                        aloneTotals.puts += r.puts
+                        aloneTotals.seconds += r.seconds
+                    }
+                }
+                pairRatios.append(b / a)
+            }
+            let ratio = median(during) / median(alone)
+            print(
+                "backups \(label): B/A = \(f(100 * ratio))% (median of \(during.count) B windows \(Int(median(during))) ops/s "
+                    + "[\(Int(during.min() ?? 0))-\(Int(during.max() ?? 0))] / median of \(alone.count) A windows "
+                    + "\(Int(median(alone))) ops/s [\(Int(alone.min() ?? 0))-\(Int(alone.max() ?? 0))]); "
+                    + "pair ratios \(f(100 * (pairRatios.min() ?? 0)))-\(f(100 * (pairRatios.max() ?? 0)))% "
+                    + "(median \(f(100 * median(pairRatios)))%); \(backups) backups")
+            print("  A, all windows: \(aloneCounters.describe(puts: aloneTotals.puts, seconds: aloneTotals.seconds))")
+            print("  B, all windows: \(duringCounters.describe(puts: duringTotals.puts, seconds: duringTotals.seconds))")
+            print("  backups' own work: \(describe(work, backups: backups))")
+        }
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     /// For callgrind (`--toggle-collect='*createOnThisThread*'`): fills the database, then

@@ -45,6 +45,22 @@ struct WindowCounters {
         return c
     }
 
+    /// Sums of two windows' counters (each already a difference).
+    static func + (a: WindowCounters, b: WindowCounters) -> WindowCounters {
+        var s = WindowCounters()
+        s.writerCPU = a.writerCPU + b.writerCPU
+        s.writerRunQueue = a.writerRunQueue + b.writerRunQueue
+        s.engineCPU = a.engineCPU + b.engineCPU
+        s.engineRunQueue = a.engineRunQueue + b.engineRunQueue
+        s.processCPU = a.processCPU + b.processCPU
+        s.readBytes = a.readBytes + b.readBytes
+        s.writeBytes = a.writeBytes + b.writeBytes
+        s.writeCalls = a.writeCalls + b.writeCalls
+        s.wchar = a.wchar + b.wchar
+        s.stats = a.stats.merging(b.stats, uniquingKeysWith: +)
+        return s
+    }
+
     static func - (a: WindowCounters, b: WindowCounters) -> WindowCounters {
         var d = WindowCounters()
         d.writerCPU = a.writerCPU - b.writerCPU

@@ -186,7 +186,7 @@ public final class BackupScheduler: Sendable {
         }
         let summary =
             "backup \(backup.id) taken: sequence \(backup.sequence), \(backup.fileCount) files, \(backup.totalBytes) "
-            + "bytes (\(backup.copiedFiles) tables copied, \(backup.reusedFiles) reused), verified, \(Double(nanos) / 1e9)s; "
+            + "bytes (\(backup.tablesSummary)), verified, \(Double(nanos) / 1e9)s; "
             + "pruned \(prune?.removedBackups.count ?? 0) backups, \(prune?.removedFiles ?? 0) files"
             + (configuration.remote.map {
                 "; pushed \(pushed) to \($0.url), verified, pruned \(remotePrune?.removedBackups.count ?? 0) backups there"

@@ -7,9 +7,13 @@ public struct BackupInfo: Sendable, Equatable {
     public let createdAt: Int64
     public let fileCount: Int
     public let totalBytes: UInt64
-    /// Tables this backup copied into the repository, and tables it shared with earlier ones.
+    /// Tables this backup added to the repository (hard-linked or copied), and tables it shared
+    /// with earlier ones.
     public let copiedFiles: Int
     public let reusedFiles: Int
+    /// Of `copiedFiles`, those hard-linked to the database's own files; nil when the backup's
+    /// manifest predates this count.
+    public let linkedFiles: Int?
 
     public init(_ m: BackupManifest) {
         id = m.id
@@ -19,6 +23,20 @@ public struct BackupInfo: Sendable, Equatable {
         totalBytes = m.files.reduce(0) { $0 + $1.size }
         copiedFiles = m.copiedFiles
         reusedFiles = m.reusedFiles
+        linkedFiles = m.linkedFiles
+    }
+
+    /// How the backup stored its tables, for messages: "3 tables linked, 0 copied, 12 already
+    /// stored" (or "3 tables added, …" when the manifest does not say how).
+    public var tablesSummary: String {
+        Self.tablesSummary(added: copiedFiles, linked: linkedFiles, reused: reusedFiles)
+    }
+
+    public static func tablesSummary(added: Int, linked: Int?, reused: Int) -> String {
+        let stored =
+            linked.map { "\($0) \($0 == 1 ? "table" : "tables") linked, \(added - $0) copied" }
+            ?? "\(added) \(added == 1 ? "table" : "tables") added"
+        return stored + ", \(reused) already stored"
     }
 }
 

@@ -18,10 +18,28 @@ public struct BackupManifest: Codable, Sendable {
     public var createdAt: Int64
     /// The database as of this sequence: every write up to it, none after.
     public var sequence: UInt64
-    /// Table files this backup added to `files/`, and those it found there already.
+    /// Table files this backup added to `files/` (hard-linked or copied), and those it found
+    /// there already.
     public var copiedFiles: Int
+    /// Of `copiedFiles`, how many were hard links to the database's own files; nil in
+    /// manifests written before this was recorded.
+    public var linkedFiles: Int?
     public var reusedFiles: Int
     public var files: [File]
+
+    public init(
+        formatVersion: Int, id: String, createdAt: Int64, sequence: UInt64, copiedFiles: Int, linkedFiles: Int?,
+        reusedFiles: Int, files: [File]
+    ) {
+        self.formatVersion = formatVersion
+        self.id = id
+        self.createdAt = createdAt
+        self.sequence = sequence
+        self.copiedFiles = copiedFiles
+        self.linkedFiles = linkedFiles
+        self.reusedFiles = reusedFiles
+        self.files = files
+    }
 
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()

@@ -77,23 +77,34 @@ extension BackupRepository {
 
         var files: [BackupManifest.File] = []
         var added = 0
+        var linked = 0
         var reused = 0
         // The pinned version keeps every table from deletion until the pin is dropped.
         for table in pin.version.levels.flatMap({ $0 }) {
             let name = DBFiles.number(table.number) + ".sst"
             let source = DBFiles.table(db.path, table.number)
-            let sum = try TableChecksumCache.checksum(source, fileSystem: fs, pacer: pacer)
-            if sum.wasRead { work.bytesChecksummed += sum.size }
+            // The checksum recorded when the table was written (manifest format 2) names it
+            // without a read; a table of an older manifest is read once per process.
+            let size: UInt64
+            let crc: UInt32
+            if let recorded = table.crc32c {
+                (size, crc) = (table.size, recorded)
+            } else {
+                let sum = try TableChecksumCache.checksum(source, fileSystem: fs, pacer: pacer)
+                if sum.wasRead { work.bytesChecksummed += sum.size }
+                (size, crc) = (sum.size, sum.crc)
+            }
             let object = joinPath(
-                BackupFormat.filesDirectory,
-                BackupFormat.objectName(fileNumber: table.number, size: sum.size, crc: sum.crc))
+                BackupFormat.filesDirectory, BackupFormat.objectName(fileNumber: table.number, size: size, crc: crc))
             if fs.fileExists(joinPath(path, object)) {
                 reused += 1
             } else {
-                try store.put(source, at: object, size: sum.size, crc: sum.crc, work: &work)
+                let how = try store.put(
+                    source, at: object, size: size, crc: crc, crcWasRecorded: table.crc32c != nil, work: &work)
+                if how == .linked { linked += 1 }
                 added += 1
             }
-            files.append(.init(name: name, size: sum.size, crc32c: BackupFormat.hex(sum.crc), object: object))
+            files.append(.init(name: name, size: size, crc32c: BackupFormat.hex(crc), object: object))
         }
         let backupDirectory = joinPath(BackupFormat.backupsDirectory, id)
         for (number, log) in pin.logs {
@@ -147,7 +158,7 @@ extension BackupRepository {
 
         let manifest = BackupManifest(
             formatVersion: BackupFormat.version, id: id, createdAt: Int64(Date().timeIntervalSince1970),
-            sequence: pin.sequence, copiedFiles: added, reusedFiles: reused, files: files)
+            sequence: pin.sequence, copiedFiles: added, linkedFiles: linked, reusedFiles: reused, files: files)
         // Publishing: until manifest.json is in place the backup does not exist.
         let temp = joinPath(target, BackupFormat.manifestName + ".tmp")
         let out = try fs.createWritable(temp)
@@ -170,34 +181,50 @@ extension BackupRepository {
 }
 
 /// Puts an immutable file of the database into the repository: a hard link when the
-/// repository allows it and the file system agrees, else a copy (through `<work>/<name>.part`,
-/// synced, checked against the checksum the backup recorded, renamed into place).
+/// repository allows it and the file system agrees, else a copy through `<work>/<name>.part`,
+/// synced and renamed into place. A table whose checksum was recorded as it was written is
+/// copied inside the kernel, its bytes never read here (verify and restore check them against
+/// that checksum); one whose checksum was computed just now is copied in user space and checked
+/// against it, as the file could only have been read for that.
 private struct ImmutableFileStore {
+    enum Outcome { case linked, copied }
+
     let repository: BackupRepository
     let workDirectory: String
     let pacer: CopyPacer?
 
-    func put(_ source: String, at object: String, size: UInt64, crc: UInt32, work: inout BackupWork) throws {
+    func put(
+        _ source: String, at object: String, size: UInt64, crc: UInt32, crcWasRecorded: Bool, work: inout BackupWork
+    ) throws -> Outcome {
         let fs = repository.fileSystem
         let destination = joinPath(repository.path, object)
         if repository.linkFiles {
             do {
                 try fs.link(source, to: destination)
                 work.filesLinked += 1
-                return
+                return .linked
             } catch let e as StorageError where e.code != .notFound {
                 // Another device, or no hard links here: copy.
             }
         }
         let part = joinPath(workDirectory, (source.split(separator: "/").last.map(String.init) ?? "file") + ".part")
-        let copy = try FileCopy.copy(source, to: part, fileSystem: fs, pacer: pacer)
-        guard copy == (size, crc) else {
-            try? fs.removeFile(part)
-            throw StorageError(.io, "\(source) changed while it was copied", file: source)
+        if crcWasRecorded {
+            let copied = try FileCopy.copyInKernel(source, to: part, fileSystem: fs, pacer: pacer)
+            guard copied == size else {
+                try? fs.removeFile(part)
+                throw StorageError(.io, "\(source) has \(copied) bytes, its manifest says \(size)", file: source)
+            }
+        } else {
+            let copy = try FileCopy.copy(source, to: part, fileSystem: fs, pacer: pacer)
+            guard copy == (size, crc) else {
+                try? fs.removeFile(part)
+                throw StorageError(.io, "\(source) changed while it was copied", file: source)
+            }
         }
         try fs.rename(part, to: destination)
         work.filesCopied += 1
         work.bytesWritten += size
         work.fileSyncs += 1
+        return .copied
     }
 }

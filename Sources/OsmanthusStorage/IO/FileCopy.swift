@@ -1,6 +1,9 @@
+import Glibc
+
 /// Whole-file copies and checksums through the file-system seam (checkpoints and backups,
 /// SPEC.md §14). One reused 4 MiB buffer per call: large reads and writes keep a disk streaming,
-/// and no chunk is allocated per step.
+/// and no chunk is allocated per step. `copyInKernel` copies a file whose checksum is already
+/// known without its bytes entering the process at all.
 enum FileCopy {
     static let chunkSize = 4 << 20
 
@@ -41,6 +44,57 @@ enum FileCopy {
         } catch {
             try? target.close()
             try? fileSystem.removeFile(to)
+            throw error
+        }
+    }
+
+    /// Copies `from` to a new file `to` (replacing it) inside the kernel — sendfile(2), 4 MiB
+    /// at a time, each chunk counted by `pacer` — then syncs it and drops its pages from the page
+    /// cache (a backup's copy is not read again soon; the database's pages are). No checksum:
+    /// for files whose CRC-32C was recorded when they were written (tables, SPEC.md §14.2);
+    /// verify and restore re-read the copy against it. Returns the bytes copied: short of the
+    /// source's size at open only if the file shrank, which the caller reports. Off the real
+    /// file system (test seams), or where sendfile refuses these files, a user-space copy.
+    static func copyInKernel(
+        _ from: String, to: String, fileSystem: any FileSystem, pacer: CopyPacer? = nil
+    ) throws -> UInt64 {
+        guard fileSystem is PosixFileSystem else {
+            return try copy(from, to: to, fileSystem: fileSystem, pacer: pacer).size
+        }
+        let source = try Posix.open(from, O_RDONLY | O_CLOEXEC, 0)
+        defer { Glibc.close(source) }
+        var st = stat()
+        guard fstat(source, &st) == 0 else { throw Posix.error("fstat", from, errno) }
+        let total = off_t(st.st_size)
+        let target = try Posix.open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var closed = false
+        do {
+            var offset = off_t(0)
+            while offset < total {
+                let want = Int(min(off_t(chunkSize), total - offset))
+                let n = sendfile(target, source, &offset, want)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    // Not every pair of files sendfile can join (EINVAL, ENOSYS): the first
+                    // call fails before a byte moves, and user space copies instead.
+                    if offset == 0, errno == EINVAL || errno == ENOSYS {
+                        Glibc.close(target)
+                        closed = true
+                        return try copy(from, to: to, fileSystem: fileSystem, pacer: pacer).size
+                    }
+                    throw Posix.error("sendfile", to, errno)
+                }
+                if n == 0 { break }  // the source shrank: the caller compares sizes
+                pacer?.moved(n)
+            }
+            guard Posix.retrying({ fdatasync(target) }) == 0 else { throw Posix.error("fdatasync", to, errno) }
+            _ = posix_fadvise(target, 0, 0, POSIX_FADV_DONTNEED)
+            closed = true
+            guard Glibc.close(target) == 0 else { throw Posix.error("close", to, errno) }
+            return UInt64(offset)
+        } catch {
+            if !closed { Glibc.close(target) }
+            _ = unlink(to)
             throw error
         }
     }

@@ -1,4 +1,5 @@
-/// A table in a version: its file number, size and key range.
+/// A table in a version: its file number, size and key range, and the CRC-32C of the whole
+/// file when it was recorded as the table was written.
 public struct FileMetadata: Sendable, Equatable {
     public var number: UInt64
     public var size: UInt64
@@ -6,12 +7,17 @@ public struct FileMetadata: Sendable, Equatable {
     public var smallest: [UInt8]
     /// The largest internal key in the table.
     public var largest: [UInt8]
+    /// CRC-32C (unmasked) of the file's bytes, computed as they were written (SPEC.md §8 tag 8):
+    /// backups name and copy the table without reading it. nil for tables written before
+    /// manifest format 2; whoever needs it then reads the file.
+    public var crc32c: UInt32?
 
-    public init(number: UInt64, size: UInt64, smallest: [UInt8], largest: [UInt8]) {
+    public init(number: UInt64, size: UInt64, smallest: [UInt8], largest: [UInt8], crc32c: UInt32? = nil) {
         self.number = number
         self.size = size
         self.smallest = smallest
         self.largest = largest
+        self.crc32c = crc32c
     }
 }
 
@@ -20,7 +26,9 @@ public struct FileMetadata: Sendable, Equatable {
 /// version.
 ///
 /// Encoded as tagged fields, `varint(tag) ‖ field`, each present field once (lists repeat
-/// their tag per element), in tag order.
+/// their tag per element), in tag order. A new file's whole-file checksum, when known, follows
+/// the new files as a field of its own (tag 8, naming the file by number), so an edit without
+/// checksums encodes exactly as manifest format 1 did.
 public struct VersionEdit: Sendable, Equatable {
     public var formatVersion: UInt32?
     public var logNumber: UInt64?
@@ -88,6 +96,12 @@ public struct VersionEdit: Sendable, Equatable {
             out.appendVarint(added.file.size)
             out.appendLengthPrefixed(added.file.smallest)
             out.appendLengthPrefixed(added.file.largest)
+        }
+        for added in newFiles {
+            guard let crc = added.file.crc32c else { continue }
+            tag(.fileChecksum)
+            out.appendVarint(added.file.number)
+            out.appendFixed32(crc)
         }
         return out
     }
@@ -160,6 +174,17 @@ private struct VersionEditDecoder {
                     throw corrupt("new file \(number) has smallest key after largest key", at: start)
                 }
                 edit.newFiles.append((l, FileMetadata(number: number, size: size, smallest: smallest, largest: largest)))
+            case .fileChecksum:
+                let number = try number("checksummed file number", start)
+                guard let crc = reader.readFixed32() else { throw corrupt("truncated file checksum", at: start) }
+                // It describes a table this same edit adds, once.
+                guard let i = edit.newFiles.firstIndex(where: { $0.file.number == number }) else {
+                    throw corrupt("checksum for file \(number), which the edit does not add", at: start)
+                }
+                guard edit.newFiles[i].file.crc32c == nil else {
+                    throw corrupt("file \(number) has two checksums", at: start)
+                }
+                edit.newFiles[i].file.crc32c = crc
             }
         }
         return edit

@@ -5,7 +5,8 @@
 /// database's monitor. `logAndApply` must be called without it; calls are serialized by
 /// `manifestLock`, so a base version read at the start of one call is still current at its end.
 final class VersionSet: @unchecked Sendable {
-    static let formatVersion: UInt32 = 1
+    /// The format this build writes and the newest it reads (one constant: `ManifestFormat`).
+    static let formatVersion: UInt32 = ManifestFormat.version
     /// A manifest larger than this is rewritten as one snapshot edit into a new file.
     static let manifestRotationSize: UInt64 = 8 << 20
 

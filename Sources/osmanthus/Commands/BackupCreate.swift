@@ -25,8 +25,10 @@ struct BackupCreate: ParsableCommand {
                 return print(
                     "backup \(b["id"]?.stringValue ?? "?"): sequence \(b["sequence"]?.exactInt64 ?? 0), "
                         + "\(b["files"]?.exactInt64 ?? 0) files, \(b["bytes"]?.exactInt64 ?? 0) bytes; "
-                        + "\(b["copiedFiles"]?.exactInt64 ?? 0) tables copied, \(b["reusedFiles"]?.exactInt64 ?? 0) "
-                        + "already stored; verified by the server")
+                        + BackupInfo.tablesSummary(
+                            added: Int(b["copiedFiles"]?.exactInt64 ?? 0), linked: (b["linkedFiles"]?.exactInt64).map { Int($0) },
+                            reused: Int(b["reusedFiles"]?.exactInt64 ?? 0))
+                        + "; verified by the server")
             }
             let db = try Admin.open(try Admin.dataDir(dataDir), readOnly: true)
             defer { try? db.close() }
@@ -36,7 +38,7 @@ struct BackupCreate: ParsableCommand {
             } else {
                 print(
                     "backup \(info.id): sequence \(info.sequence), \(info.fileCount) files, \(info.totalBytes) bytes; "
-                        + "\(info.copiedFiles) tables copied, \(info.reusedFiles) already stored")
+                        + info.tablesSummary)
             }
         }
     }
@@ -49,7 +51,9 @@ struct BackupJSON: Encodable {
     let createdAt: Int64
     let files: Int
     let bytes: UInt64
+    /// Tables added to the repository, of them hard-linked (absent for old manifests), reused.
     let copiedFiles: Int
+    let linkedFiles: Int?
     let reusedFiles: Int
 
     init(_ i: BackupInfo) {
@@ -59,6 +63,7 @@ struct BackupJSON: Encodable {
         files = i.fileCount
         bytes = i.totalBytes
         copiedFiles = i.copiedFiles
+        linkedFiles = i.linkedFiles
         reusedFiles = i.reusedFiles
     }
 }
