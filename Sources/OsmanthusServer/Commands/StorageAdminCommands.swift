@@ -62,11 +62,14 @@ enum StorageAdminCommands {
     }
 
     static func backupDocument(_ b: BackupInfo) -> Document {
-        [
+        var document: Document = [
             "id": .string(b.id), "sequence": .int64(Int64(clamping: b.sequence)), "createdAt": .int64(b.createdAt),
             "files": .int64(Int64(b.fileCount)), "bytes": .int64(Int64(clamping: b.totalBytes)),
             "copiedFiles": .int64(Int64(b.copiedFiles)), "reusedFiles": .int64(Int64(b.reusedFiles)),
         ]
+        // Of the added tables, those hard-linked rather than copied (absent in older backups).
+        if let linked = b.linkedFiles { document.append("linkedFiles", .int64(Int64(linked))) }
+        return document
     }
 
     static func verifyDocument(_ r: VerifyReport) -> Document {
