@@ -123,8 +123,10 @@ struct PointOperationModelTests {
                 let returnNew = !remove && rng.next() % 2 == 0
                 let upsert = !remove && rng.next() % 2 == 0
                 let update: Document = ["$set": ["s": .string("f\(counter)")]]
+                // `{_id: {$eq: v}}` takes the general path: both must agree with the model.
+                let filter: Document = rng.next() % 3 == 0 ? ["_id": ["$eq": id]] : ["_id": id]
                 let (value, lastError) = try c.findAndModify(
-                    ["_id": id],
+                    filter,
                     options: FindAndModifyOptions(
                         update: remove ? nil : update, remove: remove, returnNew: returnNew, upsert: upsert))
                 let before = model[key]
