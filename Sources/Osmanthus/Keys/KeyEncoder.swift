@@ -22,9 +22,6 @@ struct KeyEncoder {
     /// `0x10 ‖ u32be(collection) ‖ encode(value)` (`CatalogEntry.documentPrefix` then the value)
     /// in one allocation: every point read and write by `_id` builds one.
     static func encode(_ value: BSONValue, afterDocumentPrefixOf collection: UInt32) -> [UInt8] {
-        if case .string(var text) = value, let key = text.withUTF8({ stringKey($0, after: collection) }) {
-            return key
-        }
         var e = KeyEncoder()  // its reserve holds the prefix and a typical value
         e.bytes.append(KeyFormat.Space.documents.rawValue)
         e.bytes.append(UInt8(collection >> 24))
@@ -33,26 +30,6 @@ struct KeyEncoder {
         e.bytes.append(UInt8(truncatingIfNeeded: collection))
         e.append(value)
         return e.bytes
-    }
-
-    /// The key of a string `_id` without a NUL (the usual one) as `encode(_:afterDocumentPrefixOf:)`
-    /// builds it, in one allocation of the exact size: prefix, rank, the bytes, 0x00 0x01. nil
-    /// for a string holding a NUL (escaped by the general path).
-    private static func stringKey(_ utf8: UnsafeBufferPointer<UInt8>, after collection: UInt32) -> [UInt8]? {
-        if utf8.contains(0) { return nil }
-        let count = 8 + utf8.count
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            buffer[0] = KeyFormat.Space.documents.rawValue
-            buffer[1] = UInt8(collection >> 24)
-            buffer[2] = UInt8(truncatingIfNeeded: collection >> 16)
-            buffer[3] = UInt8(truncatingIfNeeded: collection >> 8)
-            buffer[4] = UInt8(truncatingIfNeeded: collection)
-            buffer[5] = KeyFormat.Rank.string.rawValue
-            _ = UnsafeMutableBufferPointer(rebasing: buffer[6..<(6 + utf8.count)]).initialize(from: utf8)
-            buffer[count - 2] = 0
-            buffer[count - 1] = 1
-            initialized = count
-        }
     }
 
     mutating func appendRaw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
