@@ -4,7 +4,7 @@
 // one with 0 give the instructions per operation. Speed against peers is doc-bench's job.
 //
 //   doc-profile load DIR DOCS
-//   doc-profile run DIR insert|get|update|update-general|ycsbget|ycsbupdate|scan N [INPUTS]
+//   doc-profile run DIR insert|get|update|update-general|fam|ycsbget|ycsbupdate|scan N [INPUTS]
 import Foundation
 import Osmanthus
 import OsmanthusBSON
@@ -85,7 +85,7 @@ let inputCount = args.count > 5 ? Int(args[5]) ?? ops : ops
 for i in 0..<inputCount {
     switch args[3] {
     case "insert": inputs.append(person(docs + 1_000_000 + i, &rng))
-    case "get", "update", "update-general": ids.append(personId(rng.below(docs)))
+    case "get", "update", "update-general", "fam": ids.append(personId(rng.below(docs)))
     case "ycsbget", "ycsbupdate", "scan": ids.append(ycsbKey(rng.below(records)))
     default: break
     }
@@ -109,6 +109,11 @@ for i in 0..<ops {
         total += try people.updateOne(
             ["_id": ["$eq": .string(ids[i])]], ["$set": ["city": .string(texts[i])], "$inc": ["age": .int32(1)]]
         ).modifiedCount
+    case "fam":  // findAndModify by `_id`, returning the new document
+        total += try people.findAndModify(
+            ["_id": .string(ids[i])],
+            options: FindAndModifyOptions(update: ["$set": ["city": .string(texts[i])]], returnNew: true)
+        ).value?.byteCount ?? 0
     case "ycsbupdate":
         var set = Document()
         set.append("field" + String(i % 10), .string(String(texts[i].prefix(100))))

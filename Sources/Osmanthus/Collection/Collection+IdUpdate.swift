@@ -1,12 +1,13 @@
 import OsmanthusBSON
 import OsmanthusStorage
 
-/// The lean update of one document by `_id`: `update` takes it for a filter that is exactly
+/// The lean writes of one document by `_id`: `update` takes them for a filter that is exactly
 /// `{_id: v}` (as `findOne(byId:)` answers it) and an update of top-level `$set`, `$inc` and
-/// `$unset` only. One engine get under the key's lock, no Filter, planner or candidate list,
-/// the fields edited in the stored bytes and the change described by the edit (`TopLevelEdit`).
-/// Anything it does not cover (a partitioned collection, an upsert that inserts, a stored
-/// document not shaped as an insert leaves it) goes the general way, with the same result.
+/// `$unset` only; `findAndModify` for such a filter with no projection. One engine get under
+/// the key's lock, no Filter match, planner or candidate list; top-level fields are edited in
+/// the stored bytes and the change described by the edit (`TopLevelEdit`). Anything they do
+/// not cover (a partitioned collection, an upsert that inserts, a stored document not shaped
+/// as an insert leaves it) goes the general way, with the same result.
 extension Collection {
     /// The update's result, or nil when the general path must answer (nothing written then).
     func updateById(_ id: BSONValue, _ update: Update, _ actions: [UpdateAction], upsert: Bool) throws
@@ -16,17 +17,7 @@ extension Collection {
         let key = PrimaryKey.key(id: id, in: entry)
         let notFound: UpdateResult? = upsert ? nil : UpdateResult(matchedCount: 0, modifiedCount: 0)
         return try database.locks.withLock(key: key) { () throws -> UpdateResult? in
-            guard let raw = try storage.get(key) else { return notFound }
-            let doc = try Document(trustedBytes: raw)
-            // The key encoding places decimals by their nearest double, so two distinct values
-            // can share a key: the stored `_id` must still equal the one asked for.
-            let matches: Bool
-            switch doc.compareField("_id", with: id) {
-            case .order(let order): matches = order == 0
-            case .missing, .otherBracket: matches = false
-            case .undecided: matches = LeafPredicate.compare(doc["_id"], .eq, id)
-            }
-            guard matches else { return notFound }
+            guard let doc = try storedDocument(key, id) else { return notFound }
             guard
                 let edit = try update.applyTopLevel(
                     actions, to: doc, now: Clock.nowMillis(), describe: database.changeLog.enabled)
@@ -37,6 +28,59 @@ extension Collection {
             change.updateDescription = edit.updateDescription
             try database.commit([change])
             return UpdateResult(matchedCount: 1, modifiedCount: 1)
+        }
+    }
+
+    /// findAndModify of `{_id: id}` without a projection (a sort has at most one document to
+    /// order): the reply, or nil when the general path must answer (nothing written then).
+    func findAndModifyById(_ id: BSONValue, _ request: FindAndModifyRequest, _ options: FindAndModifyOptions) throws
+        -> (value: Document?, lastErrorObject: Document)?
+    {
+        guard request.projection == nil, let entry, entry.options.partitionKey == nil else { return nil }
+        let key = PrimaryKey.key(id: id, in: entry)
+        return try database.locks.withLock(key: key) { () throws -> (value: Document?, lastErrorObject: Document)? in
+            guard let doc = try storedDocument(key, id) else {
+                // An upsert inserts: the general path builds the document from the filter.
+                return options.upsert ? nil : (nil, ["n": .int32(0), "updatedExisting": .bool(false)])
+            }
+            if options.remove {
+                try database.commit([.delete(doc, key: key, in: entry)])
+                return (doc, ["n": .int32(1)])
+            }
+            guard let update = request.update else { return (nil, ["n": .int32(0)]) }
+            var change: DocumentChange
+            if let actions = update.topLevelActions,
+                let edit = try update.applyTopLevel(
+                    actions, to: doc, now: Clock.nowMillis(), describe: database.changeLog.enabled)
+            {
+                try Self.checkSize(edit.updated)
+                change = .modify(doc, to: edit.updated, replacing: false, key: key, in: entry)
+                change.updateDescription = edit.updateDescription
+            } else {
+                // `{_id: v}` matches no array element: there is no positional index.
+                let updated = try apply(update, to: doc, positional: nil, entry: entry, key: key)
+                change = .modify(doc, to: updated, replacing: update.isReplacement, key: key, in: entry)
+            }
+            let updated = change.after ?? doc
+            if updated != doc { try database.commit([change]) }  // memcmp
+            return (options.returnNew ? updated : doc, ["n": .int32(1), "updatedExisting": .bool(true)])
+        }
+    }
+
+    /// The stored document under `key` when its `_id` equals `id`, else nil. The key encoding
+    /// places decimals by their nearest double, so two distinct values can share a key: the
+    /// stored `_id` must still equal the one asked for (compared in the bytes when it can be,
+    /// else decoded).
+    func storedDocument(_ key: [UInt8], _ id: BSONValue) throws -> Document? {
+        guard let raw = try storage.get(key) else { return nil }
+        let doc: Document
+        do { doc = try Document(trustedBytes: raw) } catch {
+            throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
+        }
+        switch doc.compareField("_id", with: id) {
+        case .order(let order): return order == 0 ? doc : nil
+        case .missing, .otherBracket: return nil
+        case .undecided: return LeafPredicate.compare(doc["_id"], .eq, id) ? doc : nil
         }
     }
 }

@@ -13,19 +13,7 @@ extension Collection {
             guard entry.options.partitionKey == nil, Self.pointLookupable(id) else {
                 return try find(["_id": id], options: FindOptions(limit: 1)).next()
             }
-            guard let raw = try storage.get(PrimaryKey.key(id: id, in: entry)) else { return nil }
-            let doc: Document
-            do { doc = try Document(trustedBytes: raw) } catch {
-                throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
-            }
-            // The key encoding places decimals by their nearest double, so two distinct values
-            // can share a key: the stored `_id` must still equal the one asked for (compared in
-            // the bytes when it can be, else decoded).
-            switch doc.compareField("_id", with: id) {
-            case .order(let order): return order == 0 ? doc : nil
-            case .missing, .otherBracket: return nil
-            case .undecided: return LeafPredicate.compare(doc["_id"], .eq, id) ? doc : nil
-            }
+            return try storedDocument(PrimaryKey.key(id: id, in: entry), id)
         }
     }
 

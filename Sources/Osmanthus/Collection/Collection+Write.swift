@@ -109,6 +109,9 @@ extension Collection {
     {
         try wrapping {
             let request = try FindAndModifyRequest(filter, options)
+            if let id = Self.idEqualityValue(filter), let reply = try findAndModifyById(id, request, options) {
+                return reply
+            }
             let parsedFilter = request.filter
             let parsedUpdate = request.update
             guard let entry = options.upsert ? try ensureEntry() : self.entry else {

@@ -13,17 +13,35 @@ public final class Collection: Sendable {
     public let name: String
     /// The catalog entry as last looked up, with the catalog generation it was read at (every
     /// operation needs it; a DDL change bumps the generation and the next call reads it again).
-    private let cachedEntry = Mutex<(generation: UInt64, entry: CatalogEntry?)?>(nil)
+    /// A class, so reading it under the lock is one retain (a tuple holding the entry was copied
+    /// field by field through generic value witnesses on every operation).
+    private let cachedEntry = Mutex<CachedEntry?>(nil)
+
+    final class CachedEntry: Sendable {
+        let generation: UInt64
+        let entry: CatalogEntry?
+        init(generation: UInt64, entry: CatalogEntry?) {
+            self.generation = generation
+            self.entry = entry
+        }
+    }
 
     /// The entry and ready indexes a read last looked up, tagged with both catalogs'
     /// generations then: queries skip the lookups until a catalog change bumps one.
     private let lookup = Mutex<CatalogLookup?>(nil)
 
-    struct CatalogLookup: Sendable {
-        var catalogGeneration: UInt64
-        var indexGeneration: UInt64
-        var entry: CatalogEntry
-        var readyIndexes: [IndexSpec]
+    /// A class for the same reason as `CachedEntry`: reading it is one retain.
+    final class CatalogLookup: Sendable {
+        let catalogGeneration: UInt64
+        let indexGeneration: UInt64
+        let entry: CatalogEntry
+        let readyIndexes: [IndexSpec]
+        init(catalogGeneration: UInt64, indexGeneration: UInt64, entry: CatalogEntry, readyIndexes: [IndexSpec]) {
+            self.catalogGeneration = catalogGeneration
+            self.indexGeneration = indexGeneration
+            self.entry = entry
+            self.readyIndexes = readyIndexes
+        }
     }
 
     init(database: Database, databaseName: String, name: String) {
@@ -43,9 +61,8 @@ public final class Collection: Sendable {
         }
         guard let entry else { return nil }
         let ready = database.indexCatalog.indexes(of: entry.id).filter { $0.state == .ready }
-        lookup.withLock {
-            $0 = CatalogLookup(catalogGeneration: cg, indexGeneration: ig, entry: entry, readyIndexes: ready)
-        }
+        let made = CatalogLookup(catalogGeneration: cg, indexGeneration: ig, entry: entry, readyIndexes: ready)
+        lookup.withLock { $0 = made }
         return (entry, ready)
     }
 
@@ -56,7 +73,8 @@ public final class Collection: Sendable {
         let current = catalog.generation
         if let cached = cachedEntry.withLock({ $0 }), cached.generation == current { return cached.entry }
         let (entry, generation) = catalog.entryAndGeneration(databaseName, name)
-        cachedEntry.withLock { $0 = (generation, entry) }
+        let made = CachedEntry(generation: generation, entry: entry)
+        cachedEntry.withLock { $0 = made }
         return entry
     }
 

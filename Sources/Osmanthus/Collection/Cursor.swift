@@ -22,6 +22,9 @@ public final class Cursor: @unchecked Sendable, Sequence {
     /// `next()` with that error. The server's `killOp` stops a long scan through it.
     public var interruptCheck: (() throws -> Void)?
     private var readSinceCheck = 0
+    /// A scan's iterator still sits on the document last returned: it moves on when the next one
+    /// is asked for, so a limited scan never steps past its last result.
+    private var scanStepPending = false
     static let interruptInterval = 256
 
     enum Source {
@@ -96,13 +99,17 @@ public final class Cursor: @unchecked Sendable, Sequence {
     private func nextRaw() throws -> Document? {
         switch source {
         case .scan(let it, let prefix, let end):
+            if scanStepPending {
+                it.next()
+                scanStepPending = false
+            }
             // The bounds are checked on the iterator's own key bytes (no copy of the key).
             guard it.isValid, it.withKey({ Self.isWithin($0, prefix: prefix, end: end) }) else {
                 if let e = it.error { throw OsmanthusError.wrapping(e) }
                 return nil
             }
             let value = it.value
-            it.next()
+            scanStepPending = true
             // Our own stored bytes: framing checked only (see Document(trustedBytes:)).
             do { return try Document(trustedBytes: value) } catch {
                 throw OsmanthusError(.internalError, "stored document does not decode: \(error)")

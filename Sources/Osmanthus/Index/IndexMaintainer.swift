@@ -29,6 +29,8 @@ struct IndexMaintainer {
     /// locks of the unique keys written. `only`: maintain just that index (a build's scan).
     func apply(_ changes: [DocumentChange], to batch: inout WriteBatch, only: IndexSpec? = nil,
                write: (WriteBatch) throws -> Void) throws {
+        // One document of a collection without indexes (most writes): nothing to add or check.
+        if only == nil, changes.count == 1, catalog.indexes(of: changes[0].entry.id).isEmpty { return try write(batch) }
         var specsByCollection: [UInt32: [IndexSpec]] = [:]
         var checks: [UniqueCheck] = []
         var removed = Set<[UInt8]>()

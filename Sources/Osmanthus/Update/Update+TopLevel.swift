@@ -1,4 +1,5 @@
 import OsmanthusBSON
+import OsmanthusStorage
 
 /// The lean form of the most common update: `$set`, `$inc` and `$unset` of top-level fields
 /// (YCSB's and most applications' updates by `_id`). Each field is edited in the stored bytes
@@ -89,7 +90,7 @@ extension Update {
             case (.some(let old), nil):
                 removed.append((old.startIndex, field))
             case (.some(let old), .some(let new)):
-                if old.elementsEqual(new) { continue }
+                if compareBytes(old, new) == 0 { continue }  // memcmp, not a generic element loop
                 let (oldType, newType) = (old[old.startIndex], new[new.startIndex])
                 if oldType == newType && (oldType == BSONType.document.rawValue || oldType == BSONType.array.rawValue) {
                     return nil
