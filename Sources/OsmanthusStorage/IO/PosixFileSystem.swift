@@ -302,6 +302,9 @@ final class PosixFileLock: FileLock {
     func unlock() {
         let old = fd.exchange(-1, ordering: .acquiringAndReleasing)
         if old >= 0 {
+            // Unlocked explicitly: closing alone leaves the lock held while a child being
+            // spawned by another thread still has a copy of the descriptor (until its exec).
+            _ = flock(old, LOCK_UN)
             Glibc.close(old)
             LockTable.shared.remove(key)
         }
