@@ -135,13 +135,22 @@ enum ViewCommands {
 
     /// The view's documents after `stages`, read in full (count and distinct answer in one reply).
     private static func results(_ view: ViewDefinition, _ stages: [Document], _ context: CommandContext) throws -> [Document] {
-        let (source, pipeline) = try context.server.views.resolve(view)
-        let cursor =
-            try context.transaction.map { try $0.collection(source, in: view.db).aggregate(pipeline + stages) }
-            ?? context.server.database.collection(source, in: view.db).aggregate(pipeline + stages)
+        let cursor = try aggregate(view, stages, context)
         var documents: [Document] = []
         while let document = try cursor.next() { documents.append(document) }
         return documents
+    }
+
+    /// The view's pipeline and then `stages`, over the collection the view finally reads (in the
+    /// command's transaction, if any).
+    private static func aggregate(_ view: ViewDefinition, _ stages: [Document], _ context: CommandContext) throws
+        -> AggregationCursor
+    {
+        let (source, pipeline) = try context.server.views.resolve(view)
+        if let transaction = context.transaction {
+            return try transaction.collection(source, in: view.db).aggregate(pipeline + stages)
+        }
+        return try context.server.database.collection(source, in: view.db).aggregate(pipeline + stages)
     }
 
     /// A cursor over the view's documents after `stages`, named by the view.
@@ -150,10 +159,7 @@ enum ViewCommands {
         singleBatch: Bool
     ) throws -> Document {
         context.server.statistics.count(.query)
-        let (source, pipeline) = try context.server.views.resolve(view)
-        let results =
-            try context.transaction.map { try $0.collection(source, in: view.db).aggregate(pipeline + stages) }
-            ?? context.server.database.collection(source, in: view.db).aggregate(pipeline + stages)
+        let results = try aggregate(view, stages, context)
         let cursor = ServerCursor(
             namespace: view.namespace, connectionID: context.connection.id, sessionID: body["lsid"],
             source: AggregateCommand.PipelineSource(results))
