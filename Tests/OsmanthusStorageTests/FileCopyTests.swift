@@ -68,4 +68,61 @@ struct FileCopyTests {
         }
         #expect(!fs.fileExists(dir.path + "/target"))
     }
+
+    /// Records the reads and read-ahead hints a copy makes of the file it wraps.
+    final class HintRecordingFile: ReadableFile, @unchecked Sendable {
+        enum Event: Equatable { case hint(UInt64, Int), read(UInt64, Int) }
+        let base: ReadableFile
+        var events: [Event] = []
+        init(_ base: ReadableFile) { self.base = base }
+        var path: String { base.path }
+        var size: UInt64 { base.size }
+        func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+            events.append(.read(offset, count))
+            return try base.read(at: offset, count: count)
+        }
+        func willRead(at offset: UInt64, count: Int) { events.append(.hint(offset, count)) }
+        func close() { base.close() }
+    }
+
+    /// A copy longer than the read-ahead window asks for every byte once, before reading it,
+    /// and still copies the bytes whole with the CRC-32C of what it read.
+    @Test func copyAsksAheadForEveryByteBeforeReadingIt() throws {
+        let fs = MemFileSystem()
+        try fs.createDirectory("/d")
+        let total = FileCopy.readAhead + FileCopy.chunkSize + 777
+        var bytes = [UInt8](repeating: 0, count: total)
+        var rng: UInt64 = 11
+        for i in stride(from: 0, to: total, by: 4096) {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes[i] = UInt8(truncatingIfNeeded: rng >> 33)
+        }
+        try write(fs, "/d/source", bytes)
+        let source = HintRecordingFile(try fs.openReadable("/d/source"))
+        let (size, crc) = try FileCopy.copy(source, to: "/d/target", fileSystem: fs)
+        #expect(size == UInt64(total))
+        #expect(crc == CRC32C.checksum(bytes))
+        #expect(try fs.openReadable("/d/target").read(at: 0, count: total + 1) == bytes)
+
+        var hinted: [(UInt64, Int)] = []
+        var readEnd: UInt64 = 0
+        for event in source.events {
+            switch event {
+            case .hint(let offset, let count): hinted.append((offset, count))
+            case .read(let offset, let count):
+                #expect(offset == readEnd)
+                // Everything this read asks for was hinted before it.
+                let hintedEnd = hinted.last.map { $0.0 + UInt64($0.1) } ?? 0
+                #expect(hintedEnd >= min(offset + UInt64(count), UInt64(total)))
+                readEnd = offset + UInt64(count)
+            }
+        }
+        // The hints tile the file: contiguous, no overlap, no byte past the end.
+        var next: UInt64 = 0
+        for (offset, count) in hinted {
+            #expect(offset == next)
+            next = offset + UInt64(count)
+        }
+        #expect(next == UInt64(total))
+    }
 }

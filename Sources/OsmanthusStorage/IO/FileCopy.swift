@@ -6,6 +6,11 @@ import Glibc
 /// known without its bytes entering the process at all.
 enum FileCopy {
     static let chunkSize = 4 << 20
+    /// How far ahead of the chunk being read the OS is asked to read (`willRead`). One pread at
+    /// a time keeps one request in flight and the disk idles while a chunk is checksummed and
+    /// written; a window ahead keeps it streaming. Cold reads of 1 GiB on the test machine:
+    /// 340–495 MB/s one pread at a time, 1,080–1,200 MB/s with the window.
+    static let readAhead = 32 << 20
 
     /// Copies `from` to a new file `to` (replacing it), returning the size and CRC-32C of the
     /// bytes copied. With `sync` (the default) `to` is synced before it is closed; without it the
@@ -133,10 +138,14 @@ enum FileCopy {
         defer { buffer.deallocate() }
         var offset: UInt64 = 0
         var crc: UInt32 = 0
+        file.willRead(at: 0, count: Int(min(UInt64(readAhead), total)))
         while offset < total {
             let want = Int(min(UInt64(buffer.count), total - offset))
             let n = try file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
             if n == 0 { break }
+            // Slide the window: ask for the bytes `readAhead` past this chunk.
+            let ahead = offset + UInt64(readAhead)
+            if ahead < total { file.willRead(at: ahead, count: Int(min(UInt64(n), total - ahead))) }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             crc = CRC32C.checksum(chunk, extending: crc)
             try body(chunk)

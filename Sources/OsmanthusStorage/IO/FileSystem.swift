@@ -60,10 +60,16 @@ public protocol ReadableFile: AnyObject, Sendable {
     /// at the end of the file). The default goes through `read(at:count:)`; a file that can read
     /// in place (pread) overrides it so hot reads need no intermediate array.
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// A hint that `count` bytes at `offset` will be read soon, so the OS can start reading them
+    /// now (a whole-file copy keeps the disk busy while it checksums and writes). No effect on
+    /// what is read; the default does nothing.
+    func willRead(at offset: UInt64, count: Int)
     func close()
 }
 
 extension ReadableFile {
+    public func willRead(at offset: UInt64, count: Int) {}
+
     /// Reads exactly `count` bytes or fails with `.corruption` (the file is shorter than its
     /// metadata says).
     public func readExactly(at offset: UInt64, count: Int) throws -> [UInt8] {

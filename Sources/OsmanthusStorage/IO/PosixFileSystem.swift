@@ -287,6 +287,11 @@ final class PosixReadableFile: ReadableFile, @unchecked Sendable {
         return done
     }
 
+    func willRead(at offset: UInt64, count: Int) {
+        guard count > 0, offset < size else { return }
+        _ = posix_fadvise(fd, off_t(offset), off_t(count), POSIX_FADV_WILLNEED)
+    }
+
     func close() {}
 }
 
