@@ -463,15 +463,17 @@ struct TableTests {
         let file = try build([(ikey("a", 5), Array("x".utf8))], options())
         let hex = """
             00 09 01 61 01 05 00 00 00 00 00 00 78 00 00 00 00 01 00 00 00 00 2a f1 a1 7f
-            10 40 00 11 40 00 01 04 07 00 d8 e2 b3 4d
+            00 00 00 00 00 00 00 00 00 00 00 11 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 02
+            00 00 00 00 00 00 00 00 00 00 00 00 00 00 40 04 00 00 00 00 00 00 00 00 00 00 00 00
+            00 00 80 08 00 00 00 00 47 00 1a 7c 1b c9
             00 09 02 61 01 05 00 00 00 00 00 00 00 15 00 00 00 00 01 00 00 00 00 ee 0f 7d b0
-            1a 09 28 16
+            1a 41 60 16
             """
         var expected = hex.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt8($0, radix: 16) }
         expected.append(contentsOf: repeatElement(0, count: 36))
-        expected.append(contentsOf: [0x01, 0x00, 0x00, 0x00, 0x40, 0x70, 0xfa, 0x22])
+        expected.append(contentsOf: [0x01, 0x00, 0x00, 0x00, 0xac, 0x8f, 0x74, 0xfa])
         expected.append(contentsOf: Array("osmtable".utf8))
-        #expect(expected.count == 123)
+        #expect(expected.count == 179)
         #expect(file.bytes == expected)
     }
 

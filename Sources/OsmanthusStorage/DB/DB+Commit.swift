@@ -57,8 +57,13 @@ extension DB {
         writer.single = nil
         writer.error = nil
         writer.done = false
+        // Writers an fsync of ours released: woken once the monitor is free, so each can take
+        // it at once instead of waking only to block on it (see `syncLog`).
+        let wake = writer.wakeAfterUnlock
+        if !wake.isEmpty { writer.wakeAfterUnlock = [] }
         if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
         monitor.unlock()
+        for condition in wake { condition.signal() }
         if let failure { throw failure }
     }
 
@@ -242,7 +247,9 @@ extension DB {
         switch result {
         case .success:
             state.syncedSequence = max(state.syncedSequence, target)
-            let carried = completePendingGroups()
+            // The syncer wakes the writers this fsync released after it unlocks (`commit`):
+            // signalled under the monitor, each would wake only to wait for it.
+            let carried = completePendingGroups(deferringWakeupsTo: syncer)
             // The writers in play: those this fsync carried (they come back soon) and those
             // already waiting for the next.
             state.syncPacer.record(writers: carried + state.pendingWriters, syncNanos: syncNanos)
@@ -286,8 +293,12 @@ extension DB {
     /// Acknowledges the pending groups at the front that are durable enough, in order, and
     /// makes their writes visible; returns how many writers that released. Caller holds the
     /// monitor.
+    /// With `deferringWakeupsTo`, the released writers other than that one are not signalled
+    /// here but listed in its `wakeAfterUnlock`, for it to signal once it has released the
+    /// monitor (every wait on a writer's condition re-checks `done` under the monitor, so a
+    /// late signal is never lost and an early or stray one is harmless).
     @discardableResult
-    func completePendingGroups() -> Int {
+    func completePendingGroups(deferringWakeupsTo waker: Writer? = nil) -> Int {
         var released = 0
         while let g = state.pendingGroups.first, !g.sync || g.lastSequence <= state.syncedSequence {
             state.pendingGroups.removeFirst()
@@ -296,7 +307,12 @@ extension DB {
             state.visibleSequence = g.lastSequence
             for w in g.writers {
                 w.done = true
-                w.signal()
+                if let waker {
+                    // A writer that never waited will see `done` before it would.
+                    if w !== waker, let condition = w.madeConditionIfAny { waker.wakeAfterUnlock.append(condition) }
+                } else {
+                    w.signal()
+                }
             }
         }
         return released

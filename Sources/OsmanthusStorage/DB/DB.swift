@@ -93,6 +93,9 @@ public final class DB: @unchecked Sendable {
         var forceFlush = false
         var done = false
         var error: (any Error)?
+        /// The conditions of writers this one's fsync released, to be signalled by it after
+        /// it unlocks the monitor (`DB.commit`); empty otherwise. Touched only under the monitor.
+        var wakeAfterUnlock: [Monitor.Condition] = []
         private unowned let monitor: Monitor
         /// Made the first time this writer waits: a writer that leads its own group (every
         /// write of a lone writer) allocates no condition. Touched only under the monitor.
@@ -124,6 +127,10 @@ public final class DB: @unchecked Sendable {
         /// Wakes this writer if it waits; one that never waited re-checks its state under the
         /// monitor before it would. Caller holds the monitor.
         func signal() { condition?.signal() }
+
+        /// The condition this writer waits on, if it ever waited: for a caller that signals
+        /// it after releasing the monitor. Caller holds the monitor.
+        var madeConditionIfAny: Monitor.Condition? { condition }
     }
 
     private init(path: String, options: Options) {

@@ -12,8 +12,8 @@ public final class DBIterator {
     /// Concrete, so every move and key read is a direct call.
     private let iter: MergingIterator
     private let sequence: SequenceNumber
-    // Keeps the versions whose tables `iter` reads alive (and so undeleted).
-    private let pinned: [AnyObject]
+    // Keeps the version whose tables `iter` reads alive (and so undeleted).
+    private let pinned: Version?
     @exclusivity(unchecked) private var direction = Direction.forward
     @exclusivity(unchecked) private var valid = false
     /// A `KeyBuffer`, so saving and comparing the user key on every step costs no array
@@ -26,7 +26,7 @@ public final class DBIterator {
     @exclusivity(unchecked) private var seekKey: [UInt8] = []
     @exclusivity(unchecked) private var corruption: StorageError?
 
-    init(_ iter: MergingIterator, sequence: SequenceNumber, pinned: [AnyObject]) {
+    init(_ iter: MergingIterator, sequence: SequenceNumber, pinned: Version?) {
         self.iter = iter
         self.sequence = sequence
         self.pinned = pinned

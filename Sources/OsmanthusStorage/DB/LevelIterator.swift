@@ -1,16 +1,32 @@
 /// Iterates the tables of one sorted level (L1+) as one sequence, opening each table only when
 /// the cursor reaches it.
+///
+/// Reads `version.levels[level][range]`. Tables come from the version's slots (no table-cache
+/// lookup after the first), and one `TableIterator` is re-targeted from table to table, so a
+/// seek that lands in another table allocates nothing.
 final class LevelIterator: InternalIterator {
+    private let version: Version
+    private let level: Int
     private let files: [FileMetadata]
+    /// Indices into `files` this iterator covers.
+    private let first: Int
+    private let end: Int
     private let tables: TableCache
     private let fillCache: Bool
-    @exclusivity(unchecked) private var index = 0
-    /// Concrete, so moves through it are direct calls.
+    /// Index into `files` of the table `current` reads (meaningful while `current` is set).
+    @exclusivity(unchecked) private var index = -1
+    /// Concrete, so moves through it are direct calls; nil when the cursor is off the level.
     @exclusivity(unchecked) private var current: TableIterator?
+    /// The one table iterator, kept while `current` is nil for the next table.
+    @exclusivity(unchecked) private var spare: TableIterator?
     private(set) var error: StorageError?
 
-    init(files: [FileMetadata], tables: TableCache, fillCache: Bool) {
-        self.files = files
+    init(version: Version, level: Int, range: Range<Int>, tables: TableCache, fillCache: Bool) {
+        self.version = version
+        self.level = level
+        files = version.levels[level]
+        first = range.lowerBound
+        end = range.upperBound
         self.tables = tables
         self.fillCache = fillCache
     }
@@ -43,19 +59,24 @@ final class LevelIterator: InternalIterator {
     private func open(_ i: Int) {
         // The same table again (a seek near the last one): keep its iterator and current block.
         if i == index, current != nil { return }
+        if let c = current { spare = c }
+        current = nil
         index = i
-        guard i >= 0 && i < files.count else {
-            current = nil
-            return
-        }
+        guard i >= first && i < end else { return }
         do {
-            current = try tables.table(files[i].number).makeTableIterator(fillCache: fillCache)
+            let table = try version.openTable(level: level, i, tables: tables)
+            if let reused = spare {
+                reused.retarget(table)
+                current = reused
+            } else {
+                let made = table.makeTableIterator(fillCache: fillCache)
+                spare = made
+                current = made
+            }
         } catch let e as StorageError {
             error = error ?? e
-            current = nil
         } catch {
             self.error = self.error ?? StorageError(.io, "\(error)")
-            current = nil
         }
     }
 
@@ -64,13 +85,13 @@ final class LevelIterator: InternalIterator {
     }
 
     func seekToFirst() {
-        open(0)
+        open(first)
         current?.seekToFirst()
         skipEmptyForward()
     }
 
     func seekToLast() {
-        open(files.count - 1)
+        open(end - 1)
         current?.seekToLast()
         skipEmptyBackward()
     }
@@ -78,8 +99,8 @@ final class LevelIterator: InternalIterator {
     func seek(_ target: [UInt8]) {
         // The first table whose largest key is ≥ target, compared in place (no per-step memcmp call).
         let lo = target.withUnsafeBytes { t in
-            var lo = 0
-            var hi = files.count
+            var lo = first
+            var hi = end
             while lo < hi {
                 let mid = (lo &+ hi) >> 1
                 let order = files[mid].largest.withUnsafeBytes { MergingIterator.compare($0, t) }
@@ -105,7 +126,7 @@ final class LevelIterator: InternalIterator {
     private func skipEmptyForward() {
         while let c = current, !c.isValid {
             noteError()
-            if error != nil || index + 1 >= files.count {
+            if error != nil || index + 1 >= end {
                 current = nil
                 return
             }
@@ -117,7 +138,7 @@ final class LevelIterator: InternalIterator {
     private func skipEmptyBackward() {
         while let c = current, !c.isValid {
             noteError()
-            if error != nil || index == 0 {
+            if error != nil || index <= first {
                 current = nil
                 return
             }

@@ -38,11 +38,16 @@ public final class MergingIterator: InternalIterator {
     @exclusivity(unchecked) private var direction = Direction.forward
 
     public init(_ children: [InternalIterator]) {
-        let made = children.map(MergingChild.make)
-        childCount = made.count
-        self.children = .allocate(capacity: max(made.count, 1))
-        self.children.initialize(from: made.map(\.child), count: made.count)
-        owners = made.map(\.owner)
+        childCount = children.count
+        self.children = .allocate(capacity: max(children.count, 1))
+        var owners: [AnyObject] = []
+        owners.reserveCapacity(children.count)
+        for (i, iterator) in children.enumerated() {
+            let made = MergingChild.make(iterator)
+            (self.children + i).initialize(to: made.child)
+            owners.append(made.owner)
+        }
+        self.owners = owners
         keys = .allocate(capacity: max(children.count, 1))
         keys.initialize(repeating: KeySlot(), count: max(children.count, 1))
         heap = .allocate(capacity: max(children.count, 1))

@@ -124,14 +124,12 @@ public final class ReadView: @unchecked Sendable {
         if closed {
             return DBIterator(
                 MergingIterator([EmptyIterator(error: StorageError(.closed, "the database is closed"))]),
-                sequence: 0, pinned: [])
+                sequence: 0, pinned: nil)
         }
-        var children: [InternalIterator] = []
-        if !mem.isEmpty { children.append(mem.makeIterator()) }
-        if let imm, !imm.isEmpty { children.append(imm.makeIterator()) }
-        children += version.iterators(
-            tables: tables, fillCache: fillCache, lowerBound: lowerBound, upperBound: upperBound)
-        return DBIterator(MergingIterator(children), sequence: sequence, pinned: [version])
+        let children = version.iterators(
+            tables: tables, fillCache: fillCache, lowerBound: lowerBound, upperBound: upperBound,
+            memtables: (!mem.isEmpty ? mem : nil, imm.flatMap { $0.isEmpty ? nil : $0 }))
+        return DBIterator(MergingIterator(children), sequence: sequence, pinned: version)
     }
 }
 

@@ -133,12 +133,14 @@ final class Version: Sendable {
         _ userKey: UnsafeRawBufferPointer, lookupKey: UnsafeRawBufferPointer, tables: TableCache,
         _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> PointRead<R> {
+        // Hashed once for every table's filter.
+        let hash = Table.filterHash(lookupKey)
         let level0 = levels[0]
         for i in level0.indices {
             let file = level0[i]
             guard Self.compareUser(userKey, file.smallest) >= 0, Self.compareUser(userKey, file.largest) <= 0
             else { continue }
-            if let r = try probe(level: 0, i, file, lookupKey, tables, body) { return r }
+            if let r = try probe(level: 0, i, file, lookupKey, hash, tables, body) { return r }
         }
         for level in 1..<levels.count {
             let files = levels[level]
@@ -147,7 +149,7 @@ final class Version: Sendable {
             guard i < files.count else { continue }
             let file = files[i]
             guard Self.compareUser(userKey, file.smallest) >= 0 else { continue }
-            if let r = try probe(level: level, i, file, lookupKey, tables, body) { return r }
+            if let r = try probe(level: level, i, file, lookupKey, hash, tables, body) { return r }
         }
         return .absent
     }
@@ -178,19 +180,27 @@ final class Version: Sendable {
         return lo
     }
 
-    private func probe<R>(
-        level: Int, _ i: Int, _ file: FileMetadata, _ lookupKey: UnsafeRawBufferPointer, _ tables: TableCache,
-        _ body: (UnsafeRawBufferPointer) throws -> R
-    ) throws -> PointRead<R>? {
+    /// The open table of `levels[level][i]`, through its slot: after the first call for a file,
+    /// an uncontended per-file lock instead of the table cache's shared lock and hashed lookup.
+    /// Point reads and iterators share the slots.
+    @inline(__always)
+    func openTable(level: Int, _ i: Int, tables: TableCache) throws -> Table {
         let slot = openTables[level][i]
-        let table: Table
-        if let known = slot.table.withLock({ $0 }) {
-            table = known
-        } else {
-            table = try tables.table(file.number)  // I/O outside the lock
-            slot.table.withLock { $0 = $0 ?? table }
+        if let known = slot.table.withLock({ $0 }) { return known }
+        let table = try tables.table(levels[level][i].number)  // I/O outside the lock
+        return slot.table.withLock { stored in
+            if let earlier = stored { return earlier }
+            stored = table
+            return table
         }
-        let found = try table.withEntry(lookupKey) { kindByte, value -> PointRead<R> in
+    }
+
+    private func probe<R>(
+        level: Int, _ i: Int, _ file: FileMetadata, _ lookupKey: UnsafeRawBufferPointer, _ hash: UInt32,
+        _ tables: TableCache, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> PointRead<R>? {
+        let table = try openTable(level: level, i, tables: tables)
+        let found = try table.withEntry(lookupKey, hash: hash) { kindByte, value -> PointRead<R> in
             guard let kind = ValueKind(rawValue: kindByte) else {
                 throw StorageError.corruption(
                     "bad kind byte in table \(file.number)", file: DBFiles.table(tables.directory, file.number),

@@ -77,23 +77,44 @@ extension Block {
         }
     }
 
-    /// The segment scan without rebuilding keys. An entry's first `shared` bytes are its
-    /// predecessor's; while the predecessor is below the target, the scan knows how many user-key
-    /// bytes it has in common with the target (`match`) and whether it then differs from it:
+    /// Where `locateFirstEntry` found its entry: the key is the target's first `shared` bytes
+    /// followed by the `unshared` bytes stored at `keyStart`.
+    struct EntryPosition {
+        var entry: Int
+        var shared: Int
+        var keyStart: Int
+        var unshared: Int
+        var valueStart: Int
+        var valueLength: Int
+    }
+
+    enum LocateResult {
+        case found(EntryPosition)
+        /// Every key from the restart point on is smaller than the target.
+        case end
+        /// A key longer than `keyLimit`.
+        case tooLong
+        /// A case the scan does not decide; redo it rebuilding keys.
+        case rebuild
+    }
+
+    /// The segment scan without rebuilding keys, from restart point `restart` to the first entry
+    /// whose key is ≥ the target. An entry's first `shared` bytes are its predecessor's; while
+    /// the predecessor is below the target, the scan knows how many user-key bytes it has in
+    /// common with the target (`match`) and whether it then differs from it:
     /// - `shared > match`, predecessor differing at byte `match`: this key has the same byte
     ///   there, so it is below the target too. Skipped with no comparison.
     /// - `shared ≤ match`: this key's first `shared` bytes are the target's, so only its stored
     ///   bytes are compared, in place, with the target's rest.
-    /// Nothing is copied until the answer is found (its key is the target's first `shared` bytes
-    /// then its stored bytes). Any other case (a predecessor whose user key is a prefix of the
-    /// target's or equal to it, a key sharing into its trailer) answers `.rebuild`: the caller
-    /// redoes the segment with `scanRebuildingKeys`. Entries are checked as the iterator checks
-    /// them, with the same errors.
+    /// Nothing is copied: the answer's key is the target's first `shared` bytes then its stored
+    /// bytes. Any other case (a predecessor whose user key is a prefix of the target's or equal
+    /// to it, a key sharing into its trailer) answers `.rebuild`. Entries are checked as
+    /// `BlockIterator` checks them, with the same errors. Shared by point reads (`withFirstEntry`)
+    /// and cursor seeks (`BlockIterator.seek`).
     @inline(__always)
-    private func scanComparingSuffixes<R>(
-        _ restart: Int, _ t: UnsafeRawPointer, _ targetCount: Int, _ key: UnsafeMutableRawPointer,
-        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R
-    ) throws -> SearchResult<R> {
+    func locateFirstEntry(
+        from restart: Int, _ t: UnsafeRawPointer, _ targetCount: Int, keyLimit: Int
+    ) throws -> LocateResult {
         let limit = restartsOffset
         var p = restartPoint(restart)
         var keyCount = 0
@@ -115,7 +136,7 @@ extension Block {
             guard count >= InternalKey.trailerSize else {
                 throw corruption("key of \(count) bytes is shorter than its trailer", at: entry)
             }
-            guard count <= Self.searchKeyLimit else { return .tooLong }
+            guard count <= keyLimit else { return .tooLong }
             let valueStart = p &+ unshared
             if shared > match {
                 // Still below the target when the predecessor differed at byte `match`, which
@@ -129,12 +150,10 @@ extension Block {
                 let order = compareInternalKeys(
                     base + p, unshared, t + shared, targetCount &- shared, commonUserPrefix: &common)
                 if order >= 0 {
-                    if shared > 0 { key.copyMemory(from: t, byteCount: shared) }
-                    (key + shared).copyMemory(from: base + p, byteCount: unshared)
                     return .found(
-                        try body(
-                            UnsafeRawBufferPointer(start: key, count: count),
-                            UnsafeRawBufferPointer(start: base + valueStart, count: valueLength)))
+                        EntryPosition(
+                            entry: entry, shared: shared, keyStart: p, unshared: unshared, valueStart: valueStart,
+                            valueLength: valueLength))
                 }
                 match = shared &+ common
                 differs =
@@ -145,6 +164,26 @@ extension Block {
             p = valueStart &+ valueLength
         }
         return .end
+    }
+
+    /// `locateFirstEntry` for a point read: the found key is rebuilt in `key` and lent to `body`.
+    @inline(__always)
+    private func scanComparingSuffixes<R>(
+        _ restart: Int, _ t: UnsafeRawPointer, _ targetCount: Int, _ key: UnsafeMutableRawPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R
+    ) throws -> SearchResult<R> {
+        switch try locateFirstEntry(from: restart, t, targetCount, keyLimit: Self.searchKeyLimit) {
+        case .found(let e):
+            if e.shared > 0 { key.copyMemory(from: t, byteCount: e.shared) }
+            (key + e.shared).copyMemory(from: base + e.keyStart, byteCount: e.unshared)
+            return .found(
+                try body(
+                    UnsafeRawBufferPointer(start: key, count: e.shared &+ e.unshared),
+                    UnsafeRawBufferPointer(start: base + e.valueStart, count: e.valueLength)))
+        case .end: return .end
+        case .tooLong: return .tooLong
+        case .rebuild: return .rebuild
+        }
     }
 
     /// The segment scan rebuilding each key in `key` and comparing it whole (every case).

@@ -108,22 +108,76 @@ final class BlockIterator: InternalIterator {
 
     func seek(_ target: [UInt8]) {
         precondition(target.count >= InternalKey.trailerSize, "seek target is not an internal key")
+        target.withUnsafeBytes { t in
+            guard let tBase = t.baseAddress else { return }
+            seek(tBase, t.count)
+        }
+    }
+
+    /// `seek` to the internal key at `t` (`count` ≥ 8 bytes). The segment is scanned in place
+    /// (`Block.locateFirstEntry`): only the entry it stops at has its key rebuilt.
+    func seek(_ t: UnsafeRawPointer, _ count: Int) {
         guard error == nil, limit > 0 else { return }
         // The last restart point whose key is < target: the answer is in its segment or is the
         // first entry of the next one.
-        let (left, damaged) = target.withUnsafeBytes { t in
-            block.lastRestart(before: t.baseAddress ?? UnsafeRawPointer(base), t.count)
-        }
+        let (left, damaged) = block.lastRestart(before: t, count)
         if let damaged {
             fail("restart entry does not decode to a full key", at: damaged)
             return
         }
-        seekToRestart(left)
+        let located: Block.LocateResult
+        do {
+            located = try block.locateFirstEntry(from: left, t, count, keyLimit: Int.max)
+        } catch {
+            // Only `.corruption` errors, naming this block and the entry.
+            self.error = error as? StorageError ?? block.corruption("\(error)", at: block.restartPoint(left))
+            current = limit
+            nextOffset = limit
+            keyBuffer.removeAll()
+            return
+        }
+        switch located {
+        case .found(let e):
+            keyBuffer.assign(UnsafeRawBufferPointer(start: t, count: e.shared))
+            keyBuffer.append(base + e.keyStart, count: e.unshared)
+            current = e.entry
+            valueStart = e.valueStart
+            valueCount = e.valueLength
+            nextOffset = e.valueStart &+ e.valueLength
+            restartIndex = left
+            while restartIndex + 1 < restartCount && restartPoint(restartIndex + 1) <= e.entry {
+                restartIndex += 1
+            }
+        case .end:
+            keyBuffer.removeAll()
+            restartIndex = left
+            current = limit
+            nextOffset = limit
+        case .tooLong, .rebuild:
+            scanParsing(from: left, t, count)
+        }
+    }
+
+    /// `seek` rebuilding the key of every entry it passes: the fallback for the cases
+    /// `Block.locateFirstEntry` leaves undecided (tests compare the two).
+    func seekByParsing(_ target: [UInt8]) {
+        precondition(target.count >= InternalKey.trailerSize, "seek target is not an internal key")
+        guard error == nil, limit > 0 else { return }
         target.withUnsafeBytes { t in
             guard let tBase = t.baseAddress else { return }
-            while parseNext() {
-                if compareInternalKeys(keyBuffer.base, keyBuffer.count, tBase, t.count) >= 0 { return }
+            let (left, damaged) = block.lastRestart(before: tBase, t.count)
+            if let damaged {
+                fail("restart entry does not decode to a full key", at: damaged)
+                return
             }
+            scanParsing(from: left, tBase, t.count)
+        }
+    }
+
+    private func scanParsing(from restart: Int, _ t: UnsafeRawPointer, _ count: Int) {
+        seekToRestart(restart)
+        while parseNext() {
+            if compareInternalKeys(keyBuffer.base, keyBuffer.count, t, count) >= 0 { return }
         }
     }
 

@@ -11,7 +11,9 @@ public final class Table: @unchecked Sendable {
     private let cache: BlockCache?
     private let size: UInt64
     private let indexBlock: Block
-    private let filter: [UInt8]
+    /// The filter block's bytes, in memory the table owns, aligned to a cache line so that a
+    /// cache-local filter's line is one cache line (SPEC.md §7.4).
+    private let filter: UnsafeRawBufferPointer
     /// Where the filter block starts: the end of the data blocks.
     private let dataEnd: UInt64
 
@@ -27,8 +29,16 @@ public final class Table: @unchecked Sendable {
         self.cache = cache
         self.size = size
         self.indexBlock = indexBlock
-        self.filter = filter
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(filter.count, 1), alignment: BloomFilter.lineBytes)
+        filter.withUnsafeBytes { bytes in
+            if let source = bytes.baseAddress { memory.copyMemory(from: source, byteCount: bytes.count) }
+        }
+        self.filter = UnsafeRawBufferPointer(start: memory, count: filter.count)
         self.dataEnd = dataEnd
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(mutating: filter.baseAddress)?.deallocate()
     }
 
     public static func open(file: ReadableFile, fileNumber: UInt64, cache: BlockCache?) throws -> Table {
@@ -57,29 +67,39 @@ public final class Table: @unchecked Sendable {
 
     /// `get` with the lookup key in memory.
     func get(lookupKey: UnsafeRawBufferPointer) throws -> (key: [UInt8], value: [UInt8])? {
-        try withMatchingEntry(lookupKey) { key, value in (Array(key.bindMemory(to: UInt8.self)), Array(value.bindMemory(to: UInt8.self))) }
+        try withMatchingEntry(lookupKey, hash: Self.filterHash(lookupKey)) { key, value in (Array(key.bindMemory(to: UInt8.self)), Array(value.bindMemory(to: UInt8.self))) }
     }
 
     /// `get` for point reads: calls `body` with the entry's kind byte and its value, lent from
     /// the block only for the call (nothing is copied), or returns nil when there is no entry.
+    /// `hash` is `filterHash(lookupKey)`, computed once by a caller probing several tables.
     func withEntry<R>(
-        _ lookupKey: UnsafeRawBufferPointer, _ body: (_ kind: UInt8, _ value: UnsafeRawBufferPointer) throws -> R
+        _ lookupKey: UnsafeRawBufferPointer, hash: UInt32,
+        _ body: (_ kind: UInt8, _ value: UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
-        try withMatchingEntry(lookupKey) { key, value in
+        try withMatchingEntry(lookupKey, hash: hash) { key, value in
             try body(key.load(fromByteOffset: key.count - InternalKey.trailerSize, as: UInt8.self), value)
         }
+    }
+
+    /// The bloom filter hash of an internal lookup key's user key (the same in every table).
+    @inline(__always)
+    static func filterHash(_ lookupKey: UnsafeRawBufferPointer) -> UInt32 {
+        precondition(lookupKey.count >= InternalKey.trailerSize, "not an internal key")
+        return BloomFilter.hash(
+            UnsafeRawBufferPointer(rebasing: lookupKey[..<(lookupKey.count - InternalKey.trailerSize)])
+                .assumingMemoryBound(to: UInt8.self))
     }
 
     /// Calls `body` with `get`'s entry (key and value lent for the call), or returns nil when
     /// there is none. Bloom filter, then one index search and one data-block search straight
     /// over the blocks' bytes: no iterator, no key buffer on the heap.
     private func withMatchingEntry<R>(
-        _ target: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
+        _ target: UnsafeRawBufferPointer, hash: UInt32,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
         precondition(target.count >= InternalKey.trailerSize, "not an internal key")
         let userCount = target.count - InternalKey.trailerSize
-        let hash = BloomFilter.hash(
-            UnsafeRawBufferPointer(rebasing: target[..<userCount]).assumingMemoryBound(to: UInt8.self))
         guard BloomFilter.mayContain(filter, hash: hash) else { return nil }
         let indexEntry = try indexBlock.withFirstEntry(atOrAfter: target) { _, value in
             value.withMemoryRebound(to: UInt8.self) { BlockHandle.decodeExactly($0) }
@@ -108,6 +128,9 @@ public final class Table: @unchecked Sendable {
     }
 
     /// `makeIterator` with its concrete type, for callers that move it in hot loops.
+    /// The index block, for `TableIterator.retarget`.
+    var indexBlockForIterators: Block { indexBlock }
+
     func makeTableIterator(fillCache: Bool) -> TableIterator {
         TableIterator(table: self, index: indexBlock.makeIterator(), fillCache: fillCache)
     }

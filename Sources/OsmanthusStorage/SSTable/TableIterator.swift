@@ -4,7 +4,8 @@
 /// A read, checksum or decode failure makes the iterator invalid and is reported by `error`;
 /// every later move is ignored.
 final class TableIterator: InternalIterator {
-    private let table: Table
+    /// A `var` only for `retarget`: a level iterator moves one table iterator from table to table.
+    @exclusivity(unchecked) private var table: Table
     private let index: BlockIterator
     private let fillCache: Bool
     /// The data-block cursor, re-targeted at each block the iterator enters. A `let`, so calls
@@ -23,6 +24,19 @@ final class TableIterator: InternalIterator {
     }
 
     var isValid: Bool { hasData && data.isValid }
+
+    /// Points this iterator at another table (unpositioned, error cleared), keeping its
+    /// cursors and their key buffers: a level iterator crossing tables allocates nothing.
+    func retarget(_ newTable: Table) {
+        table = newTable
+        index.reset(newTable.indexBlockForIterators)
+        hasData = false
+        dataHandle = nil
+        failure = nil
+    }
+
+    /// The table this iterator reads.
+    var currentTable: Table { table }
 
     var key: [UInt8] {
         precondition(isValid, "key read from an invalid table iterator")
