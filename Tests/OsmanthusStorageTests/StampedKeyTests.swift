@@ -50,6 +50,66 @@ struct StampedKeyTests {
         #expect(again == keys)
     }
 
+    /// The borrowed head-and-tail form writes what the closure form writes, and any mix of
+    /// stamped and plain records (the first stamp kept inline, the rest in a list) is stamped
+    /// right after `append`, `clear` and reuse.
+    @Test func headAndTailFormMatchesTheClosureFormInAnyMix() throws {
+        var rng = UInt64(0x57a4_9ed5)
+        func next() -> UInt64 {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return rng >> 33
+        }
+        func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
+        var reused = WriteBatch()
+        for round in 0..<100 {
+            var a = WriteBatch()
+            var b = WriteBatch()
+            var model: [(stamped: Bool, key: [UInt8], value: [UInt8])] = []
+            for _ in 0..<Int(next() % 6) {
+                if next() % 2 == 0 {
+                    let key = bytes(1 + Int(next() % 5))
+                    let value = bytes(Int(next() % 300))
+                    a.put(key, value)
+                    b.put(key, value)
+                    model.append((false, key, value))
+                } else {
+                    let prefix = UInt8(truncatingIfNeeded: next())
+                    let head = bytes(Int(next() % 40))
+                    let tail = bytes(Int(next() % 300))  // values past 127 bytes: a two-byte varint
+                    a.putStamped([prefix], head + tail)
+                    head.withUnsafeBytes { h in tail.withUnsafeBytes { t in b.putStamped(prefix, head: h, tail: t) } }
+                    model.append((true, [prefix], head + tail))
+                }
+            }
+            #expect(a.encoded == b.encoded, "round \(round)")
+            #expect(b.stampedCount == model.filter(\.stamped).count, "round \(round)")
+            // Half the rounds go through a reused batch (cleared, then appended to).
+            if round % 2 == 1 {
+                reused.clear()
+                #expect(reused.stampedCount == 0)
+                reused.append(b)
+                b = reused
+            }
+            let first = UInt64(1 + next() % 1_000_000)
+            b.sequence = first
+            var index: UInt64 = 0
+            let decoded = try WriteBatch(decoding: b.encoded)
+            decoded.forEach { _, key, value in
+                let m = model[Int(index)]
+                if m.stamped {
+                    #expect(Array(key) == m.key + (0..<8).map { UInt8(truncatingIfNeeded: (first + index) >> (56 - 8 * $0)) },
+                        "round \(round)")
+                } else {
+                    #expect(Array(key) == m.key, "round \(round)")
+                }
+                #expect(Array(value) == m.value, "round \(round)")
+                index += 1
+            }
+            #expect(index == UInt64(model.count))
+            if round % 2 == 1 { reused = b }
+        }
+    }
+
     /// Concurrent writers: stamped keys are unique, and key order is commit order, which after a
     /// reopen (WAL replay) is unchanged.
     @Test func concurrentWritersGetDistinctOrderedStampsThatSurviveReopen() throws {

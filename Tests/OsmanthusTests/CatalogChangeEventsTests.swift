@@ -205,6 +205,20 @@ struct InsertRecordEncodingTests {
             #expect(fast.count == ChangeRecord.insertCount(
                 database: db, collection: coll, collectionId: collectionId, documentCount: doc.byteCount))
             #expect(try ChangeRecord(decoding: fast, trusted: false) == record)
+            // What the change log puts in a batch: the head from the stack (names up to about
+            // 100 bytes) or the fallback above, the same bytes under a stamped key.
+            var batch = WriteBatch()
+            batch.put([1], [2])
+            let n = ChangeLog.putInsert(
+                database: db, collection: coll, collectionId: collectionId, wallMillis: wall, document: doc, in: &batch)
+            #expect(n == fast.count, "seed round \(round)")
+            batch.sequence = 1000 + UInt64(round)
+            var records: [([UInt8], [UInt8])] = []
+            batch.forEach { _, key, value in records.append((Array(key), Array(value))) }
+            #expect(records.count == 2)
+            #expect(records.last?.0 == ChangeLogFormat.recordKey(1001 + UInt64(round)), "seed round \(round)")
+            #expect(records.last?.1 == fast, "seed round \(round)")
+            #expect(batch.stampedCount == 1)
         }
     }
 }

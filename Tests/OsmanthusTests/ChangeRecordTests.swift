@@ -150,3 +150,57 @@ struct ChangeLogAppendedTests {
         #expect(seen == ["a": 17, "b": 8, "c": 3])
     }
 }
+
+/// The per-database byte counts kept across commits (`ChangeLog.State`): the database of the
+/// last commits is counted apart (`hotBytes`) until something reads the counts.
+struct ChangeLogByteAccountingTests {
+    @Test func hotDatabaseBytesSettleToTheSameTotalsAsADictionary() {
+        var rng = SplitMix(seed: 0xb17e_5acc)
+        var state = ChangeLog.State()
+        var model: [String: Int64] = [:]
+        let names = ["a", "b", "orders-database-with-a-long-name", ""]
+        for step in 0..<2_000 {
+            // Long runs of one database with switches between them, as commits come.
+            let name = names[Int(rng.next() % 8 == 0 ? rng.next() % UInt64(names.count) : 0)]
+            let n = Int64(1 + rng.next() % 500)
+            state.addBytes(n, of: name)
+            model[name, default: 0] += n
+            if rng.next() % 100 == 0 {
+                state.settle()
+                #expect(state.hotBytes == 0, "step \(step)")
+                #expect(state.databases.mapValues(\.bytes) == model, "step \(step)")
+            }
+        }
+        state.settle()
+        #expect(state.databases.mapValues(\.bytes) == model)
+    }
+
+    /// Through the database: a byte limit trims as before, whichever database wrote last.
+    @Test func byteRetentionTrimsEachDatabaseAfterInterleavedCommits() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        defer { try? db.close() }
+        let a = db.collection("c", in: "one")
+        let b = db.collection("c", in: "two")
+        for i in 0..<30 {
+            try a.insertOne(["_id": .int32(Int32(i)), "pad": .string(String(repeating: "x", count: 100))])
+            if i % 3 == 0 { try b.insertOne(["_id": .int32(Int32(i))]) }
+        }
+        try db.setChangeLogRetention(ChangeLogRetention(maxAgeSeconds: 86_400, maxBytes: 1_000), of: "one")
+        let deleted = try db.trimChangeLog()
+        // Each of one's records is over 100 bytes: 30 of them exceed 1000 bytes; two's all stay.
+        #expect(deleted > 0)
+        var ones = 0
+        var twos = 0
+        let it = db.storage.makeIterator()
+        it.seek(ChangeLogFormat.recordPrefix)
+        while it.isValid, it.key.first == ChangeLogFormat.recordPrefix[0] {
+            let record = try ChangeRecord.Summary(decoding: it.value)
+            if record.database == "one" { ones += 1 } else if record.database == "two" { twos += 1 }
+            it.next()
+        }
+        #expect(ones < 10 && ones > 0)
+        #expect(twos == 11)  // its 10 inserts and the create record of its implicit creation
+    }
+}

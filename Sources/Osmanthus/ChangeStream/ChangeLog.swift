@@ -31,6 +31,29 @@ final class ChangeLog: Sendable {
         /// Set while a `ChangeLogArchiver` is attached: records above it are not archived yet,
         /// so the trimmer keeps them whatever the retention says (SPEC.md §14.9).
         var archivePin: SequenceNumber?
+        /// Bytes added to `hotDatabase`'s records and not yet counted in `databases`: nearly
+        /// every commit adds to the database the one before did, and updating the dictionary
+        /// (hashing the name) for each cost more than the rest of the accounting. Whoever reads
+        /// `bytes` settles first.
+        var hotDatabase = ""
+        var hotBytes: Int64 = 0
+
+        mutating func addBytes(_ n: Int64, of database: String) {
+            if hotDatabase == database {
+                hotBytes += n
+            } else {
+                settle()
+                hotDatabase = database
+                hotBytes = n
+            }
+        }
+
+        /// Moves `hotBytes` into `databases`.
+        mutating func settle() {
+            guard hotBytes != 0 else { return }
+            databases[hotDatabase, default: DatabaseLog()].bytes += hotBytes
+            hotBytes = 0
+        }
     }
 
     // Guards the per-database accounting, the wall clock and the trimmer's flags.
@@ -123,55 +146,91 @@ final class ChangeLog: Sendable {
         guard enabled else { return appended }
         let wall = wallMillis()
         appended.wallMillis = wall
-        for change in changes {
-            // The common case, written straight from the document's bytes: an insert whose
-            // `documentKey` is `{_id}`, which readers take from the document.
-            if change.operation == .insert, let after = change.after, change.entry.options.partitionKey == nil,
-                change.entry.options.sortKey == nil
-            {
-                // The three fields, not the whole entry: copying it (options and all) cost more.
-                let database = change.entry.database
-                let name = change.entry.name
-                let id = change.entry.id
-                let count = ChangeRecord.insertCount(
-                    database: database, collection: name, collectionId: id, documentCount: after.byteCount)
-                after.withUnsafeBytes { doc in
-                    batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) {
-                        ChangeRecord.encodeInsert(
-                            database: database, collection: name, collectionId: id, wallMillis: wall, document: doc,
-                            into: &$0)
-                    }
+        // Read in place: copying each change (its catalog entry, key and documents) cost more
+        // than writing its record.
+        changes.withUnsafeBufferPointer { all in
+            for i in all.indices {
+                // The common case, written straight from the document's bytes: an insert whose
+                // `documentKey` is `{_id}`, which readers take from the document.
+                if all[i].operation == .insert, all[i].entry.options.partitionKey == nil,
+                    all[i].entry.options.sortKey == nil, let after = all[i].after
+                {
+                    let database = all[i].entry.database
+                    let n = Self.putInsert(
+                        database: database, collection: all[i].entry.name, collectionId: all[i].entry.id,
+                        wallMillis: wall, document: after, in: &batch)
+                    appended.add(database, Int64(ChangeLogFormat.recordKeySize + n))
+                } else {
+                    let change = all[i]
+                    appended.add(change.entry.database, put(Self.record(change, wallMillis: wall), in: &batch))
                 }
-                appended.add(database, Int64(ChangeLogFormat.recordKeySize + count))
-                continue
             }
-            let images = change.entry.options.changeStreamPreAndPostImages
-            let op: ChangeRecord.Operation =
-                switch change.operation {
-                case .insert: .insert
-                case .update: .update
-                case .replace: .replace
-                case .delete: .delete
-                }
-            var record = ChangeRecord(
-                operation: op, database: change.entry.database, collection: change.entry.name, wallMillis: wall)
-            record.collectionId = change.entry.id
-            // Only updates need the engine key (updateLookup reads the document now).
-            if op == .update { record.engineKey = change.key }
-            if let doc = change.after ?? change.before { record.documentKey = Self.documentKey(doc, change.entry) }
-            switch op {
-            case .insert, .replace: record.fullDocument = change.after
-            case .update:
-                if let before = change.before, let after = change.after {
-                    record.updateDescription = change.updateDescription ?? UpdateDescription.diff(before, after)
-                }
-                if images { record.fullDocument = change.after }
-            default: break
-            }
-            if images && op != .insert { record.preImage = change.before }
-            appended.add(record.database, put(record, in: &batch))
         }
         return appended
+    }
+
+    /// Adds an insert's record whose `documentKey` is `{_id}` (left out, SPEC.md §16.2) to
+    /// `batch`; returns the value's size. The head (header, names, collection id) is built on
+    /// the stack and the document copied from its own bytes.
+    static func putInsert(
+        database: String, collection: String, collectionId: UInt32, wallMillis: Int64, document: Document,
+        in batch: inout WriteBatch
+    ) -> Int {
+        var head = ChangeRecord.emptyInsertHead
+        let n = withUnsafeMutableBytes(of: &head) { buffer -> Int in
+            guard
+                let headCount = ChangeRecord.encodeInsertHead(
+                    database: database, collection: collection, collectionId: collectionId, wallMillis: wallMillis,
+                    into: buffer)
+            else { return 0 }
+            document.withUnsafeBytes { doc in
+                batch.putStamped(
+                    ChangeLogFormat.recordPrefix[0], head: UnsafeRawBufferPointer(rebasing: buffer[0..<headCount]), tail: doc)
+            }
+            return headCount + document.byteCount
+        }
+        if n > 0 { return n }
+        // Names too long for the stack: the same bytes through the general encoder's insert path.
+        let count = ChangeRecord.insertCount(
+            database: database, collection: collection, collectionId: collectionId, documentCount: document.byteCount)
+        document.withUnsafeBytes { doc in
+            batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) {
+                ChangeRecord.encodeInsert(
+                    database: database, collection: collection, collectionId: collectionId, wallMillis: wallMillis,
+                    document: doc, into: &$0)
+            }
+        }
+        return count
+    }
+
+    /// The record of any document change (the general path: updates, deletes, replaces, and
+    /// inserts into collections keyed by more than `_id`).
+    private static func record(_ change: DocumentChange, wallMillis wall: Int64) -> ChangeRecord {
+        let images = change.entry.options.changeStreamPreAndPostImages
+        let op: ChangeRecord.Operation =
+            switch change.operation {
+            case .insert: .insert
+            case .update: .update
+            case .replace: .replace
+            case .delete: .delete
+            }
+        var record = ChangeRecord(
+            operation: op, database: change.entry.database, collection: change.entry.name, wallMillis: wall)
+        record.collectionId = change.entry.id
+        // Only updates need the engine key (updateLookup reads the document now).
+        if op == .update { record.engineKey = change.key }
+        if let doc = change.after ?? change.before { record.documentKey = Self.documentKey(doc, change.entry) }
+        switch op {
+        case .insert, .replace: record.fullDocument = change.after
+        case .update:
+            if let before = change.before, let after = change.after {
+                record.updateDescription = change.updateDescription ?? UpdateDescription.diff(before, after)
+            }
+            if images { record.fullDocument = change.after }
+        default: break
+        }
+        if images && op != .insert { record.preImage = change.before }
+        return record
     }
 
     /// Adds a catalog event (drop, rename, dropDatabase) to `batch`.
@@ -207,7 +266,7 @@ final class ChangeLog: Sendable {
         guard !appended.isEmpty else { return }
         let now = appended.wallMillis
         let startTrim = state.withLock { s -> Bool in
-            appended.forEach { db, n in s.databases[db, default: DatabaseLog()].bytes += n }
+            appended.forEach { db, n in s.addBytes(n, of: db) }
             guard !s.trimming, now - s.lastTrimCheck >= ChangeLogRetention.checkIntervalMillis else { return false }
             s.lastTrimCheck = now
             s.trimming = true

@@ -106,6 +106,7 @@ extension ChangeLog {
             var cutoffMillis: Int64
         }
         var budgets: [String: Budget] = state.withLock { s in
+            s.settle()
             var b: [String: Budget] = [:]
             for (name, log) in s.databases {
                 let r = log.retention ?? defaultRetention
@@ -124,7 +125,8 @@ extension ChangeLog {
             // The trimmed points move before the deletions are written: a stream checking them
             // after taking its iterator either sees the records or the new point, never a gap.
             let docs = state.withLock { s -> [(String, Document)] in
-                pending.map { db, p in
+                s.settle()
+                return pending.map { db, p in
                     var log = s.databases[db] ?? DatabaseLog()
                     log.trimmedThrough = max(log.trimmedThrough, p.0)
                     log.trimmedTime = p.1

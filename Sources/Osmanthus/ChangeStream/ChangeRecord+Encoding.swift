@@ -154,6 +154,62 @@ extension ChangeRecord {
         appendBytes(document, to: &out)
     }
 
+    /// Stack room for an insert record's head (`encodeInsertHead`): 128 bytes.
+    typealias InsertHead = (
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+    )
+    static let emptyInsertHead: InsertHead = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    /// `encodeInsert`'s bytes before the document (header, `flags2`, names, collection id),
+    /// stored at the start of `out`; returns how many, or nil when they do not fit (long names:
+    /// the caller falls back to `encodeInsert`). The change log writes the head from the stack
+    /// and the document from its own bytes, so the record is built without a closure or an
+    /// array append per field.
+    static func encodeInsertHead(
+        database: String, collection: String, collectionId: UInt32, wallMillis: Int64, into out: UnsafeMutableRawBufferPointer
+    ) -> Int? {
+        typealias F = ChangeLogFormat.Flag
+        guard out.count >= ChangeLogFormat.header4Size + 5 else { return nil }
+        out.storeBytes(
+            of: (UInt64(ChangeLogFormat.version4) | 1 << 8 | UInt64(F.collection | F.fullDocument) << 16
+                | UInt64(ChangeLogFormat.marker) << 24 | UInt64(UInt32(truncatingIfNeeded: wallMillis)) << 32).littleEndian,
+            toByteOffset: 0, as: UInt64.self)
+        out.storeBytes(of: UInt32(truncatingIfNeeded: wallMillis >> 32).littleEndian, toByteOffset: 8, as: UInt32.self)
+        out[12] = ChangeLogFormat.Flag2.collectionId
+        // Positions passed along, not captured: a closure capturing a variable costs a
+        // dynamic exclusivity check per access, more than the rest of this function.
+        guard let afterDatabase = storeString(database, at: ChangeLogFormat.header4Size, in: out),
+            let afterCollection = storeString(collection, at: afterDatabase, in: out)
+        else { return nil }
+        return storeVarint(UInt(collectionId), at: afterCollection, in: out)
+    }
+
+    /// Stores varint(`value`) at `p` in `out` (which has room); returns the position after it.
+    @inline(__always)
+    private static func storeVarint(_ value: UInt, at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int {
+        var v = value
+        var i = p
+        while v >= 0x80 {
+            out[i] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
+            i += 1
+        }
+        out[i] = UInt8(truncatingIfNeeded: v)
+        return i + 1
+    }
+
+    /// Stores str(`s`) at `p` in `out` if it and a 5-byte varint after it fit; returns the
+    /// position after it, or nil.
+    private static func storeString(_ s: String, at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int? {
+        s.utf8.withContiguousStorageIfAvailable { utf8 -> Int? in
+            guard utf8.count + 10 <= out.count - p else { return nil }
+            let start = storeVarint(UInt(utf8.count), at: p, in: out)
+            UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + utf8.count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+            return start + utf8.count
+        } ?? nil
+    }
+
     /// `{_id: <the document's _id>}`, copying the element's bytes (`{_id: null}` without one).
     static func idKey(of doc: Document) -> Document {
         if let id = doc.elementBytes("_id") {

@@ -10,8 +10,11 @@ public struct WriteBatch: Sendable {
     private var rep: [UInt8]
     /// Records added by `putStamped` whose keys still end in a placeholder: where each key
     /// ends in `rep` and the record's index. Not part of the encoding — setting `sequence`
-    /// writes the stamps into `rep`, so the WAL and recovery see finished keys.
-    private var stamps: [(keyEnd: Int, record: Int)] = []
+    /// writes the stamps into `rep`, so the WAL and recovery see finished keys. The first is
+    /// kept inline (`keyEnd` 0: none), the rest in `moreStamps`: a batch nearly always holds
+    /// one stamped record (a document's change record), and an array cost an allocation.
+    private var firstStamp: (keyEnd: Int, record: Int) = (0, 0)
+    private var moreStamps: [(keyEnd: Int, record: Int)] = []
 
     public init() {
         rep = [UInt8](repeating: 0, count: WriteBatchFormat.headerSize)
@@ -57,7 +60,7 @@ public struct WriteBatch: Sendable {
         rep.appendVarint(keyPrefix.count + 8)
         rep.append(contentsOf: keyPrefix)
         rep.append(contentsOf: Self.stampPlaceholder)
-        stamps.append((keyEnd: rep.count, record: count))
+        addStamp(keyEnd: rep.count, record: count)
         rep.appendVarint(valueCount)
         let start = rep.count
         writeValue(&rep)
@@ -65,10 +68,58 @@ public struct WriteBatch: Sendable {
         setCount(count + 1)
     }
 
+    /// `putStamped` with a one-byte key prefix and the value `head ‖ tail`, both borrowed: the
+    /// record is three bulk copies (its framing built on the stack, then `head`, then `tail`)
+    /// with no closure — the change log's insert record, written for every inserted document.
+    public mutating func putStamped(_ keyPrefix: UInt8, head: UnsafeRawBufferPointer, tail: UnsafeRawBufferPointer) {
+        let valueCount = head.count + tail.count
+        precondition(valueCount <= Int(UInt32.max), "putStamped: value too large")
+        // kind ‖ varint(9) ‖ prefix ‖ 8-byte placeholder ‖ varint(valueCount): at most 16 bytes.
+        var framing: (UInt64, UInt64) = (0, 0)
+        let framingCount = withUnsafeMutableBytes(of: &framing) { f -> Int in
+            f[0] = ValueKind.value.rawValue
+            f[1] = 9
+            f[2] = keyPrefix
+            var i = 11
+            var v = UInt(valueCount)
+            while v >= 0x80 {
+                f[i] = UInt8(truncatingIfNeeded: v) | 0x80
+                v >>= 7
+                i += 1
+            }
+            f[i] = UInt8(truncatingIfNeeded: v)
+            return i + 1
+        }
+        let keyEnd = rep.count + 11
+        let records = count
+        withUnsafeBytes(of: &framing) { appendRaw(UnsafeRawBufferPointer(rebasing: $0[0..<framingCount])) }
+        appendRaw(head)
+        appendRaw(tail)
+        addStamp(keyEnd: keyEnd, record: records)
+        rep.withUnsafeMutableBytes { all in
+            precondition(records < Int(UInt32.max), "a write batch holds at most 2^32 - 1 records")
+            all.storeBytes(of: UInt32(records + 1).littleEndian, toByteOffset: WriteBatchFormat.countOffset, as: UInt32.self)
+        }
+    }
+
+    /// One bulk copy (appending a raw buffer as a sequence would go byte by byte).
+    @inline(__always)
+    private mutating func appendRaw(_ bytes: UnsafeRawBufferPointer) {
+        rep.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
+    private mutating func addStamp(keyEnd: Int, record: Int) {
+        if firstStamp.keyEnd == 0 {
+            firstStamp = (keyEnd, record)
+        } else {
+            moreStamps.append((keyEnd, record))
+        }
+    }
+
     private static let stampPlaceholder = [UInt8](repeating: 0, count: 8)
 
     /// Number of records whose key is stamped with its sequence at commit.
-    public var stampedCount: Int { stamps.count }
+    public var stampedCount: Int { firstStamp.keyEnd == 0 ? 0 : 1 + moreStamps.count }
 
     public mutating func delete(_ key: [UInt8]) {
         rep.append(ValueKind.deletion.rawValue)
@@ -84,7 +135,8 @@ public struct WriteBatch: Sendable {
             header.storeBytes(of: 0 as UInt64, toByteOffset: WriteBatchFormat.sequenceOffset, as: UInt64.self)
             header.storeBytes(of: 0 as UInt32, toByteOffset: WriteBatchFormat.countOffset, as: UInt32.self)
         }
-        if !stamps.isEmpty { stamps.removeAll() }
+        firstStamp = (0, 0)
+        if !moreStamps.isEmpty { moreStamps.removeAll() }
     }
 
     /// Storage reserved, in bytes (the write leader drops a reusable batch that grew too big).
@@ -123,7 +175,7 @@ public struct WriteBatch: Sendable {
     public mutating func append(_ other: WriteBatch) {
         let shift = rep.count - WriteBatchFormat.headerSize
         let records = count
-        for s in other.stamps { stamps.append((keyEnd: s.keyEnd + shift, record: s.record + records)) }
+        other.forEachStamp { addStamp(keyEnd: $0 + shift, record: $1 + records) }
         rep.append(contentsOf: other.rep[WriteBatchFormat.headerSize...])
         setCount(count + other.count)
     }
@@ -141,14 +193,26 @@ public struct WriteBatch: Sendable {
     public var sequence: SequenceNumber {
         get { rep.loadFixed64(at: WriteBatchFormat.sequenceOffset) }
         set {
-            rep.withUnsafeMutableBytes {
-                $0.storeBytes(of: newValue.littleEndian, toByteOffset: WriteBatchFormat.sequenceOffset, as: UInt64.self)
-            }
-            for s in stamps {
-                let seq = newValue + SequenceNumber(s.record)
-                for i in 0..<8 { rep[s.keyEnd - 8 + i] = UInt8(truncatingIfNeeded: seq >> (56 - 8 * i)) }
+            let first = firstStamp
+            let more = moreStamps
+            rep.withUnsafeMutableBytes { all in
+                all.storeBytes(of: newValue.littleEndian, toByteOffset: WriteBatchFormat.sequenceOffset, as: UInt64.self)
+                guard first.keyEnd != 0 else { return }
+                // Each stamp is the big-endian sequence over the key's 8 placeholder bytes.
+                all.storeBytes(
+                    of: (newValue + SequenceNumber(first.record)).bigEndian, toByteOffset: first.keyEnd - 8, as: UInt64.self)
+                for s in more {
+                    all.storeBytes(of: (newValue + SequenceNumber(s.record)).bigEndian, toByteOffset: s.keyEnd - 8, as: UInt64.self)
+                }
             }
         }
+    }
+
+    /// Calls `body` with each stamped record's key end and index, in the order they were added.
+    private func forEachStamp(_ body: (Int, Int) -> Void) {
+        guard firstStamp.keyEnd != 0 else { return }
+        body(firstStamp.keyEnd, firstStamp.record)
+        for s in moreStamps { body(s.keyEnd, s.record) }
     }
 
     /// The whole representation.
