@@ -108,8 +108,8 @@ extension DB {
             statistics.add(.walBytes, UInt64(batch.byteSize))
             var seq = first
             var bytes: UInt64 = 0
-            batch.forEachRaw { kind, key, value in
-                mem.insert(seq, kind, key, value)
+            batch.forEachRawMarkingStamped { kind, key, value, stamped in
+                mem.insert(seq, kind, key, value, ascending: stamped)
                 seq += 1
                 bytes += UInt64(key.count + value.count)
             }

@@ -296,6 +296,26 @@ public struct WriteBatch: Sendable {
         }
     }
 
+    /// `forEachRaw`, also telling whether each record was added by `putStamped`. Stamped keys
+    /// grow with the commit sequence, so the memtable can put one after the last without a search.
+    func forEachRawMarkingStamped(
+        _ body: (ValueKind, UnsafeRawBufferPointer, UnsafeRawBufferPointer, Bool) throws -> Void
+    ) rethrows {
+        // Stamps are kept in record order: walk them alongside the records.
+        var nextStamped = firstStamp.keyEnd == 0 ? -1 : firstStamp.record
+        var more = 0
+        var record = 0
+        try forEachRaw { kind, key, value in
+            let stamped = record == nextStamped
+            if stamped {
+                nextStamped = more < moreStamps.count ? moreStamps[more].record : -1
+                more += 1
+            }
+            record += 1
+            try body(kind, key, value, stamped)
+        }
+    }
+
     /// Reads `bytes(...)` at `p` in a well-formed representation and moves `p` past it.
     @inline(__always)
     private static func rawField(_ raw: UnsafeRawBufferPointer, at p: inout Int) -> UnsafeRawBufferPointer {
