@@ -9,6 +9,9 @@ struct DocBenchOptions: Sendable {
     var ops = 100_000
     /// Queries per range workload (Osmanthus answers them with collection scans).
     var rangeOps = 1_000
+    /// Queries per secondary-index workload (name equality and ranges, city sorted by age);
+    /// nil: `rangeOps`.
+    var indexOps: Int?
     /// `$group` queries over the whole collection.
     var groupOps = 5
     var batchSize = 1_000
@@ -22,12 +25,13 @@ struct DocBenchOptions: Sendable {
     enum Phase: String, Sendable { case docs, ycsb }
 
     static let usage = """
-        usage: doc-bench [--docs N] [--records N] [--ops N] [--range-ops N] [--group-ops N] [--repeat R]
+        usage: doc-bench [--docs N] [--records N] [--ops N] [--range-ops N] [--index-ops N] [--group-ops N] [--repeat R]
                          [--max-seconds S] [--only docs|ycsb] [--dir PATH] [--seed S]
           --docs         documents for insert/get/update/range workloads (default 200000)
           --records      records loaded for YCSB A-F (default 100000)
           --ops          operations per YCSB workload and per get/update workload (default 100000)
           --range-ops    queries per range workload (default 1000)
+          --index-ops    queries per secondary-index workload (default: --range-ops)
           --group-ops    $group / GROUP BY queries over all documents (default 5)
           --repeat       run everything R times, report the median ops/s
           --max-seconds  stop a workload on one engine after S seconds (default 120); the
@@ -56,6 +60,7 @@ struct DocBenchOptions: Sendable {
             case "--records": options.records = try count(flag)
             case "--ops": options.ops = try count(flag)
             case "--range-ops": options.rangeOps = try count(flag)
+            case "--index-ops": options.indexOps = try count(flag)
             case "--group-ops": options.groupOps = try count(flag)
             case "--batch-size": options.batchSize = try count(flag)
             case "--repeat": options.repeatCount = try count(flag)

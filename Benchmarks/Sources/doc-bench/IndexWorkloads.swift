@@ -9,9 +9,10 @@ extension DocWorkloads {
         for name in names { counts[name, default: 0] += 1 }
         var rng = SplitMix64(seed: options.seed &+ 2000)
         let n = names.count
-        let eqNames = (0..<options.rangeOps).map { _ in names[rng.index(below: n)] }
+        let queries = options.indexOps ?? options.rangeOps
+        let eqNames = (0..<queries).map { _ in names[rng.index(below: n)] }
         func ranges(_ width: Int) -> [(String, String)] {
-            (0..<options.rangeOps).map { _ in
+            (0..<queries).map { _ in
                 let lo = rng.index(below: max(1, n - width))
                 return (names[lo], names[min(n - 1, lo + width - 1)])
             }
@@ -22,7 +23,7 @@ extension DocWorkloads {
         func expected(_ r: (String, String)) -> Int {
             lowerBound(names, above: r.1, inclusive: true) - lowerBound(names, above: r.0, inclusive: false)
         }
-        let cities = (0..<options.rangeOps).map { _ in RecordFactory.cities[rng.index(below: RecordFactory.cities.count)] }
+        let cities = (0..<queries).map { _ in RecordFactory.cities[rng.index(below: RecordFactory.cities.count)] }
 
         for engine in engineOrder {
             guard let store = stores[engine] else { continue }

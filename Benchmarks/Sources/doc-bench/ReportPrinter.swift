@@ -32,6 +32,8 @@ struct ReportPrinter {
                     + "\(options.rangeOps) range queries age in [x, x+2] (about 5% of documents).",
                 "  Age ranges: SQLite CREATE INDEX ON docs(json_extract(body,'$.age')), Osmanthus "
                     + "createIndex({age: 1}), both built after the inserts and not timed.",
+                "  Index workloads: \(options.indexOps ?? options.rangeOps) queries each (--index-ops), "
+                    + "started right after the indexes are built (first reads of blocks/pages included).",
             ]
         }
         if options.phases.contains(.ycsb) {

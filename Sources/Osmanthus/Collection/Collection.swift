@@ -307,7 +307,7 @@ public final class Collection: Sendable {
             var plan = try makePlan()
             let target = Self.trialTarget(plan, sorted: false, skip: 0, limit: 0)
             guard let scan = try indexScan(&plan, filter: parsed, entry: entry, view: view, target: target,
-                                           replan: makePlan)
+                                           forCount: true, replan: makePlan)
             else { return nil }
             return try scan.count()
         }

@@ -131,7 +131,10 @@ struct IndexBounds {
     static let maxIntervals = 1000
 
     init(spec: IndexSpec, conditions: [String: FieldCondition]) {
-        var prefixes: [[UInt8]] = [spec.entryPrefix]
+        // The one prefix while every point field so far has one value (the usual equality),
+        // built in one buffer; `prefixes` takes over once a field has several.
+        var one = KeyEncoder(entryPrefixOf: spec.collectionId, indexId: spec.id)
+        var prefixes: [[UInt8]]?
         var single = 0
         var points = 0
         var countingSingle = true
@@ -147,14 +150,12 @@ struct IndexBounds {
             {
                 break
             }
-            if let p = c?.points, prefixes.count * p.count <= Self.maxIntervals {
-                if p.count == 1 && prefixes.count == 1 {
-                    // One value (the usual equality): extend the one prefix in place.
-                    let enc = KeyEncoder.encode(p[0])
-                    prefixes[0] += field.ascending ? enc : IndexFormat.complement(enc)
+            if let p = c?.points, (prefixes?.count ?? 1) * p.count <= Self.maxIntervals {
+                if p.count == 1 && prefixes == nil {
+                    if field.ascending { one.append(p[0]) } else { one.appendComplemented(p[0]) }
                 } else {
                     let encs = p.map { KeyEncoder.encode($0) }.map { field.ascending ? $0 : IndexFormat.complement($0) }
-                    prefixes = prefixes.flatMap { pre in encs.map { pre + $0 } }
+                    prefixes = (prefixes ?? [one.bytes]).flatMap { pre in encs.map { pre + $0 } }
                 }
                 points += 1
                 if p.count == 1 && countingSingle { single += 1 } else { countingSingle = false }
@@ -166,7 +167,7 @@ struct IndexBounds {
             break
         }
         var intervals: [(start: [UInt8], end: [UInt8])] = []
-        for pre in prefixes {
+        for pre in prefixes ?? [one.bytes] {
             if let (i, r) = range {
                 if spec.fields[i].ascending {
                     let end = r.hi.inclusive ? IndexFormat.prefixEnd(pre + r.hi.bytes) : pre + r.hi.bytes

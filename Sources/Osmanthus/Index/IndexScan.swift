@@ -64,6 +64,25 @@ final class IndexScan {
         return true
     }
 
+    /// Entries `primeCount` counted, added to `count`'s answer.
+    private var primedCount = 0
+
+    /// `prime` for a count whose bounds are exact (`countsKeys`): works the scan by counting
+    /// entries as `count` does (no document built), until `target` counted or its end, within
+    /// `budget` keys; false when the budget ran out first.
+    func primeCount(target: Int, budget: Int) throws -> Bool {
+        precondition(countsKeys, "primeCount needs exact bounds on an index that is not multikey")
+        while primedCount < target {
+            guard keysExamined < budget else { return try !advanceToEntry() }
+            guard try advanceToEntry() else { return true }
+            if try countOne() { primedCount += 1 }
+        }
+        return true
+    }
+
+    /// A count can be answered from the keys: the bounds hold exactly the matches.
+    var countsKeys: Bool { plan.exact && !plan.spec.multikey }
+
     private func produce() throws -> ([UInt8], Document)? {
         while keysExamined < keyLimit {
             guard try advanceToEntry() else { return nil }
@@ -94,23 +113,29 @@ final class IndexScan {
     /// The number of matching entries; with exact bounds the entries are counted from the index
     /// alone (no document, no decoded value) except those holding a Decimal128 or NaN.
     func count() throws -> Int {
-        var n = primed.count - primedNext
+        var n = primed.count - primedNext + primedCount
         primedNext = primed.count
-        guard plan.exact, !plan.spec.multikey else {
+        primedCount = 0
+        guard countsKeys else {
             while try next() != nil { n += 1 }
             return n
         }
         while try advanceToEntry() {
-            keysExamined += 1
-            if iterator.withValue({ ExactBounds.entryIsExact($0) }) {
-                n += 1
-                if plan.backward { iterator.prev() } else { iterator.next() }
-                continue
-            }
-            // An entry the keys cannot decide: read it and apply the filter.
-            if try nextOne() { n += 1 }
+            if try countOne() { n += 1 }
         }
         return n
+    }
+
+    /// Examines the entry under the iterator (there is one) for a count with exact bounds,
+    /// advancing: whether it matches.
+    private func countOne() throws -> Bool {
+        keysExamined += 1
+        if iterator.withValue({ ExactBounds.entryIsExact($0) }) {
+            if plan.backward { iterator.prev() } else { iterator.next() }
+            return true
+        }
+        // An entry the keys cannot decide: read it and apply the filter.
+        return try nextOne()
     }
 
     /// Reads the entry under the iterator (one step of `next` without exactness), advancing.
@@ -203,13 +228,19 @@ extension Collection {
     /// `plan` becomes the re-planned plan when the check fails. `target`: the results a trial
     /// would want (nil: the plan's order is not the query's, so it must reach its end);
     /// `replan` plans the query again.
+    /// `forCount`: the scan will only be counted, so with exact bounds the check counts keys
+    /// (`primeCount`) instead of building documents.
     func indexScan(_ plan: inout QueryPlan, filter: Filter, entry: CatalogEntry, view: ReadView, target: Int?,
-                   replan: () throws -> QueryPlan) throws -> IndexScan? {
+                   forCount: Bool = false, replan: () throws -> QueryPlan) throws -> IndexScan? {
         guard case .index(let p) = plan.kind else { return nil }
         let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: filter)
         guard let check = plan.cacheCheck else { return scan }
-        let (budget, overflow) = check.works.multipliedReportingOverflow(by: PlanCache.evictionRatio)
-        if try scan.prime(target: target ?? Int.max, budget: overflow ? Int.max : max(1, budget)) { return scan }
+        let (product, overflow) = check.works.multipliedReportingOverflow(by: PlanCache.evictionRatio)
+        let budget = overflow ? Int.max : max(1, product)
+        let passed = forCount && scan.countsKeys
+            ? try scan.primeCount(target: target ?? Int.max, budget: budget)
+            : try scan.prime(target: target ?? Int.max, budget: budget)
+        if passed { return scan }
         database.planCache.evict(collection: entry.id, shape: check.shape)
         plan = try replan()
         guard case .index(let fresh) = plan.kind else { return nil }

@@ -26,6 +26,20 @@ final class PlanCache: Sendable {
         var index: String
         /// The winner's works in the trial that chose it; nil when the rules chose it alone.
         var works: Int?
+        /// What the shape alone decides about the chosen index's plan, kept so a query of this
+        /// shape only builds its bounds; nil when the query's values also decide it.
+        var derived: Derived?
+    }
+
+    /// The parts of an index plan that depend on the query's shape and the index, not on its
+    /// values (`QueryPlanner.valueIndependent`): kept with an entry and used while the index's
+    /// multikey flag is still `multikey` (it decides exactness, bounds and sort order).
+    struct Derived: Equatable {
+        var multikey: Bool
+        var covered: Bool
+        var providesSort: Bool
+        var backward: Bool
+        var exact: Bool
     }
 
     private struct State {

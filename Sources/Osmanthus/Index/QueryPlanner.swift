@@ -58,6 +58,13 @@ struct QueryPlanner {
             plan.trial = report
             cached = PlanCache.Entry(index: won.spec.name, works: report.outcomes[report.winner].works)
         }
+        if case .index(let chosen) = plan.kind, chosen.spec.partialFilterExpression == nil,
+            Self.valueIndependent(filter.root)
+        {
+            cached.derived = PlanCache.Derived(
+                multikey: chosen.spec.multikey, covered: chosen.covered, providesSort: chosen.providesSort,
+                backward: chosen.backward, exact: chosen.exact)
+        }
         if usePlanCache { cache.store(collection: entry.id, shape: shape, indexes: indexes, entry: cached) }
         return plan
     }
@@ -66,9 +73,21 @@ struct QueryPlanner {
     /// answer them (a partial index the values do not imply, bounds that would scan everything).
     private func boundPlan(_ cached: PlanCache.Entry, _ shape: [UInt8], _ filter: Filter, _ sort: SortSpec?,
                            _ projection: Document?) -> QueryPlan? {
-        guard let spec = indexes.first(where: { $0.name == cached.index }),
-            let p = candidate(spec, filter, FieldCondition.extract(filter), sort, projection, forced: false)
-        else { return nil }
+        guard let spec = indexes.first(where: { $0.name == cached.index }) else { return nil }
+        let p: IndexPlan
+        if let d = cached.derived, d.multikey == spec.multikey {
+            // The shape decided everything but the bounds.
+            let bounds = IndexBounds(spec: spec, conditions: FieldCondition.extract(filter))
+            let bounded = bounds.pointFields > 0 || bounds.hasRange
+            if spec.sparse && !bounded { return nil }
+            guard bounded || d.providesSort else { return nil }
+            p = IndexPlan(spec: spec, bounds: bounds, backward: d.backward, covered: d.covered,
+                          providesSort: d.providesSort, exact: d.exact)
+        } else {
+            guard let fresh = candidate(spec, filter, FieldCondition.extract(filter), sort, projection, forced: false)
+            else { return nil }
+            p = fresh
+        }
         var plan = QueryPlan(kind: .index(p), providesSort: p.providesSort)
         if let works = cached.works {
             plan.trial = TrialPlanner.Report(outcomes: [TrialPlanner.Outcome(plan: p)], winner: 0, fromCache: true)
@@ -124,6 +143,30 @@ struct QueryPlanner {
         let covered = Self.covers(spec, filter, projection)
         return IndexPlan(spec: spec, bounds: bounds, backward: backward, covered: covered, providesSort: sorts,
                          exact: ExactBounds.isExact(filter, spec: spec, bounds: bounds))
+    }
+
+    /// Whether the plan of an index for this filter (its covering, sort order, direction and
+    /// exactness; `PlanCache.Derived`) is decided by the filter's shape alone (`PlanCache.shape`:
+    /// paths, operators, value types). Not so for `$in` (its values' count and kinds decide the
+    /// points), Decimal128 (a NaN is no point and no bound, and the shape does not mark it), arrays and
+    /// expressions.
+    static func valueIndependent(_ node: MatchNode) -> Bool {
+        switch node {
+        case .and(let c), .or(let c), .nor(let c): return c.allSatisfy(valueIndependent)
+        case .not(let c): return valueIndependent(c)
+        case .constant: return true
+        case .expr: return false
+        case .leaf(_, _, let predicate):
+            switch predicate {
+            case .in: return false
+            case .compare(_, let v):
+                switch v {
+                case .decimal128, .array, .document: return false
+                default: return true
+                }
+            default: return true
+            }
+        }
     }
 
     /// Whether a dotted path has a component made only of digits (`a.0.b`), read in place: this

@@ -34,6 +34,23 @@ struct KeyEncoder {
 
     mutating func appendRaw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 
+    /// Starts with an index's entry prefix (`IndexFormat.entryPrefix`), room reserved for the
+    /// values after it: an index bound built in one buffer.
+    init(entryPrefixOf collectionId: UInt32, indexId: UInt32) {
+        bytes.reserveCapacity(48)
+        bytes.append(IndexFormat.entrySpace)
+        appendUInt32(collectionId)  // big-endian
+        appendUInt32(indexId)
+    }
+
+    /// `append` for a descending index field: the value's encoding complemented in place
+    /// (`IndexFormat.complement`).
+    mutating func appendComplemented(_ value: BSONValue) {
+        let start = bytes.count
+        append(value)
+        for i in start..<bytes.count { bytes[i] = ~bytes[i] }
+    }
+
     mutating func append(_ value: BSONValue) {
         switch value {
         case .minKey: bytes.append(KeyFormat.Rank.minKey.rawValue)
