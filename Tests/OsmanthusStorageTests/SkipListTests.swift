@@ -62,4 +62,63 @@ struct SkipListTests {
             }
         }
     }
+
+    /// `ascending` inserts (stamped change-log keys) go after the previous one without a search
+    /// when they can: runs under two prefixes interleaved with each other and with random keys,
+    /// and now and then a key passed as `ascending` that is not (a wrong guess), must still give
+    /// the model's order on every level and the model's answers to searches.
+    @Test(arguments: seeds())
+    func ascendingRunsInterleavedWithOtherKeysMatchASortedModel(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let list = SkipList()
+        var model: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        var sequence: UInt64 = 1_000
+        func insert(_ user: [UInt8], ascending: Bool) {
+            let key = InternalKey.make(user, sequence, .value)
+            sequence += 1
+            guard seen.insert(key).inserted else { return }
+            let value = Array("v\(model.count)".utf8)
+            key.withUnsafeBytes { k in
+                value.withUnsafeBytes { v in
+                    list.insert(
+                        userKey: UnsafeRawBufferPointer(rebasing: k[0..<(k.count - 8)]),
+                        trailer: UInt64(littleEndian: k.loadUnaligned(fromByteOffset: k.count - 8, as: UInt64.self)),
+                        value: v, ascending: ascending)
+                }
+            }
+            model.append(key)
+        }
+        func stamped(_ prefix: UInt8) -> [UInt8] {
+            [prefix] + withUnsafeBytes(of: sequence.bigEndian) { Array($0) }
+        }
+        func randomKey() -> [UInt8] { (0..<Int(1 + rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+        for _ in 0..<6_000 {
+            switch rng.next() % 10 {
+            case 0...4: insert(stamped(0x05), ascending: true)
+            case 5: insert(stamped(0x09), ascending: true)
+            case 6: insert(randomKey(), ascending: true)  // a wrong guess
+            default: insert(randomKey(), ascending: false)
+            }
+        }
+        model.sort { InternalKey.compare($0, $1) < 0 }
+        var walked: [[UInt8]] = []
+        var node = list.first
+        while let n = node {
+            walked.append(Array(n.key))
+            node = n.next(0)
+        }
+        #expect(walked == model, "seed \(seed)")
+        #expect(list.levelsAreOrdered(), "seed \(seed)")
+        for _ in 0..<2_000 {
+            let user = rng.next() % 2 == 0 ? [UInt8(0x05)] + withUnsafeBytes(of: (1_000 + rng.next() % 7_000).bigEndian) { Array($0) } : randomKey()
+            let target = InternalKey.make(user, rng.next() % 8_000, .value)
+            let ge = model.first { InternalKey.compare($0, target) >= 0 }
+            let lt = model.last { InternalKey.compare($0, target) < 0 }
+            target.withUnsafeBytes { t in
+                #expect(list.findGreaterOrEqual(t).map { Array($0.key) } == ge, "seed \(seed)")
+                #expect(list.findLessThan(t).map { Array($0.key) } == lt, "seed \(seed)")
+            }
+        }
+    }
 }

@@ -207,6 +207,19 @@ final class SkipList {
         }
     }
 
+    /// Whether every level's links run in strictly ascending key order (a check for tests: a
+    /// node linked in at a wrong place on an upper level would still leave level 0 sorted).
+    func levelsAreOrdered() -> Bool {
+        for level in 0..<SkipList.maxHeight {
+            var node = head.next(level)
+            while let n = node, let next = n.next(level) {
+                if SkipList.compare(n.key, next.key) >= 0 { return false }
+                node = next
+            }
+        }
+        return true
+    }
+
     /// The first node ≥ `target`; records each level's last node < `target` in `splice`.
     @inline(__always)
     private func search(_ target: UnsafeRawBufferPointer, splice: UnsafeMutablePointer<Node>?) -> Node? {
