@@ -4,8 +4,10 @@
  *   loadgen echo HOST:PORT - THREADS SECONDS     64-byte round trips against echo_server
  * Prints one line: workload threads ops ops_per_sec p50_us p99_us.
  * LOADGEN_OPS=n in the environment: each thread runs exactly n operations and SECONDS is
- * ignored (for measuring the server's CPU per request over a fixed count); LOADGEN_NO_POPULATE=1
- * skips (re)loading the records, for a second run against data a first run loaded. */
+ * ignored (for measuring the server's CPU per request over a fixed count), and the line gets a
+ * seventh field: this process's own user+system CPU per operation in microseconds (the driver's
+ * cost, populate excluded); LOADGEN_NO_POPULATE=1 skips (re)loading the records, for a second
+ * run against data a first run loaded. */
 #include <arpa/inet.h>
 #include <mongoc/mongoc.h>
 #include <netinet/in.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +35,13 @@ typedef struct {
     long count, capacity;
 } worker_t;
 
+/* This process's user+system CPU so far, in microseconds. */
+static double cpu_us(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
 static double now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,6 +53,24 @@ static unsigned next_random(unsigned *state) {
     return (*state >> 8) % RECORDS;
 }
 
+/* The workload, decided once (not a strcmp per operation). */
+enum { W_INSERT, W_FIND, W_UPDATE, W_YCSB_A, W_YCSB_B };
+static int workload_kind;
+
+static int parse_workload(const char *name) {
+    if (strcmp(name, "insert") == 0) return W_INSERT;
+    if (strcmp(name, "find") == 0) return W_FIND;
+    if (strcmp(name, "update") == 0) return W_UPDATE;
+    if (strcmp(name, "ycsb-a") == 0) return W_YCSB_A;
+    if (strcmp(name, "ycsb-b") == 0) return W_YCSB_B;
+    fprintf(stderr, "unknown workload %s\n", name);
+    exit(2);
+}
+
+/* One thread: its own single-threaded mongoc client (one connection), used the way an
+ * application uses the driver: insert_one, find_with_opts + a cursor, update_one, with the
+ * driver's implicit sessions. What is the benchmark's own is done once per thread: the find
+ * options, the update's $set document and the filter's storage (reinitialised per operation). */
 static void *mongo_worker(void *arg) {
     worker_t *w = arg;
     mongoc_client_t *client = mongoc_client_new(target);
@@ -53,34 +81,37 @@ static void *mongo_worker(void *arg) {
     char field[101];
     memset(field, 'x', 100);
     field[100] = 0;
+    bson_t *opts = BCON_NEW("limit", BCON_INT64(1), "singleBatch", BCON_BOOL(true));
+    bson_t *u = BCON_NEW("$set", "{", "f", BCON_UTF8(field), "}");
+    bson_t q, doc;
+    bson_init(&q);
+    bson_init(&doc);
     while (!stop_flag && w->count < w->capacity) {
         double t0 = now_us();
         bool ok = true;
-        int read = 0;
-        if (strcmp(workload, "insert") == 0) {
-            bson_t *doc = BCON_NEW("_id", BCON_INT64(1000000000LL * (w->index + 1) + inserted++), "f", BCON_UTF8(field));
-            ok = mongoc_collection_insert_one(c, doc, NULL, NULL, &error);
-            bson_destroy(doc);
+        if (workload_kind == W_INSERT) {
+            bson_reinit(&doc);
+            BSON_APPEND_INT64(&doc, "_id", 1000000000LL * (w->index + 1) + inserted++);
+            BSON_APPEND_UTF8(&doc, "f", field);
+            ok = mongoc_collection_insert_one(c, &doc, NULL, NULL, &error);
         } else {
             unsigned r = next_random(&seed);
-            int roll = (int)(next_random(&seed) % 100);
-            if (strcmp(workload, "find") == 0) read = 1;
-            else if (strcmp(workload, "ycsb-a") == 0) read = roll < 50;
-            else if (strcmp(workload, "ycsb-b") == 0) read = roll < 95;
-            bson_t *q = BCON_NEW("_id", BCON_INT64(r));
-            if (read) {
-                bson_t *opts = BCON_NEW("limit", BCON_INT64(1), "singleBatch", BCON_BOOL(true));
-                mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, q, opts, NULL);
-                const bson_t *doc;
-                ok = mongoc_cursor_next(cur, &doc);
-                mongoc_cursor_destroy(cur);
-                bson_destroy(opts);
-            } else {
-                bson_t *u = BCON_NEW("$set", "{", "f", BCON_UTF8(field), "}");
-                ok = mongoc_collection_update_one(c, q, u, NULL, NULL, &error);
-                bson_destroy(u);
+            int read = workload_kind == W_FIND;
+            if (workload_kind == W_YCSB_A || workload_kind == W_YCSB_B) {
+                int roll = (int)(next_random(&seed) % 100);
+                read = roll < (workload_kind == W_YCSB_A ? 50 : 95);
             }
-            bson_destroy(q);
+            bson_reinit(&q);
+            BSON_APPEND_INT64(&q, "_id", (int64_t)r);
+            if (read) {
+                mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &q, opts, NULL);
+                const bson_t *found;
+                ok = mongoc_cursor_next(cur, &found);
+                if (!ok) mongoc_cursor_error(cur, &error);
+                mongoc_cursor_destroy(cur);
+            } else {
+                ok = mongoc_collection_update_one(c, &q, u, NULL, NULL, &error);
+            }
         }
         if (!ok) {
             fprintf(stderr, "operation failed: %s\n", error.message);
@@ -88,6 +119,10 @@ static void *mongo_worker(void *arg) {
         }
         w->samples[w->count++] = now_us() - t0;
     }
+    bson_destroy(&q);
+    bson_destroy(&doc);
+    bson_destroy(opts);
+    bson_destroy(u);
     mongoc_collection_destroy(c);
     mongoc_client_destroy(client);
     return NULL;
@@ -158,6 +193,7 @@ int main(int argc, char **argv) {
     threads = atoi(argv[4]);
     seconds = atof(argv[5]);
     int mongo = strcmp(mode, "mongo") == 0;
+    if (mongo) workload_kind = parse_workload(workload);
     const char *ops_env = getenv("LOADGEN_OPS"), *no_populate = getenv("LOADGEN_NO_POPULATE");
     fixed_ops = ops_env ? atol(ops_env) : 0;
     if (mongo) {
@@ -166,7 +202,7 @@ int main(int argc, char **argv) {
     }
     worker_t *workers = calloc(threads, sizeof *workers);
     pthread_t *ids = calloc(threads, sizeof *ids);
-    double start = now_us();
+    double start = now_us(), cpu_start = cpu_us();
     for (int i = 0; i < threads; i++) {
         workers[i].index = i;
         workers[i].capacity = fixed_ops > 0 ? fixed_ops : MAX_SAMPLES / threads > 200000 ? MAX_SAMPLES / threads : 200000;
@@ -182,14 +218,16 @@ int main(int argc, char **argv) {
         pthread_join(ids[i], NULL);
         total += workers[i].count;
     }
-    double elapsed = (now_us() - start) / 1e6;
+    double elapsed = (now_us() - start) / 1e6, cpu = cpu_us() - cpu_start;
     double *all = malloc(sizeof(double) * (total ? total : 1));
     long k = 0;
     for (int i = 0; i < threads; i++)
         for (long j = 0; j < workers[i].count; j++) all[k++] = workers[i].samples[j];
     qsort(all, total, sizeof(double), compare);
     double p50 = total ? all[total / 2] : 0, p99 = total ? all[(long)(total * 0.99)] : 0;
-    printf("%s %d %ld %.0f %.1f %.1f\n", mongo ? workload : "echo", threads, total, total / elapsed, p50, p99);
+    printf("%s %d %ld %.0f %.1f %.1f", mongo ? workload : "echo", threads, total, total / elapsed, p50, p99);
+    if (fixed_ops > 0) printf(" %.1f", total ? cpu / total : 0);
+    printf("\n");
     if (mongo) mongoc_cleanup();
     return 0;
 }

@@ -5,21 +5,32 @@ import OsmanthusBSON
 /// Finds a command by name and runs it; every outcome is a reply document. Commands live in
 /// `Commands/<Family>.swift`, each family listing its `Command`s.
 final class CommandDispatcher: Sendable {
+    /// A command under one of its names, with that name's metrics slot.
+    private struct Entry {
+        let command: Command
+        let slot: Int
+    }
+
     /// By name and alias.
-    private let table: [String: Command]
+    private let table: [String: Entry]
     /// The commands in registration order (`listCommands`).
     let commands: [Command]
+    /// Every name and alias; a name's index is its slot in `ServerMetrics`.
+    let names: [String]
 
     init(commands: [Command]) {
-        var table: [String: Command] = [:]
+        var table: [String: Entry] = [:]
+        var names: [String] = []
         for command in commands {
             for name in [command.name] + command.aliases {
                 precondition(table[name] == nil, "command '\(name)' registered twice")
-                table[name] = command
+                table[name] = Entry(command: command, slot: names.count)
+                names.append(name)
             }
         }
         self.table = table
         self.commands = commands
+        self.names = names
     }
 
     static let standard = CommandDispatcher(
@@ -28,23 +39,24 @@ final class CommandDispatcher: Sendable {
             + StorageAdminCommands.all + ExplainCommand.all
             + TransactionCommands.all + AuthCommands.all + UserCommands.all + RoleCommands.all + OperationCommands.all)
 
-    func command(named name: String) -> Command? { table[name] }
+    func command(named name: String) -> Command? { table[name]?.command }
 
     /// Runs `request` and returns its reply: the command's document with `ok: 1`, or
     /// `ErrorMapping`'s `{ok: 0, ...}`.
     func run(_ request: CommandRequest, context: CommandContext) -> CommandReply {
         let started = NIODeadline.now()
-        let reply = dispatch(request, context: context)
+        let entry = table[request.name]  // looked up once: the dispatch and the metrics share it
+        let reply = dispatch(entry?.command, request, context: context)
         context.server.metrics.commandFinished(
-            table[request.name] == nil ? "unknown" : request.name,
+            slot: entry?.slot ?? context.server.metrics.unknownSlot,
             nanoseconds: (NIODeadline.now() - started).nanoseconds,
             failed: reply.failed)
         return reply
     }
 
-    private func dispatch(_ request: CommandRequest, context: CommandContext) -> CommandReply {
+    private func dispatch(_ command: Command?, _ request: CommandRequest, context: CommandContext) -> CommandReply {
         context.server.statistics.count(.command)
-        guard let command = table[request.name] else {
+        guard let command else {
             return .document(ErrorMapping.reply(for: OsmanthusError(.commandNotFound, "no such command: '\(request.name)'")))
         }
         if command.adminOnly, request.databaseName != "admin" {

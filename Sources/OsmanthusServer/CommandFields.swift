@@ -55,70 +55,63 @@ struct CommandFields: Sendable {
 
     init() {}
 
-    /// Walks `body` once.
+    /// Walks `body` once, matching keys as bytes: no `String` per key, and a value is decoded
+    /// only for the fields kept (a driver's `$readPreference`, `$clusterTime`... are skipped).
     init(_ body: Document) {
         present.reserveCapacity(8)
         var first = true
-        for (key, value) in body {
+        body.forEachRawField { raw in
             if first {
                 first = false
-                name = key
-                argument = value
+                name = raw.key
+                argument = raw.value
             }
-            guard let field = Self.field(named: key) else { continue }
+            guard let field = Self.field(named: raw) else { return }
             // A duplicate key keeps the first value, as `Document`'s subscript reads it.
             let bit: UInt32 = 1 << field.rawValue
             if mask & bit == 0 {
                 mask |= bit
-                present.append((field, value))
+                present.append((field, raw.value))
             }
         }
     }
 
     /// The field `key` names, if the walk keeps it. Picked by length first, so an unknown key
-    /// costs at most a few string comparisons rather than one per field.
-    private static func field(named key: String) -> Field? {
-        switch key.utf8.count {
-        case 3: return key == "$db" ? .database : nil
+    /// costs at most a few byte comparisons rather than one per field.
+    private static func field(named key: Document.RawField) -> Field? {
+        switch key.keyCount {
+        case 3: return key.keyEquals("$db") ? .database : nil
         case 4:
-            switch key {
-            case "lsid": return .lsid
-            case "sort": return .sort
-            case "skip": return .skip
-            case "hint": return .hint
-            default: return nil
-            }
-        case 5: return key == "limit" ? .limit : nil
-        case 6: return key == "filter" ? .filter : nil
+            if key.keyEquals("lsid") { return .lsid }
+            if key.keyEquals("sort") { return .sort }
+            if key.keyEquals("skip") { return .skip }
+            if key.keyEquals("hint") { return .hint }
+            return nil
+        case 5: return key.keyEquals("limit") ? .limit : nil
+        case 6: return key.keyEquals("filter") ? .filter : nil
         case 7:
-            switch key {
-            case "updates": return .updates
-            case "deletes": return .deletes
-            case "ordered": return .ordered
-            default: return nil
-            }
-        case 8: return key == "tailable" ? .tailable : nil
+            if key.keyEquals("updates") { return .updates }
+            if key.keyEquals("deletes") { return .deletes }
+            if key.keyEquals("ordered") { return .ordered }
+            return nil
+        case 8: return key.keyEquals("tailable") ? .tailable : nil
         case 9:
-            switch key {
-            case "txnNumber": return .txnNumber
-            case "maxTimeMS": return .maxTimeMS
-            case "batchSize": return .batchSize
-            case "documents": return .documents
-            default: return nil
-            }
+            if key.keyEquals("txnNumber") { return .txnNumber }
+            if key.keyEquals("maxTimeMS") { return .maxTimeMS }
+            if key.keyEquals("batchSize") { return .batchSize }
+            if key.keyEquals("documents") { return .documents }
+            return nil
         case 10:
-            switch key {
-            case "autocommit": return .autocommit
-            case "projection": return .projection
-            case "collection": return .collection
-            default: return nil
-            }
-        case 11: return key == "singleBatch" ? .singleBatch : nil
-        case 14: return key == "maxAwaitTimeMS" ? .maxAwaitTimeMS : nil
-        case 15: return key == "topologyVersion" ? .topologyVersion : nil
-        case 16: return key == "startTransaction" ? .startTransaction : nil
-        case 18: return key == "saslSupportedMechs" ? .saslSupportedMechs : nil
-        case 23: return key == "speculativeAuthenticate" ? .speculativeAuthenticate : nil
+            if key.keyEquals("autocommit") { return .autocommit }
+            if key.keyEquals("projection") { return .projection }
+            if key.keyEquals("collection") { return .collection }
+            return nil
+        case 11: return key.keyEquals("singleBatch") ? .singleBatch : nil
+        case 14: return key.keyEquals("maxAwaitTimeMS") ? .maxAwaitTimeMS : nil
+        case 15: return key.keyEquals("topologyVersion") ? .topologyVersion : nil
+        case 16: return key.keyEquals("startTransaction") ? .startTransaction : nil
+        case 18: return key.keyEquals("saslSupportedMechs") ? .saslSupportedMechs : nil
+        case 23: return key.keyEquals("speculativeAuthenticate") ? .speculativeAuthenticate : nil
         default: return nil
         }
     }

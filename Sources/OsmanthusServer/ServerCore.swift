@@ -19,7 +19,7 @@ final class ServerCore: Sendable {
     let startedAt = NIODeadline.now()
     let startedAtMilliseconds = WallClock.nowMilliseconds()
     let statistics = ServerStatistics()
-    let metrics = ServerMetrics()
+    let metrics: ServerMetrics
     /// `/readyz`: set once the wire listener is bound, cleared when shutdown begins.
     let ready = Atomic<Bool>(false)
     let failPoints = FailPoints()
@@ -47,6 +47,7 @@ final class ServerCore: Sendable {
             idleTimeout: configuration.cursorIdleTimeout.timeAmount, maxPerConnection: configuration.maxCursorsPerConnection)
         self.sessions = SessionTable(cursors: cursors, changeStreams: changeStreams)
         self.dispatcher = CommandDispatcher.standard
+        self.metrics = ServerMetrics(commandNames: dispatcher.names)
         self.views = ViewCatalog(database: database)
         self.backups = configuration.backup.map {
             BackupScheduler(database: database, configuration: $0, logger: logger)

@@ -23,15 +23,18 @@ public struct MessageHeader: Sendable, Hashable {
     }
 
     /// Reads a header, or returns nil (consuming nothing) if fewer than 16 bytes are readable.
+    /// One look at the bytes, not four `readInteger`s (each checks bounds and ownership).
     public static func read(from buffer: inout ByteBuffer) -> MessageHeader? {
-        guard buffer.readableBytes >= WireFormat.headerSize,
-            let length = buffer.readInteger(endianness: .little, as: Int32.self),
-            let requestID = buffer.readInteger(endianness: .little, as: Int32.self),
-            let responseTo = buffer.readInteger(endianness: .little, as: Int32.self),
-            let opCode = buffer.readInteger(endianness: .little, as: Int32.self)
-        else { return nil }
-        return MessageHeader(
-            messageLength: length, requestID: requestID, responseTo: responseTo, opCode: OpCode(rawValue: opCode))
+        guard buffer.readableBytes >= WireFormat.headerSize else { return nil }
+        let header = buffer.withUnsafeReadableBytes { bytes in
+            MessageHeader(
+                messageLength: Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: Int32.self)),
+                requestID: Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: Int32.self)),
+                responseTo: Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: Int32.self)),
+                opCode: OpCode(rawValue: Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: Int32.self))))
+        }
+        buffer.moveReaderIndex(forwardBy: WireFormat.headerSize)
+        return header
     }
 
     public func write(to buffer: inout ByteBuffer) {

@@ -86,4 +86,40 @@ struct SessionTableTests {
         sessions.end(nil)
         #expect(sessions.count == 0)
     }
+
+    /// Lookups, ends and re-creations against a dictionary model: one session per distinct
+    /// lsid document (UUID-shaped ids, with and without a `uid`, and lsids that differ only in a
+    /// field's type), the same object for every lookup of an lsid until it is ended.
+    @Test func seededLookupsAndEndsMatchADictionaryModel() throws {
+        for seed in UInt64(1)...20 {
+            var random = SplitMix64(seed: seed)
+            let sessions = table(max: 10_000)
+            let lsids: [BSONValue] = (0..<60).map { n in
+                let id = BSONValue.binary(BSONBinary(subtype: .uuid, data: (0..<16).map { _ in UInt8(n % 7) &+ UInt8(n / 7) }))
+                switch n % 3 {
+                case 0: return .document(["id": id])
+                case 1: return .document(["id": id, "uid": .binary(BSONBinary(subtype: .generic, data: [UInt8(n)]))])
+                default: return .document(["id": .int64(Int64(n / 3))])  // not a UUID
+                }
+            }
+            var model: [BSONValue: ServerSession] = [:]
+            for step in 0..<600 {
+                let lsid = lsids[Int.random(in: 0..<lsids.count, using: &random)]
+                if Int.random(in: 0..<5, using: &random) == 0 {
+                    sessions.end([lsid])
+                    model[lsid] = nil
+                } else {
+                    let session = try #require(try sessions.session(for: lsid))
+                    if let known = model[lsid] {
+                        #expect(session === known, "seed \(seed) step \(step): a known lsid got another session")
+                    } else {
+                        #expect(!model.values.contains { $0 === session }, "seed \(seed) step \(step): sessions shared")
+                        model[lsid] = session
+                    }
+                    #expect(session.lsid == lsid)
+                }
+                #expect(sessions.count == model.count, "seed \(seed) step \(step)")
+            }
+        }
+    }
 }

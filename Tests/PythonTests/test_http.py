@@ -5,6 +5,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from pymongo.errors import OperationFailure
 
 from conftest import ServerProcess
 
@@ -64,3 +65,22 @@ def test_metrics_counters_move_with_commands(http_server):
         assert sample(after, "osmanthus_cursors_open") == 1
         assert sample(after, "osmanthus_engine_events_total", 'event="keysWritten"') >= 6
         cursor.close()
+
+
+def test_metrics_count_aliases_by_their_own_name_and_unknown_commands_as_unknown(http_server):
+    with http_server.client() as client:
+        _, before = get(http_server, "/metrics")
+        ismaster_before = sample(before, "osmanthus_commands_total", 'command="isMaster"') or 0
+        unknown_before = sample(before, "osmanthus_commands_total", 'command="unknown"') or 0
+        failures_before = sample(before, "osmanthus_command_failures_total", 'command="unknown"') or 0
+        for _ in range(3):
+            client.admin.command("isMaster")
+        for _ in range(2):
+            with pytest.raises(OperationFailure):
+                client.admin.command("noSuchCommandAtAll")
+        _, after = get(http_server, "/metrics")
+        # At least: the driver's own monitor may handshake with isMaster meanwhile.
+        assert sample(after, "osmanthus_commands_total", 'command="isMaster"') >= ismaster_before + 3
+        assert sample(after, "osmanthus_commands_total", 'command="unknown"') == unknown_before + 2
+        assert sample(after, "osmanthus_command_failures_total", 'command="unknown"') == failures_before + 2
+        assert sample(after, "osmanthus_commands_total", 'command="noSuchCommandAtAll"') is None

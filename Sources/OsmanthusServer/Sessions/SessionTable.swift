@@ -24,8 +24,25 @@ final class SessionTable: Sendable {
 
     /// One shard: its lock guards its sessions.
     private final class Shard: Sendable {
-        let sessions = Mutex<[BSONValue: ServerSession]>([:])
+        let sessions = Mutex<[Key: ServerSession]>([:])
     }
+
+    /// An lsid with its hash computed once: the same hash picks the shard and is all the
+    /// shard's dictionary hashes (hashing the lsid document was done twice per command).
+    private struct Key: Hashable {
+        let lsid: BSONValue
+        let hash: Int
+
+        init(_ lsid: BSONValue) {
+            self.lsid = lsid
+            self.hash = lsid.hashValue
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.lsid == b.lsid }
+    }
+
+    private func shard(for key: Key) -> Shard { shards[key.hash & (Self.shardCount - 1)] }
 
     let sweepInterval: TimeAmount
     private let timeout: TimeAmount
@@ -53,20 +70,21 @@ final class SessionTable: Sendable {
         guard case .document(let document) = lsid, document["id"] != nil else {
             throw OsmanthusError(.typeMismatch, "lsid must be a document with an id field")
         }
-        let shard = shards[lsid.hashValue & (Self.shardCount - 1)]
-        if let known = shard.sessions.withLock({ $0[lsid] }) {
+        let key = Key(lsid)
+        let shard = shard(for: key)
+        if let known = shard.sessions.withLock({ $0[key] }) {
             known.touch()
             return known
         }
         if live.load(ordering: .relaxed) >= maxSessions { sweep() }
         let session = shard.sessions.withLock { sessions -> ServerSession? in
-            if let known = sessions[lsid] { return known }  // another command created it meanwhile
+            if let known = sessions[key] { return known }  // another command created it meanwhile
             guard live.add(1, ordering: .relaxed).newValue <= maxSessions else {
                 live.subtract(1, ordering: .relaxed)
                 return nil
             }
             let session = ServerSession(lsid: lsid)
-            sessions[lsid] = session
+            sessions[key] = session
             return session
         }
         guard let session else {
@@ -90,7 +108,7 @@ final class SessionTable: Sendable {
         for shard in shards {
             shard.sessions.withLock { sessions in
                 let idle = sessions.values.filter { $0.lastUsedNanoseconds < cutoff }
-                for session in idle { sessions[session.lsid] = nil }
+                for session in idle { sessions[Key(session.lsid)] = nil }
                 expired += idle
             }
         }
@@ -104,8 +122,8 @@ final class SessionTable: Sendable {
         var ended: [ServerSession] = []
         if let lsids {
             for lsid in lsids {
-                let shard = shards[lsid.hashValue & (Self.shardCount - 1)]
-                if let session = shard.sessions.withLock({ $0.removeValue(forKey: lsid) }) { ended.append(session) }
+                let key = Key(lsid)
+                if let session = shard(for: key).sessions.withLock({ $0.removeValue(forKey: key) }) { ended.append(session) }
             }
         } else {
             for shard in shards {
