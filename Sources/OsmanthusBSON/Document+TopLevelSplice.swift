@@ -36,12 +36,16 @@ extension Document {
             // up to 64 fields; a repeated signature is checked byte by byte.
             let found = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128) { seen -> Bool in
                 var heap: [UInt64] = []
+                var seenBits: UInt64 = 0
                 while let element = reader.element(at: position) {
                     let keyLength = element.keyEnd - element.keyStart
                     let signature = Self.keySignature(base + element.keyStart, keyLength, readable: end - element.keyStart)
                     let isLeading = signature == leadingSignature && Self.keyEquals(base + element.keyStart, keyLength, leading)
                     if isLeading != (count == 0) { return false }  // not first, or again
-                    if count > 0 && unique {
+                    // A bit per signature: a key whose bit is clear is surely new.
+                    let bit = UInt64(1) << ((signature &* 0x9E37_79B9_7F4A_7C15) >> 58)
+                    defer { seenBits |= bit }
+                    if count > 0 && unique && seenBits & bit != 0 {
                         var i = 0
                         while i < count {
                             let (s, at) = i < 64 ? (seen[2 * i], Int(seen[2 * i + 1])) : (heap[2 * (i - 64)], Int(heap[2 * (i - 64) + 1]))

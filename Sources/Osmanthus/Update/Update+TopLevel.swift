@@ -135,6 +135,11 @@ extension Update {
         return descriptionDocument(updated: changed.map(\.element), removed: removed.map(\.field))
     }
 
+    /// The keys of an update description, as bytes.
+    static let updatedFieldsKey = Array("updatedFields".utf8)
+    static let removedFieldsKey = Array("removedFields".utf8)
+    static let truncatedArraysKey = Array("truncatedArrays".utf8)
+
     /// `{updatedFields: {<elements>}, removedFields: [<keys>], truncatedArrays: []}`, written as
     /// bytes (as `Document.append` would write them) with the changed elements copied as they are.
     static func descriptionDocument(updated: [ArraySlice<UInt8>], removed: [String]) -> Document? {
@@ -142,24 +147,24 @@ extension Update {
             let length = UInt32(out.count - start)
             for i in 0..<4 { out[start + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i))) }
         }
-        func appendKey(_ out: inout [UInt8], _ type: BSONType, _ key: String) {
+        func appendKey(_ out: inout [UInt8], _ type: BSONType, _ key: [UInt8]) {
             out.append(type.rawValue)
-            out.append(contentsOf: key.utf8)
+            out.append(contentsOf: key)
             out.append(0)
         }
         var out: [UInt8] = [0, 0, 0, 0]
         out.reserveCapacity(80 + updated.reduce(0) { $0 + $1.count })
-        appendKey(&out, .document, "updatedFields")
+        appendKey(&out, .document, Self.updatedFieldsKey)
         let fields = out.count
         out.append(contentsOf: [0, 0, 0, 0])
         for element in updated { out.append(contentsOf: element) }
         out.append(0)
         patchLength(&out, from: fields)
-        appendKey(&out, .array, "removedFields")
+        appendKey(&out, .array, Self.removedFieldsKey)
         let array = out.count
         out.append(contentsOf: [0, 0, 0, 0])
         for (i, key) in removed.enumerated() {
-            appendKey(&out, .string, String(i))
+            appendKey(&out, .string, Array(String(i).utf8))
             let length = UInt32(key.utf8.count + 1)
             for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt32(k)))) }
             out.append(contentsOf: key.utf8)
@@ -167,7 +172,7 @@ extension Update {
         }
         out.append(0)
         patchLength(&out, from: array)
-        appendKey(&out, .array, "truncatedArrays")
+        appendKey(&out, .array, Self.truncatedArraysKey)
         out.append(contentsOf: [5, 0, 0, 0, 0])
         out.append(0)
         patchLength(&out, from: 0)
