@@ -182,4 +182,63 @@ struct PointOperationModelTests {
         #expect(try c.count() == model.count, "seed \(seed)")
         try db.close()
     }
+
+    /// An `_id` of any type a point read takes, from a small pool so lookups hit: numbers spelled
+    /// as int32, int64, double and decimal128 (decimals the key places by their nearest double:
+    /// 0.1 and 2^53+1 share a key with a double they do not equal), strings, ObjectIds, binaries,
+    /// booleans, dates and timestamps (and a symbol, which a point read leaves to the query).
+    static func anyId(_ rng: inout SplitMix64) throws -> BSONValue {
+        let n = Int(rng.next() % 6) - 2
+        switch rng.next() % 11 {
+        case 0: return .int32(Int32(n))
+        case 1: return rng.next() % 2 == 0 ? .int64(Int64(n)) : .int64(9_007_199_254_740_993)
+        case 2: return [BSONValue.double(Double(n)), .double(0.1), .double(-0.0), .double(9_007_199_254_740_992)][Int(rng.next() % 4)]
+        // Not 2^53+1 as a decimal: its key is its nearest double's, so it misses the int64
+        // 2^53+1 it equals (a limit of the key encoding, on the query path too).
+        case 3: return .decimal128(try Decimal128(["0.1", "1", "1.0", "-0", "9007199254740992"][Int(rng.next() % 5)]))
+        case 4: return .string(["", "a", "a\u{0}b", stringKey(n + 3)][Int(rng.next() % 4)])
+        case 5: return .objectId(ObjectId(seconds: UInt32(n + 2), processUnique: 7, counter: 1))
+        case 6: return .binary(BSONBinary(subtype: BSONBinary.Subtype(UInt8(rng.next() % 2)), data: [UInt8](repeating: 1, count: n + 2)))
+        case 7: return .bool(rng.next() % 2 == 0)
+        case 8: return .datetime(Int64(n) * 1000)
+        case 9: return .symbol("a")
+        default: return .timestamp(increment: UInt32(n + 2), seconds: 5)
+        }
+    }
+
+    /// `findOne(byId:)` and updates by `{_id: v}` find exactly the document whose `_id` equals v
+    /// by MongoDB's rules, as a scan of the whole collection tells, for `_id`s of every type, so
+    /// the key deciding equality without a comparison (same type, same key) is never wrong.
+    @Test func pointReadsOfEveryIdTypeAgreeWithAScan() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(at: dir.path)
+        let c = db.collection("ids", in: "t")
+        var rng = SplitMix64(seed: 0x0D0C_0101)
+        for step in 0..<120 {
+            let id = try Self.anyId(&rng)
+            do { try c.insertOne(["_id": id, "step": .int32(Int32(step))]) } catch {
+                #expect(Self.isDuplicateKey(error), "step \(step): \(error)")
+            }
+            if step == 60 { try db.storage.flush() }
+        }
+        var all = try c.find().all()
+        #expect(all.count > 20)
+        for step in 0..<600 {
+            let id = try Self.anyId(&rng)
+            let expected = all.first { BSONValue.compare($0["_id"] ?? .null, id) == 0 }
+            let found = try c.findOne(byId: id)
+            #expect(found == expected, "step \(step): _id \(id): \(String(describing: found))")
+            if step % 5 == 0 {
+                let result = try c.updateOne(["_id": id], ["$set": ["seen": .int32(Int32(step))]])
+                #expect(result.matchedCount == (expected == nil ? 0 : 1), "step \(step): _id \(id)")
+                all = try c.find().all()
+                if let expected {
+                    let now = all.first { $0["step"] == expected["step"] }
+                    #expect(now?["seen"] == .int32(Int32(step)), "step \(step): _id \(id)")
+                }
+            }
+        }
+        try db.close()
+    }
 }

@@ -77,10 +77,30 @@ extension Collection {
         do { doc = try Document(trustedBytes: raw) } catch {
             throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
         }
+        if Self.keyDecidesEquality(id), Self.leadsWithId(doc, ofType: id.type) { return doc }
         switch doc.compareField("_id", with: id) {
         case .order(let order): return order == 0 ? doc : nil
         case .missing, .otherBracket: return nil
         case .undecided: return LeafPredicate.compare(doc["_id"], .eq, id) ? doc : nil
+        }
+    }
+
+    /// Whether two values of `id`'s BSON type with the same key encoding are equal: true for
+    /// every type a point read takes but decimal128, which the key places by its nearest double
+    /// (strings, binaries, ObjectIds, booleans, dates and timestamps are encoded whole; int32,
+    /// int64 and double exactly, -0 as 0, which compare equal).
+    static func keyDecidesEquality(_ id: BSONValue) -> Bool {
+        switch id {
+        case .int32, .int64, .double, .string, .objectId, .bool, .datetime, .timestamp, .binary: true
+        default: false
+        }
+    }
+
+    /// Whether the document's first field is `_id` with a value of `type` (a look at its first
+    /// bytes: type byte, then the key "_id" and its NUL).
+    static func leadsWithId(_ doc: Document, ofType type: BSONType) -> Bool {
+        doc.withUnsafeBytes { b in
+            b.count > 9 && b[4] == type.rawValue && b[5] == 0x5F && b[6] == 0x69 && b[7] == 0x64 && b[8] == 0
         }
     }
 }

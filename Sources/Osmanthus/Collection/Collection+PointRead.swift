@@ -9,11 +9,12 @@ extension Collection {
     /// or nil. In a partitioned collection `_id` is not the key: this falls back to a query.
     public func findOne(byId id: BSONValue) throws -> Document? {
         try wrapping {
-            guard let entry else { return nil }
-            guard entry.options.partitionKey == nil, Self.pointLookupable(id) else {
+            let cached = currentEntry
+            guard let collection = cached.idKeyedCollection, Self.pointLookupable(id) else {
+                guard cached.entry != nil else { return nil }
                 return try find(["_id": id], options: FindOptions(limit: 1)).next()
             }
-            return try storedDocument(PrimaryKey.key(id: id, in: entry), id)
+            return try storedDocument(KeyEncoder.encode(id, afterDocumentPrefixOf: collection), id)
         }
     }
 

@@ -20,9 +20,13 @@ public final class Collection: Sendable {
     final class CachedEntry: Sendable {
         let generation: UInt64
         let entry: CatalogEntry?
+        /// The collection id when the collection exists and is keyed by `_id` alone: what a
+        /// point read needs, without copying the entry out.
+        let idKeyedCollection: UInt32?
         init(generation: UInt64, entry: CatalogEntry?) {
             self.generation = generation
             self.entry = entry
+            self.idKeyedCollection = entry.flatMap { $0.options.partitionKey == nil ? $0.id : nil }
         }
     }
 
@@ -68,14 +72,17 @@ public final class Collection: Sendable {
 
     public var namespace: String { databaseName + "." + name }
 
-    var entry: CatalogEntry? {
+    var entry: CatalogEntry? { currentEntry.entry }
+
+    /// The entry as cached, looked up again after a catalog change.
+    var currentEntry: CachedEntry {
         let catalog = database.catalog
         let current = catalog.generation
-        if let cached = cachedEntry.withLock({ $0 }), cached.generation == current { return cached.entry }
+        if let cached = cachedEntry.withLock({ $0 }), cached.generation == current { return cached }
         let (entry, generation) = catalog.entryAndGeneration(databaseName, name)
         let made = CachedEntry(generation: generation, entry: entry)
         cachedEntry.withLock { $0 = made }
-        return entry
+        return made
     }
 
     func ensureEntry() throws -> CatalogEntry {

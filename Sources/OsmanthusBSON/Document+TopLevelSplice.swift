@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Editing named top-level fields in one walk and one copy: what an update of a few top-level
+/// fields of a stored document needs (find them, check the keys, write the new document), where
+/// `set`/`remove` per field would walk and copy the bytes once each.
+extension Document {
+    /// Where a few named top-level fields are, found in one key scan (nothing decoded).
+    public struct TopLevelFields: Sendable {
+        /// Per key asked for, in that order: its element (type byte to value end) as offsets in
+        /// the document's bytes, or nil when there is no such field.
+        public var elements: [Range<Int>?]
+        /// Whether no key occurs twice (then each range is the only field of its name).
+        public var uniqueKeys: Bool
+    }
+
+    /// The elements of `keys` when the first field is named `leading` and no later one is;
+    /// nil otherwise. Keys are compared as bytes (a key of at most 8 bytes as one integer with
+    /// its length, longer ones by a signature first).
+    public func topLevelFields(leading: String, _ keys: [String]) -> TopLevelFields? {
+        let wanted = keys.map { Self.keySignature($0) }
+        let leadingSignature = Self.keySignature(leading)
+        return withReader { reader -> TopLevelFields? in
+            guard let base = reader.buffer.baseAddress else { return nil }
+            let end = reader.buffer.count
+            var elements = [Range<Int>?](repeating: nil, count: keys.count)
+            var unique = true
+            var position = 4
+            var count = 0
+            // Signatures and key starts of the keys seen so far, on the stack for documents of
+            // up to 64 fields; a repeated signature is checked byte by byte.
+            let found = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128) { seen -> Bool in
+                var heap: [UInt64] = []
+                var seenBits: UInt64 = 0
+                while let element = reader.element(at: position) {
+                    let keyLength = element.keyEnd - element.keyStart
+                    let signature = Self.keySignature(base + element.keyStart, keyLength, readable: end - element.keyStart)
+                    let isLeading = signature == leadingSignature && Self.keyEquals(base + element.keyStart, keyLength, leading)
+                    if isLeading != (count == 0) { return false }  // not first, or again
+                    // A bit per signature: a key whose bit is clear is surely new.
+                    let bit = UInt64(1) << ((signature &* 0x9E37_79B9_7F4A_7C15) >> 58)
+                    defer { seenBits |= bit }
+                    if count > 0 && unique && seenBits & bit != 0 {
+                        var i = 0
+                        while i < count {
+                            let (s, at) = i < 64 ? (seen[2 * i], Int(seen[2 * i + 1])) : (heap[2 * (i - 64)], Int(heap[2 * (i - 64) + 1]))
+                            if s == signature, keyLength <= 7 || memcmp(base + at, base + element.keyStart, keyLength) == 0 {
+                                unique = false
+                                break
+                            }
+                            i += 1
+                        }
+                    }
+                    if count < 64 {
+                        seen[2 * count] = signature
+                        seen[2 * count + 1] = UInt64(element.keyStart)
+                    } else {
+                        heap.append(signature)
+                        heap.append(UInt64(element.keyStart))
+                    }
+                    for k in wanted.indices where wanted[k] == signature && elements[k] == nil {
+                        if Self.keyEquals(base + element.keyStart, keyLength, keys[k]) {
+                            elements[k] = element.start..<element.valueEnd
+                        }
+                    }
+                    count += 1
+                    position = element.valueEnd
+                }
+                return count > 0
+            }
+            return found ? TopLevelFields(elements: elements, uniqueKeys: unique) : nil
+        }
+    }
+
+    /// The value of the element at `element` (a range from `topLevelFields`).
+    public func value(ofElement element: Range<Int>) -> BSONValue {
+        withReader { reader in
+            let type = reader.buffer[element.lowerBound]
+            let valueStart = reader.cstringEnd(from: element.lowerBound + 1) + 1
+            return reader.value(type: type, at: valueStart)
+        }
+    }
+
+    /// The bytes (type byte, key, value) of the element at `element`.
+    public func bytes(ofElement element: Range<Int>) -> ArraySlice<UInt8> {
+        base[(start + element.lowerBound)..<(start + element.upperBound)]
+    }
+
+    /// One change to a top-level field for `splicingTopLevel`.
+    public enum TopLevelFieldEdit: Sendable {
+        /// Leave the field as it is.
+        case keep
+        /// Write this value: in place of the field's element when it has one, else appended.
+        case set(BSONValue)
+        /// Remove the field's element (nothing when it has none).
+        case remove
+    }
+
+    /// The document with `edits[i]` applied to the field `keys[i]` found at `elements[i]` (from
+    /// `topLevelFields` of this document, with unique keys), in one copy: fields edited in
+    /// place stay where they are, new ones are appended in the order given. Also each edited
+    /// field's element in the result (nil: absent), as offsets in its bytes.
+    public func splicingTopLevel(_ keys: [String], _ elements: [Range<Int>?], _ edits: [TopLevelFieldEdit])
+        -> (document: Document, elements: [Range<Int>?])
+    {
+        precondition(keys.count == elements.count && keys.count == edits.count)
+        // In-place edits by position in the document; appended ones after, in the given order.
+        var order = Array(keys.indices)
+        order.sort { a, b in
+            switch (elements[a], elements[b]) {
+            case (let x?, let y?): x.lowerBound < y.lowerBound
+            case (.some, nil): true
+            case (nil, .some): false
+            case (nil, nil): a < b
+            }
+        }
+        var after = [Range<Int>?](repeating: nil, count: keys.count)
+        var out: [UInt8] = []
+        withUnsafeBytes { old in
+            out.reserveCapacity(old.count + 64)
+            var copied = 0  // old bytes written so far
+            for i in order {
+                if let element = elements[i] {
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[copied..<element.lowerBound]))
+                    copied = element.lowerBound
+                    switch edits[i] {
+                    case .keep:
+                        continue
+                    case .remove:
+                        copied = element.upperBound
+                    case .set(let value):
+                        let at = out.count
+                        BSONWriter.appendElement(key: keys[i], value: value, to: &out)
+                        after[i] = at..<out.count
+                        copied = element.upperBound
+                    }
+                } else {
+                    if copied < old.count - 1 {
+                        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[copied..<(old.count - 1)]))
+                        copied = old.count - 1
+                    }
+                    if case .set(let value) = edits[i] {
+                        let at = out.count
+                        BSONWriter.appendElement(key: keys[i], value: value, to: &out)
+                        after[i] = at..<out.count
+                    }
+                }
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[copied..<old.count]))
+        }
+        BSONWriter.patchInt32(out.count, at: 0, in: &out)
+        // Kept fields are where they were, shifted by the edits before them.
+        for i in keys.indices {
+            guard case .keep = edits[i], let element = elements[i] else { continue }
+            var shift = 0
+            for j in keys.indices {
+                guard let other = elements[j], other.lowerBound < element.lowerBound else { continue }
+                switch edits[j] {
+                case .keep: break
+                case .remove: shift -= other.count
+                case .set: shift += (after[j]?.count ?? 0) - other.count
+                }
+            }
+            after[i] = (element.lowerBound + shift)..<(element.upperBound + shift)
+        }
+        return (Document(validated: out), after)
+    }
+
+    /// The key's length and its first 7 bytes (fewer for a shorter key) in one integer: exact
+    /// for keys of at most 7 bytes; a longer one's last 8 bytes are mixed in. `readable` is how
+    /// many bytes from `key` on may be read (a key is followed by its NUL and more).
+    @inline(__always)
+    static func keySignature(_ key: UnsafeRawPointer, _ n: Int, readable: Int) -> UInt64 {
+        var head: UInt64 = 0
+        if readable >= 8 {
+            head = UInt64(littleEndian: key.loadUnaligned(as: UInt64.self))
+            head &= n >= 7 ? 0x00FF_FFFF_FFFF_FFFF : (UInt64(1) << (8 * UInt64(n))) &- 1
+        } else {
+            for i in 0..<Swift.min(n, 7) { head |= UInt64(key.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
+        }
+        var signature = head | UInt64(truncatingIfNeeded: Swift.min(n, 255)) << 56
+        if n > 7 {
+            let tail = UInt64(littleEndian: key.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+            signature ^= (tail &* 0x9E37_79B9_7F4A_7C15) | 1
+        }
+        return signature
+    }
+
+    static func keySignature(_ key: String) -> UInt64 {
+        var key = key
+        return key.withUTF8 { utf8 in
+            guard let p = utf8.baseAddress else { return 0 }
+            return keySignature(UnsafeRawPointer(p), utf8.count, readable: utf8.count)
+        }
+    }
+
+    @inline(__always)
+    static func keyEquals(_ bytes: UnsafeRawPointer, _ n: Int, _ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { utf8 in
+            guard utf8.count == n, let other = utf8.baseAddress else { return utf8.count == n }
+            return memcmp(bytes, other, n) == 0
+        }
+    }
+}
