@@ -24,7 +24,12 @@ enum FileCopy {
         let target = try fileSystem.createWritable(to)
         var result: (size: UInt64, crc: UInt32) = (0, 0)
         do {
-            result = try stream(source, pacer: pacer) { try target.append($0) }
+            // Each chunk's writing starts while the next is read (4 MiB chunks go straight to
+            // the OS); left to the final sync, a restore would read everything, then write.
+            result = try stream(source, pacer: pacer) {
+                try target.append($0)
+                target.startWriteback()
+            }
             if sync { try target.sync() } else { try target.flush() }
             try target.close()
         } catch {

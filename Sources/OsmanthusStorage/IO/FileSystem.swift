@@ -41,10 +41,16 @@ public protocol WritableFile: AnyObject {
     /// (the write-ahead log's fsync overlaps the next group's append, SPEC.md §9.1). Never
     /// concurrent with `close`.
     func syncFlushed() throws
+    /// Asks the OS to start writing out what `flush` handed it, without waiting: a long copy
+    /// then keeps the disk writing while it reads on, instead of leaving everything to one
+    /// `sync` at the end. Durability still takes `sync`. The default does nothing.
+    func startWriteback()
     func close() throws
 }
 
 extension WritableFile {
+    public func startWriteback() {}
+
     public func append(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { (raw) throws in try append(raw) }
     }

@@ -182,6 +182,9 @@ final class PosixWritableFile: WritableFile {
     @exclusivity(unchecked) private var fd: Int32
     @exclusivity(unchecked) private var buffer: [UInt8] = []
     @exclusivity(unchecked) private(set) var size: UInt64
+    /// `startWriteback`'s progress: where its next range starts, and where its last one ended.
+    @exclusivity(unchecked) private var writebackFrom: UInt64 = 0
+    @exclusivity(unchecked) private var writebackMark: UInt64 = 0
     private static let bufferLimit = 64 * 1024
 
     init(path: String, fd: Int32, size: UInt64) {
@@ -238,6 +241,19 @@ final class PosixWritableFile: WritableFile {
     // Reads only `fd`, which the owner changes only in `close`, never concurrent with this.
     func syncFlushed() throws {
         guard Posix.retrying({ fdatasync(fd) }) == 0 else { throw Posix.error("fdatasync", path, errno) }
+    }
+
+    func startWriteback() {
+        // Only what is already with the OS; a failure here shows again at the sync that follows.
+        // Linux starts writeback of a range's dirty pages on POSIX_FADV_DONTNEED without waiting
+        // for it (and drops only pages already clean); Swift's Glibc module has no
+        // sync_file_range.
+        // Each call covers the bytes since the call before last: the new ones start writing and
+        // the previous ones, clean by now, leave the cache.
+        guard fd >= 0, buffer.isEmpty else { return }
+        _ = posix_fadvise(fd, off_t(writebackFrom), off_t(size - writebackFrom), POSIX_FADV_DONTNEED)
+        writebackFrom = writebackMark
+        writebackMark = size
     }
 
     func close() throws {
