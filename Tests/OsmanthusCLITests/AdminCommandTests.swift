@@ -195,6 +195,20 @@ struct AdminCommandTests {
 
         let restored = try f.run("backup", "restore", "--repo", repo, first.id, "--to", f.path + "/restored")
         #expect(restored.status == 0, "\(restored.stderr)")
+        // Before anything opens them: tables come back as links to the repository's files, or
+        // as copies with --copy-files.
+        let copied = try f.run("backup", "restore", "--repo", repo, first.id, "--to", f.path + "/copied", "--copy-files")
+        #expect(copied.status == 0, "\(copied.stderr)")
+        let tables = try PosixFileSystem().listDirectory(f.path + "/restored").filter { $0.hasSuffix(".sst") }
+        #expect(!tables.isEmpty)
+        func links(_ path: String) -> Int {
+            var st = stat()
+            return stat(path, &st) == 0 ? Int(st.st_nlink) : 0
+        }
+        for t in tables {
+            #expect(links(f.path + "/restored/" + t) > 1, "\(t)")
+            #expect(links(f.path + "/copied/" + t) == 1, "\(t)")
+        }
         let db = try DB.open(at: f.path + "/restored")
         #expect(try db.get(bytes("key0")) == bytes("value0"))
         #expect(try db.get(bytes("log0")) == bytes("tail0"))

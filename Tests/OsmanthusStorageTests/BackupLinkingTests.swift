@@ -134,4 +134,71 @@ struct BackupLinkingTests {
         #expect(try logNames(dir.path + "/db").contains(logs[0]))
         try db.close()
     }
+
+    /// A repository that links restores its tables by link too, after checking each one: the
+    /// restored database shares their inodes, opens as the source stood, and rewriting it (new
+    /// writes, a full compaction that deletes the restored tables) leaves the backup intact.
+    @Test func restoreLinksCheckedTablesAndTheBackupOutlivesTheRestoredDatabase() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try DB.open(at: dir.path + "/db", options: smallOptions(background: false))
+        for n in 0..<3000 { try db.put(bytes("k\(n)"), bytes("v\(n)")) }
+        try db.flush()
+        for n in 0..<50 { try db.put(bytes("tail\(n)"), bytes("t\(n)")) }
+        let repo = BackupRepository(path: dir.path + "/repo")
+        let info = try repo.create(from: db)
+        try db.close()
+
+        try repo.restore(info.id, to: dir.path + "/restored")
+        let manifest = try repo.manifest(info.id)
+        let tables = manifest.files.filter { $0.name.hasSuffix(".sst") }
+        #expect(!tables.isEmpty)
+        for f in manifest.files {
+            let shared = inode(repo.path + "/" + f.object) == inode(dir.path + "/restored/" + f.name)
+            // Tables are linked; everything a database appends to (logs, MANIFEST, CURRENT) is copied.
+            #expect(shared == f.name.hasSuffix(".sst"), "\(f.name)")
+        }
+        let restored = try DB.open(at: dir.path + "/restored", options: smallOptions(background: false))
+        #expect(try restored.get(bytes("k2999")) == bytes("v2999"))
+        #expect(try restored.get(bytes("tail49")) == bytes("t49"))
+        for n in 0..<3000 { try restored.put(bytes("k\(n)"), bytes("new\(n)")) }
+        try restored.flush()
+        try restored.compactRange()
+        #expect(try restored.get(bytes("k7")) == bytes("new7"))
+        try restored.close()
+        #expect(try repo.verify(info.id).isIntact)
+        try repo.restore(info.id, to: dir.path + "/again")
+        let again = try DB.open(at: dir.path + "/again", options: smallOptions(background: false))
+        #expect(try again.get(bytes("k7")) == bytes("v7"))
+        try again.close()
+    }
+
+    /// A table damaged in the repository is caught before it is linked: the restore fails naming
+    /// it and leaves nothing behind.
+    @Test func restoreRefusesToLinkADamagedTable() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let db = try DB.open(at: dir.path + "/db", options: smallOptions(background: false))
+        for n in 0..<2000 { try db.put(bytes("k\(n)"), bytes("v\(n)")) }
+        try db.flush()
+        let repo = BackupRepository(path: dir.path + "/repo", linkFiles: false)
+        let info = try repo.create(from: db)
+        try db.close()
+        let table = try #require(try repo.manifest(info.id).files.first { $0.name.hasSuffix(".sst") })
+        let path = repo.path + "/" + table.object
+        var contents = try #require(try PosixFileSystem().openReadable(path).read(at: 0, count: Int(table.size)))
+        contents[10] ^= 0x40
+        let f = try PosixFileSystem().createWritable(path)
+        try f.append(contents)
+        try f.sync()
+        try f.close()
+        let linking = BackupRepository(path: repo.path)
+        #expect {
+            try linking.restore(info.id, to: dir.path + "/restored")
+        } throws: { e in
+            (e as? StorageError)?.code == .corruption && ((e as? StorageError)?.message.contains(table.name) ?? false)
+        }
+        let left = try PosixFileSystem().listDirectory(dir.path + "/restored").filter { $0 != "LOCK" }
+        #expect(left.isEmpty, "\(left)")
+    }
 }

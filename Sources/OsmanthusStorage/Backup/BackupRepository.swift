@@ -149,7 +149,7 @@ public struct BackupRepository: Sendable {
                 next.willRead(at: 0, count: FileCopy.readAhead)
                 next.close()
             }
-            let (size, crc) = try FileCopy.copy(source, to: target, fileSystem: fs, sync: false)
+            let (size, crc) = try restoreFile(source, to: target, link: linkFiles && file.name.hasSuffix(".sst"))
             written.append(target)
             if size != file.size || BackupFormat.hex(crc) != file.crc32c {
                 for w in written { try? fs.removeFile(w) }
@@ -181,6 +181,24 @@ public struct BackupRepository: Sendable {
         }
         try fs.syncDirectory(directory)
         return BackupInfo(m)
+    }
+
+    /// Copies `source` to `target`, or with `link` (a table: never written again) checks it and
+    /// hard-links it, sharing the repository's disk blocks as a linked backup shares the
+    /// database's (a copy when linking fails, e.g. across devices). Returns the size and CRC-32C
+    /// of the bytes read; on a mismatch the caller deletes what was written.
+    private func restoreFile(_ source: String, to target: String, link: Bool) throws -> (size: UInt64, crc: UInt32) {
+        let fs = fileSystem
+        if link {
+            let sum = try FileCopy.checksum(source, fileSystem: fs)
+            do {
+                try fs.link(source, to: target)
+                return sum
+            } catch let e as StorageError where e.code != .notFound {
+                // Another device, or no hard links here: copy.
+            }
+        }
+        return try FileCopy.copy(source, to: target, fileSystem: fs, sync: false)
     }
 
     // MARK: Prune

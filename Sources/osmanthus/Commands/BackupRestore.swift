@@ -22,6 +22,9 @@ struct BackupRestore: ParsableCommand {
     @Flag(help: "Replace the files of a non-empty target directory.")
     var overwrite = false
 
+    @Flag(help: "Copy every table instead of hard-linking it from the repository when both are on one file system.")
+    var copyFiles = false
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -41,7 +44,7 @@ struct BackupRestore: ParsableCommand {
                 return
             }
             guard let id else { return }
-            let repo = BackupRepository(path: path)
+            let repo = BackupRepository(path: path, linkFiles: !copyFiles)
             let total = try repo.list().first { $0.id == id }?.totalBytes ?? 0
             let bar = ProgressBar("restore \(id)", total: overwrite ? 2 * total : total)
             let info = try repo.restore(id, to: to, overwrite: overwrite) { bar.update($0) }
