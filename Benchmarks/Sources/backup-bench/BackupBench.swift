@@ -79,34 +79,26 @@ struct BackupBench {
             // Copies, to measure the copy against the disk (a linked backup is only links).
             let repo = BackupRepository(path: root + "/repo\(size)", linkFiles: false)
             dropCaches(dir)
-            var t = now()
+            let t = now()
             let info = try repo.create(from: db)
             let backupSeconds = now() - t
             try db.close()
             // The median of `repeats` restores, each from a cold cache into a new directory.
-            var restores: [Double] = []
-            for i in 0..<repeats {
-                dropCaches(root + "/repo\(size)")
-                t = now()
-                try repo.restore(info.id, to: root + "/restored\(size)-\(i)")
-                restores.append(now() - t)
-                try? FileManager.default.removeItem(atPath: root + "/restored\(size)-\(i)")
+            func medianRestore(_ repository: BackupRepository, into prefix: String) throws -> Double {
+                var seconds: [Double] = []
+                for i in 0..<repeats {
+                    dropCaches(repository.path)
+                    let start = now()
+                    try repository.restore(info.id, to: prefix + "-\(i)")
+                    seconds.append(now() - start)
+                    try? FileManager.default.removeItem(atPath: prefix + "-\(i)")
+                }
+                return seconds.sorted()[seconds.count / 2]
             }
-            restores.sort()
-            let restoreSeconds = restores[restores.count / 2]
+            let restoreSeconds = try medianRestore(repo, into: root + "/restored\(size)")
             // The same backup restored through a linking repository on the same file system:
             // tables are checked (read once) and hard-linked; the rest is copied.
-            let linking = BackupRepository(path: root + "/repo\(size)")
-            var linkedRestores: [Double] = []
-            for i in 0..<repeats {
-                dropCaches(root + "/repo\(size)")
-                t = now()
-                try linking.restore(info.id, to: root + "/linked\(size)-\(i)")
-                linkedRestores.append(now() - t)
-                try? FileManager.default.removeItem(atPath: root + "/linked\(size)-\(i)")
-            }
-            linkedRestores.sort()
-            let linkedSeconds = linkedRestores[linkedRestores.count / 2]
+            let linkedSeconds = try medianRestore(BackupRepository(path: repo.path), into: root + "/linked\(size)")
             let mb = Double(info.totalBytes) / 1e6
             snaps.sort()
             print(
