@@ -98,6 +98,30 @@ extension Block {
         case rebuild
     }
 
+    /// Decodes the header of the entry at `p` (moved past it) and checks it as every scan of a
+    /// block must: it shares no more than the previous key's `keyCount` bytes, its key and value
+    /// end before `limit`, and its key holds a trailer.
+    @inline(__always)
+    func checkedEntry(
+        at p: inout Int, keyCount: Int, limit: Int
+    ) throws -> (shared: Int, unshared: Int, valueLength: Int) {
+        let entry = p
+        guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
+            throw corruption("bad varint in entry header", at: entry)
+        }
+        let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
+        guard shared <= keyCount else {
+            throw corruption("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
+        }
+        guard unshared <= limit &- p, valueLength <= limit &- p &- unshared else {
+            throw corruption("entry runs past the end of the block", at: entry)
+        }
+        guard shared &+ unshared >= InternalKey.trailerSize else {
+            throw corruption("key of \(shared &+ unshared) bytes is shorter than its trailer", at: entry)
+        }
+        return (shared, unshared, valueLength)
+    }
+
     /// The segment scan without rebuilding keys, from restart point `restart` to the first entry
     /// whose key is ≥ the target. An entry's first `shared` bytes are its predecessor's; while
     /// the predecessor is below the target, the scan knows how many user-key bytes it has in
@@ -122,20 +146,8 @@ extension Block {
         var differs = false
         while p < limit {
             let entry = p
-            guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
-                throw corruption("bad varint in entry header", at: entry)
-            }
-            let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
-            guard shared <= keyCount else {
-                throw corruption("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
-            }
-            guard unshared <= limit &- p, valueLength <= limit &- p &- unshared else {
-                throw corruption("entry runs past the end of the block", at: entry)
-            }
+            let (shared, unshared, valueLength) = try checkedEntry(at: &p, keyCount: keyCount, limit: limit)
             let count = shared &+ unshared
-            guard count >= InternalKey.trailerSize else {
-                throw corruption("key of \(count) bytes is shorter than its trailer", at: entry)
-            }
             guard count <= keyLimit else { return .tooLong }
             let valueStart = p &+ unshared
             if shared > match {
@@ -195,20 +207,7 @@ extension Block {
         var p = restartPoint(restart)
         var keyCount = 0
         while p < limit {
-            let entry = p
-            guard let header = BlockEntryHeader.decode(base, &p, end: limit) else {
-                throw corruption("bad varint in entry header", at: entry)
-            }
-            let (shared, unshared, valueLength) = (header.shared, header.unshared, header.valueLength)
-            guard shared <= keyCount else {
-                throw corruption("shares \(shared) bytes with a \(keyCount)-byte key", at: entry)
-            }
-            guard unshared <= limit - p, valueLength <= limit - p - unshared else {
-                throw corruption("entry runs past the end of the block", at: entry)
-            }
-            guard shared + unshared >= InternalKey.trailerSize else {
-                throw corruption("key of \(shared + unshared) bytes is shorter than its trailer", at: entry)
-            }
+            let (shared, unshared, valueLength) = try checkedEntry(at: &p, keyCount: keyCount, limit: limit)
             guard shared + unshared <= Self.searchKeyLimit else { return .tooLong }
             (key + shared).copyMemory(from: base + p, byteCount: unshared)
             keyCount = shared + unshared
