@@ -10,6 +10,29 @@ struct SkipListTests {
         return [3, 5, 0x5EED_0010]
     }
 
+    /// Inserts an internal key (user key ‖ trailer) split as the skiplist takes it.
+    static func insert(_ key: [UInt8], _ value: [UInt8], into list: SkipList, ascending: Bool) {
+        key.withUnsafeBytes { k in
+            value.withUnsafeBytes { v in
+                list.insert(
+                    userKey: UnsafeRawBufferPointer(rebasing: k[0..<(k.count - 8)]),
+                    trailer: UInt64(littleEndian: k.loadUnaligned(fromByteOffset: k.count - 8, as: UInt64.self)),
+                    value: v, ascending: ascending)
+            }
+        }
+    }
+
+    /// Every key in level-0 order.
+    static func keys(of list: SkipList) -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        var node = list.first
+        while let n = node {
+            keys.append(Array(n.key))
+            node = n.next(0)
+        }
+        return keys
+    }
+
     @Test(arguments: seeds())
     func insertsAndSearchesMatchASortedModel(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
@@ -31,26 +54,12 @@ struct SkipListTests {
         for _ in 0..<4_000 {
             let key = InternalKey.make(userKey(), rng.next() % 50, rng.next() % 3 == 0 ? .deletion : .value)
             guard seen.insert(key).inserted else { continue }
-            let value = Array("v\(model.count)".utf8)
-            key.withUnsafeBytes { k in
-                value.withUnsafeBytes { v in
-                    list.insert(
-                        userKey: UnsafeRawBufferPointer(rebasing: k[0..<(k.count - 8)]),
-                        trailer: UInt64(littleEndian: k.loadUnaligned(fromByteOffset: k.count - 8, as: UInt64.self)),
-                        value: v)
-                }
-            }
+            Self.insert(key, Array("v\(model.count)".utf8), into: list, ascending: false)
             model.append(key)
         }
         model.sort { InternalKey.compare($0, $1) < 0 }
 
-        var walked: [[UInt8]] = []
-        var node = list.first
-        while let n = node {
-            walked.append(Array(n.key))
-            node = n.next(0)
-        }
-        #expect(walked == model, "seed \(seed)")
+        #expect(Self.keys(of: list) == model, "seed \(seed)")
 
         for _ in 0..<2_000 {
             let target = InternalKey.make(userKey(), rng.next() % 50, .value)
@@ -78,15 +87,7 @@ struct SkipListTests {
             let key = InternalKey.make(user, sequence, .value)
             sequence += 1
             guard seen.insert(key).inserted else { return }
-            let value = Array("v\(model.count)".utf8)
-            key.withUnsafeBytes { k in
-                value.withUnsafeBytes { v in
-                    list.insert(
-                        userKey: UnsafeRawBufferPointer(rebasing: k[0..<(k.count - 8)]),
-                        trailer: UInt64(littleEndian: k.loadUnaligned(fromByteOffset: k.count - 8, as: UInt64.self)),
-                        value: v, ascending: ascending)
-                }
-            }
+            Self.insert(key, Array("v\(model.count)".utf8), into: list, ascending: ascending)
             model.append(key)
         }
         func stamped(_ prefix: UInt8) -> [UInt8] {
@@ -102,13 +103,7 @@ struct SkipListTests {
             }
         }
         model.sort { InternalKey.compare($0, $1) < 0 }
-        var walked: [[UInt8]] = []
-        var node = list.first
-        while let n = node {
-            walked.append(Array(n.key))
-            node = n.next(0)
-        }
-        #expect(walked == model, "seed \(seed)")
+        #expect(Self.keys(of: list) == model, "seed \(seed)")
         #expect(list.levelsAreOrdered(), "seed \(seed)")
         for _ in 0..<2_000 {
             let user = rng.next() % 2 == 0 ? [UInt8(0x05)] + withUnsafeBytes(of: (1_000 + rng.next() % 7_000).bigEndian) { Array($0) } : randomKey()
