@@ -89,6 +89,9 @@ struct TableTests {
         let handles = try dataHandles(file)
         #expect(handles.count > 50)
         if kind != .none {
+            // Compressed data blocks have their trailers packed (SPEC.md §7.3).
+            #expect(handles.allSatisfy { compressionByte(file, $0) == kind.rawValue | TableFormat.packedTrailersFlag })
+        } else {
             #expect(handles.allSatisfy { compressionByte(file, $0) == kind.rawValue })
         }
         let table = try Table.open(file: file, fileNumber: 1, cache: nil)
@@ -118,7 +121,8 @@ struct TableTests {
         for kind in [CompressionKind.lz4, .zstd] {
             let file = try build(entries, options(kind, blockSize: 1024))
             let handles = try dataHandles(file)
-            #expect(handles.allSatisfy { compressionByte(file, $0) == CompressionKind.none.rawValue })
+            // Not compressed; packed, since that still saves the trailers' zero bytes.
+            #expect(handles.allSatisfy { compressionByte(file, $0) == TableFormat.packedTrailersFlag })
             let table = try Table.open(file: file, fileNumber: 1, cache: nil)
             #expect(same(try scanForward(table.makeIterator()), entries))
         }
@@ -348,7 +352,9 @@ struct TableTests {
         #expect(try readAll(good, entries))
         let handles = try dataHandles(good)
         #expect(handles.count >= 3)
-        if kind == .lz4 { #expect(handles.contains { compressionByte(good, $0) == kind.rawValue }) }
+        if kind == .lz4 {
+            #expect(handles.contains { compressionByte(good, $0) == kind.rawValue | TableFormat.packedTrailersFlag })
+        }
         var undetected: [Int] = []
         for i in 0..<good.bytes.count {
             for pattern: UInt8 in [0x01, 0xFF] {

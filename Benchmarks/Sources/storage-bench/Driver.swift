@@ -6,6 +6,10 @@ import Foundation
 struct Driver {
     let options: BenchOptions
 
+    /// STORAGE_BENCH_KEEP_DB=1: leave each engine's database in place after its run (use with
+    /// `--dir`), e.g. to see which files and blocks make up the size after fillrandom.
+    static var keepDatabases: Bool { getenv("STORAGE_BENCH_KEEP_DB") != nil }
+
     func run() throws {
         let engines = options.engines
 
@@ -29,7 +33,8 @@ struct Driver {
         for repeatIndex in 0..<options.repeatCount {
             for engine in engines {
                 let directory = "\(root)/\(engine.rawValue)-run\(repeatIndex + 1)"
-                defer { try? FileManager.default.removeItem(atPath: directory) }
+                // STORAGE_BENCH_KEEP_DB=1 (with --dir): the databases stay, to inspect their files.
+                defer { if !Self.keepDatabases { try? FileManager.default.removeItem(atPath: directory) } }
                 do {
                     let child = try runChild(
                         executable,

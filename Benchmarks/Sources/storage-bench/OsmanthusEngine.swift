@@ -26,6 +26,10 @@ final class OsmanthusEngine: Engine, Sendable {
         if let value = getenv("STORAGE_BENCH_BOTTOMMOST"), String(cString: value) == "zstd" {
             options.bottommostCompression = .zstd
         }
+        // STORAGE_BENCH_PACK=0: tables with plain trailers (SPEC §7.3), as before packing.
+        if let value = getenv("STORAGE_BENCH_PACK"), String(cString: value) == "0" {
+            options.packTrailers = false
+        }
         return options
     }
 

@@ -24,7 +24,7 @@ final class WorkloadRunner {
     /// with the error in `failure`.
     func run() -> ChildReport {
         report.baselineRSSBytes = ProcessStats.statusBytes("VmRSS")
-        defer { try? FileManager.default.removeItem(atPath: databasePath) }
+        defer { if !Driver.keepDatabases { try? FileManager.default.removeItem(atPath: databasePath) } }
         do {
             try runWorkloads()
             report.endAnonymousRSSBytes = ProcessStats.statusBytes("RssAnon")

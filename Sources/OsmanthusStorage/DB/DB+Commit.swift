@@ -98,13 +98,16 @@ extension DB {
         let lastSequence = versions.lastSequence
         let log = state.log
         let mem = state.mem
+        state.leaderAppending = true
         monitor.unlock()
         do {
             guard let log else { throw StorageError(.closed, "no active log") }
             try log.addRecord(batch.encoded)
-            // Hand the record to the OS: it then survives a crash of this process; a sync
-            // group's fsync follows below, perhaps while the next leader appends.
-            try log.flush()
+            // Hand the record to the OS: it then survives a crash of this process. A sync group
+            // is acknowledged only after its fsync, so its record may wait in the log's buffer
+            // for the syncer, who hands every group appended by then to the OS in one write
+            // before that fsync (`syncLog`), instead of one write per group.
+            if !sync { try log.flush() }
             statistics.add(.walBytes, UInt64(batch.byteSize))
             var seq = first
             var bytes: UInt64 = 0
@@ -120,16 +123,22 @@ extension DB {
             failure = error
         }
         monitor.lock()
+        state.leaderAppending = false
+        state.flushWaiter?.signal()
         // The reusable record goes back before the next leader can start (it starts only once
         // this group leaves the queue, below); one grown huge by a big write is dropped.
         if !ownBatch && batch.capacity <= Self.groupBatchKeepLimit { swap(&state.groupBatch, &batch) }
         if let failure {
             // The log's tail is unknown now: stop writing to it. Reopening recovers every
             // acknowledged write and cuts the torn tail.
-            state.backgroundError =
+            let stop =
                 state.backgroundError ?? (failure as? StorageError)
                 ?? StorageError(.io, "log write failed", cause: nil)
+            state.backgroundError = stop
             finishGroup(through: last, failure: failure)
+            // Sync groups before this one may have had their records in the log's buffer, which
+            // the failed write dropped: none of them can be acknowledged now.
+            failPendingGroups(stop)
         } else if !sync && state.pendingGroups.isEmpty {
             // Nothing before it waits: done now, without queueing (every unsynced write).
             state.writtenSequence = lastSequence
@@ -233,16 +242,38 @@ extension DB {
     private func syncLog(_ syncer: Writer) {
         state.syncRunning = true
         gatherBeforeSync(syncer)
+        // The log's buffer belongs to the appending leader, if one is appending: wait for it.
+        while state.leaderAppending {
+            state.flushWaiter = syncer
+            syncer.wait()
+        }
+        state.flushWaiter = nil
+        if let stop = state.backgroundError {
+            // A log write failed (perhaps dropping buffered records): acknowledge nothing more.
+            failPendingGroups(stop)
+            endLogSync()
+            return
+        }
         let target = state.writtenSequence
         let log = state.log
+        // Sync groups' records wait in the buffer (see `run`): hand them all to the OS now, in
+        // one write. Under the monitor, so no leader starts appending meanwhile; `target` is
+        // then in the OS, and the fsync below covers it.
+        let flushed = Result { () throws -> Void in
+            guard let log else { throw StorageError(.closed, "no active log") }
+            try log.flush()
+        }
         monitor.unlock()
         let start = monotonicNanos()
-        let result = Result { () throws -> Void in
-            guard let log else { throw StorageError(.closed, "no active log") }
-            try log.syncFlushed()
+        let result = flushed.flatMap {
+            Result { () throws -> Void in
+                guard let log else { throw StorageError(.closed, "no active log") }
+                try log.syncFlushed()
+            }
         }
         let syncNanos = monotonicNanos() - start
         statistics.add(.walSyncs)
+        statistics.add(.walSyncMicros, syncNanos / 1000)
         monitor.lock()
         switch result {
         case .success:
@@ -250,6 +281,7 @@ extension DB {
             // The syncer wakes the writers this fsync released after it unlocks (`commit`):
             // signalled under the monitor, each would wake only to wait for it.
             let carried = completePendingGroups(deferringWakeupsTo: syncer)
+            statistics.add(.walSyncedWriters, UInt64(carried))
             // The writers in play: those this fsync carried (they come back soon) and those
             // already waiting for the next.
             state.syncPacer.record(writers: carried + state.pendingWriters, syncNanos: syncNanos)
@@ -269,7 +301,8 @@ extension DB {
     private func gatherBeforeSync(_ syncer: Writer) {
         guard state.syncPacer.shouldWait(pending: state.pendingWriters) else { return }
         let target = state.syncPacer.expectedWriters
-        let deadline = monotonicNanos() + state.syncPacer.maxWaitNanos
+        let start = monotonicNanos()
+        let deadline = start + state.syncPacer.maxWaitNanos
         state.gatherTarget = target
         state.gatheringSyncer = syncer
         while state.pendingWriters < target && !state.closing {
@@ -279,6 +312,8 @@ extension DB {
         }
         state.gatherTarget = 0
         state.gatheringSyncer = nil
+        statistics.add(.walSyncGathers)
+        statistics.add(.walSyncGatherMicros, (monotonicNanos() - start) / 1000)
     }
 
     /// Ends an fsync (or a log switch): lets the next one start. Caller holds the monitor.

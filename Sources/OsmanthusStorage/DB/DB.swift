@@ -42,8 +42,13 @@ public final class DB: @unchecked Sendable {
         /// sync group for an fsync covering it, every group for those before it (visibility
         /// advances in order). See `DB+Commit.swift`.
         var pendingGroups: [PendingGroup] = []
-        /// Last sequence handed to the OS in the active log (or an older, synced one).
+        /// Last sequence appended to the active log (or an older, synced one): handed to the OS,
+        /// or, for a sync group, in the log's buffer until its syncer's flush.
         var writtenSequence: SequenceNumber = 0
+        /// A write leader is appending to the log outside the monitor: it owns the log's buffer.
+        var leaderAppending = false
+        /// A syncer waiting for that leader to finish before it flushes the buffer.
+        var flushWaiter: Writer?
         /// Last sequence an fsync has made durable.
         var syncedSequence: SequenceNumber = 0
         /// Writers in `pendingGroups`.

@@ -5,6 +5,10 @@ import Atomics
 public final class Statistics: Sendable {
     public enum Counter: Int, CaseIterable, Sendable {
         case keysWritten, bytesWritten, walBytes, walSyncs, writeGroups
+        /// Group commit (SPEC.md §9.1): writers acknowledged by a log fsync (divided by `walSyncs`:
+        /// writers per fsync), microseconds spent in those fsyncs, and how often and how long
+        /// (µs) a syncer waited for the writers in play before its fsync.
+        case walSyncedWriters, walSyncMicros, walSyncGathers, walSyncGatherMicros
         case gets, bytesRead, iteratorsCreated
         case flushes, flushBytes
         case compactions, compactionBytesRead, compactionBytesWritten, trivialMoves

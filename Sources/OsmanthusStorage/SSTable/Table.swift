@@ -218,16 +218,32 @@ public final class Table: @unchecked Sendable {
         guard expected == actual else {
             throw StorageError.corruption("block checksum mismatch", file: file.path, offset: handle.offset)
         }
-        guard let kind = CompressionKind(rawValue: stored[n]) else {
+        let byte = stored[n]
+        let packed = byte & TableFormat.packedTrailersFlag != 0
+        guard let kind = CompressionKind(rawValue: byte & ~TableFormat.packedTrailersFlag) else {
             throw StorageError.corruption(
-                "unknown compression byte \(stored[n])", file: file.path, offset: handle.offset)
+                "unknown compression byte \(byte)", file: file.path, offset: handle.offset)
         }
-        if kind == .none {
+        if kind == .none && !packed {
             adopted = true
             return (stored, n)
         }
-        return try Compression.decompressToMemory(
+        if !packed {
+            return try Compression.decompressToMemory(
+                UnsafeRawBufferPointer(rebasing: raw[..<n]), kind: kind, file: file.path, offset: handle.offset)
+        }
+        // Packed trailers (SPEC.md §7.3): decompressed (if compressed), then unpacked.
+        if kind == .none {
+            return try TrailerPacking.unpack(
+                UnsafeRawBufferPointer(rebasing: raw[..<n]), limit: TableFormat.maxBlockSize, file: file.path,
+                offset: handle.offset)
+        }
+        let (memory, count) = try Compression.decompressToMemory(
             UnsafeRawBufferPointer(rebasing: raw[..<n]), kind: kind, file: file.path, offset: handle.offset)
+        defer { memory.deallocate() }
+        return try TrailerPacking.unpack(
+            UnsafeRawBufferPointer(start: memory, count: count), limit: TableFormat.maxBlockSize, file: file.path,
+            offset: handle.offset)
     }
 
     /// Checks the footer's magic, checksum and version; returns the filter and index handles.
@@ -242,7 +258,9 @@ public final class Table: @unchecked Sendable {
         let stored = CRC32C.unmask(footer.loadFixed32(at: handlesEnd + 4))
         guard stored == CRC32C.checksum(footer[..<(handlesEnd + 4)]) else { throw corrupt("checksum mismatch") }
         let version = footer.loadFixed32(at: handlesEnd)
-        guard version == TableFormat.formatVersion else { throw corrupt("unsupported format version \(version)") }
+        guard version == TableFormat.formatVersion || version == TableFormat.formatVersionWithoutPackedBlocks else {
+            throw corrupt("unsupported format version \(version)")
+        }
         let handles = footer.withUnsafeBufferPointer { buf -> (BlockHandle, BlockHandle)? in
             var position = 0
             guard let filter = BlockHandle.decode(buf, &position, end: handlesEnd),

@@ -20,6 +20,10 @@ public final class TableBuilder {
     @exclusivity(unchecked) private var offset: UInt64
     private let compressed = CompressionScratch()
     @exclusivity(unchecked) private var handleScratch: [UInt8] = []
+    /// A data block with packed trailers (`TrailerPacking`), before compression.
+    private let packedScratch = CompressionScratch()
+    /// Whether any block was written with packed trailers (the footer then says version 2).
+    @exclusivity(unchecked) private var wrotePackedBlock = false
     @exclusivity(unchecked) private var zstd: ZstdCompressor?
     @exclusivity(unchecked) private var lz4: Lz4Compressor?
     @exclusivity(unchecked) private var finished = false
@@ -99,7 +103,8 @@ public final class TableBuilder {
         filterHandle.encode(into: &footer)
         indexHandle.encode(into: &footer)
         footer.append(contentsOf: repeatElement(0, count: TableFormat.footerHandlesSize - footer.count))
-        footer.appendFixed32(TableFormat.formatVersion)
+        footer.appendFixed32(
+            wrotePackedBlock ? TableFormat.formatVersion : TableFormat.formatVersionWithoutPackedBlocks)
         footer.appendFixed32(CRC32C.mask(CRC32C.checksum(footer)))
         footer.appendFixed64(TableFormat.magic)
         try file.append(footer)
@@ -116,10 +121,32 @@ public final class TableBuilder {
     private func flushDataBlock() throws {
         guard !dataBlock.isEmpty else { return }
         let contents = dataBlock.finish()
-        pendingHandle = try contents.withUnsafeBytes {
-            try writeBlock($0, compression: options.compression)
-        }
+        pendingHandle = try contents.withUnsafeBytes { try writeDataBlock($0) }
         dataBlock.reset()
+    }
+
+    /// A data block to be compressed is packed first (SPEC.md §7.3) when that makes it smaller:
+    /// compressed if compression still saves 1/8 of the plain block, else stored packed.
+    /// Uncompressed tables keep plain blocks.
+    private func writeDataBlock(_ raw: UnsafeRawBufferPointer) throws -> BlockHandle {
+        guard options.packTrailers, options.compression != .none,
+            let packedCount = TrailerPacking.pack(raw, into: packedScratch)
+        else {
+            return try writeBlock(raw, compression: options.compression)
+        }
+        wrotePackedBlock = true
+        let flag = TableFormat.packedTrailersFlag
+        let packed = UnsafeRawBufferPointer(start: packedScratch.memory, count: packedCount)
+        if let length = Compression.compress(
+            packed, kind: options.compression, zstdLevel: options.zstdLevel, zstd: zstd, lz4: lz4,
+            scratch: compressed),
+            length <= raw.count - raw.count >> TableFormat.minimumCompressionSavingShift
+        {
+            return try append(
+                UnsafeRawBufferPointer(start: compressed.memory, count: length),
+                compressionByte: options.compression.rawValue | flag)
+        }
+        return try append(packed, compressionByte: CompressionKind.none.rawValue | flag)
     }
 
     /// Appends `block ‖ compression byte ‖ masked crc`, compressed when that saves ≥ 1/8.
@@ -129,13 +156,14 @@ public final class TableBuilder {
                 raw, kind: compression, zstdLevel: options.zstdLevel, zstd: zstd, lz4: lz4, scratch: compressed),
             length <= raw.count - raw.count >> TableFormat.minimumCompressionSavingShift
         {
-            return try append(UnsafeRawBufferPointer(start: compressed.memory, count: length), kind: compression)
+            return try append(
+                UnsafeRawBufferPointer(start: compressed.memory, count: length), compressionByte: compression.rawValue)
         }
-        return try append(raw, kind: .none)
+        return try append(raw, compressionByte: CompressionKind.none.rawValue)
     }
 
-    private func append(_ bytes: UnsafeRawBufferPointer, kind: CompressionKind) throws -> BlockHandle {
-        var trailer: [UInt8] = [kind.rawValue]
+    private func append(_ bytes: UnsafeRawBufferPointer, compressionByte: UInt8) throws -> BlockHandle {
+        var trailer: [UInt8] = [compressionByte]
         let crc = CRC32C.checksum(trailer, extending: CRC32C.checksum(bytes))
         trailer.appendFixed32(CRC32C.mask(crc))
         try file.append(bytes)

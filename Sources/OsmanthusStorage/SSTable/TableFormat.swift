@@ -3,7 +3,13 @@
 enum TableFormat {
     /// Footer's last 8 bytes; on disk (little-endian) they read "osmtable".
     static let magic: UInt64 = 0x656C_6261_746D_736F
-    static let formatVersion: UInt32 = 1
+    /// 2: some data blocks have packed trailers (`packedTrailersFlag`); 1: none has. A table
+    /// without packed blocks is still written as version 1, byte for byte as before.
+    static let formatVersion: UInt32 = 2
+    static let formatVersionWithoutPackedBlocks: UInt32 = 1
+    /// Set in a block's compression byte: the block's trailers are packed (`TrailerPacking`), and
+    /// the low bits name its compression.
+    static let packedTrailersFlag: UInt8 = 0x80
 
     /// After every block: compression byte ‖ fixed32 masked crc32c(block bytes ‖ compression byte).
     static let blockTrailerSize = 5

@@ -9,6 +9,9 @@ public struct TableOptions: Sendable {
     public var zstdLevel: Int32 = 3
     /// Bloom filter size; 0 or less writes an empty filter (every lookup reads a block).
     public var bloomBitsPerKey: Int = 10
+    /// Pack the trailers of the data blocks it compresses (SPEC.md §7.3). Off: plain blocks and
+    /// format version 1, as tables were written before packing.
+    public var packTrailers = true
 
     public init() {}
 }
