@@ -29,21 +29,25 @@ enum TrailerPacking {
         // Packed output larger than the plain block is abandoned, so this is room enough.
         let out = scratch.reserve(block.count + 16).assumingMemoryBound(to: UInt8.self)
         let room = block.count - tail - 4  // entries must end here to come out smaller
+        @inline(__always) func varint(_ p: inout Int) -> Int? {
+            if p < end, base[p] < 0x80 {
+                defer { p += 1 }
+                return Int(base[p])
+            }
+            return RawVarint.decode32(base, &p, end: end)
+        }
+        // As in `unpack`: one copy per trailer, of the bytes since the previous one.
         var o = 0
         var p = 0
+        var run = 0
         while p < end {
-            let start = p
-            guard RawVarint.decode32(base, &p, end: end) != nil,
-                let unshared = RawVarint.decode32(base, &p, end: end),
-                let valueLength = RawVarint.decode32(base, &p, end: end)
-            else { return nil }
+            guard varint(&p) != nil, let unshared = varint(&p), let valueLength = varint(&p) else { return nil }
             if unshared >= InternalKey.trailerSize {
-                // Header and user-key part in one copy, then the trailer as a varint.
-                let run = p + unshared - InternalKey.trailerSize - start
-                guard o + run + 10 + valueLength <= room else { return nil }
-                (out + o).update(from: base + start, count: run)
-                o += run
-                p = start + run
+                p += unshared - InternalKey.trailerSize
+                let n = p - run
+                guard o + n + 10 <= room else { return nil }
+                (out + o).update(from: base + run, count: n)
+                o += n
                 var trailer = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
                 p += InternalKey.trailerSize
                 while trailer >= 0x80 {
@@ -53,17 +57,15 @@ enum TrailerPacking {
                 }
                 out[o] = UInt8(truncatingIfNeeded: trailer)
                 o += 1
-                (out + o).update(from: base + p, count: valueLength)
-                o += valueLength
+                run = p
                 p += valueLength
             } else {
-                let run = p + unshared + valueLength - start
-                guard o + run <= room else { return nil }
-                (out + o).update(from: base + start, count: run)
-                o += run
-                p = start + run
+                p += unshared + valueLength
             }
         }
+        guard o + (end - run) <= room else { return nil }
+        (out + o).update(from: base + run, count: end - run)
+        o += end - run
         (out + o).update(from: base + end, count: tail)
         o += tail
         UnsafeMutableRawPointer(out + o).storeBytes(of: UInt32(block.count).littleEndian, as: UInt32.self)
@@ -97,46 +99,52 @@ enum TrailerPacking {
             memory.deallocate()
             return corrupt(message)
         }
+        // One byte per header varint, mostly: that case inline.
+        @inline(__always) func varint(_ p: inout Int) -> Int? {
+            if p < end, base[p] < 0x80 {
+                defer { p += 1 }
+                return Int(base[p])
+            }
+            return RawVarint.decode32(base, &p, end: end)
+        }
+        // Bytes between two trailers are the same in both forms (a value, the next entry's
+        // header and user-key part): one copy per trailer, from `run` up to it.
         var o = 0
         var p = 0
+        var run = 0
         while p < end {
             let start = p
-            guard RawVarint.decode32(base, &p, end: end) != nil,
-                let unshared = RawVarint.decode32(base, &p, end: end),
-                let valueLength = RawVarint.decode32(base, &p, end: end)
-            else { throw fail("bad entry header at \(start)") }
+            guard varint(&p) != nil, let unshared = varint(&p), let valueLength = varint(&p) else {
+                throw fail("bad entry header at \(start)")
+            }
             if unshared >= InternalKey.trailerSize {
                 let userPart = unshared - InternalKey.trailerSize
                 guard userPart <= end - p else { throw fail("key runs past the entries at \(start)") }
-                let run = p + userPart - start
-                guard run + InternalKey.trailerSize <= entriesEnd - o else { throw fail("entry at \(start) unpacks too long") }
-                (memory + o).update(from: base + start, count: run)
-                o += run
                 p += userPart
+                let n = p - run
+                guard n <= entriesEnd - o, InternalKey.trailerSize <= entriesEnd - o - n else {
+                    throw fail("entry at \(start) unpacks too long")
+                }
+                (memory + o).update(from: base + run, count: n)
+                o += n
                 guard let trailer = RawVarint.decode64(base, &p, end: end) else {
                     throw fail("bad trailer varint at \(start)")
                 }
                 UnsafeMutableRawPointer(memory + o).storeBytes(of: trailer.littleEndian, as: UInt64.self)
                 o += InternalKey.trailerSize
-                guard valueLength <= end - p, valueLength <= entriesEnd - o else {
-                    throw fail("value runs past the entries at \(start)")
-                }
-                (memory + o).update(from: base + p, count: valueLength)
-                o += valueLength
+                run = p
+                guard valueLength <= end - p else { throw fail("value runs past the entries at \(start)") }
                 p += valueLength
             } else {
                 guard unshared <= end - p, valueLength <= end - p - unshared else {
                     throw fail("entry runs past the entries at \(start)")
                 }
-                let run = p + unshared + valueLength - start
-                guard run <= entriesEnd - o else { throw fail("entry at \(start) unpacks too long") }
-                (memory + o).update(from: base + start, count: run)
-                o += run
-                p = start + run
+                p += unshared + valueLength
             }
         }
-        guard o == entriesEnd else { throw fail("entries unpack to \(o) bytes, not \(entriesEnd)") }
-        (memory + o).update(from: base + end, count: tail)
+        let n = end - run
+        guard n == entriesEnd - o else { throw fail("entries unpack to \(o + n) bytes, not \(entriesEnd)") }
+        (memory + o).update(from: base + run, count: n + tail)
         return (memory, plainSize)
     }
 }
