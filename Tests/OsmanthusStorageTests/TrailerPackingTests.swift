@@ -57,8 +57,9 @@ struct TrailerPackingTests {
             }
             let plain = plainBlock(entries, restartInterval: Int.random(in: 1...16, using: &rng))
             guard let packed = pack(plain) else {
-                // Not packed only when it would not shrink: huge sequences take 9–10 bytes.
-                #expect(sequenceLimit == maxSequenceNumber, "round \(round)")
+                // Not packed only when it would not shrink: huge sequences take 9–10 bytes, and
+                // in a block of one or two entries the saving may not pay for `plain_size`.
+                #expect(sequenceLimit == maxSequenceNumber || entries.count <= 3, "round \(round)")
                 continue
             }
             packedCount += 1

@@ -26,7 +26,8 @@ enum TrailerPacking {
         let restarts = Int(UInt32(littleEndian: block.loadUnaligned(fromByteOffset: block.count - 4, as: UInt32.self)))
         let end = block.count - 4 - 4 * restarts
         let tail = block.count - end
-        // Packed output larger than the plain block is abandoned, so this is room enough.
+        // Output that would not come out smaller than the plain block is abandoned before it is
+        // written, so this is room enough.
         let out = scratch.reserve(block.count + 16).assumingMemoryBound(to: UInt8.self)
         let room = block.count - tail - 4  // entries must end here to come out smaller
         @inline(__always) func varint(_ p: inout Int) -> Int? {
@@ -45,10 +46,11 @@ enum TrailerPacking {
             if unshared >= InternalKey.trailerSize {
                 p += unshared - InternalKey.trailerSize
                 let n = p - run
-                guard o + n + 10 <= room else { return nil }
+                var trailer = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+                let varintLength = max(1, (64 - trailer.leadingZeroBitCount + 6) / 7)
+                guard o + n + varintLength <= room else { return nil }
                 (out + o).update(from: base + run, count: n)
                 o += n
-                var trailer = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
                 p += InternalKey.trailerSize
                 while trailer >= 0x80 {
                     out[o] = UInt8(truncatingIfNeeded: trailer) | 0x80
