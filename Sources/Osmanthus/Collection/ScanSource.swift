@@ -60,40 +60,54 @@ final class ScanSource {
         taken = 0
         starts.removeAll(keepingCapacity: true)
         guard let it = iterator else { return }
-        // A fresh buffer: documents handed out from the last one still share it.
-        var fresh: [UInt8] = []
-        var malformed = false
-        while starts.count < wanted {
-            if stepPending {
-                it.next()
-                stepPending = false
-            }
-            // The bounds are checked on the iterator's own key bytes (no copy of the key).
-            guard it.isValid, it.withKey({ Cursor.isWithin($0, prefix: prefix, end: end) }) else { break }
-            let copied = it.withValue { value -> Bool in
-                if fresh.capacity == 0 {
-                    // Room for as many documents of this one's size as may be wanted, within
-                    // `batchBytes`, and always for this one.
-                    let room = Swift.max(1, Self.batchBytes / Swift.max(value.count, 1))
-                    fresh.reserveCapacity(value.count * Swift.min(wanted, room))
-                } else if fresh.count + value.count > fresh.capacity {
-                    return false
-                }
-                // Our own stored bytes: framing checked only (as `Document(trustedBytes:)`).
-                guard Self.isFramed(value) else {
-                    malformed = true
-                    return false
-                }
-                starts.append(fresh.count)
-                fresh.append(contentsOf: value)
-                return true
-            }
-            if malformed { throw OsmanthusError(.internalError, "stored document does not decode: bad framing") }
-            if !copied { break }
-            stepPending = true
+        if stepPending {
+            it.next()
+            stepPending = false
         }
-        if starts.isEmpty, let e = it.error { throw OsmanthusError.wrapping(e) }
-        buffer = fresh
+        guard isOnDocument(it) else {
+            if let e = it.error { throw OsmanthusError.wrapping(e) }
+            return
+        }
+        // Room for as many documents of the first one's size as may be wanted, within
+        // `batchBytes`, and always for the first. A fresh buffer each time: documents handed
+        // out from the last one still share it.
+        let first = it.withValue { $0.count }
+        let room = Swift.max(1, Self.batchBytes / Swift.max(first, 1))
+        let capacity = first * Swift.min(Swift.max(wanted, 1), room)
+        var malformed = false
+        buffer = [UInt8](unsafeUninitializedCapacity: capacity) { memory, filled in
+            filled = 0
+            while true {
+                let copied = it.withValue { value -> Bool in
+                    guard value.count <= memory.count - filled else { return false }
+                    // Our own stored bytes: framing checked only (as `Document(trustedBytes:)`).
+                    guard Self.isFramed(value), let source = value.baseAddress, let target = memory.baseAddress else {
+                        malformed = true
+                        return false
+                    }
+                    UnsafeMutableRawPointer(target + filled).copyMemory(from: source, byteCount: value.count)
+                    starts.append(filled)
+                    filled += value.count
+                    return true
+                }
+                guard copied else { return }
+                // Stay on the last document until more are asked for.
+                if starts.count >= wanted {
+                    stepPending = true
+                    return
+                }
+                it.next()
+                guard isOnDocument(it) else { return }
+            }
+        }
+        if malformed { throw OsmanthusError(.internalError, "stored document does not decode: bad framing") }
+    }
+
+    /// Whether the iterator is on a key in the range. The bounds are checked on the iterator's
+    /// own key bytes (no copy of the key).
+    @inline(__always)
+    private func isOnDocument(_ it: DBIterator) -> Bool {
+        it.isValid && it.withKey { Cursor.isWithin($0, prefix: prefix, end: end) }
     }
 
     /// At least 5 bytes, the declared length equal to the count, a 0x00 terminator.
