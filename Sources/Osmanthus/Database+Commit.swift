@@ -32,7 +32,7 @@ extension Database {
                 batch.delete(change.key)
             }
         }
-        try indexMaintainer.apply(changes, to: &batch) { try storage.write($0, options: writeOptions) }
+        try indexMaintainer.apply(changes, to: consume batch) { try storage.write($0, options: writeOptions) }
         changeLog.committed(logged, pool: pool)
     }
 }

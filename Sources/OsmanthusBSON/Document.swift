@@ -71,6 +71,23 @@ public struct Document: Sendable {
         start = 0
     }
 
+    /// `init(trustedBytes:)` for a stored document at `start` in a buffer it shares with others
+    /// (a scan reads several into one buffer): the document is a view, as an embedded one is,
+    /// keeping the whole buffer alive; its first edit copies it out. Same framing checks.
+    public init(trustedBytes base: [UInt8], start: Int) throws {
+        let framed = base.withUnsafeBytes { buffer -> Bool in
+            guard start >= 0, buffer.count - start >= BSONFormat.minDocumentSize else { return false }
+            let declared = Int(Int32(littleEndian: buffer.loadUnaligned(fromByteOffset: start, as: Int32.self)))
+            return declared >= BSONFormat.minDocumentSize && declared <= BSONLimits.maxDocumentSize
+                && declared <= buffer.count - start && buffer[start + declared - 1] == 0
+        }
+        guard framed else {
+            throw BSONError(.invalidDocument, "stored document at \(start) is not framed as BSON", offset: start)
+        }
+        self.base = base
+        self.start = start
+    }
+
     public init(bytes: ArraySlice<UInt8>) throws {
         try self.init(bytes: Array(bytes))
     }

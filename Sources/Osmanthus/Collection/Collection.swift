@@ -224,6 +224,7 @@ public final class Collection: Sendable {
 
     private func makeCursor(_ filter: Document, options: FindOptions) throws -> Cursor {
         try wrapping {
+            if let cursor = try idRangeCursor(filter, options: options) { return cursor }
             let parsed = try Filter(filter)
             let projection = try options.projection.map { try Projection($0) }
             guard let state = readState() else {
@@ -536,7 +537,7 @@ public final class Collection: Sendable {
             var exact = false
             if case .range = access { exact = Self.idRangeIsExact(filter) }
             return Cursor(
-                source: .scan(iterator: it, prefix: prefix, end: end), filter: filter,
+                source: .scan(ScanSource(iterator: it, prefix: prefix, end: end)), filter: filter,
                 projection: projection, skip: skip, limit: limit, sourceIsExact: exact)
         }
     }

@@ -5,33 +5,29 @@ import OsmanthusStorage
 /// The results of a query, produced lazily from a consistent snapshot: documents written after
 /// the cursor was opened are not seen. Use from one thread at a time.
 public final class Cursor: @unchecked Sendable, Sequence {
-    // One thread at a time (see above): no runtime exclusivity check on every document.
+    // One thread at a time (see above): no runtime exclusivity check on every document (each
+    // was a thread-local lookup, two per document).
     @exclusivity(unchecked) private var source: Source
     private let filter: Filter?
     /// The source yields only matching documents (a key range that is exactly the filter):
     /// the filter is kept for projections but not evaluated.
     private let sourceIsExact: Bool
     private let projection: Projection?
-    private var toSkip: Int
-    private var remaining: Int  // Int.max: unlimited
-    private(set) public var isExhausted = false
-    private var failure: OsmanthusError?
+    @exclusivity(unchecked) private var toSkip: Int
+    @exclusivity(unchecked) private var remaining: Int  // Int.max: unlimited
+    @exclusivity(unchecked) private(set) public var isExhausted = false
+    @exclusivity(unchecked) private var failure: OsmanthusError?
     /// Where `for try await` reads batches of a scan (nil: on the caller, as `next()` does).
-    var pool: BlockingPool?
+    @exclusivity(unchecked) var pool: BlockingPool?
     /// Called every `interruptInterval` documents read (matching or not); what it throws ends
     /// `next()` with that error. The server's `killOp` stops a long scan through it.
-    public var interruptCheck: (() throws -> Void)?
-    private var readSinceCheck = 0
-    /// A scan's iterator still sits on the document last returned: it moves on when the next one
-    /// is asked for, so a limited scan never steps past its last result.
-    private var scanStepPending = false
+    @exclusivity(unchecked) public var interruptCheck: (() throws -> Void)?
+    @exclusivity(unchecked) private var readSinceCheck = 0
     static let interruptInterval = 256
 
     enum Source {
-        /// Documents in key order from an engine iterator, while keys start with `prefix` and are
-        /// below `end` (empty: no end).
-        /// The iterator pins what it reads (its read view's version and memtables).
-        case scan(iterator: DBIterator, prefix: [UInt8], end: [UInt8])
+        /// Documents in key order from a primary-key range (see `ScanSource`).
+        case scan(ScanSource)
         /// Documents already in memory (sorted results, point lookups).
         case documents([Document], index: Int)
         /// Documents found through a secondary index.
@@ -98,22 +94,10 @@ public final class Cursor: @unchecked Sendable, Sequence {
 
     private func nextRaw() throws -> Document? {
         switch source {
-        case .scan(let it, let prefix, let end):
-            if scanStepPending {
-                it.next()
-                scanStepPending = false
-            }
-            // The bounds are checked on the iterator's own key bytes (no copy of the key).
-            guard it.isValid, it.withKey({ Self.isWithin($0, prefix: prefix, end: end) }) else {
-                if let e = it.error { throw OsmanthusError.wrapping(e) }
-                return nil
-            }
-            let value = it.value
-            scanStepPending = true
-            // Our own stored bytes: framing checked only (see Document(trustedBytes:)).
-            do { return try Document(trustedBytes: value) } catch {
-                throw OsmanthusError(.internalError, "stored document does not decode: \(error)")
-            }
+        case .scan(let scan):
+            // At most the documents still to skip and return: a batch never reads past a limit.
+            let (wanted, overflow) = Swift.max(toSkip, 0).addingReportingOverflow(remaining)
+            return try scan.next(wanted: overflow ? Int.max : wanted)
         case .index(let scan):
             return try scan.next()?.1
         case .documents(let docs, let index):
@@ -146,7 +130,10 @@ public final class Cursor: @unchecked Sendable, Sequence {
         isExhausted = true
         // Dropping the source unpins its read view (version, memtables) now, not at deinit.
         switch source {
-        case .scan, .index: source = .documents([], index: 0)
+        case .scan(let scan):
+            scan.close()
+            source = .documents([], index: 0)
+        case .index: source = .documents([], index: 0)
         case .documents: break
         }
     }

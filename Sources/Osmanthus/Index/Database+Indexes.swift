@@ -31,8 +31,7 @@ extension Database {
                         guard let raw = try storage.get(key) else { continue }
                         changes.append(.insert(try Document(bytes: raw), key: key, in: entry))
                     }
-                    var batch = WriteBatch()
-                    try indexMaintainer.apply(changes, to: &batch, only: current) { try storage.write($0) }
+                    try indexMaintainer.apply(changes, to: WriteBatch(), only: current) { try storage.write($0) }
                 }
                 from = last + [0]
                 if keys.count < Self.indexBuildBatch { break }

@@ -27,10 +27,15 @@ struct IndexMaintainer {
 
     /// Adds the index entries of `changes` to `batch` and runs `write` with it while holding the
     /// locks of the unique keys written. `only`: maintain just that index (a build's scan).
-    func apply(_ changes: [DocumentChange], to batch: inout WriteBatch, only: IndexSpec? = nil,
-               write: (WriteBatch) throws -> Void) throws {
+    ///
+    /// The batch is handed on (`consuming`, `consume`), not shared: the engine stamps its
+    /// sequence into it, which copied the whole batch while the caller still held it.
+    func apply(_ changes: [DocumentChange], to batch: consuming WriteBatch, only: IndexSpec? = nil,
+               write: (consuming WriteBatch) throws -> Void) throws {
         // One document of a collection without indexes (most writes): nothing to add or check.
-        if only == nil, changes.count == 1, catalog.indexes(of: changes[0].entry.id).isEmpty { return try write(batch) }
+        if only == nil, changes.count == 1, catalog.indexes(of: changes[0].entry.id).isEmpty {
+            return try write(consume batch)
+        }
         var specsByCollection: [UInt32: [IndexSpec]] = [:]
         var checks: [UniqueCheck] = []
         var removed = Set<[UInt8]>()
@@ -74,11 +79,13 @@ struct IndexMaintainer {
         // flag set in memory only, which merely disables optimizations until reopen.
         for spec in becameMultikey.values { catalog.markMultikey(spec) }
         if checks.isEmpty {
-            try write(batch)
+            try write(consume batch)
         } else {
+            // Unique keys (rarer): the closure holds the batch too, so the stamp copies it.
+            let held = consume batch
             try locks.withLocks(keys: checks.map { Array($0.entry.uniquePrefix) }) {
                 try verify(checks, removed: removed)
-                try write(batch)
+                try write(held)
             }
         }
     }
