@@ -131,6 +131,15 @@ final class Block: @unchecked Sendable {
         var skip = 0
         let common = min(firstCount, lastCount) - InternalKey.trailerSize
         while skip < common && base[first + skip] == base[last + skip] { skip += 1 }
+        // Sorted keys between the first and last share those bytes; a damaged block's need not,
+        // and the search must still answer as a plain seek does: every restart key is checked.
+        for i in 1..<max(restartCount - 1, 1) where skip > 0 {
+            guard let (p, n) = restartKey(i) else { return nil }
+            var shared = 0
+            let limit = min(skip, n - InternalKey.trailerSize)
+            while shared < limit && base[first + shared] == base[p + shared] { shared += 1 }
+            skip = shared
+        }
         let prefixes = UnsafeMutablePointer<UInt64>.allocate(capacity: restartCount * prefixWords)
         for i in 0..<restartCount {
             guard let (p, n) = restartKey(i) else {
