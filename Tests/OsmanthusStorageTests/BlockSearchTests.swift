@@ -109,6 +109,67 @@ struct BlockSearchTests {
         }
     }
 
+    /// Restart keys sharing a long first part (as one index's entries do): the prefixes are
+    /// taken past it, and targets below, above, inside or cut short of it find what a plain
+    /// seek finds.
+    @Test(arguments: [1, 2, 5])
+    func restartKeysWithACommonFirstPartAreSearchedPastIt(restartInterval: Int) throws {
+        let seed: UInt64 = 0xC0_11A7 &+ UInt64(restartInterval)
+        var rng = SplitMix64(seed: seed)
+        let common: [UInt8] = [0x11, 0, 0, 0, 3, 0, 0, 0, 7, 0x20]
+        var users = Set<[UInt8]>()
+        // Suffixes short and long, some empty (a key that is the common part itself).
+        users.insert(common)
+        while users.count < 200 { users.insert(common + rng.bytes(maxLength: 14, maxByte: 3)) }
+        let keys = users.flatMap { [InternalKey.make($0, 9, .value), InternalKey.make($0, 4, .deletion)] }
+            .sorted { InternalKey.compare($0, $1) < 0 }
+        let entries = keys.enumerated().map { ($1, [UInt8(truncatingIfNeeded: $0)]) }
+        let block = try makeBlock(entries, restartInterval: restartInterval)
+        let searchable = try makeBlock(entries, restartInterval: restartInterval, searchable: true)
+        #expect(searchable.restartSkip == common.count)
+        for key in keys { agree(block, key, "seed \(seed) \(key)", searched: searchable) }
+        for _ in 0..<1500 {
+            var user: [UInt8]
+            switch rng.next() % 5 {
+            case 0: user = Array(common.prefix(Int(rng.next() % UInt64(common.count))))  // cut short
+            case 1:  // differs inside the common part
+                user = common
+                user[Int(rng.next() % UInt64(common.count))] &+= rng.next() % 2 == 0 ? 1 : 255
+                user += rng.bytes(maxLength: 6, maxByte: 3)
+            default: user = common + rng.bytes(maxLength: 15, maxByte: 3)
+            }
+            let target = InternalKey.make(user, rng.next() % 12, .value)
+            agree(block, target, "seed \(seed) target \(target)", searched: searchable)
+        }
+    }
+
+    /// Keys alike for their first 8, 16 or 24 bytes and more (the three prefix words all equal),
+    /// in a block whose first and last keys differ at byte 0 (no shared part skipped), and
+    /// differing just inside or just past a word: the search finds what a plain seek finds.
+    @Test func restartKeysAlikeAcrossEveryPrefixWordAreStillOrdered() throws {
+        let seed: UInt64 = 0x3_0D5
+        var rng = SplitMix64(seed: seed)
+        var users = Set<[UInt8]>([[0x01], [0xF0, 0x01]])
+        for stemLength in [7, 8, 9, 15, 16, 17, 23, 24, 25, 31] {
+            let stem = [UInt8](repeating: 0x41, count: stemLength)
+            users.insert(stem)
+            for _ in 0..<25 { users.insert(stem + rng.bytes(maxLength: 4, maxByte: 2)) }
+        }
+        let keys = users.map { InternalKey.make($0, 7, .value) }.sorted { InternalKey.compare($0, $1) < 0 }
+        let entries = keys.enumerated().map { ($1, [UInt8(truncatingIfNeeded: $0)]) }
+        for interval in [1, 4] {
+            let block = try makeBlock(entries, restartInterval: interval)
+            let searchable = try makeBlock(entries, restartInterval: interval, searchable: true)
+            #expect(searchable.restartSkip == 0)
+            for key in keys { agree(block, key, "seed \(seed) \(key)", searched: searchable) }
+            for _ in 0..<1500 {
+                let stem = [UInt8](repeating: 0x41, count: Int(rng.next() % 34))
+                let target = InternalKey.make(stem + rng.bytes(maxLength: 4, maxByte: 2), rng.next() % 10, .value)
+                agree(block, target, "seed \(seed) target \(target)", searched: searchable)
+            }
+        }
+    }
+
     @Test func keysLongerThanTheStackBufferAreStillFound() throws {
         let long = [UInt8](repeating: 0x61, count: Block.searchKeyLimit + 50)
         let entries = (0..<40).map { i in (InternalKey.make(long + [UInt8(i)], 1, .value), [UInt8(i)]) }

@@ -46,6 +46,32 @@ struct FieldCondition {
         return out
     }
 
+    /// The conditions of `filter`'s top-level `$and` on each of `fields`' paths, in their order
+    /// (nil: none): what `extract(filter)[field.path]` gives, without building the dictionary
+    /// (a cached plan binds only its index's fields).
+    static func extract(_ filter: Filter, for fields: [IndexSpec.Field]) -> [FieldCondition?] {
+        var out: [FieldCondition?] = []
+        out.reserveCapacity(fields.count)
+        for _ in fields { out.append(nil) }
+        func visit(_ node: MatchNode) {
+            switch node {
+            case .and(let children): children.forEach(visit)
+            case .or(let children) where children.count == 1: visit(children[0])
+            case .leaf(let path, .traverse, let predicate) where !path.isEmpty:
+                // One component: compared as is; a dotted path is joined (rare) as `extract` does.
+                let joined = path.count == 1 ? path[0] : path.joined(separator: ".")
+                for i in fields.indices where fields[i].path == joined {
+                    var c = out[i] ?? FieldCondition()
+                    c.add(predicate)
+                    out[i] = c
+                }
+            default: break
+            }
+        }
+        visit(filter.root)
+        return out
+    }
+
     /// Values an index lookup may use: not null/undefined (they also match missing fields and
     /// empty arrays, which are indexed differently), not arrays or regexes (they match more
     /// than one stored value).
@@ -111,15 +137,16 @@ struct IndexBounds {
     /// What explain shows is worked out from these only when asked (not on every query): the
     /// first `pointFields` fields took their points, the next one (if `hasRange`) its range.
     private let fields: [IndexSpec.Field]
-    private let conditions: [String: FieldCondition]
+    /// The condition on each of `fields` (nil: none).
+    private let conditions: [FieldCondition?]
 
     /// MongoDB's explain shape: field → ["[1, 1]", ...].
     var display: Document {
         var d = Document()
         for (i, f) in fields.enumerated() {
-            if i < pointFields, let p = conditions[f.path]?.points {
+            if i < pointFields, let p = conditions[i]?.points {
                 d.append(f.path, .array(p.map { .string("[\($0), \($0)]") }))
-            } else if i == pointFields, hasRange, let c = conditions[f.path] {
+            } else if i == pointFields, hasRange, let c = conditions[i] {
                 d.append(f.path, .array([.string(c.display.joined(separator: ", "))]))
             } else {
                 d.append(f.path, .array([.string("[MinKey, MaxKey]")]))
@@ -131,6 +158,12 @@ struct IndexBounds {
     static let maxIntervals = 1000
 
     init(spec: IndexSpec, conditions: [String: FieldCondition]) {
+        self.init(spec: spec, fieldConditions: spec.fields.map { conditions[$0.path] })
+    }
+
+    /// `fieldConditions[i]`: the condition on `spec.fields[i]` (`FieldCondition.extract(_:for:)`).
+    init(spec: IndexSpec, fieldConditions: [FieldCondition?]) {
+        let conditions = fieldConditions
         // The one prefix while every point field so far has one value (the usual equality),
         // built in one buffer; `prefixes` takes over once a field has several.
         var one = KeyEncoder(entryPrefixOf: spec.collectionId, indexId: spec.id)
@@ -141,7 +174,7 @@ struct IndexBounds {
         var range: (Int, (lo: [UInt8], hi: (bytes: [UInt8], inclusive: Bool)))?
         var boundRoots: Set<Substring> = []
         for (i, field) in spec.fields.enumerated() {
-            let c = conditions[field.path]
+            let c = conditions[i]
             // Multikey: fields sharing a first path component may reach one array, whose entries
             // pair values of one element; the conditions may hold in different elements, so only
             // the first such field is bounded (SPEC.md §11.6).

@@ -6,18 +6,26 @@ import OsmanthusStorage
 /// (or, covered, documents rebuilt from the entries), each primary key once. The entries and
 /// the documents are read from the same view (`ReadView`: the engine's state acquired once per
 /// query, not once per document).
+///
+/// Used from one thread at a time (a cursor's, a count's): its fields skip the run-time
+/// exclusivity checks (`@exclusivity(unchecked)`), a thread-local lookup per access per entry.
 final class IndexScan {
     private let plan: IndexPlan
     private let view: ReadView
     private let documentPrefix: [UInt8]
-    private let iterator: DBIterator
-    private var interval = -1
-    private var seen = Set<[UInt8]>()
-    private(set) var keysExamined = 0
-    private(set) var docsExamined = 0
+    /// A `var` only so `deinit` can check that nothing else holds it before handing it back.
+    @exclusivity(unchecked) private var iterator: DBIterator
+    @exclusivity(unchecked) private var interval = -1
+    @exclusivity(unchecked) private var seen = Set<[UInt8]>()
+    @exclusivity(unchecked) private(set) var keysExamined = 0
+    @exclusivity(unchecked) private(set) var docsExamined = 0
     /// `next` examines no key past this many (it then returns nil before the end): trial
     /// planning works a scan one key at a time (`TrialPlanner`).
-    var keyLimit = Int.max
+    @exclusivity(unchecked) var keyLimit = Int.max
+    /// Whether `next` returns each document's engine key; without it (a cursor, a count) the
+    /// document is read through a key built on the stack (no array per entry) and `next`'s key
+    /// is empty.
+    @exclusivity(unchecked) var returnsKeys = true
 
     /// Applied to each entry's document unless the plan's bounds are exact and the entry holds
     /// no value that breaks exactness (nil: every entry is returned).
@@ -34,9 +42,14 @@ final class IndexScan {
         iterator = view.makeIterator(lowerBound: intervals.first?.start ?? [], upperBound: intervals.last?.end ?? [])
     }
 
+    deinit {
+        // The view's next bounded read (the next query) reuses it instead of building one.
+        if isKnownUniquelyReferenced(&iterator) { view.recycle(iterator) }
+    }
+
     /// Results `prime` produced, handed out first.
-    private var primed: [([UInt8], Document)] = []
-    private var primedNext = 0
+    @exclusivity(unchecked) private var primed: [([UInt8], Document)] = []
+    @exclusivity(unchecked) private var primedNext = 0
 
     /// The next matching document and its engine key, or nil at the end.
     func next() throws -> ([UInt8], Document)? {
@@ -65,7 +78,7 @@ final class IndexScan {
     }
 
     /// Entries `primeCount` counted, added to `count`'s answer.
-    private var primedCount = 0
+    @exclusivity(unchecked) private var primedCount = 0
 
     /// `prime` for a count whose bounds are exact (`countsKeys`): works the scan by counting
     /// entries as `count` does (no document built), until `target` counted or its end, within
@@ -87,8 +100,23 @@ final class IndexScan {
         while keysExamined < keyLimit {
             guard try advanceToEntry() else { return nil }
             keysExamined += 1
-            // The document key is built from the entry's bytes in place (no copy of the value).
             let exact = plan.exact
+            if !plan.covered && !returnsKeys && !plan.spec.multikey {
+                // The document is read while the entry is lent: its key is built on the stack.
+                docsExamined += 1
+                let found = try iterator.withValue { v -> (Document?, Bool) in
+                    // `get(bytes:)`, not a generic read: specialized in the engine's module.
+                    let doc = try Self.withDocumentKey(documentPrefix, v) { key in
+                        try view.get(bytes: key).map { try Document(trustedBytes: $0) }
+                    }
+                    return (doc, exact && ExactBounds.entryIsExact(v))
+                }
+                if plan.backward { iterator.prev() } else { iterator.next() }
+                guard let doc = found.0 else { continue }
+                if !found.1, let filter, !filter.matches(doc) { continue }
+                return ([], doc)
+            }
+            // The document key is built from the entry's bytes in place (no copy of the value).
             let (key, clean) = iterator.withValue { v -> ([UInt8], Bool) in
                 (Self.documentKey(documentPrefix, v), exact && ExactBounds.entryIsExact(v))
             }
@@ -180,6 +208,23 @@ final class IndexScan {
         return key
     }
 
+    /// Calls `body` with `documentPrefix ‖ pk` (pk read from an entry's value as in
+    /// `documentKey`) in stack memory, lent only for the call.
+    private static func withDocumentKey<R>(
+        _ prefix: [UInt8], _ v: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
+        let n = v.count >= 4 ? Int(v[0]) << 24 | Int(v[1]) << 16 | Int(v[2]) << 8 | Int(v[3]) : 0
+        let pk = v.count >= 4 ? UnsafeRawBufferPointer(rebasing: v[4..<min(v.count, 4 + n)]) : UnsafeRawBufferPointer(start: nil, count: 0)
+        let count = prefix.count + pk.count
+        return try withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { buffer in
+            prefix.withUnsafeBytes { p in buffer.copyMemory(from: p) }
+            if let source = pk.baseAddress, let target = buffer.baseAddress {
+                (target + prefix.count).copyMemory(from: source, byteCount: pk.count)
+            }
+            return try body(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
     private var current: (start: [UInt8], end: [UInt8]) {
         let iv = plan.bounds.intervals
         return plan.backward ? iv[iv.count - 1 - interval] : iv[interval]
@@ -234,6 +279,8 @@ extension Collection {
                    forCount: Bool = false, replan: () throws -> QueryPlan) throws -> IndexScan? {
         guard case .index(let p) = plan.kind else { return nil }
         let scan = IndexScan(plan: p, view: view, documentPrefix: entry.documentPrefix, filter: filter)
+        // Cursors and counts use the documents only.
+        scan.returnsKeys = false
         guard let check = plan.cacheCheck else { return scan }
         let (product, overflow) = check.works.multipliedReportingOverflow(by: PlanCache.evictionRatio)
         let budget = overflow ? Int.max : max(1, product)
@@ -244,7 +291,9 @@ extension Collection {
         database.planCache.evict(collection: entry.id, shape: check.shape)
         plan = try replan()
         guard case .index(let fresh) = plan.kind else { return nil }
-        return IndexScan(plan: fresh, view: view, documentPrefix: entry.documentPrefix, filter: filter)
+        let freshScan = IndexScan(plan: fresh, view: view, documentPrefix: entry.documentPrefix, filter: filter)
+        freshScan.returnsKeys = false
+        return freshScan
     }
 
     /// The results a trial of a query with this sort, skip and limit would stop at: nil when

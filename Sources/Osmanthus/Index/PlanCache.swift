@@ -19,6 +19,17 @@ final class PlanCache: Sendable {
     struct Key: Hashable {
         var collection: UInt32
         var shape: [UInt8]
+
+        /// The shape's bytes hashed in one call (an array of bytes hashes element by element).
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(collection)
+            hasher.combine(shape.count)
+            shape.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.collection == b.collection && a.shape == b.shape
+        }
     }
 
     struct Entry: Equatable {

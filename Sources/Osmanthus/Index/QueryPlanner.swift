@@ -77,7 +77,7 @@ struct QueryPlanner {
         let p: IndexPlan
         if let d = cached.derived, d.multikey == spec.multikey {
             // The shape decided everything but the bounds.
-            let bounds = IndexBounds(spec: spec, conditions: FieldCondition.extract(filter))
+            let bounds = IndexBounds(spec: spec, fieldConditions: FieldCondition.extract(filter, for: spec.fields))
             let bounded = bounds.pointFields > 0 || bounds.hasRange
             if spec.sparse && !bounded { return nil }
             guard bounded || d.providesSort else { return nil }

@@ -115,6 +115,8 @@ extension DB {
     /// Deletes tables no live version uses, logs the manifest no longer needs, and old
     /// manifests. Safe to call at any time without the monitor.
     func deleteObsoleteFiles() {
+        // Idle pooled iterators would keep older versions (and their files) alive.
+        iteratorPool.removeAll()
         // Files numbered from `horizon` on were allocated after this snapshot of the live set
         // (the directory is listed later, outside the lock): they are never touched.
         let (live, logNumber, manifestNumber, horizon) = monitor.withLock {
@@ -236,6 +238,7 @@ extension DB {
         monitor.unlock()
         var failure: (any Error)?
         do { try log?.close() } catch { failure = error }
+        iteratorPool.removeAll()
         versions.close()
         fileLockStorage?.unlock()
         fileLockStorage = nil

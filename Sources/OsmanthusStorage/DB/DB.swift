@@ -13,6 +13,8 @@ public final class DB: @unchecked Sendable {
     let blockCache: BlockCache?
     public let statistics = Statistics()
     let snapshots = SnapshotRegistry()
+    /// Idle iterators for read views' bounded reads (emptied before obsolete files are deleted).
+    let iteratorPool = IteratorPool()
     let versions: VersionSet
     var fileLockStorage: (any FileLock)?
     let picker: CompactionPicker

@@ -10,8 +10,9 @@ public final class DBIterator {
     private enum Direction { case forward, reverse }
 
     /// Concrete, so every move and key read is a direct call.
-    private let iter: MergingIterator
-    private let sequence: SequenceNumber
+    let iter: MergingIterator
+    /// A `var` only for `reuse(sequence:)` (a pooled iterator serves another read view).
+    @exclusivity(unchecked) private var sequence: SequenceNumber
     // Keeps the version whose tables `iter` reads alive (and so undeleted).
     private let pinned: Version?
     @exclusivity(unchecked) private var direction = Direction.forward
@@ -25,6 +26,8 @@ public final class DBIterator {
     /// Reused for every `seek`'s internal lookup key.
     @exclusivity(unchecked) private var seekKey: [UInt8] = []
     @exclusivity(unchecked) private var corruption: StorageError?
+    /// Set on iterators a read view built for reuse (`IteratorPool`): what they merge.
+    var poolLayout: PoolLayout?
 
     init(_ iter: MergingIterator, sequence: SequenceNumber, pinned: Version?) {
         self.iter = iter
@@ -33,6 +36,17 @@ public final class DBIterator {
     }
 
     public var isValid: Bool { valid }
+
+    /// Readies an idle iterator (`IteratorPool`) for a read at `sequence`: unpositioned, no
+    /// saved key or value. Only for iterators whose children show no error.
+    func reuse(sequence: SequenceNumber) {
+        self.sequence = sequence
+        direction = .forward
+        valid = false
+        savedKey.removeAll()
+        savedValue.removeAll()
+        corruption = nil
+    }
 
     public var key: [UInt8] {
         precondition(valid, "key read from an invalid iterator")
@@ -242,15 +256,21 @@ public final class DBIterator {
     }
 
     /// Moves back to the previous visible, live key, leaving the cursor before its entries.
+    /// Each entry is read in place (no key array per step, as `findNextUserEntry`).
     private func findPrevUserEntry() {
         var lastKind = ValueKind.deletion
         if iter.isValid {
             repeat {
-                let k = iter.key
-                guard let kind = checkedKind(k) else { return }
-                if InternalKey.sequence(k) <= sequence {
-                    let userKey = InternalKey.userKey(k)
-                    if lastKind != .deletion && userKey.withUnsafeBytes({ Self.compare($0, savedKey.bytes) }) < 0 {
+                let k = iter.keyBytes
+                let userCount = k.count - InternalKey.trailerSize
+                guard userCount >= 0, let kind = ValueKind(rawValue: k[userCount]) else {
+                    markCorrupt()
+                    return
+                }
+                let trailer = UInt64(littleEndian: k.loadUnaligned(fromByteOffset: userCount, as: UInt64.self))
+                if trailer >> 8 <= sequence {
+                    let userKey = UnsafeRawBufferPointer(rebasing: k[..<userCount])
+                    if lastKind != .deletion && Self.compare(userKey, savedKey.bytes) < 0 {
                         break  // savedKey is complete: this entry belongs to an earlier key
                     }
                     lastKind = kind
@@ -258,8 +278,12 @@ public final class DBIterator {
                         savedKey.removeAll()
                         savedValue.removeAll()
                     } else {
-                        userKey.withUnsafeBytes { savedKey.assign($0) }
-                        iter.withValue { savedValue.assign($0) }
+                        savedKey.assign(userKey)
+                        if let value = iter.lentValueBytes {
+                            savedValue.assign(value)
+                        } else {
+                            iter.withValue { savedValue.assign($0) }
+                        }
                     }
                 }
                 iter.prev()
@@ -273,14 +297,6 @@ public final class DBIterator {
         } else {
             valid = true
         }
-    }
-
-    private func checkedKind(_ k: [UInt8]) -> ValueKind? {
-        guard InternalKey.isWellFormed(k), let kind = InternalKey.kind(k) else {
-            markCorrupt()
-            return nil
-        }
-        return kind
     }
 
     private func markCorrupt() {

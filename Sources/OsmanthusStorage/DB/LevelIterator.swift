@@ -6,11 +6,11 @@
 /// seek that lands in another table allocates nothing.
 final class LevelIterator: InternalIterator {
     private let version: Version
-    private let level: Int
+    let level: Int
     private let files: [FileMetadata]
-    /// Indices into `files` this iterator covers.
-    private let first: Int
-    private let end: Int
+    /// Indices into `files` this iterator covers (`reset(range:)` changes them).
+    @exclusivity(unchecked) private var first: Int
+    @exclusivity(unchecked) private var end: Int
     private let tables: TableCache
     private let fillCache: Bool
     /// Index into `files` of the table `current` reads (meaningful while `current` is set).
@@ -32,6 +32,16 @@ final class LevelIterator: InternalIterator {
     }
 
     var isValid: Bool { current?.isValid ?? false }
+
+    /// Covers `range` of the level's tables from now on, unpositioned; the table iterator is
+    /// kept for the next table (a reused iterator allocates nothing).
+    func reset(range: Range<Int>) {
+        if let c = current { spare = c }
+        current = nil
+        index = -1
+        first = range.lowerBound
+        end = range.upperBound
+    }
     var key: [UInt8] { current?.key ?? [] }
     var value: [UInt8] { current?.value ?? [] }
 

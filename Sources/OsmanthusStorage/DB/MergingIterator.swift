@@ -23,8 +23,12 @@ public final class MergingIterator: InternalIterator {
 
     /// Each child by its concrete type where it is one of the engine's (see `MergingChild`),
     /// unowned, in memory of our own: reading one costs no reference counting.
+    /// The children being merged: all of them, or the subset `select` chose (in their order).
     private let children: UnsafeMutablePointer<MergingChild>
-    private let childCount: Int
+    @exclusivity(unchecked) private var childCount: Int
+    /// Every child given at init, in order: what `select` chooses from.
+    private let allChildren: UnsafeMutablePointer<MergingChild>
+    private let totalCount: Int
     /// Keeps every child alive while `children` refers to it.
     private let owners: [AnyObject]
     /// `keys[i]` is child i's current key while child i is in the heap: raw memory (the child's
@@ -39,12 +43,15 @@ public final class MergingIterator: InternalIterator {
 
     public init(_ children: [InternalIterator]) {
         childCount = children.count
+        totalCount = children.count
         self.children = .allocate(capacity: max(children.count, 1))
+        allChildren = .allocate(capacity: max(children.count, 1))
         var owners: [AnyObject] = []
         owners.reserveCapacity(children.count)
         for (i, iterator) in children.enumerated() {
             let made = MergingChild.make(iterator)
             (self.children + i).initialize(to: made.child)
+            (allChildren + i).initialize(to: made.child)
             owners.append(made.owner)
         }
         self.owners = owners
@@ -54,10 +61,11 @@ public final class MergingIterator: InternalIterator {
     }
 
     deinit {
-        for i in 0..<max(childCount, 1) { keys[i].bytes?.deallocate() }
+        for i in 0..<max(totalCount, 1) { keys[i].bytes?.deallocate() }
         keys.deallocate()
         // Trivial values (unmanaged references): nothing to deinitialize.
         children.deallocate()
+        allChildren.deallocate()
         heap.deallocate()
     }
 
@@ -92,6 +100,21 @@ public final class MergingIterator: InternalIterator {
     }
 
     public var isValid: Bool { heapCount > 0 }
+
+    /// Merges only the children (by their index in the init's list) for which `include` is
+    /// true, in their original order, from the next positioning call on; the iterator is left
+    /// unpositioned (invalid). A reused iterator (`IteratorPool`) skips the children whose keys
+    /// cannot meet its new bounds this way, with no allocation.
+    func select(_ include: (Int) -> Bool) {
+        var n = 0
+        for i in 0..<totalCount where include(i) {
+            children[n] = allChildren[i]
+            n += 1
+        }
+        childCount = n
+        heapCount = 0
+        direction = .forward
+    }
 
     public var key: [UInt8] {
         precondition(isValid, "MergingIterator.key read while invalid")

@@ -21,10 +21,13 @@ public final class ReadView: @unchecked Sendable {
     private let version: Version
     public let sequence: SequenceNumber
     private let closed: Bool
+    /// Where iterators this view's reads are done with wait for the next view's reads.
+    private let pool: IteratorPool
 
     init(db: DB, mem: MemTable, imm: MemTable?, version: Version, sequence: SequenceNumber, closed: Bool) {
         tables = db.tables
         statistics = db.statistics
+        pool = db.iteratorPool
         self.mem = mem
         self.imm = imm
         self.version = version
@@ -108,10 +111,40 @@ public final class ReadView: @unchecked Sendable {
     /// A bounded iterator over the view (as `DB.makeIterator(options:lowerBound:upperBound:)`:
     /// only the non-empty memtables and the tables meeting [`lowerBound`, `upperBound`) are
     /// merged; callers seek and stop within the bounds).
+    ///
+    /// The iterator may be one an earlier view's read handed back (`recycle`), or is built so it
+    /// can be (`IteratorPool`): hand it back with `recycle` when done to make the next bounded
+    /// read cheap.
     public func makeIterator(lowerBound: [UInt8], upperBound: [UInt8], fillCache: Bool = true) -> DBIterator {
-        Self.makeIterator(
-            mem: mem, imm: imm, version: version, sequence: sequence, closed: closed, tables: tables,
-            statistics: statistics, fillCache: fillCache, lowerBound: lowerBound, upperBound: upperBound)
+        if closed {
+            return Self.makeIterator(
+                mem: mem, imm: imm, version: version, sequence: sequence, closed: closed, tables: tables,
+                statistics: statistics, fillCache: fillCache, lowerBound: lowerBound, upperBound: upperBound)
+        }
+        statistics.add(.iteratorsCreated)
+        let liveMem = mem.isEmpty ? nil : mem
+        let liveImm = imm.flatMap { $0.isEmpty ? nil : $0 }
+        let iterator: DBIterator
+        if let idle = pool.take(IteratorPool.Sources(version: version, mem: liveMem, imm: liveImm, fillCache: fillCache)) {
+            idle.reuse(sequence: sequence)
+            iterator = idle
+        } else {
+            // Every source, so later reads with other bounds can reuse it.
+            let children = version.iterators(
+                tables: tables, fillCache: fillCache, lowerBound: [], upperBound: [], memtables: (liveMem, liveImm))
+            iterator = DBIterator(MergingIterator(children), sequence: sequence, pinned: version)
+            iterator.poolLayout = PoolLayout(
+                version: version, mem: liveMem, imm: liveImm, fillCache: fillCache,
+                levels: children.compactMap { $0 as? LevelIterator })
+        }
+        iterator.poolLayout?.narrow(iterator.iter, lowerBound: lowerBound, upperBound: upperBound)
+        return iterator
+    }
+
+    /// Hands back an iterator from `makeIterator` that the caller is done with, for a later
+    /// read to reuse. The caller must not touch it again (nor may anyone else hold it).
+    public func recycle(_ iterator: DBIterator) {
+        pool.put(iterator)
     }
 
     /// The merge of the non-empty memtables and the tables meeting [`lowerBound`, `upperBound`)

@@ -15,18 +15,35 @@ extension Block {
         var right = restartCount - 1
         let limit = restartsOffset
         let prefixes = restartPrefixes
-        let targetPrefix = Self.keyPrefix(target, targetCount)
+        // The target's words, compared with each restart key's (see `restartPrefixes`).
+        var t0: UInt64 = 0
+        var t1: UInt64 = 0
+        var t2: UInt64 = 0
+        if prefixes != nil {
+            var skip = 0
+            if restartSkip > 0 {
+                switch skippedPrefix(target, targetCount) {
+                case .belowEvery: return (0, nil)
+                case .aboveEvery: return (restartCount &- 1, nil)
+                case .within: skip = restartSkip
+                }
+            }
+            t0 = Self.keyWord(target + skip, targetCount &- skip, 0)
+            t1 = Self.keyWord(target + skip, targetCount &- skip, 1)
+            t2 = Self.keyWord(target + skip, targetCount &- skip, 2)
+        }
         while left < right {
             // Both are restart indices (< restartCount ≤ a block's size / 4): no overflow.
             let mid = (left &+ right &+ 1) >> 1
             if let prefixes {
-                // Differing prefixes order the keys (see `keyPrefix`); equal ones need the key.
-                let prefix = prefixes[mid]
-                if prefix < targetPrefix {
+                // The first differing word orders the keys (see `keyWord`); equal words need the key.
+                let q = prefixes + mid &* Self.prefixWords
+                let (a, b) = q[0] != t0 ? (q[0], t0) : q[1] != t1 ? (q[1], t1) : (q[2], t2)
+                if a < b {
                     left = mid
                     continue
                 }
-                if prefix > targetPrefix {
+                if a > b {
                     right = mid &- 1
                     continue
                 }
@@ -45,6 +62,27 @@ extension Block {
             }
         }
         return (left, nil)
+    }
+
+    enum SkippedPrefix {
+        case belowEvery
+        case aboveEvery
+        /// The target holds the shared bytes: compare it past them.
+        case within
+    }
+
+    /// Where `target` stands against restart keys sharing their first `restartSkip` user-key
+    /// bytes: below or above every one of them when it lacks those bytes, else within (compared
+    /// past them). Kept out of line so the restart search stays small enough to inline its decoding.
+    @inline(never)
+    func skippedPrefix(_ target: UnsafeRawPointer, _ targetCount: Int) -> SkippedPrefix {
+        let skip = restartSkip
+        let targetUser = targetCount &- InternalKey.trailerSize
+        let n = min(skip, targetUser)
+        let order = n > 0 ? compareMemory(target, UnsafeRawPointer(base + restartSkipKey), n) : 0
+        if order < 0 || (order == 0 && targetUser < skip) { return .belowEvery }
+        if order > 0 { return .aboveEvery }
+        return .within
     }
 
     /// Calls `body` with the key and value of the first entry whose key is ≥ `target` (an

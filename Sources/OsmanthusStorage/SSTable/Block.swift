@@ -17,11 +17,21 @@ final class Block: @unchecked Sendable {
     /// For corruption errors: the table file and this block's offset in it.
     let file: String
     let offset: UInt64
-    /// For an index block (`init(..., searchable: true)`): each restart key's first eight
-    /// user-key bytes as a big-endian integer, zero-padded (`restartCount` of them), so the
-    /// restart binary search mostly compares integers instead of decoding entries. nil for data
-    /// blocks, which have few restarts and are read far more often than searched twice.
+    /// For an index block (`init(..., searchable: true)`): each restart key's first
+    /// `prefixWords` × 8 user-key bytes (after `restartSkip`) as big-endian integers, zero-padded
+    /// (`prefixWords` per restart), so the restart binary search mostly compares integers instead
+    /// of decoding entries. Three words: the engine's keys share their first eight or more bytes
+    /// (space, collection, index, a string's type byte and first letters). nil for data blocks,
+    /// which have few restarts and are read far more often than searched twice.
     let restartPrefixes: UnsafeMutablePointer<UInt64>?
+    static let prefixWords = 3
+    /// With `restartPrefixes`: how many leading user-key bytes every restart key shares (the
+    /// common prefix of the first and last, as keys are sorted), and where restart 0's key starts.
+    /// The prefixes are taken after those bytes: an index block of one collection's keys shares
+    /// its first nine or more bytes (space, collection and index ids), so prefixes of the first
+    /// eight would all be equal and decide nothing.
+    let restartSkip: Int
+    let restartSkipKey: Int
 
     /// Validates the restart array so iteration can index it without further checks.
     convenience init(contents: [UInt8], file: String, offset: UInt64, searchable: Bool = false) throws {
@@ -71,7 +81,10 @@ final class Block: @unchecked Sendable {
         self.restartCount = restarts
         self.file = file
         self.offset = offset
-        restartPrefixes = searchable ? Self.prefixes(UnsafePointer(memory), start, restarts) : nil
+        let made = searchable ? Self.prefixes(UnsafePointer(memory), start, restarts) : nil
+        restartPrefixes = made?.prefixes
+        restartSkip = made?.skip ?? 0
+        restartSkipKey = made?.firstKey ?? 0
     }
 
     /// A block with no entries (a cursor's placeholder before it is given a real block).
@@ -87,6 +100,8 @@ final class Block: @unchecked Sendable {
         file = ""
         offset = 0
         restartPrefixes = nil
+        restartSkip = 0
+        restartSkipKey = 0
     }
 
     deinit {
@@ -94,25 +109,47 @@ final class Block: @unchecked Sendable {
         restartPrefixes?.deallocate()
     }
 
-    /// Each restart key's `keyPrefix`. nil when a restart entry does not decode to a full key:
-    /// the search then meets and reports it as before.
+    /// Each restart key's `keyPrefix` after the `skip` user-key bytes all restart keys share, and
+    /// where restart 0's key starts. nil when a restart entry does not decode to a full key: the
+    /// search then meets and reports it as before.
     private static func prefixes(_ base: UnsafePointer<UInt8>, _ restartsOffset: Int, _ restartCount: Int)
-        -> UnsafeMutablePointer<UInt64>?
+        -> (prefixes: UnsafeMutablePointer<UInt64>, skip: Int, firstKey: Int)?
     {
         guard restartCount > 0, restartsOffset > 0 else { return nil }
-        let prefixes = UnsafeMutablePointer<UInt64>.allocate(capacity: restartCount)
-        for i in 0..<restartCount {
+        /// Offset and length of restart `i`'s key (nil: it does not decode to a full key).
+        func restartKey(_ i: Int) -> (Int, Int)? {
             var p = Int(UInt32(littleEndian: UnsafeRawPointer(base + restartsOffset).loadUnaligned(
                 fromByteOffset: 4 * i, as: UInt32.self)))
             guard let header = BlockEntryHeader.decode(base, &p, end: restartsOffset), header.shared == 0,
                 header.unshared >= InternalKey.trailerSize, header.unshared <= restartsOffset - p
-            else {
+            else { return nil }
+            return (p, header.unshared)
+        }
+        guard let (first, firstCount) = restartKey(0), let (last, lastCount) = restartKey(restartCount - 1) else {
+            return nil
+        }
+        var skip = 0
+        let common = min(firstCount, lastCount) - InternalKey.trailerSize
+        while skip < common && base[first + skip] == base[last + skip] { skip += 1 }
+        // Sorted keys between the first and last share those bytes; a damaged block's need not,
+        // and the search must still answer as a plain seek does: every restart key is checked.
+        for i in 1..<max(restartCount - 1, 1) where skip > 0 {
+            guard let (p, n) = restartKey(i) else { return nil }
+            var shared = 0
+            let limit = min(skip, n - InternalKey.trailerSize)
+            while shared < limit && base[first + shared] == base[p + shared] { shared += 1 }
+            skip = shared
+        }
+        let prefixes = UnsafeMutablePointer<UInt64>.allocate(capacity: restartCount * prefixWords)
+        for i in 0..<restartCount {
+            guard let (p, n) = restartKey(i) else {
                 prefixes.deallocate()
                 return nil
             }
-            prefixes[i] = keyPrefix(base + p, header.unshared)
+            // Every restart key holds the `skip` shared bytes (sorted keys between the first and last).
+            for w in 0..<prefixWords { prefixes[i * prefixWords + w] = keyWord(base + p + skip, n - skip, w) }
         }
-        return prefixes
+        return (prefixes, skip, first)
     }
 
     /// The first eight user-key bytes of the internal key at `key` (`count` ≥ 8 bytes) as a
@@ -120,14 +157,23 @@ final class Block: @unchecked Sendable {
     /// their keys are ordered the same way (a zero pad sorts below any byte a longer key has
     /// there, as the shorter key does); equal prefixes decide nothing.
     @inline(__always)
-    static func keyPrefix(_ key: UnsafeRawPointer, _ count: Int) -> UInt64 {
-        // In bounds: the key has its 8-byte trailer after the user key.
-        let word = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+    static func keyPrefix(_ key: UnsafeRawPointer, _ count: Int) -> UInt64 { keyWord(key, count, 0) }
+
+    /// User-key bytes `8 × word ..< 8 × word + 8` of the internal key at `key` (`count` bytes)
+    /// as a big-endian integer, zero-padded past the user key's end (0 when it ends before them).
+    /// Compared word by word, keys whose words differ are ordered as their words are (the
+    /// `keyPrefix` argument, applied to the first differing word).
+    @inline(__always)
+    static func keyWord(_ key: UnsafeRawPointer, _ count: Int, _ word: Int) -> UInt64 {
         let user = count &- InternalKey.trailerSize
-        if user >= 8 { return word }
-        if user <= 0 { return 0 }
-        let drop = UInt64(truncatingIfNeeded: (8 &- user) &* 8)
-        return (word &>> drop) &<< drop
+        let start = word &* 8
+        if user <= start { return 0 }
+        // In bounds: the 8-byte trailer follows the user key.
+        let value = UInt64(bigEndian: (key + start).loadUnaligned(as: UInt64.self))
+        let n = user &- start
+        if n >= 8 { return value }
+        let drop = UInt64(truncatingIfNeeded: (8 &- n) &* 8)
+        return (value &>> drop) &<< drop
     }
 
     /// Bytes the block holds in memory (what the block cache charges).
