@@ -16,7 +16,7 @@ struct Options {
     var docs = 20_000
     var events = 2_000
     var repeats = 3
-    static let usage = "change-bench [--docs N] [--events N (0: no latency runs)] [--repeat N] [--log-only | --no-log-only] [--insert-one-only | --insert-many-only]"
+    static let usage = "change-bench [--docs N] [--events N (0: no latency runs)] [--repeat N] [--log-only | --no-log-only] [--insert-one-only | --insert-many-only] [--stats]"
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -100,8 +100,17 @@ func fill(changeLog: Bool, docs: Int, batched: Bool) throws -> (rate: Double, cp
     } else {
         for d in all { try c.insertOne(d) }
     }
+    let engine = db.engine
     try db.close()
     let seconds = Double(monotonicNanos() - start) / 1e9
+    if CommandLine.arguments.contains("--stats") {
+        // Where the bytes went: the log's background cost is in flush and compaction bytes.
+        let s = engine.statistics
+        print("  stats log \(changeLog ? "on " : "off") \(batched ? "many" : "one "): wal \(s.value(.walBytes) >> 10) KiB, "
+            + "flushes \(s.value(.flushes)) (\(s.value(.flushBytes) >> 10) KiB), compactions \(s.value(.compactions)) "
+            + "(read \(s.value(.compactionBytesRead) >> 10) KiB, written \(s.value(.compactionBytesWritten) >> 10) KiB), "
+            + "trivial moves \(s.value(.trivialMoves))")
+    }
     return (Double(docs) / seconds, (cpuSeconds() - cpuStart) * 1e6 / Double(docs))
 }
 
