@@ -82,7 +82,7 @@ struct MessageFramerTests {
             offset = end
         }
         #expect(count == 400)
-        #expect(most < 4 * one.count)
+        #expect(most < 8 * one.count)  // a power-of-two allocation of about two reads; unbounded: ~400 messages
         #expect(framer.bufferedBytes == 0)
     }
 }
