@@ -5,7 +5,7 @@ import Osmanthus
 import OsmanthusBSON
 import OsmanthusWire
 
-/// One client connection: takes decoded messages, runs each command on the thread pool (engine
+/// One client connection: frames the bytes read into messages (`MessageFramer`), runs each command on the thread pool (engine
 /// calls block) — except the few `InlinePolicy` runs on the event loop because they are
 /// short — and writes the reply. Commands of one connection
 /// run one at a time, in order, as a client that waits for each reply expects; an awaitable
@@ -14,7 +14,7 @@ import OsmanthusWire
 /// flush each. A client that pipelines more than
 /// `maxPending` messages is not read from until the backlog drains.
 final class ConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = WireMessage
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -26,6 +26,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var info = ConnectionInfo(id: 0, remoteAddress: "")
     private var logger: Logger
 
+    /// Bytes read but not yet a whole message.
+    private var framer = MessageFramer()
     /// Messages received while a command runs.
     private var pending = CircularBuffer<WireMessage>()
     private var busy = false
@@ -88,9 +90,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
+    /// Frames the read here rather than in a `ByteToMessageHandler` before this handler: one
+    /// pipeline hop and one `NIOAny` box per message fewer (SPEC.md §13). An undecodable
+    /// message closes the connection, after the messages before it were queued, as before.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending.append(unwrapInboundIn(data))
+        var failure: (any Error)?
+        do {
+            try framer.feed(unwrapInboundIn(data)) { pending.append($0) }
+        } catch {
+            failure = error
+        }
         processNext(context: context)
+        if let failure { errorCaught(context: context, error: failure) }
     }
 
     /// Undecodable input cannot be resynchronised: log it and close.

@@ -7,7 +7,7 @@ import Osmanthus
 import OsmanthusWire
 import Synchronization
 
-/// The MongoDB-compatible server (SPEC.md §13): listens, frames messages with `MessageDecoder`,
+/// The MongoDB-compatible server (SPEC.md §13): listens, frames messages with `MessageFramer`,
 /// runs commands on a thread pool and answers in kind.
 ///
 /// ```swift
@@ -62,7 +62,6 @@ public final class Server: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
                     try pipeline.addHandler(ConnectionHandler(server: core, threadPool: threadPool, registry: registry))
                 }
             }

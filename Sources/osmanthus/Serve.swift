@@ -51,6 +51,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Run every command on the command thread pool, none on the event loop (SPEC §13.6).")
     var noInlineCommands = false
 
+    @Option(help: "Event-loop threads for the sockets (default: one per core, at most 4; SPEC §13.6).")
+    var eventLoopThreads: Int?
+
     @Option(help: "Seconds between passes of the TTL index monitor (MongoDB's ttlMonitorSleepSecs).")
     var ttlMonitorSeconds: Double = 60
 
@@ -115,6 +118,9 @@ struct Serve: ParsableCommand {
             throw ValidationError("--tls-cert-file and --tls-key-file go together")
         }
         guard !(auth && noAuth) else { throw ValidationError("--auth and --no-auth exclude each other") }
+        if let eventLoopThreads, !(1...64).contains(eventLoopThreads) {
+            throw ValidationError("--event-loop-threads must be 1...64")
+        }
         guard cursorTimeoutMs > 0 else { throw ValidationError("--cursor-timeout-ms must be positive") }
         guard archiveInterval > 0 else { throw ValidationError("--archive-interval must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -186,6 +192,7 @@ struct Serve: ParsableCommand {
         configuration.commandLine = CommandLine.arguments
         configuration.enableTestCommands = enableTestCommands
         configuration.inlineCommands = !noInlineCommands
+        if let eventLoopThreads { configuration.eventLoopThreads = eventLoopThreads }
         // Backups stay configured when the schedule is off, so `osmanthusBackup` still works.
         configuration.backup = BackupConfiguration(
             repository: backupDir ?? BackupConfiguration.defaultRepository(forDataDirectory: dataDir),

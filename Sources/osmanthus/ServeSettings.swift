@@ -17,7 +17,7 @@ import Darwin
 enum ServeSettings {
     static let options = [
         "data-dir", "port", "bind", "advertise", "http-port", "replica-set", "cursor-timeout-ms", "log-level",
-        "tls-cert-file", "tls-key-file",
+        "tls-cert-file", "tls-key-file", "event-loop-threads",
     ]
     static let flags = ["auth", "no-auth", "enable-test-commands", "no-inline-commands"]
 

@@ -54,3 +54,30 @@ def test_an_unknown_setting_is_refused(tmp_path):
         process.start()
     assert process.process.returncode != 0
     assert "unknown setting 'colour'" in process.read_log()
+
+
+def event_loop_threads(process):
+    """The server's NIO event-loop threads, by their names in /proc (Linux)."""
+    task = f"/proc/{process.process.pid}/task"
+    names = [open(f"{task}/{tid}/comm").read().strip() for tid in os.listdir(task)]
+    return sum(1 for name in names if name.startswith("NIO-ELT-"))
+
+
+def test_event_loop_threads_come_from_the_setting(tmp_path):
+    config = tmp_path / "osmanthus.conf"
+    config.write_text("event-loop-threads = 1\n")
+    for arguments, expected in [(["--config", str(config)], 1), (["--event-loop-threads", "3"], 3)]:
+        process = ServerProcess(tmp_path / "data", tmp_path / f"log{expected}", arguments).start()
+        try:
+            assert set_name(process) == "rs0"  # serving
+            assert event_loop_threads(process) == expected
+        finally:
+            assert process.stop() == 0
+
+
+def test_zero_event_loop_threads_is_refused(tmp_path):
+    process = ServerProcess(tmp_path / "data", tmp_path / "log", ["--event-loop-threads", "0"])
+    with pytest.raises(RuntimeError):
+        process.start()
+    assert process.process.returncode != 0
+    assert "--event-loop-threads must be 1...64" in process.read_log()
