@@ -44,7 +44,6 @@ enum AuthCommands {
 
     static func saslContinue(_ request: CommandRequest, _ context: CommandContext) throws -> Document {
         let auth = context.connection.auth
-        let authorized = auth.authorized
         guard let (conversation, db, awaitingEmptyStep) = auth.current() else {
             throw OsmanthusError(.badValue, "No SASL session state found")
         }
