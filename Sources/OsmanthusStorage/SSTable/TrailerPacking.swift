@@ -30,13 +30,7 @@ enum TrailerPacking {
         // written, so this is room enough.
         let out = scratch.reserve(block.count + 16).assumingMemoryBound(to: UInt8.self)
         let room = block.count - tail - 4  // entries must end here to come out smaller
-        @inline(__always) func varint(_ p: inout Int) -> Int? {
-            if p < end, base[p] < 0x80 {
-                defer { p += 1 }
-                return Int(base[p])
-            }
-            return RawVarint.decode32(base, &p, end: end)
-        }
+        @inline(__always) func varint(_ p: inout Int) -> Int? { headerVarint(base, &p, end: end) }
         // As in `unpack`: one copy per trailer, of the bytes since the previous one.
         var o = 0
         var p = 0
@@ -75,6 +69,16 @@ enum TrailerPacking {
         return o < block.count ? o : nil
     }
 
+    /// An entry-header varint: one byte, mostly, so that case is inline (`pack` and `unpack`).
+    @inline(__always)
+    private static func headerVarint(_ base: UnsafePointer<UInt8>, _ p: inout Int, end: Int) -> Int? {
+        if p < end, base[p] < 0x80 {
+            defer { p += 1 }
+            return Int(base[p])
+        }
+        return RawVarint.decode32(base, &p, end: end)
+    }
+
     /// Unpacks a packed block into memory allocated here (exactly the plain block's size, at
     /// least one byte), which the caller then owns. Anything that does not parse, does not come
     /// out at exactly `plain_size`, or would exceed `limit` bytes is a `corruption` error naming
@@ -101,14 +105,7 @@ enum TrailerPacking {
             memory.deallocate()
             return corrupt(message)
         }
-        // One byte per header varint, mostly: that case inline.
-        @inline(__always) func varint(_ p: inout Int) -> Int? {
-            if p < end, base[p] < 0x80 {
-                defer { p += 1 }
-                return Int(base[p])
-            }
-            return RawVarint.decode32(base, &p, end: end)
-        }
+        @inline(__always) func varint(_ p: inout Int) -> Int? { headerVarint(base, &p, end: end) }
         // Bytes between two trailers are the same in both forms (a value, the next entry's
         // header and user-key part): one copy per trailer, from `run` up to it.
         var o = 0
