@@ -73,21 +73,7 @@ extension GroupCommitTests {
         let fs = MemFileSystem()
         let db = try DB.open(at: "/db", options: smallOptions(fs))
         let synced = AcknowledgedKeys()
-        let losses = Mutex<[([[UInt8]], MemFileSystem)]>([])
-        let writers = 8
-        let finished = Atomic<Int>(0)
-        try runConcurrently(writers + 1) { t in
-            if t == writers {
-                // Take power losses until the writers are done.
-                while finished.load(ordering: .acquiring) < writers {
-                    let acknowledged = synced.all
-                    let copy = fs.crashClone()
-                    losses.withLock { $0.append((acknowledged, copy)) }
-                    sched_yield()
-                }
-                return
-            }
-            defer { finished.add(1, ordering: .releasing) }
+        let taken = try powerLosses(of: fs, while: 8, writersRecordingIn: synced) { t in
             for i in 0..<150 {
                 let key = bytes("w\(t)-\(i)")
                 let value = [UInt8](repeating: UInt8(i & 0xff), count: 300)
@@ -99,7 +85,6 @@ extension GroupCommitTests {
         }
         #expect(db.statistics.value(.walSyncs) <= db.statistics.value(.writeGroups))
         try db.close()
-        let taken = losses.withLock { $0 }
         #expect(!taken.isEmpty)
         for (acknowledged, copy) in taken.suffix(6) {
             let reopened = try DB.open(at: "/db", options: smallOptions(copy))
@@ -139,6 +124,31 @@ extension GroupCommitTests {
         for key in acknowledged.all { #expect(try reopened.get(key) == key) }
         try reopened.close()
     }
+}
+
+/// Runs `writers` threads of `write` (given its thread number) while one more thread takes power
+/// losses of `fs` until they finish: each loss pairs the keys acknowledged before it (read
+/// first, so each was acknowledged before the copy) with the crash copy.
+private func powerLosses(
+    of fs: MemFileSystem, while writers: Int, writersRecordingIn synced: AcknowledgedKeys,
+    write: @escaping @Sendable (Int) throws -> Void
+) throws -> [([[UInt8]], MemFileSystem)] {
+    let losses = Mutex<[([[UInt8]], MemFileSystem)]>([])
+    let finished = Atomic<Int>(0)
+    try runConcurrently(writers + 1) { t in
+        guard t == writers else {
+            defer { finished.add(1, ordering: .releasing) }
+            try write(t)
+            return
+        }
+        while finished.load(ordering: .acquiring) < writers {
+            let acknowledged = synced.all
+            let copy = fs.crashClone()
+            losses.withLock { $0.append((acknowledged, copy)) }
+            sched_yield()
+        }
+    }
+    return losses.withLock { $0 }
 }
 
 /// Keys whose writes returned, collected from several threads (the Mutex guards the list).
@@ -208,20 +218,8 @@ extension GroupCommitTests {
         let mem = MemFileSystem()
         let db = try DB.open(at: "/db", options: noSwitchOptions(BufferingFileSystem(base: mem)))
         let synced = AcknowledgedKeys()
-        let losses = Mutex<[([[UInt8]], MemFileSystem)]>([])
         let writers = 8
-        let finished = Atomic<Int>(0)
-        try runConcurrently(writers + 1) { t in
-            if t == writers {
-                while finished.load(ordering: .acquiring) < writers {
-                    let acknowledged = synced.all
-                    let copy = mem.crashClone()
-                    losses.withLock { $0.append((acknowledged, copy)) }
-                    sched_yield()
-                }
-                return
-            }
-            defer { finished.add(1, ordering: .releasing) }
+        let taken = try powerLosses(of: mem, while: writers, writersRecordingIn: synced) { t in
             for i in 0..<60 {
                 let key = bytes("b\(t)-\(i)")
                 try db.put(key, key, options: WriteOptions(sync: true))
@@ -230,7 +228,6 @@ extension GroupCommitTests {
         }
         #expect(db.statistics.value(.walSyncedWriters) == UInt64(writers * 60))
         try db.close()
-        let taken = losses.withLock { $0 }
         #expect(!taken.isEmpty)
         var checked = 0
         for (acknowledged, copy) in taken.suffix(6) {

@@ -125,12 +125,7 @@ struct TrailerPackingTests {
             #expect(version == (kind == .none ? 1 : 2), "\(kind)")
             let table = try Table.open(file: file, fileNumber: 1, cache: nil)
             let it = table.makeIterator()
-            it.seekToFirst()
-            var read: [([UInt8], [UInt8])] = []
-            while it.isValid {
-                read.append((it.key, it.value))
-                it.next()
-            }
+            let read = IteratorWalk.forwardKeys(it)
             #expect(it.error == nil)
             #expect(read.count == entries.count)
             #expect(zip(read, entries).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }, "\(kind)")
@@ -152,12 +147,7 @@ struct TrailerPackingTests {
             expected.append((TableTestData.ikey(user, UInt64(100 + i)), Array(String(repeating: "value \(i), ", count: 4).utf8)))
         }
         let it = table.makeIterator()
-        it.seekToFirst()
-        var read: [([UInt8], [UInt8])] = []
-        while it.isValid {
-            read.append((it.key, it.value))
-            it.next()
-        }
+        let read = IteratorWalk.forwardKeys(it)
         #expect(it.error == nil)
         #expect(read.count == expected.count)
         #expect(zip(read, expected).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 })
