@@ -30,19 +30,12 @@ struct FieldCondition {
     /// The conditions of `filter`'s top-level `$and` on plain paths.
     static func extract(_ filter: Filter) -> [String: FieldCondition] {
         var out: [String: FieldCondition] = [:]
-        func visit(_ node: MatchNode) {
-            switch node {
-            case .and(let children): children.forEach(visit)
-            case .or(let children) where children.count == 1: visit(children[0])
-            case .leaf(let path, .traverse, let predicate) where !path.isEmpty:
-                let key = path.joined(separator: ".")
-                var c = out[key] ?? FieldCondition()
-                c.add(predicate)
-                out[key] = c
-            default: break
-            }
+        forEachTopLevelCondition(filter) { path, predicate in
+            let key = path.joined(separator: ".")
+            var c = out[key] ?? FieldCondition()
+            c.add(predicate)
+            out[key] = c
         }
-        visit(filter.root)
         return out
     }
 
@@ -53,23 +46,32 @@ struct FieldCondition {
         var out: [FieldCondition?] = []
         out.reserveCapacity(fields.count)
         for _ in fields { out.append(nil) }
+        forEachTopLevelCondition(filter) { path, predicate in
+            // One component: compared as is; a dotted path is joined (rare) as `extract` does.
+            let joined = path.count == 1 ? path[0] : path.joined(separator: ".")
+            for i in fields.indices where fields[i].path == joined {
+                var c = out[i] ?? FieldCondition()
+                c.add(predicate)
+                out[i] = c
+            }
+        }
+        return out
+    }
+
+    /// Calls `body` with each plain-path leaf of `filter`'s top-level `$and` (a one-branch `$or`
+    /// counts as its branch): the conditions an index may bound.
+    private static func forEachTopLevelCondition(
+        _ filter: Filter, _ body: (_ path: [String], _ predicate: LeafPredicate) -> Void
+    ) {
         func visit(_ node: MatchNode) {
             switch node {
             case .and(let children): children.forEach(visit)
             case .or(let children) where children.count == 1: visit(children[0])
-            case .leaf(let path, .traverse, let predicate) where !path.isEmpty:
-                // One component: compared as is; a dotted path is joined (rare) as `extract` does.
-                let joined = path.count == 1 ? path[0] : path.joined(separator: ".")
-                for i in fields.indices where fields[i].path == joined {
-                    var c = out[i] ?? FieldCondition()
-                    c.add(predicate)
-                    out[i] = c
-                }
+            case .leaf(let path, .traverse, let predicate) where !path.isEmpty: body(path, predicate)
             default: break
             }
         }
         visit(filter.root)
-        return out
     }
 
     /// Values an index lookup may use: not null/undefined (they also match missing fields and
