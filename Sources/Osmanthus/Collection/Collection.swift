@@ -417,21 +417,7 @@ public final class Collection: Sendable {
     /// first; symbols share the bracket and the encoding). `$gt`/`$lt` keep the bound's own key
     /// in the range, and numbers can share keys, so those stay filtered.
     static func idRangeIsExact(_ filter: Filter) -> Bool {
-        var fields = filter.spec.makeIterator()
-        guard let (field, value) = fields.next(), field == "_id", fields.next() == nil,
-            case .document(let ops) = value, !ops.isEmpty
-        else { return false }
-        var lower = false
-        var upper = false
-        for (op, bound) in ops {
-            guard case .string = bound else { return false }
-            switch op {
-            case "$gte" where !lower: lower = true
-            case "$lte" where !upper: upper = true
-            default: return false  // another operator, or one given twice
-            }
-        }
-        return true
+        exactIdRangeBounds(filter.spec) != nil
     }
 
     /// Types whose bracket is one rank byte of the key encoding, below MaxKey.
