@@ -36,6 +36,11 @@ final class IteratorPool: @unchecked Sendable {
             self.imm = imm.map(ObjectIdentifier.init)
             self.fillCache = fillCache
         }
+
+        /// Over the same version and memtables (whatever the cache setting).
+        func sameState(as other: Sources) -> Bool {
+            version == other.version && mem == other.mem && imm == other.imm
+        }
     }
 
     /// Guards `idle`.
@@ -66,13 +71,9 @@ final class IteratorPool: @unchecked Sendable {
         var stale: [Idle] = []
         lock.withLock { _ in
             // Iterators over another state are dropped: the one put last usually reads the newest.
-            if idle.contains(where: { $0.sources.version != sources.version || $0.sources.mem != sources.mem
-                || $0.sources.imm != sources.imm })
-            {
-                stale = idle.filter { $0.sources.version != sources.version || $0.sources.mem != sources.mem
-                    || $0.sources.imm != sources.imm }
-                idle.removeAll { $0.sources.version != sources.version || $0.sources.mem != sources.mem
-                    || $0.sources.imm != sources.imm }
+            var i = 0
+            while i < idle.count {
+                if idle[i].sources.sameState(as: sources) { i += 1 } else { stale.append(idle.remove(at: i)) }
             }
             if idle.count < Self.capacity { idle.append(Idle(iterator: iterator, sources: sources)) }
         }
