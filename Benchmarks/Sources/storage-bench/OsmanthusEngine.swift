@@ -13,6 +13,9 @@ final class OsmanthusEngine: Engine, Sendable {
 
     init(path: String, settings: EngineSettings) throws {
         db = try DB.open(at: path, options: Self.options(settings))
+        // STORAGE_BENCH_COMPACT=1: everything rewritten into one level at open (with the options
+        // of this run), e.g. to compare table layouts on the same keys with STORAGE_BENCH_REUSE_DB.
+        if getenv("STORAGE_BENCH_COMPACT") != nil { try db.compactRange() }
     }
 
     /// Osmanthus's defaults with the shared cache size and Bloom bits (both happen to be
@@ -25,6 +28,10 @@ final class OsmanthusEngine: Engine, Sendable {
         // the default per-level choice in otherwise equal runs.
         if let value = getenv("STORAGE_BENCH_BOTTOMMOST"), String(cString: value) == "zstd" {
             options.bottommostCompression = .zstd
+        }
+        // STORAGE_BENCH_RESTART=N: data blocks with a restart point every N entries.
+        if let value = getenv("STORAGE_BENCH_RESTART"), let n = Int(String(cString: value)), n > 0 {
+            options.blockRestartInterval = n
         }
         // STORAGE_BENCH_PACK=0: tables with plain trailers (SPEC §7.3), as before packing.
         if let value = getenv("STORAGE_BENCH_PACK"), String(cString: value) == "0" {
@@ -71,7 +78,16 @@ final class OsmanthusEngine: Engine, Sendable {
     }
 
     func makeCursor() throws -> any EngineCursor {
-        Cursor(db.makeIterator())
+        // STORAGE_BENCH_STATS=1: the level shape the cursor reads (compactions may still run).
+        if getenv("STORAGE_BENCH_STATS") != nil {
+            FileHandle.standardError.write(Data("  [osmanthus cursor on] \(levelShape())\n".utf8))
+        }
+        return Cursor(db.makeIterator())
+    }
+
+    private func levelShape() -> String {
+        zip(db.levelFileCounts, db.levelSizes).enumerated().filter { $0.element.0 > 0 }
+            .map { "L\($0.offset): \($0.element.0) files \($0.element.1 >> 10) KiB" }.joined(separator: ", ")
     }
 
     func close() throws {
@@ -79,10 +95,8 @@ final class OsmanthusEngine: Engine, Sendable {
         // write stalls, fsyncs per write and compaction work can be read next to the timings.
         if getenv("STORAGE_BENCH_STATS") != nil {
             let counters = db.statistics.all.filter { $0.1 != 0 }.map { "\($0.0)=\($0.1)" }
-            let levels = zip(db.levelFileCounts, db.levelSizes).enumerated().filter { $0.element.0 > 0 }
-                .map { "L\($0.offset): \($0.element.0) files \($0.element.1 >> 10) KiB" }
             FileHandle.standardError.write(
-                Data("  [osmanthus stats] \(counters.joined(separator: " "))\n  [osmanthus levels] \(levels.joined(separator: ", "))\n".utf8))
+                Data("  [osmanthus stats] \(counters.joined(separator: " "))\n  [osmanthus levels] \(levelShape())\n".utf8))
         }
         try db.close()
     }

@@ -57,6 +57,14 @@ final class WorkloadRunner {
             case .fillrandom:
                 // The reads need this database even when fillrandom itself is not reported.
                 guard chosen || needsFill else { continue }
+                // STORAGE_BENCH_REUSE_DB=1 (with --dir and a database a STORAGE_BENCH_KEEP_DB=1
+                // run left): the reads run on it as it is, e.g. to profile them alone.
+                if !chosen, getenv("STORAGE_BENCH_REUSE_DB") != nil,
+                    FileManager.default.fileExists(atPath: databasePath)
+                {
+                    try reopen()
+                    continue
+                }
                 try openFresh()
                 if chosen {
                     try measure(workload) { try self.fill(workload) }

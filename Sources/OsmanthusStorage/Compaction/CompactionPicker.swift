@@ -49,22 +49,27 @@ struct CompactionPicker {
         guard let (level, score) = s.enumerated().max(by: { $0.element < $1.element }), score >= 1 else {
             return nil
         }
-        let inputs: [FileMetadata]
-        if level == 0 {
-            // L0 tables overlap each other: take them all, so the output level stays sorted.
-            inputs = v.levels[0]
-        } else {
-            // Round-robin through the level's key space.
-            let files = v.levels[level]
-            let next = compactPointers[level].flatMap { p in
-                files.first { InternalKey.compare($0.largest, p) > 0 }
-            }
-            inputs = [next ?? files[0]]
+        if level == 0 { return level0(v, score: score) }
+        // Round-robin through the level's key space.
+        let files = v.levels[level]
+        let next = compactPointers[level].flatMap { p in
+            files.first { InternalKey.compare($0.largest, p) > 0 }
         }
+        let inputs = [next ?? files[0]]
         let (lo, hi) = Compaction.range(of: inputs)
         return Compaction(
             level: level, inputs: inputs,
             nextInputs: v.overlappingFiles(level: level + 1, smallest: lo, largest: hi), score: score)
+    }
+
+    /// Every L0 table with the L1 tables they overlap. L0 tables overlap each other: taking
+    /// them all keeps the output level sorted.
+    func level0(_ v: Version, score: Double) -> Compaction? {
+        let inputs = v.levels[0]
+        guard !inputs.isEmpty else { return nil }
+        let (lo, hi) = Compaction.range(of: inputs)
+        return Compaction(
+            level: 0, inputs: inputs, nextInputs: v.overlappingFiles(level: 1, smallest: lo, largest: hi), score: score)
     }
 
     /// Everything in `level` into `output` (`level + 1`, or `level` to rewrite it in place):

@@ -23,12 +23,12 @@ extension DB {
         while true {
             while !state.closing
                 && (state.compactionRunning || state.backgroundError != nil
-                    || picker.pick(versions.current, compactPointers: versions.compactPointers) == nil)
+                    || pickCompaction() == nil)
             {
                 backgroundChanged.wait()
             }
             if state.closing { break }
-            guard let c = picker.pick(versions.current, compactPointers: versions.compactPointers) else { continue }
+            guard let c = pickCompaction() else { continue }
             state.compactionRunning = true
             monitor.unlock()
             let result = Result { try runCompaction(c) }
@@ -36,10 +36,21 @@ extension DB {
             state.compactionRunning = false
             if case .failure(let e) = result {
                 state.backgroundError = state.backgroundError ?? Self.storageError(e)
+            } else if c.level == 0 {
+                state.compactRecoveredLevel0 = false
             }
             backgroundChanged.broadcast()
         }
         monitor.unlock()
+    }
+
+    /// The next background compaction: the picker's, else the recovered L0 tables (see
+    /// `State.compactRecoveredLevel0`). Caller holds the monitor.
+    func pickCompaction() -> Compaction? {
+        let v = versions.current
+        if let c = picker.pick(v, compactPointers: versions.compactPointers) { return c }
+        guard state.compactRecoveredLevel0, v.levels[0].count >= 2 else { return nil }
+        return picker.level0(v, score: 1)
     }
 
     static func storageError(_ error: any Error) -> StorageError {
@@ -205,7 +216,7 @@ extension DB {
         guard options.backgroundWork else { return }
         while state.backgroundError == nil && !state.closing
             && (state.imm != nil || state.flushRunning || state.compactionRunning
-                || picker.pick(versions.current, compactPointers: versions.compactPointers) != nil)
+                || pickCompaction() != nil)
         {
             backgroundChanged.wait()
         }

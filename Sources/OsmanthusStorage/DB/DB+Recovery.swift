@@ -130,6 +130,7 @@ extension DB {
         // database, so a crash here loses nothing.
         versions.current = try versions.current.applying(edit)
         versions.logNumber = logNumber
+        state.compactRecoveredLevel0 = !edit.newFiles.isEmpty && versions.current.levels[0].count >= 2
         try versions.openManifest(monitor: monitor)
         monitor.withLock {
             state.pendingOutputs.removeAll()

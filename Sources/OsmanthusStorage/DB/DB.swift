@@ -77,6 +77,10 @@ public final class DB: @unchecked Sendable {
         var closed = false
         var compactionRunning = false
         var flushRunning = false
+        /// Set when opening wrote the logs it recovered into L0 and L0 then holds two tables or
+        /// more: they are compacted even below the trigger (`DB.pickCompaction`), since nothing
+        /// else would while only reads come, and every read merges each of them.
+        var compactRecoveredLevel0 = false
         /// Table numbers being written, not yet in any version: never deleted as obsolete.
         var pendingOutputs: Set<UInt64> = []
         /// Every version ever installed that someone may still hold (readers keep it alive).

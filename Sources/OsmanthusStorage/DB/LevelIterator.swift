@@ -15,8 +15,10 @@ final class LevelIterator: InternalIterator {
     private let fillCache: Bool
     /// Index into `files` of the table `current` reads (meaningful while `current` is set).
     @exclusivity(unchecked) private var index = -1
-    /// Concrete, so moves through it are direct calls; nil when the cursor is off the level.
-    @exclusivity(unchecked) private var current: TableIterator?
+    /// The table iterator the cursor is on; nil when it is off the level. Concrete, so moves
+    /// through it are direct calls, and unmanaged, so they cost no retain and release: `spare`
+    /// holds it whenever it is set.
+    @exclusivity(unchecked) private var current: Unmanaged<TableIterator>?
     /// The one table iterator, kept while `current` is nil for the next table.
     @exclusivity(unchecked) private var spare: TableIterator?
     private(set) var error: StorageError?
@@ -31,45 +33,50 @@ final class LevelIterator: InternalIterator {
         self.fillCache = fillCache
     }
 
-    var isValid: Bool { current?.isValid ?? false }
+    var isValid: Bool { withCurrent { $0.isValid } ?? false }
+
+    /// `body` on the current table iterator, without retaining it; nil when there is none.
+    @inline(__always)
+    private func withCurrent<R>(_ body: (TableIterator) throws -> R) rethrows -> R? {
+        guard let current else { return nil }
+        return try current._withUnsafeGuaranteedRef(body)
+    }
 
     /// Covers `range` of the level's tables from now on, unpositioned; the table iterator is
     /// kept for the next table (a reused iterator allocates nothing).
     func reset(range: Range<Int>) {
-        if let c = current { spare = c }
         current = nil
         index = -1
         first = range.lowerBound
         end = range.upperBound
     }
-    var key: [UInt8] { current?.key ?? [] }
-    var value: [UInt8] { current?.value ?? [] }
+    var key: [UInt8] { withCurrent { $0.key } ?? [] }
+    var value: [UInt8] { withCurrent { $0.value } ?? [] }
 
     func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         guard let current else { preconditionFailure("key read from an invalid level iterator") }
-        return try current.withKey(body)
+        return try current._withUnsafeGuaranteedRef { try $0.withKey(body) }
     }
 
     func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         guard let current else { preconditionFailure("value read from an invalid level iterator") }
-        return try current.withValue(body)
+        return try current._withUnsafeGuaranteedRef { try $0.withValue(body) }
     }
 
     /// The current key and value bytes, lent until the iterator moves (see `BlockIterator`).
     var keyBytes: UnsafeRawBufferPointer {
         guard let current else { preconditionFailure("key read from an invalid level iterator") }
-        return current.keyBytes
+        return current._withUnsafeGuaranteedRef { $0.keyBytes }
     }
 
     var valueBytes: UnsafeRawBufferPointer {
         guard let current else { preconditionFailure("value read from an invalid level iterator") }
-        return current.valueBytes
+        return current._withUnsafeGuaranteedRef { $0.valueBytes }
     }
 
     private func open(_ i: Int) {
         // The same table again (a seek near the last one): keep its iterator and current block.
         if i == index, current != nil { return }
-        if let c = current { spare = c }
         current = nil
         index = i
         guard i >= first && i < end else { return }
@@ -77,11 +84,11 @@ final class LevelIterator: InternalIterator {
             let table = try version.openTable(level: level, i, tables: tables)
             if let reused = spare {
                 reused.retarget(table)
-                current = reused
+                current = .passUnretained(reused)
             } else {
                 let made = table.makeTableIterator(fillCache: fillCache)
                 spare = made
-                current = made
+                current = .passUnretained(made)
             }
         } catch let e as StorageError {
             error = error ?? e
@@ -91,18 +98,18 @@ final class LevelIterator: InternalIterator {
     }
 
     private func noteError() {
-        if let e = current?.error, error == nil { error = e }
+        if let e = withCurrent({ $0.error }) ?? nil, error == nil { error = e }
     }
 
     func seekToFirst() {
         open(first)
-        current?.seekToFirst()
+        withCurrent { $0.seekToFirst() }
         skipEmptyForward()
     }
 
     func seekToLast() {
         open(end - 1)
-        current?.seekToLast()
+        withCurrent { $0.seekToLast() }
         skipEmptyBackward()
     }
 
@@ -119,41 +126,41 @@ final class LevelIterator: InternalIterator {
             return lo
         }
         open(lo)
-        current?.seek(target)
+        withCurrent { $0.seek(target) }
         skipEmptyForward()
     }
 
     func next() {
-        current?.next()
+        withCurrent { $0.next() }
         skipEmptyForward()
     }
 
     func prev() {
-        current?.prev()
+        withCurrent { $0.prev() }
         skipEmptyBackward()
     }
 
     private func skipEmptyForward() {
-        while let c = current, !c.isValid {
+        while let valid = withCurrent({ $0.isValid }), !valid {
             noteError()
             if error != nil || index + 1 >= end {
                 current = nil
                 return
             }
             open(index + 1)
-            current?.seekToFirst()
+            withCurrent { $0.seekToFirst() }
         }
     }
 
     private func skipEmptyBackward() {
-        while let c = current, !c.isValid {
+        while let valid = withCurrent({ $0.isValid }), !valid {
             noteError()
             if error != nil || index <= first {
                 current = nil
                 return
             }
             open(index - 1)
-            current?.seekToLast()
+            withCurrent { $0.seekToLast() }
         }
     }
 }

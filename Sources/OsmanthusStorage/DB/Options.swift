@@ -11,6 +11,10 @@ public struct Options: Sendable {
     public var memtableSize = 32 << 20
     /// Uncompressed size of a data block.
     public var blockSize = 4096
+    /// A data block's keys are prefix-compressed in runs of this many entries, each run starting
+    /// at a restart point (SPEC.md §7.2): shorter runs make a seek scan fewer entries, longer
+    /// ones store fewer whole keys and restart offsets.
+    public var blockRestartInterval = TableOptions().restartInterval
     /// Byte budget of the shared block cache (decompressed blocks).
     public var blockCacheCapacity = 64 << 20
     /// Compression of the tables written to each level, L0 first; the last entry repeats for
@@ -56,6 +60,7 @@ public struct Options: Sendable {
     func tableOptions(forLevel level: Int, bottommost: Bool = false) -> TableOptions {
         var t = TableOptions()
         t.blockSize = blockSize
+        t.restartInterval = blockRestartInterval
         let bottom = bottommost && level > 0 ? bottommostCompression : nil
         t.compression = bottom ?? compression(forLevel: level)
         t.zstdLevel = zstdLevel

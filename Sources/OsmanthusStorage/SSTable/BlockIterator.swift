@@ -11,6 +11,9 @@
 final class BlockIterator: InternalIterator {
     /// Keeps `base` alive.
     @exclusivity(unchecked) private var block: Block
+    /// `block` again, unmanaged: `seek` calls the block through it with no retain and release
+    /// (about 80 instructions a seek), which is safe as `block` holds it.
+    @exclusivity(unchecked) private var unmanagedBlock: Unmanaged<Block>
     @exclusivity(unchecked) private var base: UnsafePointer<UInt8>
     /// End of the entries (start of the restart array).
     @exclusivity(unchecked) private var limit: Int
@@ -29,6 +32,7 @@ final class BlockIterator: InternalIterator {
 
     init(_ block: Block) {
         self.block = block
+        self.unmanagedBlock = .passUnretained(block)
         self.base = block.base
         self.limit = block.restartsOffset
         self.current = block.restartsOffset
@@ -42,6 +46,7 @@ final class BlockIterator: InternalIterator {
     /// table iterator moving from block to block then allocates nothing.
     func reset(_ newBlock: Block) {
         block = newBlock
+        unmanagedBlock = .passUnretained(newBlock)
         base = newBlock.base
         limit = newBlock.restartsOffset
         current = limit
@@ -120,14 +125,16 @@ final class BlockIterator: InternalIterator {
         guard error == nil, limit > 0 else { return }
         // The last restart point whose key is < target: the answer is in its segment or is the
         // first entry of the next one.
-        let (left, damaged) = block.lastRestart(before: t, count)
+        let (left, damaged) = unmanagedBlock._withUnsafeGuaranteedRef { $0.lastRestart(before: t, count) }
         if let damaged {
             fail("restart entry does not decode to a full key", at: damaged)
             return
         }
         let located: Block.LocateResult
         do {
-            located = try block.locateFirstEntry(from: left, t, count, keyLimit: Int.max)
+            located = try unmanagedBlock._withUnsafeGuaranteedRef {
+                try $0.locateFirstEntry(from: left, t, count, keyLimit: Int.max)
+            }
         } catch {
             // Only `.corruption` errors, naming this block and the entry.
             self.error = error as? StorageError ?? block.corruption("\(error)", at: block.restartPoint(left))

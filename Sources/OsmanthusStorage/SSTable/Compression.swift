@@ -1,3 +1,4 @@
+import Glibc
 import CLZ4
 import CZstd
 import Synchronization
@@ -130,17 +131,53 @@ enum Compression {
     static func decompressToMemory(
         _ input: UnsafeRawBufferPointer, kind: CompressionKind, file: String, offset: UInt64
     ) throws -> (memory: UnsafeMutablePointer<UInt8>, count: Int) {
+        var allocated: UnsafeMutablePointer<UInt8>?
+        do {
+            let count = try decompress(input, kind: kind, file: file, offset: offset) { expected in
+                let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(expected, 1))
+                allocated = memory
+                return memory
+            }
+            guard let memory = allocated else {
+                // Only `.none` decodes without asking for memory, and it copies into some.
+                throw StorageError.corruption("\(kind) block: nothing decoded", file: file, offset: offset)
+            }
+            return (memory, count)
+        } catch {
+            allocated?.deallocate()
+            throw error
+        }
+    }
+
+    /// Decompresses a block into `scratch` (its earlier contents are lost); returns the size.
+    /// For a block that is decoded further at once (packed trailers), so no memory is allocated.
+    static func decompress(
+        _ input: UnsafeRawBufferPointer, kind: CompressionKind, file: String, offset: UInt64,
+        into scratch: CompressionScratch
+    ) throws -> Int {
+        try decompress(input, kind: kind, file: file, offset: offset) { expected in
+            scratch.reserve(max(expected, 1)).assumingMemoryBound(to: UInt8.self)
+        }
+    }
+
+    /// Decompresses into the memory `destination` gives for the announced size (asked once,
+    /// before decoding); returns the size. On a throw the memory holds nothing useful.
+    @inline(__always)
+    private static func decompress(
+        _ input: UnsafeRawBufferPointer, kind: CompressionKind, file: String, offset: UInt64,
+        destination: (Int) -> UnsafeMutablePointer<UInt8>
+    ) throws -> Int {
         func corrupt(_ message: String) -> StorageError {
             StorageError.corruption("\(kind) block: \(message)", file: file, offset: offset)
         }
         let limit = TableFormat.maxBlockSize
         switch kind {
         case .none:
-            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(input.count, 1))
+            let memory = destination(input.count)
             if let src = input.baseAddress {
                 UnsafeMutableRawPointer(memory).copyMemory(from: src, byteCount: input.count)
             }
-            return (memory, input.count)
+            return input.count
         case .lz4:
             let bytes = UnsafeBufferPointer(
                 start: input.baseAddress?.assumingMemoryBound(to: UInt8.self), count: input.count)
@@ -153,16 +190,15 @@ enum Compression {
             let payload = UnsafeRawBufferPointer(rebasing: input[position...])
             guard let src = payload.baseAddress, payload.count > 0 else { throw corrupt("empty payload") }
             guard payload.count <= Int(Int32.max) else { throw corrupt("payload too large") }
-            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(expected, 1))
+            let memory = destination(expected)
             let n = LZ4_decompress_safe(
                 src.assumingMemoryBound(to: CChar.self),
                 UnsafeMutableRawPointer(memory).assumingMemoryBound(to: CChar.self),
                 Int32(payload.count), Int32(expected))
             guard n >= 0 && Int(n) == expected else {
-                memory.deallocate()
                 throw corrupt("lz4 payload does not decode to \(expected) bytes")
             }
-            return (memory, expected)
+            return expected
         case .zstd:
             guard let src = input.baseAddress, input.count > 0 else { throw corrupt("empty payload") }
             let size = ZSTD_getFrameContentSize(src, input.count)
@@ -170,17 +206,49 @@ enum Compression {
             guard size < UInt64.max - 1 else { throw corrupt("not a zstd frame with a known size") }
             guard size <= UInt64(limit) else { throw corrupt("uncompressed length \(size) exceeds limit") }
             let expected = Int(size)
-            let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(expected, 1))
+            let memory = destination(expected)
             let n = ZstdDecompressors.shared.withContext { dctx in
                 if let dctx { return ZSTD_decompressDCtx(dctx, memory, expected, src, input.count) }
                 return ZSTD_decompress(memory, expected, src, input.count)
             }
             guard ZSTD_isError(n) == 0 && n == expected else {
-                memory.deallocate()
                 throw corrupt("zstd payload does not decode to \(expected) bytes")
             }
-            return (memory, expected)
+            return expected
         }
+    }
+}
+
+/// Per-thread scratch for reading blocks (`Table.readDecoded`): the stored bytes and, for a
+/// compressed block with packed trailers, its decompressed form are both transient (only the
+/// unpacked block is kept), so they go here instead of two allocations per block read.
+/// Reached through a pthread key, so each thread has its own and no lock is needed; freed with
+/// its thread.
+final class BlockReadScratch {
+    let stored = CompressionScratch()
+    let decompressed = CompressionScratch()
+
+    /// Blocks larger than this are read into memory of their own, so a thread that once read a
+    /// huge block does not keep a huge scratch.
+    static let limit = 64 << 10
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let rc = pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<BlockReadScratch>.fromOpaque(raw).release() }
+        }
+        precondition(rc == 0, "pthread_key_create failed: \(rc)")
+        return key
+    }()
+
+    /// This thread's scratch, made on first use.
+    static var current: BlockReadScratch {
+        if let raw = pthread_getspecific(key) {
+            return Unmanaged<BlockReadScratch>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let made = BlockReadScratch()
+        pthread_setspecific(key, Unmanaged.passRetained(made).toOpaque())
+        return made
     }
 }
 

@@ -186,8 +186,9 @@ public final class Table: @unchecked Sendable {
     }
 
     /// The checked, decompressed bytes of `handle`'s block in memory the caller then owns, with
-    /// no intermediate arrays: the stored bytes are read into one buffer and a compressed block
-    /// is decompressed straight into fresh memory; a raw block keeps the buffer it was read into.
+    /// no intermediate arrays: the stored bytes are read into this thread's scratch (a large
+    /// block into a buffer of its own, which a raw block then keeps) and decoded from there into
+    /// fresh memory, through the scratch's second buffer when a compressed block is also packed.
     private static func readDecoded(_ file: ReadableFile, _ handle: BlockHandle, limit: UInt64) throws
         -> (memory: UnsafeMutablePointer<UInt8>, count: Int)
     {
@@ -207,8 +208,16 @@ public final class Table: @unchecked Sendable {
                 file: file.path, offset: handle.offset)
         }
         let n = Int(handle.size)
-        let stored = UnsafeMutablePointer<UInt8>.allocate(capacity: n + TableFormat.blockTrailerSize)
-        var adopted = false
+        // The stored bytes go to this thread's scratch (`BlockReadScratch`) unless the block is
+        // large; only a raw block kept as it is read needs memory of its own, and gets a copy.
+        let scratch = n <= BlockReadScratch.limit ? BlockReadScratch.current : nil
+        let stored: UnsafeMutablePointer<UInt8>
+        if let scratch {
+            stored = scratch.stored.reserve(n + TableFormat.blockTrailerSize).assumingMemoryBound(to: UInt8.self)
+        } else {
+            stored = UnsafeMutablePointer<UInt8>.allocate(capacity: n + TableFormat.blockTrailerSize)
+        }
+        var adopted = scratch != nil
         defer { if !adopted { stored.deallocate() } }
         let raw = UnsafeMutableRawBufferPointer(start: stored, count: n + TableFormat.blockTrailerSize)
         try file.readExactly(at: handle.offset, into: raw)
@@ -224,22 +233,33 @@ public final class Table: @unchecked Sendable {
             throw StorageError.corruption(
                 "unknown compression byte \(byte)", file: file.path, offset: handle.offset)
         }
+        let contents = UnsafeRawBufferPointer(rebasing: raw[..<n])
         if kind == .none && !packed {
+            if scratch != nil {
+                let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
+                memory.update(from: stored, count: n)
+                return (memory, n)
+            }
             adopted = true
             return (stored, n)
         }
         if !packed {
-            return try Compression.decompressToMemory(
-                UnsafeRawBufferPointer(rebasing: raw[..<n]), kind: kind, file: file.path, offset: handle.offset)
+            return try Compression.decompressToMemory(contents, kind: kind, file: file.path, offset: handle.offset)
         }
         // Packed trailers (SPEC.md §7.3): decompressed (if compressed), then unpacked.
         if kind == .none {
             return try TrailerPacking.unpack(
-                UnsafeRawBufferPointer(rebasing: raw[..<n]), limit: TableFormat.maxBlockSize, file: file.path,
-                offset: handle.offset)
+                contents, limit: TableFormat.maxBlockSize, file: file.path, offset: handle.offset)
+        }
+        if let scratch {
+            let count = try Compression.decompress(
+                contents, kind: kind, file: file.path, offset: handle.offset, into: scratch.decompressed)
+            return try TrailerPacking.unpack(
+                UnsafeRawBufferPointer(start: scratch.decompressed.memory, count: count),
+                limit: TableFormat.maxBlockSize, file: file.path, offset: handle.offset)
         }
         let (memory, count) = try Compression.decompressToMemory(
-            UnsafeRawBufferPointer(rebasing: raw[..<n]), kind: kind, file: file.path, offset: handle.offset)
+            contents, kind: kind, file: file.path, offset: handle.offset)
         defer { memory.deallocate() }
         return try TrailerPacking.unpack(
             UnsafeRawBufferPointer(start: memory, count: count), limit: TableFormat.maxBlockSize, file: file.path,

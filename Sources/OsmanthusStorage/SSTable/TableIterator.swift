@@ -6,6 +6,9 @@
 final class TableIterator: InternalIterator {
     /// A `var` only for `retarget`: a level iterator moves one table iterator from table to table.
     @exclusivity(unchecked) private var table: Table
+    /// `table` again, unmanaged: loading a block calls the table through it with no retain and
+    /// release, which is safe as `table` holds it.
+    @exclusivity(unchecked) private var unmanagedTable: Unmanaged<Table>
     private let index: BlockIterator
     private let fillCache: Bool
     /// The data-block cursor, re-targeted at each block the iterator enters. A `let`, so calls
@@ -18,6 +21,7 @@ final class TableIterator: InternalIterator {
 
     init(table: Table, index: BlockIterator, fillCache: Bool) {
         self.table = table
+        unmanagedTable = .passUnretained(table)
         self.index = index
         self.fillCache = fillCache
         data = Block.empty.makeIterator()
@@ -29,6 +33,7 @@ final class TableIterator: InternalIterator {
     /// cursors and their key buffers: a level iterator crossing tables allocates nothing.
     func retarget(_ newTable: Table) {
         table = newTable
+        unmanagedTable = .passUnretained(newTable)
         index.reset(newTable.indexBlockForIterators)
         hasData = false
         dataHandle = nil
@@ -121,9 +126,11 @@ final class TableIterator: InternalIterator {
             return
         }
         do {
-            let handle = try table.dataHandle(at: index)
+            let handle = try unmanagedTable._withUnsafeGuaranteedRef { try $0.dataHandle(at: self.index) }
             if handle == dataHandle, hasData { return }
-            data.reset(try table.block(at: handle, fillCache: fillCache))
+            data.reset(try unmanagedTable._withUnsafeGuaranteedRef {
+                try $0.block(at: handle, fillCache: self.fillCache)
+            })
             hasData = true
             dataHandle = handle
         } catch let error as StorageError {
