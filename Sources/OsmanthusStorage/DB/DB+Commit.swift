@@ -111,10 +111,10 @@ extension DB {
             statistics.add(.walBytes, UInt64(batch.byteSize))
             var seq = first
             var bytes: UInt64 = 0
-            batch.forEachRawMarkingStamped { kind, key, value, stamped in
-                mem.insert(seq, kind, key, value, ascending: stamped)
+            batch.forEachRawMarkingStamped { kind, key, head, value, stamped in
+                mem.insert(seq, kind, key, head: head, value, ascending: stamped)
                 seq += 1
-                bytes += UInt64(key.count + value.count)
+                bytes += UInt64(key.count + head.count + value.count)
             }
             statistics.add(.keysWritten, UInt64(batch.count))
             statistics.add(.bytesWritten, bytes)

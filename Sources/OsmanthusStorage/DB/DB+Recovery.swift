@@ -99,8 +99,8 @@ extension DB {
                 let batch = try WriteBatch(decoding: record, file: logPath, offset: offset)
                 offset = reader.lastRecordEnd
                 var seq = batch.sequence
-                batch.forEach { kind, key, value in
-                    mem.add(seq, kind, key, value)
+                batch.forEachRaw { kind, key, head, value in
+                    mem.insert(seq, kind, key, head: head, value)
                     seq += 1
                 }
                 if batch.count > 0 { maxSequence = max(maxSequence, seq - 1) }

@@ -29,14 +29,17 @@ public final class MemTable: @unchecked Sendable {
         }
     }
 
-    /// `add` from borrowed bytes (the write leader's path). Only one thread at a time.
-    /// `ascending`: the key is one of a run that grows with every insert (stamped change-log
-    /// keys), tried right after the previous such key before searching (`SkipList.insert`).
+    /// `add` from borrowed bytes (the write leader's path), the value `head ‖ value` (a spliced
+    /// write batch record's comes in two pieces; `head` is empty otherwise). Only one thread at
+    /// a time. `ascending`: the key is one of a run that grows with every insert (stamped
+    /// change-log keys), tried right after the previous such key before searching
+    /// (`SkipList.insert`).
     func insert(
-        _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
-        ascending: Bool = false
+        _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, head: UnsafeRawBufferPointer? = nil,
+        _ value: UnsafeRawBufferPointer, ascending: Bool = false
     ) {
-        list.insert(userKey: key, trailer: InternalKey.packTrailer(sequence, kind), value: value, ascending: ascending)
+        list.insert(
+            userKey: key, trailer: InternalKey.packTrailer(sequence, kind), head: head, value: value, ascending: ascending)
         // One writer at a time: a plain store of the incremented count is enough (readers load
         // it relaxed), and saves a locked read-modify-write per entry.
         count.store(count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)

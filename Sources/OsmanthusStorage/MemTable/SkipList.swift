@@ -91,21 +91,30 @@ final class SkipList {
 
     // MARK: Writing (one thread at a time)
 
-    /// Copies `userKey ‖ fixed64(trailer)` and `value` into a new node and links it in.
+    /// Copies `userKey ‖ fixed64(trailer)` and `head ‖ value` (the value in up to two pieces:
+    /// a spliced write batch record's) into a new node and links it in.
     /// The internal key must not already be present. `ascending`: first try the place right
     /// after the previous `ascending` insert (`finger`); any key may be passed, a wrong guess only
     /// costs the check before the usual search.
-    func insert(userKey: UnsafeRawBufferPointer, trailer: UInt64, value: UnsafeRawBufferPointer, ascending: Bool = false) {
+    func insert(
+        userKey: UnsafeRawBufferPointer, trailer: UInt64, head: UnsafeRawBufferPointer? = nil, value: UnsafeRawBufferPointer,
+        ascending: Bool = false
+    ) {
         let keyLength = userKey.count + InternalKey.trailerSize
-        precondition(keyLength <= Int(UInt32.max) && value.count <= Int(UInt32.max), "entry too large")
+        let headLength = head?.count ?? 0
+        let valueLength = headLength + value.count
+        precondition(keyLength <= Int(UInt32.max) && valueLength <= Int(UInt32.max), "entry too large")
         let nodeHeight = randomHeight()
         let node = SkipList.allocateNode(
-            in: arena, height: nodeHeight, keyLength: keyLength, valueLength: value.count)
+            in: arena, height: nodeHeight, keyLength: keyLength, valueLength: valueLength)
         let keyStart = node.address + SkipList.headerSize
         if let base = userKey.baseAddress { keyStart.copyMemory(from: base, byteCount: userKey.count) }
         keyStart.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
+        if headLength > 0, let base = head?.baseAddress {
+            (keyStart + keyLength).copyMemory(from: base, byteCount: headLength)
+        }
         if let base = value.baseAddress {
-            (keyStart + keyLength).copyMemory(from: base, byteCount: value.count)
+            (keyStart + keyLength + headLength).copyMemory(from: base, byteCount: value.count)
         }
 
         let current = height.load(ordering: .relaxed)
@@ -115,7 +124,7 @@ final class SkipList {
             assert(successor.map { SkipList.compare($0.key, node.key) != 0 } ?? true, "duplicate internal key")
         }
         if nodeHeight > current {
-            for level in current..<nodeHeight { predecessors[level] = head }
+            for level in current..<nodeHeight { predecessors[level] = self.head }
             height.store(nodeHeight, ordering: .relaxed)
         }
         for level in 0..<nodeHeight {
