@@ -29,8 +29,7 @@ extension Database {
         var batch = WriteBatch(reservingCapacity: bytes)
         var logged = changeLog.startAppending()
         // Each document's write, then its change record (which may splice the document from it).
-        // Read in place: copying each change (its catalog entry, key and documents) cost more
-        // than writing its record.
+        // Read in place (`all[i].…`): copying each change cost more than writing its record.
         changes.withUnsafeBufferPointer { all in
             for i in all.indices {
                 if let after = all[i].after {
@@ -38,7 +37,7 @@ extension Database {
                 } else {
                     batch.delete(all[i].key)
                 }
-                changeLog.append(all[i], to: &batch, &logged)
+                changeLog.append(all, i, to: &batch, &logged)
             }
         }
         try indexMaintainer.apply(changes, to: consume batch) { try storage.write($0, options: writeOptions) }

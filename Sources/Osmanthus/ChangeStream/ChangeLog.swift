@@ -148,22 +148,27 @@ final class ChangeLog: Sendable {
         return appended
     }
 
-    /// Adds `change`'s record to `batch` (stamped with its commit sequence). The batch's last
-    /// record must be the change's own document write: an insert's record takes the document
-    /// from it (a spliced record, SPEC.md §5), so the WAL carries the document once.
-    func append(_ change: DocumentChange, to batch: inout WriteBatch, _ appended: inout Appended) {
+    /// Adds the record of `changes[i]` to `batch` (stamped with its commit sequence). The batch's
+    /// last record must be that change's own document write: an insert's record takes the
+    /// document from it (a spliced record, SPEC.md §5), so the WAL carries the document once.
+    /// The change is read in place: copying it (its catalog entry, key and documents) cost more
+    /// than writing its record.
+    func append(
+        _ changes: UnsafeBufferPointer<DocumentChange>, _ i: Int, to batch: inout WriteBatch, _ appended: inout Appended
+    ) {
         guard enabled else { return }
         // The common case, written straight from the document's bytes: an insert whose
         // `documentKey` is `{_id}`, which readers take from the document.
-        if change.operation == .insert, change.entry.options.partitionKey == nil, change.entry.options.sortKey == nil,
-            let after = change.after
+        if changes[i].operation == .insert, changes[i].entry.options.partitionKey == nil,
+            changes[i].entry.options.sortKey == nil, let after = changes[i].after
         {
-            let database = change.entry.database
+            let database = changes[i].entry.database
             let n = Self.putInsert(
-                database: database, collection: change.entry.name, collectionId: change.entry.id,
+                database: database, collection: changes[i].entry.name, collectionId: changes[i].entry.id,
                 wallMillis: appended.wallMillis, document: after, in: &batch)
             appended.add(database, Int64(ChangeLogFormat.recordKeySize + n))
         } else {
+            let change = changes[i]
             appended.add(change.entry.database, put(Self.record(change, wallMillis: appended.wallMillis), in: &batch))
         }
     }

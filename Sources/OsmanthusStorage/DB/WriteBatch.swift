@@ -81,15 +81,17 @@ public struct WriteBatch: Sendable {
     /// record added just before, which must be a plain put: a spliced record
     /// (`WriteBatchFormat.splicedKind`), so the WAL carries that value once. The change log's
     /// insert record (`head` ‖ the inserted document), written for every inserted document right
-    /// after the document itself. Two bulk copies: the framing built on the stack, then `head`.
+    /// after the document itself.
     public mutating func putStampedSplicingPrevious(_ keyPrefix: UInt8, head: UnsafeRawBufferPointer) {
         let records = count
         precondition(records > 0 && lastValueRecord == records - 1, "putStampedSplicingPrevious: the previous record is not a put")
         precondition(records < Int(UInt32.max), "a write batch holds at most 2^32 - 1 records")
-        // 0x02 ‖ varint(9) ‖ prefix ‖ 8-byte placeholder ‖ varint(source 1) ‖ varint(head count):
-        // at most 17 bytes.
-        var framing: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let framingCount = withUnsafeMutableBytes(of: &framing) { f -> Int in
+        // 0x02 ‖ varint(9) ‖ prefix ‖ 8-byte placeholder ‖ varint(source 1) ‖ varint(head count)
+        // (at most 17 bytes), then the head: one bulk append when the head is short enough to
+        // join the framing on the stack (the change log's nearly always is).
+        var record: SplicedRecordBuffer = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let keyEnd = rep.count + 11
+        withUnsafeMutableBytes(of: &record) { f in
             f[0] = WriteBatchFormat.splicedKind
             f[1] = 9
             f[2] = keyPrefix
@@ -102,16 +104,28 @@ public struct WriteBatch: Sendable {
                 i += 1
             }
             f[i] = UInt8(truncatingIfNeeded: v)
-            return i + 1
+            i += 1
+            if head.count <= f.count - i {
+                if let from = head.baseAddress, let to = f.baseAddress {
+                    (to + i).copyMemory(from: from, byteCount: head.count)
+                }
+                appendRaw(UnsafeRawBufferPointer(rebasing: f[0..<(i + head.count)]))
+            } else {
+                appendRaw(UnsafeRawBufferPointer(rebasing: f[0..<i]))
+                appendRaw(head)
+            }
         }
-        let keyEnd = rep.count + 11
-        withUnsafeBytes(of: &framing) { appendRaw(UnsafeRawBufferPointer(rebasing: $0[0..<framingCount])) }
-        appendRaw(head)
         addStamp(keyEnd: keyEnd, record: records)
         rep.withUnsafeMutableBytes { all in
             all.storeBytes(of: UInt32(records + 1).littleEndian, toByteOffset: WriteBatchFormat.countOffset, as: UInt32.self)
         }
     }
+
+    /// Stack room for a spliced record's framing and head: 160 bytes.
+    private typealias SplicedRecordBuffer = (
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+    )
 
     /// One bulk copy (appending a raw buffer as a sequence would go byte by byte).
     @inline(__always)
