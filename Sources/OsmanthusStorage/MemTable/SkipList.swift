@@ -21,8 +21,6 @@ final class SkipList {
     static let maxHeight = 12
     /// Each level is kept with probability 1/4 (two random bits per level).
     private static let branchingMask: UInt64 = 3
-    /// Sparse towers (`ascending` inserts): each level kept with probability 1/16 (four bits).
-    private static let sparseBranchingMask: UInt64 = 15
     private static let headerSize = 8
     private static let linkSize = 8
 
@@ -106,7 +104,7 @@ final class SkipList {
         let headLength = head?.count ?? 0
         let valueLength = headLength + value.count
         precondition(keyLength <= Int(UInt32.max) && valueLength <= Int(UInt32.max), "entry too large")
-        let nodeHeight = randomHeight(sparse: ascending)
+        let nodeHeight = randomHeight()
         let node = SkipList.allocateNode(
             in: arena, height: nodeHeight, keyLength: keyLength, valueLength: valueLength)
         let keyStart = node.address + SkipList.headerSize
@@ -151,25 +149,17 @@ final class SkipList {
         return true
     }
 
-    /// xorshift64; each extra level with probability 1/4, or 1/16 when `sparse`.
-    ///
-    /// `ascending` keys (the change log's stamped keys) are sparse: they form one run at the top
-    /// of the key space, linked in through `finger` without a search, so their towers serve only
-    /// seeks into the run (a change stream's read). With the usual 1/4 they made the list as tall
-    /// as twice the keys would, and every search for any other key (a document's insert and its
-    /// existence check) paid for the extra levels; at 1/16 they rarely rise above the others.
-    private func randomHeight(sparse: Bool) -> Int {
+    /// xorshift64; each extra level with probability 1/4.
+    private func randomHeight() -> Int {
         var x = random
         x ^= x << 13
         x ^= x >> 7
         x ^= x << 17
         random = x
-        let mask = sparse ? SkipList.sparseBranchingMask : SkipList.branchingMask
-        let shift: UInt64 = sparse ? 4 : 2
         var nodeHeight = 1
-        while nodeHeight < SkipList.maxHeight && x & mask == 0 {
+        while nodeHeight < SkipList.maxHeight && x & SkipList.branchingMask == 0 {
             nodeHeight += 1
-            x >>= shift
+            x >>= 2
         }
         return nodeHeight
     }
