@@ -109,13 +109,7 @@ extension DB {
             // before that fsync (`syncLog`), instead of one write per group.
             if !sync { try log.flush() }
             statistics.add(.walBytes, UInt64(batch.byteSize))
-            var seq = first
-            var bytes: UInt64 = 0
-            batch.forEachRawMarkingStamped { kind, key, head, value, stamped in
-                mem.insert(seq, kind, key, head: head, value, ascending: stamped)
-                seq += 1
-                bytes += UInt64(key.count + head.count + value.count)
-            }
+            let bytes = mem.insert(batch, sequence: first)
             statistics.add(.keysWritten, UInt64(batch.count))
             statistics.add(.bytesWritten, bytes)
             statistics.add(.writeGroups)
