@@ -24,8 +24,6 @@ final class ChangeLog: Sendable {
 
     struct State {
         var databases: [String: DatabaseLog] = [:]
-        /// Last wall time handed out, so record times never go backwards.
-        var lastWall: Int64 = 0
         var lastTrimCheck: Int64 = 0
         var trimming = false
         /// Set while a `ChangeLogArchiver` is attached: records above it are not archived yet,
@@ -56,8 +54,11 @@ final class ChangeLog: Sendable {
         }
     }
 
-    // Guards the per-database accounting, the wall clock and the trimmer's flags.
+    // Guards the per-database accounting and the trimmer's flags.
     let state = Mutex(State())
+    /// Last wall time handed out, so record times never go backwards (an atomic maximum: every
+    /// commit reads it, and a lock around it cost more than the clock).
+    let lastWall = Atomic<Int64>(0)
     /// Held for a whole trim pass: two passes at once (the background one and an explicit
     /// `trimChangeLog`) would both count the bytes they delete and could move a trimmed point back.
     let trimLock = Mutex<Void>(())
@@ -132,10 +133,13 @@ final class ChangeLog: Sendable {
     /// A wall-clock time in milliseconds that never goes backwards.
     func wallMillis() -> Int64 {
         let now = Clock.nowMillis()
-        return state.withLock { s in
-            s.lastWall = max(s.lastWall, now)
-            return s.lastWall
+        var seen = lastWall.load(ordering: .relaxed)
+        while seen < now {
+            let (exchanged, found) = lastWall.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { return now }
+            seen = found
         }
+        return seen
     }
 
     // MARK: Writing records
