@@ -97,8 +97,9 @@ struct SplicedRecordTests {
         }
         let plain = try logBytes(spliced: false)
         let spliced = try logBytes(spliced: true)
-        // Each record: 1,000 document bytes and a 2-byte length gone, a 1-byte source added.
-        #expect(plain - spliced == 100 * (1000 + 2 - 1))
+        // Each record: the 1,000 document bytes gone; the value's 2-byte length (1,030) became a
+        // 1-byte source and the head's 1-byte length (30).
+        #expect(plain - spliced == 100 * 1000)
     }
 
     // MARK: Logs written by hand
