@@ -15,24 +15,20 @@ extension Database {
     /// document. Nothing is written then.
     func commitReportingFailure(_ changes: [DocumentChange]) throws {
         guard !changes.isEmpty else { return }
-        // Read in place (`all[i].…`): copying each change (its catalog entry, key and documents)
-        // cost more than writing its record.
-        let (batch, logged) = changes.withUnsafeBufferPointer { all -> (WriteBatch, ChangeLog.Appended) in
-            // Sized up front: growing the batch as documents and change records are appended
-            // copied it again and again. An insert's change record is its head alone (the
-            // document is spliced from the put before it); other records may hold a document or two.
-            let logging = changeLog.enabled
-            var bytes = 0
-            for i in all.indices {
-                let doc = all[i].after?.byteCount ?? 0
-                bytes += all[i].key.count + doc + 12
-                if logging {
-                    bytes += all[i].operation == .insert ? 160 : max(doc, all[i].before?.byteCount ?? 0) + 64
-                }
-            }
-            var batch = WriteBatch(reservingCapacity: bytes)
-            var logged = changeLog.startAppending()
-            // Each document's write, then its change record (which may splice the document from it).
+        // Sized up front: growing the batch as documents and change records are appended
+        // copied it again and again. An insert's change record (no `before`) is its head alone:
+        // the document is spliced from the put before it; other records may hold a document or two.
+        var bytes = 0
+        for change in changes {
+            let doc = change.after?.byteCount ?? 0
+            bytes += change.key.count + doc + 12
+            if changeLog.enabled { bytes += change.before.map { max(doc, $0.byteCount) + 64 } ?? 160 }
+        }
+        var batch = WriteBatch(reservingCapacity: bytes)
+        var logged = changeLog.startAppending()
+        // Each document's write, then its change record (which may splice the document from it).
+        // Read in place (`all[i].…`): copying each change cost more than writing its record.
+        changes.withUnsafeBufferPointer { all in
             for i in all.indices {
                 if let after = all[i].after {
                     batch.put(all[i].key, after.bytes)
@@ -41,7 +37,6 @@ extension Database {
                 }
                 changeLog.append(all, i, to: &batch, &logged)
             }
-            return (batch, logged)
         }
         try indexMaintainer.apply(changes, to: consume batch) { try storage.write($0, options: writeOptions) }
         changeLog.committed(logged, pool: pool)

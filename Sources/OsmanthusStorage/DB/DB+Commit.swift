@@ -109,7 +109,19 @@ extension DB {
             // before that fsync (`syncLog`), instead of one write per group.
             if !sync { try log.flush() }
             statistics.add(.walBytes, UInt64(batch.byteSize))
-            let bytes = mem.insert(batch, sequence: first)
+            var bytes: UInt64 = 0
+            if batch.hasSplicedRecords {
+                bytes = mem.insert(batch, sequence: first)
+            } else {
+                // Record by record, as `MemTable.insert(_:sequence:)` does without a spliced record
+                // (written out here: through that call the batch was copied per group).
+                var seq = first
+                batch.forEachRawMarkingStamped { kind, key, _, value, stamped in
+                    mem.insert(seq, kind, key, value, ascending: stamped)
+                    seq += 1
+                    bytes += UInt64(key.count + value.count)
+                }
+            }
             statistics.add(.keysWritten, UInt64(batch.count))
             statistics.add(.bytesWritten, bytes)
             statistics.add(.writeGroups)

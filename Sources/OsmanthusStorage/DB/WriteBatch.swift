@@ -22,6 +22,8 @@ public struct WriteBatch: Sendable {
     /// Index of the last record that is a plain value (-1: none), so a spliced record can check
     /// its source is one. Not part of the encoding.
     private var lastValueRecord = -1
+    /// Whether any record is spliced (kind 2): a batch without one is applied record by record.
+    private(set) var hasSplicedRecords = false
 
     public init() {
         rep = [UInt8](repeating: 0, count: WriteBatchFormat.headerSize)
@@ -116,6 +118,7 @@ public struct WriteBatch: Sendable {
             }
         }
         addStamp(keyEnd: keyEnd, record: records)
+        hasSplicedRecords = true
         rep.withUnsafeMutableBytes { all in
             all.storeBytes(of: UInt32(records + 1).littleEndian, toByteOffset: WriteBatchFormat.countOffset, as: UInt32.self)
         }
@@ -162,6 +165,7 @@ public struct WriteBatch: Sendable {
         }
         firstStamp = (0, 0)
         lastValueRecord = -1
+        hasSplicedRecords = false
         if !moreStamps.isEmpty { moreStamps.removeAll() }
     }
 
@@ -204,6 +208,7 @@ public struct WriteBatch: Sendable {
         let records = count
         other.forEachStamp { addStamp(keyEnd: $0 + shift, record: $1 + records) }
         if other.lastValueRecord >= 0 { lastValueRecord = other.lastValueRecord + records }
+        if other.hasSplicedRecords { hasSplicedRecords = true }
         rep.append(contentsOf: other.rep[WriteBatchFormat.headerSize...])
         setCount(count + other.count)
     }
@@ -267,6 +272,7 @@ public struct WriteBatch: Sendable {
         // once a spliced record appears, from `firstSpliced` on (format 1 batches never need it).
         var isValue: [Bool] = []
         var lastValue = -1
+        var spliced = false
         while !reader.isAtEnd {
             let recordStart = reader.position
             let kindByte = reader.readByte()
@@ -282,6 +288,7 @@ public struct WriteBatch: Sendable {
                 }
                 lastValue = Int(found)
             } else if kindByte == WriteBatchFormat.splicedKind {
+                spliced = true
                 guard let source = reader.readVarint64(), let headLength = reader.readLength(), reader.skip(headLength)
                 else {
                     throw corrupt("truncated spliced record \(found) at byte \(recordStart)")
@@ -311,6 +318,7 @@ public struct WriteBatch: Sendable {
         }
         self.init(validated: bytes)
         lastValueRecord = lastValue
+        hasSplicedRecords = spliced
     }
 
     /// For each of the first `records` records of well-formed (so far) `bytes`: whether it is a
@@ -348,6 +356,21 @@ public struct WriteBatch: Sendable {
         try rep.withUnsafeBytes { raw in
             let empty = UnsafeRawBufferPointer(rebasing: raw[0..<0])
             var p = WriteBatchFormat.headerSize
+            guard hasSplicedRecords else {
+                // Kinds 0 and 1 only (every batch but an insert's with the change log on).
+                while p < raw.count {
+                    let kindByte = raw[p]
+                    p += 1
+                    let key = Self.rawField(raw, at: &p)
+                    if kindByte == ValueKind.value.rawValue {
+                        try body(.value, key, empty, Self.rawField(raw, at: &p))
+                    } else {
+                        precondition(kindByte == ValueKind.deletion.rawValue, "bad write batch kind")
+                        try body(.deletion, key, empty, empty)
+                    }
+                }
+                return
+            }
             var record = 0
             // The previous record's value, when it is a plain value: a spliced record's source is
             // nearly always the record just before it.

@@ -38,8 +38,12 @@ public final class MemTable: @unchecked Sendable {
         _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, head: UnsafeRawBufferPointer? = nil,
         _ value: UnsafeRawBufferPointer, ascending: Bool = false
     ) {
-        list.insert(
-            userKey: key, trailer: InternalKey.packTrailer(sequence, kind), head: head, value: value, ascending: ascending)
+        if let head, !head.isEmpty {
+            list.insert(
+                userKey: key, trailer: InternalKey.packTrailer(sequence, kind), head: head, value: value, ascending: ascending)
+        } else {
+            list.insert(userKey: key, trailer: InternalKey.packTrailer(sequence, kind), value: value, ascending: ascending)
+        }
         // One writer at a time: a plain store of the incremented count is enough (readers load
         // it relaxed), and saves a locked read-modify-write per entry.
         count.store(count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
@@ -53,6 +57,14 @@ public final class MemTable: @unchecked Sendable {
     func insert(_ batch: WriteBatch, sequence first: SequenceNumber) -> UInt64 {
         var seq = first
         var bytes: UInt64 = 0
+        guard batch.hasSplicedRecords else {
+            batch.forEachRawMarkingStamped { kind, key, _, value, stamped in
+                insert(seq, kind, key, value, ascending: stamped)
+                seq += 1
+                bytes += UInt64(key.count + value.count)
+            }
+            return bytes
+        }
         // A value held back one record, in case the next is spliced from it.
         var held: (seq: SequenceNumber, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, stamped: Bool)?
         batch.forEachRawMarkingStamped { kind, key, head, value, stamped in

@@ -111,12 +111,11 @@ final class SkipList {
     /// costs the check before the usual search.
     @discardableResult
     func insert(
-        userKey: UnsafeRawBufferPointer, trailer: UInt64, head: UnsafeRawBufferPointer? = nil, value: UnsafeRawBufferPointer,
+        userKey: UnsafeRawBufferPointer, trailer: UInt64, head: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
         ascending: Bool = false
     ) -> UnsafeRawPointer {
         let keyLength = userKey.count + InternalKey.trailerSize
-        let headLength = head?.count ?? 0
-        let valueLength = headLength + value.count
+        let valueLength = head.count + value.count
         precondition(keyLength <= Int(UInt32.max) && valueLength < Int(SkipList.sharedValueFlag), "entry too large")
         let nodeHeight = randomHeight()
         let node = SkipList.allocateNode(
@@ -124,14 +123,24 @@ final class SkipList {
         let keyStart = node.address + SkipList.headerSize
         if let base = userKey.baseAddress { keyStart.copyMemory(from: base, byteCount: userKey.count) }
         keyStart.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
-        if headLength > 0, let base = head?.baseAddress {
-            (keyStart + keyLength).copyMemory(from: base, byteCount: headLength)
-        }
-        if let base = value.baseAddress {
-            (keyStart + keyLength + headLength).copyMemory(from: base, byteCount: value.count)
-        }
+        if let base = head.baseAddress { (keyStart + keyLength).copyMemory(from: base, byteCount: head.count) }
+        if let base = value.baseAddress { (keyStart + keyLength + head.count).copyMemory(from: base, byteCount: value.count) }
         link(node, height: nodeHeight, ascending: ascending)
         return UnsafeRawPointer(keyStart + keyLength)
+    }
+
+    /// `insert` of a value in one piece (every record but a spliced one).
+    func insert(userKey: UnsafeRawBufferPointer, trailer: UInt64, value: UnsafeRawBufferPointer, ascending: Bool = false) {
+        let keyLength = userKey.count + InternalKey.trailerSize
+        precondition(keyLength <= Int(UInt32.max) && value.count < Int(SkipList.sharedValueFlag), "entry too large")
+        let nodeHeight = randomHeight()
+        let node = SkipList.allocateNode(
+            in: arena, height: nodeHeight, keyLength: keyLength, valueLength: value.count, valueBytes: value.count)
+        let keyStart = node.address + SkipList.headerSize
+        if let base = userKey.baseAddress { keyStart.copyMemory(from: base, byteCount: userKey.count) }
+        keyStart.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
+        if let base = value.baseAddress { (keyStart + keyLength).copyMemory(from: base, byteCount: value.count) }
+        link(node, height: nodeHeight, ascending: ascending)
     }
 
     /// As `insert`, but the node's value is `value`, bytes of another node of this list (inserted
