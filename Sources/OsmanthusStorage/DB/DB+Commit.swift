@@ -113,8 +113,7 @@ extension DB {
             if batch.hasSplicedRecords {
                 bytes = mem.insert(batch, sequence: first)
             } else {
-                // Record by record, as `MemTable.insert(_:sequence:)` does without a spliced record
-                // (written out here: through that call the batch was copied per group).
+                // Record by record, as `MemTable.insert(_:sequence:)` does without a spliced record.
                 var seq = first
                 batch.forEachRawMarkingStamped { kind, key, _, value, stamped in
                     mem.insert(seq, kind, key, value, ascending: stamped)

@@ -353,10 +353,13 @@ public struct WriteBatch: Sendable {
     func forEachRaw(
         _ body: (ValueKind, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
+        // Read before the closure: a closure reading `self` copied the whole batch (a retain and a
+        // release of its arrays) on every call.
+        let spliced = hasSplicedRecords
         try rep.withUnsafeBytes { raw in
             let empty = UnsafeRawBufferPointer(rebasing: raw[0..<0])
             var p = WriteBatchFormat.headerSize
-            guard hasSplicedRecords else {
+            guard spliced else {
                 // Kinds 0 and 1 only (every batch but an insert's with the change log on).
                 while p < raw.count {
                     let kindByte = raw[p]
