@@ -17,13 +17,35 @@ public struct WriteBatch: Sendable {
     /// writes the stamps into `rep`, so the WAL and recovery see finished keys. The first is
     /// kept inline (`keyEnd` 0: none), the rest in `moreStamps`: a batch nearly always holds
     /// one stamped record (a document's change record), and an array cost an allocation.
-    private var firstStamp: (keyEnd: Int, record: Int) = (0, 0)
+    ///
+    /// The struct is kept to four words (`rep`, two packed words and `moreStamps`): one word more
+    /// and every pass over a batch copied its arrays (a retain and a release each).
+    private var firstStampBits: UInt64 = 0
     private var moreStamps: [(keyEnd: Int, record: Int)] = []
-    /// Index of the last record that is a plain value (-1: none), so a spliced record can check
-    /// its source is one. Not part of the encoding.
-    private var lastValueRecord = -1
+    /// Low 32 bits: 1 + the index of the last record that is a plain value (0: none), so a
+    /// spliced record can check its source is one; bit 32: whether any record is spliced.
+    private var spliceBits: UInt64 = 0
+
+    /// The first stamp, packed in `firstStampBits` (key end and record index, 32 bits each).
+    private var firstStamp: (keyEnd: Int, record: Int) {
+        get { (Int(firstStampBits & 0xFFFF_FFFF), Int(firstStampBits >> 32)) }
+        set {
+            precondition(newValue.keyEnd <= Int(UInt32.max), "a write batch with stamped keys is under 4 GiB")
+            firstStampBits = UInt64(newValue.keyEnd) | UInt64(newValue.record) << 32
+        }
+    }
+
+    /// Index of the last record that is a plain value (-1: none).
+    private var lastValueRecord: Int {
+        get { Int(spliceBits & 0xFFFF_FFFF) - 1 }
+        set { spliceBits = (spliceBits & ~0xFFFF_FFFF) | UInt64(UInt32(truncatingIfNeeded: newValue + 1)) }
+    }
+
     /// Whether any record is spliced (kind 2): a batch without one is applied record by record.
-    private(set) var hasSplicedRecords = false
+    private(set) var hasSplicedRecords: Bool {
+        get { spliceBits >> 32 != 0 }
+        set { spliceBits = (spliceBits & 0xFFFF_FFFF) | (newValue ? 1 << 32 : 0) }
+    }
 
     public init() {
         rep = [UInt8](repeating: 0, count: WriteBatchFormat.headerSize)
