@@ -375,8 +375,7 @@ public struct WriteBatch: Sendable {
     func forEachRaw(
         _ body: (ValueKind, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
-        // Read before the closure: a closure reading `self` copied the whole batch (a retain and a
-        // release of its arrays) on every call.
+        // Read once, outside the closure (which then touches only `raw`).
         let spliced = hasSplicedRecords
         try rep.withUnsafeBytes { raw in
             let empty = UnsafeRawBufferPointer(rebasing: raw[0..<0])
