@@ -16,20 +16,26 @@ extension Database {
     func commitReportingFailure(_ changes: [DocumentChange]) throws {
         guard !changes.isEmpty else { return }
         // Sized up front: growing the batch as documents and change records are appended
-        // copied it again and again (a change record holds the document a second time).
+        // copied it again and again. An insert's change record (no `before`) is its head alone:
+        // the document is spliced from the put before it; other records may hold a document or two.
         var bytes = 0
         for change in changes {
             let doc = change.after?.byteCount ?? 0
             bytes += change.key.count + doc + 12
-            if changeLog.enabled { bytes += max(doc, change.before?.byteCount ?? 0) + 64 }
+            if changeLog.enabled { bytes += change.before.map { max(doc, $0.byteCount) + 64 } ?? 160 }
         }
         var batch = WriteBatch(reservingCapacity: bytes)
-        let logged = changeLog.append(changes, to: &batch)
-        for change in changes {
-            if let after = change.after {
-                batch.put(change.key, after.bytes)
-            } else {
-                batch.delete(change.key)
+        var logged = changeLog.startAppending()
+        // Each document's write, then its change record (which may splice the document from it).
+        // Read in place (`all[i].…`): copying each change cost more than writing its record.
+        changes.withUnsafeBufferPointer { all in
+            for i in all.indices {
+                if let after = all[i].after {
+                    batch.put(all[i].key, after.bytes)
+                } else {
+                    batch.delete(all[i].key)
+                }
+                changeLog.append(all, i, to: &batch, &logged)
             }
         }
         try indexMaintainer.apply(changes, to: consume batch) { try storage.write($0, options: writeOptions) }

@@ -146,6 +146,129 @@ struct WriteBatchTests {
         }
     }
 
+    // MARK: Spliced records
+
+    /// The example of SPEC.md §5: a document's put and a change record spliced from it.
+    @Test func splicedRecordIsKeySourceAndHeadOnly() {
+        var batch = WriteBatch()
+        batch.put(bytes("d"), bytes("DOC"))
+        bytes("h:").withUnsafeBytes { batch.putStampedSplicingPrevious(0x20, head: $0) }
+        batch.sequence = 7
+        #expect(
+            batch.encoded == [
+                7, 0, 0, 0, 0, 0, 0, 0,  // sequence
+                2, 0, 0, 0,  // count
+                1, 1, 0x64, 3, 0x44, 0x4F, 0x43,  // value "d" -> "DOC"
+                2, 9, 0x20, 0, 0, 0, 0, 0, 0, 0, 8, 1, 2, 0x68, 0x3A,  // spliced, source 1, head "h:"
+            ])
+        #expect(
+            ops(batch) == [
+                Op(kind: .value, key: bytes("d"), value: bytes("DOC")),
+                Op(kind: .value, key: [0x20, 0, 0, 0, 0, 0, 0, 0, 8], value: bytes("h:DOC")),
+            ])
+    }
+
+    @Test func splicingAfterADeletionIsRefused() async {
+        await #expect(processExitsWith: .failure) {
+            var batch = WriteBatch()
+            batch.delete([1])
+            [UInt8]().withUnsafeBytes { batch.putStampedSplicingPrevious(0x20, head: $0) }
+        }
+    }
+
+    /// Batches holding spliced records keep their meaning when appended into a group's record
+    /// (sources count back, so they survive the shift), decode to the same records, and
+    /// `forEachRaw` hands the value as head and source.
+    @Test func randomSplicedBatchesRoundTripThroughAppend() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var rng = SplitMix64(seed: seed)
+        var group = WriteBatch()
+        var expected: [Op] = []
+        var stamped: [Bool] = []
+        for _ in 0..<30 {
+            var batch = WriteBatch()
+            var mine: [Op] = []
+            for _ in 0..<Int(rng.next() % 8) {
+                let key = (0..<Int(1 + rng.next() % 10)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                switch rng.next() % 3 {
+                case 0:
+                    batch.delete(key)
+                    mine.append(Op(kind: .deletion, key: key, value: []))
+                default:
+                    let value = (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                    batch.put(key, value)
+                    mine.append(Op(kind: .value, key: key, value: value))
+                    if rng.next() % 2 == 0 {
+                        let head = (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                        head.withUnsafeBytes { batch.putStampedSplicingPrevious(0x20, head: $0) }
+                        mine.append(Op(kind: .value, key: [], value: head + value))  // [] marks it stamped
+                    }
+                }
+            }
+            let decoded = try WriteBatch(decoding: batch.encoded)
+            #expect(ops(decoded).map(\.value) == mine.map(\.value), "seed \(seed)")
+            group.append(batch)
+            expected += mine
+            stamped += mine.map { $0.key.isEmpty }
+        }
+        group.sequence = 1000
+        let decoded = try WriteBatch(decoding: group.encoded)
+        #expect(decoded.count == expected.count, "seed \(seed)")
+        let got = ops(decoded)
+        #expect(got.map(\.value) == expected.map(\.value), "seed \(seed)")
+        #expect(got.map(\.kind) == expected.map(\.kind), "seed \(seed)")
+        // Unstamped keys come back as written; stamped ones are prefix ‖ their sequence.
+        for (i, (g, e)) in zip(got, expected).enumerated() {
+            if stamped[i] {
+                #expect(g.key == [0x20] + withUnsafeBytes(of: (UInt64(1000 + i)).bigEndian) { Array($0) }, "seed \(seed)")
+            } else {
+                #expect(g.key == e.key, "seed \(seed)")
+            }
+        }
+        var raw: [[UInt8]] = []
+        decoded.forEachRaw { _, _, head, value in raw.append(Array(head) + Array(value)) }
+        #expect(raw == expected.map(\.value), "seed \(seed)")
+    }
+
+    /// `spliced` below: put "a" → "vv", delete "b", then a spliced record "d" → "h" ‖ the value
+    /// of the record `source` back.
+    private func spliced(source: UInt8) -> [UInt8] {
+        [9, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 1, 1, 0x61, 2, 0x76, 0x76, 0, 1, 0x62, 2, 1, 0x64, source, 1, 0x68]
+    }
+
+    @Test func splicedRecordFromFurtherBackDecodes() throws {
+        let batch = try WriteBatch(decoding: spliced(source: 2))
+        #expect(ops(batch).last == Op(kind: .value, key: bytes("d"), value: bytes("hvv")))
+    }
+
+    @Test func splicedSourceZeroIsCorruption() { expectCorruption(spliced(source: 0)) }
+
+    @Test func splicedSourceBeforeTheBatchIsCorruption() { expectCorruption(spliced(source: 3)) }
+
+    @Test func splicedSourceThatIsADeletionIsCorruption() { expectCorruption(spliced(source: 1)) }
+
+    @Test func splicedSourceThatIsSplicedIsCorruption() {
+        // A fourth record spliced from the third (itself spliced).
+        var b = spliced(source: 2)
+        b[8] = 4
+        b += [2, 1, 0x65, 1, 0]
+        expectCorruption(b)
+    }
+
+    @Test func everyTruncationOfASplicedBatchIsCorruption() {
+        let full = spliced(source: 2)
+        for length in 0..<full.count {
+            expectCorruption(Array(full.prefix(length)))
+        }
+    }
+
+    @Test func hugeSplicedSourceIsCorruption() {
+        var b = spliced(source: 0x80)
+        b.removeLast(2)
+        b += [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 1, 0x68]
+        expectCorruption(b)
+    }
+
     // MARK: Corruption
 
     private func expectCorruption(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
@@ -184,7 +307,7 @@ struct WriteBatchTests {
 
     @Test func unknownKindIsCorruption() {
         var b = sample
-        b[12] = 2
+        b[12] = 3
         expectCorruption(b)
     }
 
@@ -252,6 +375,27 @@ struct WriteBatchTests {
         #expect(Array(golden[0..<12]) == [5, 4, 3, 2, 1, 0, 0, 0, 4, 0, 0, 0])
         // "cherry"'s 200-byte value: a two-byte varint length.
         #expect(Array(golden[31..<41]) == [1, 6, 0x63, 0x68, 0x65, 0x72, 0x72, 0x79, 0xC8, 0x01])
+    }
+
+    /// `Golden/writebatch-v2.bin`, written by `Tools/golden/writebatch-v2.py` from SPEC.md §5.
+    @Test func goldenSplicedBatchDecodesToItsRecords() throws {
+        let golden = try GoldenFiles.bytes("writebatch-v2.bin")
+        let batch = try WriteBatch(decoding: golden, file: "writebatch-v2.bin")
+        #expect(batch.sequence == 42)
+        #expect(golden.count == 56)
+        #expect(
+            ops(batch) == [
+                Op(kind: .value, key: bytes("copy"), value: bytes("{doc}")),
+                Op(kind: .value, key: [0x20, 0, 0, 0, 0, 0, 0, 0, 0x2B], value: bytes("ins:{doc}")),
+                Op(kind: .deletion, key: bytes("gone"), value: []),
+                Op(kind: .value, key: bytes("again"), value: bytes("{doc}")),
+            ])
+        // Its first two records are what the encoder writes for a put and a record spliced from it.
+        var encoder = WriteBatch()
+        encoder.put(bytes("copy"), bytes("{doc}"))
+        bytes("ins:").withUnsafeBytes { encoder.putStampedSplicingPrevious(0x20, head: $0) }
+        encoder.sequence = 42
+        #expect(Array(encoder.encoded[12...]) == Array(golden[12..<41]))
     }
 
     @Test func encoderReproducesTheGoldenBatch() throws {

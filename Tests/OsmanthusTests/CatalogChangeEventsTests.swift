@@ -205,10 +205,11 @@ struct InsertRecordEncodingTests {
             #expect(fast.count == ChangeRecord.insertCount(
                 database: db, collection: coll, collectionId: collectionId, documentCount: doc.byteCount))
             #expect(try ChangeRecord(decoding: fast, trusted: false) == record)
-            // What the change log puts in a batch: the head from the stack (names up to about
-            // 100 bytes) or the fallback above, the same bytes under a stamped key.
+            // What the change log puts in a batch right after the document's put: the head from
+            // the stack (names up to about 100 bytes) or the fallback above, spliced with the
+            // document, reads as the same bytes under a stamped key.
             var batch = WriteBatch()
-            batch.put([1], [2])
+            batch.put([1], doc.bytes)
             let n = ChangeLog.putInsert(
                 database: db, collection: coll, collectionId: collectionId, wallMillis: wall, document: doc, in: &batch)
             #expect(n == fast.count, "seed round \(round)")

@@ -24,8 +24,6 @@ final class ChangeLog: Sendable {
 
     struct State {
         var databases: [String: DatabaseLog] = [:]
-        /// Last wall time handed out, so record times never go backwards.
-        var lastWall: Int64 = 0
         var lastTrimCheck: Int64 = 0
         var trimming = false
         /// Set while a `ChangeLogArchiver` is attached: records above it are not archived yet,
@@ -56,8 +54,11 @@ final class ChangeLog: Sendable {
         }
     }
 
-    // Guards the per-database accounting, the wall clock and the trimmer's flags.
+    // Guards the per-database accounting and the trimmer's flags.
     let state = Mutex(State())
+    /// Last wall time handed out, so record times never go backwards (an atomic maximum: every
+    /// commit reads it, and a lock around it cost more than the clock).
+    let lastWall = Atomic<Int64>(0)
     /// Held for a whole trim pass: two passes at once (the background one and an explicit
     /// `trimChangeLog`) would both count the bytes they delete and could move a trimmed point back.
     let trimLock = Mutex<Void>(())
@@ -132,46 +133,55 @@ final class ChangeLog: Sendable {
     /// A wall-clock time in milliseconds that never goes backwards.
     func wallMillis() -> Int64 {
         let now = Clock.nowMillis()
-        return state.withLock { s in
-            s.lastWall = max(s.lastWall, now)
-            return s.lastWall
+        var seen = lastWall.load(ordering: .relaxed)
+        while seen < now {
+            let (exchanged, found) = lastWall.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { return now }
+            seen = found
         }
+        return seen
     }
 
     // MARK: Writing records
 
-    /// Adds a change record per document change to `batch` (stamped with its commit sequence).
-    func append(_ changes: [DocumentChange], to batch: inout WriteBatch) -> Appended {
+    /// What a batch of document changes starts from: no bytes yet, the records' wall time set.
+    /// Then `append(_:to:_:)` once per change.
+    func startAppending() -> Appended {
         var appended = Appended()
-        guard enabled else { return appended }
-        let wall = wallMillis()
-        appended.wallMillis = wall
-        // Read in place: copying each change (its catalog entry, key and documents) cost more
-        // than writing its record.
-        changes.withUnsafeBufferPointer { all in
-            for i in all.indices {
-                // The common case, written straight from the document's bytes: an insert whose
-                // `documentKey` is `{_id}`, which readers take from the document.
-                if all[i].operation == .insert, all[i].entry.options.partitionKey == nil,
-                    all[i].entry.options.sortKey == nil, let after = all[i].after
-                {
-                    let database = all[i].entry.database
-                    let n = Self.putInsert(
-                        database: database, collection: all[i].entry.name, collectionId: all[i].entry.id,
-                        wallMillis: wall, document: after, in: &batch)
-                    appended.add(database, Int64(ChangeLogFormat.recordKeySize + n))
-                } else {
-                    let change = all[i]
-                    appended.add(change.entry.database, put(Self.record(change, wallMillis: wall), in: &batch))
-                }
-            }
-        }
+        if enabled { appended.wallMillis = wallMillis() }
         return appended
     }
 
+    /// Adds the record of `changes[i]` to `batch` (stamped with its commit sequence). The batch's
+    /// last record must be that change's own document write: an insert's record takes the
+    /// document from it (a spliced record, SPEC.md §5), so the WAL carries the document once.
+    /// The change is read in place: copying it (its catalog entry, key and documents) cost more
+    /// than writing its record.
+    func append(
+        _ changes: UnsafeBufferPointer<DocumentChange>, _ i: Int, to batch: inout WriteBatch, _ appended: inout Appended
+    ) {
+        guard enabled else { return }
+        // The common case, written straight from the document's bytes: an insert whose
+        // `documentKey` is `{_id}`, which readers take from the document.
+        if changes[i].operation == .insert, changes[i].entry.options.partitionKey == nil,
+            changes[i].entry.options.sortKey == nil, let after = changes[i].after
+        {
+            let database = changes[i].entry.database
+            let n = Self.putInsert(
+                database: database, collection: changes[i].entry.name, collectionId: changes[i].entry.id,
+                wallMillis: appended.wallMillis, document: after, in: &batch)
+            appended.add(database, Int64(ChangeLogFormat.recordKeySize + n))
+        } else {
+            let change = changes[i]
+            appended.add(change.entry.database, put(Self.record(change, wallMillis: appended.wallMillis), in: &batch))
+        }
+    }
+
     /// Adds an insert's record whose `documentKey` is `{_id}` (left out, SPEC.md §16.2) to
-    /// `batch`; returns the value's size. The head (header, names, collection id) is built on
-    /// the stack and the document copied from its own bytes.
+    /// `batch`, whose last record must be the put of `document`; returns the value's size. The
+    /// record is spliced: its head (header, names, collection id), built on the stack, followed
+    /// by that put's value, so the document's bytes are neither copied into the batch again nor
+    /// logged twice.
     static func putInsert(
         database: String, collection: String, collectionId: UInt32, wallMillis: Int64, document: Document,
         in batch: inout WriteBatch
@@ -183,24 +193,19 @@ final class ChangeLog: Sendable {
                     database: database, collection: collection, collectionId: collectionId, wallMillis: wallMillis,
                     into: buffer)
             else { return 0 }
-            document.withUnsafeBytes { doc in
-                batch.putStamped(
-                    ChangeLogFormat.recordPrefix[0], head: UnsafeRawBufferPointer(rebasing: buffer[0..<headCount]), tail: doc)
-            }
+            batch.putStampedSplicingPrevious(
+                ChangeLogFormat.recordPrefix[0], head: UnsafeRawBufferPointer(rebasing: buffer[0..<headCount]))
             return headCount + document.byteCount
         }
         if n > 0 { return n }
-        // Names too long for the stack: the same bytes through the general encoder's insert path.
-        let count = ChangeRecord.insertCount(
-            database: database, collection: collection, collectionId: collectionId, documentCount: document.byteCount)
-        document.withUnsafeBytes { doc in
-            batch.putStamped(ChangeLogFormat.recordPrefix, valueCount: count) {
-                ChangeRecord.encodeInsert(
-                    database: database, collection: collection, collectionId: collectionId, wallMillis: wallMillis,
-                    document: doc, into: &$0)
-            }
-        }
-        return count
+        // Names too long for the stack: the head from the general encoder's insert path (which
+        // writes the head and then the document: here an empty one).
+        var longHead: [UInt8] = []
+        ChangeRecord.encodeInsert(
+            database: database, collection: collection, collectionId: collectionId, wallMillis: wallMillis,
+            document: UnsafeRawBufferPointer(start: nil, count: 0), into: &longHead)
+        longHead.withUnsafeBytes { batch.putStampedSplicingPrevious(ChangeLogFormat.recordPrefix[0], head: $0) }
+        return longHead.count + document.byteCount
     }
 
     /// The record of any document change (the general path: updates, deletes, replaces, and

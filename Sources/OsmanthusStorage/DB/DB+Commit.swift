@@ -109,12 +109,17 @@ extension DB {
             // before that fsync (`syncLog`), instead of one write per group.
             if !sync { try log.flush() }
             statistics.add(.walBytes, UInt64(batch.byteSize))
-            var seq = first
             var bytes: UInt64 = 0
-            batch.forEachRawMarkingStamped { kind, key, value, stamped in
-                mem.insert(seq, kind, key, value, ascending: stamped)
-                seq += 1
-                bytes += UInt64(key.count + value.count)
+            if batch.hasSplicedRecords {
+                bytes = mem.insert(batch, sequence: first)
+            } else {
+                // Record by record, as `MemTable.insert(_:sequence:)` does without a spliced record.
+                var seq = first
+                batch.forEachRawMarkingStamped { kind, key, _, value, stamped in
+                    mem.insert(seq, kind, key, value, ascending: stamped)
+                    seq += 1
+                    bytes += UInt64(key.count + value.count)
+                }
             }
             statistics.add(.keysWritten, UInt64(batch.count))
             statistics.add(.bytesWritten, bytes)

@@ -98,12 +98,8 @@ extension DB {
             while let record = try reader.readRecord() {
                 let batch = try WriteBatch(decoding: record, file: logPath, offset: offset)
                 offset = reader.lastRecordEnd
-                var seq = batch.sequence
-                batch.forEach { kind, key, value in
-                    mem.add(seq, kind, key, value)
-                    seq += 1
-                }
-                if batch.count > 0 { maxSequence = max(maxSequence, seq - 1) }
+                _ = mem.insert(batch, sequence: batch.sequence)
+                if batch.count > 0 { maxSequence = max(maxSequence, batch.sequence + SequenceNumber(batch.count) - 1) }
                 if !options.readOnly && mem.approximateMemoryUsage > options.memtableSize {
                     if let meta = try writeLevel0Table(mem) { edit.newFiles.append((level: 0, file: meta)) }
                     mem = MemTable()

@@ -203,7 +203,7 @@ public final class DB: @unchecked Sendable {
     }
 
     static func validate(_ batch: WriteBatch) throws {
-        try batch.forEachRaw { _, key, value in try validate(key: key, value: value.count) }
+        try batch.forEachRaw { _, key, head, value in try validate(key: key, value: head.count + value.count) }
     }
 
     @inline(__always)

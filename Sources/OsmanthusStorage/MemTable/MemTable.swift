@@ -29,17 +29,71 @@ public final class MemTable: @unchecked Sendable {
         }
     }
 
-    /// `add` from borrowed bytes (the write leader's path). Only one thread at a time.
-    /// `ascending`: the key is one of a run that grows with every insert (stamped change-log
-    /// keys), tried right after the previous such key before searching (`SkipList.insert`).
+    /// `add` from borrowed bytes (the write leader's path), the value `head ‖ value` (a spliced
+    /// write batch record's comes in two pieces; `head` is empty otherwise). Only one thread at
+    /// a time. `ascending`: the key is one of a run that grows with every insert (stamped
+    /// change-log keys), tried right after the previous such key before searching
+    /// (`SkipList.insert`).
     func insert(
-        _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
-        ascending: Bool = false
+        _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, head: UnsafeRawBufferPointer? = nil,
+        _ value: UnsafeRawBufferPointer, ascending: Bool = false
     ) {
-        list.insert(userKey: key, trailer: InternalKey.packTrailer(sequence, kind), value: value, ascending: ascending)
+        if let head, !head.isEmpty {
+            list.insert(
+                userKey: key, trailer: InternalKey.packTrailer(sequence, kind), head: head, value: value, ascending: ascending)
+        } else {
+            list.insert(userKey: key, trailer: InternalKey.packTrailer(sequence, kind), value: value, ascending: ascending)
+        }
         // One writer at a time: a plain store of the incremented count is enough (readers load
         // it relaxed), and saves a locked read-modify-write per entry.
         count.store(count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+    }
+
+    /// Inserts every record of `batch`, record i with sequence `first + i`; returns the bytes of
+    /// their keys and values. Only one thread at a time. A record spliced from the record just
+    /// before it (a change record after its document, SPEC.md §5) is stored once: the spliced
+    /// record is inserted first and the earlier record's node shares the tail of its value.
+    /// Stamped records are inserted `ascending`.
+    func insert(_ batch: WriteBatch, sequence first: SequenceNumber) -> UInt64 {
+        var seq = first
+        var bytes: UInt64 = 0
+        guard batch.hasSplicedRecords else {
+            batch.forEachRawMarkingStamped { kind, key, _, value, stamped in
+                insert(seq, kind, key, value, ascending: stamped)
+                seq += 1
+                bytes += UInt64(key.count + value.count)
+            }
+            return bytes
+        }
+        // A value held back one record, in case the next is spliced from it.
+        var held: (seq: SequenceNumber, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, stamped: Bool)?
+        batch.forEachRawMarkingStamped { kind, key, head, value, stamped in
+            bytes += UInt64(key.count + head.count + value.count)
+            if let h = held {
+                held = nil
+                // Spliced from the held record: its value is those very bytes of the batch.
+                if kind == .value, value.count > 0, value.baseAddress == h.value.baseAddress, value.count == h.value.count {
+                    let start = list.insert(
+                        userKey: key, trailer: InternalKey.packTrailer(seq, .value), head: head, value: value,
+                        ascending: stamped)
+                    list.insert(
+                        userKey: h.key, trailer: InternalKey.packTrailer(h.seq, .value),
+                        sharing: UnsafeRawBufferPointer(start: start + head.count, count: value.count), ascending: h.stamped)
+                    count.store(count.load(ordering: .relaxed) &+ 2, ordering: .relaxed)
+                    seq += 1
+                    return
+                }
+                insert(h.seq, .value, h.key, h.value, ascending: h.stamped)
+            }
+            if kind == .value && head.isEmpty && value.count > 0 {
+                held = (seq, key, value, stamped)
+            } else {
+                insert(seq, kind, key, head: head, value, ascending: stamped)
+            }
+            seq += 1
+        }
+        if let h = held { insert(h.seq, .value, h.key, h.value, ascending: h.stamped) }
+        return bytes
     }
 
     public enum LookupResult: Equatable {

@@ -13,8 +13,14 @@ import Glibc
 ///
 ///     p - 8*h ..< p   next pointers, level i at p - 8*(i+1) (atomic words)
 ///     p + 0           UInt32 internal-key length (user key + 8-byte trailer)
-///     p + 4           UInt32 value length
-///     p + 8           internal key bytes, then value bytes
+///     p + 4           UInt32 value length; its top bit set: the value is shared (below)
+///     p + 8           internal key bytes, then value bytes (or, shared, the value's address)
+///
+/// A node's value may be *shared*: bytes of another node's value, pointed to by the 8 bytes
+/// after its key. A spliced write batch record (`head ‖ a document`) and the document's own put
+/// are stored once: the document's node points into the record's value (arena memory never
+/// moves or is freed before the list, and the record's node is filled before the document's is
+/// published).
 ///
 /// Keys are ordered as `InternalKey.compare` orders them, compared in place on the arena bytes.
 final class SkipList {
@@ -22,6 +28,8 @@ final class SkipList {
     /// Each level is kept with probability 1/4 (two random bits per level).
     private static let branchingMask: UInt64 = 3
     private static let headerSize = 8
+    /// Set in a node's value length when its value is shared (stored elsewhere in the arena).
+    static let sharedValueFlag: UInt32 = 1 << 31
     private static let linkSize = 8
 
     typealias Link = UnsafeAtomic<UnsafeMutableRawPointer?>
@@ -32,14 +40,18 @@ final class SkipList {
         @inline(__always)
         var keyLength: Int { Int(address.load(as: UInt32.self)) }
         @inline(__always)
-        var valueLength: Int { Int(address.load(fromByteOffset: 4, as: UInt32.self)) }
+        var valueLength: Int { Int(address.load(fromByteOffset: 4, as: UInt32.self) & ~SkipList.sharedValueFlag) }
         @inline(__always)
         var key: UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(start: address + SkipList.headerSize, count: keyLength)
         }
         @inline(__always)
         var value: UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(start: address + SkipList.headerSize + keyLength, count: valueLength)
+            let length = address.load(fromByteOffset: 4, as: UInt32.self)
+            let start = address + SkipList.headerSize + keyLength
+            if length & SkipList.sharedValueFlag == 0 { return UnsafeRawBufferPointer(start: start, count: Int(length)) }
+            let shared = UnsafeRawPointer(bitPattern: start.loadUnaligned(as: UInt.self))
+            return UnsafeRawBufferPointer(start: shared, count: Int(length & ~SkipList.sharedValueFlag))
         }
 
         @inline(__always)
@@ -73,7 +85,7 @@ final class SkipList {
 
     init() {
         precondition(MemoryLayout<Link.Storage>.size == SkipList.linkSize)
-        head = SkipList.allocateNode(in: arena, height: SkipList.maxHeight, keyLength: 0, valueLength: 0)
+        head = SkipList.allocateNode(in: arena, height: SkipList.maxHeight, keyLength: 0, valueLength: 0, valueBytes: 0)
         splice = .allocate(capacity: SkipList.maxHeight)
         splice.initialize(repeating: head, count: SkipList.maxHeight)
         finger = .allocate(capacity: SkipList.maxHeight)
@@ -91,23 +103,65 @@ final class SkipList {
 
     // MARK: Writing (one thread at a time)
 
-    /// Copies `userKey ‖ fixed64(trailer)` and `value` into a new node and links it in.
+    /// Copies `userKey ‖ fixed64(trailer)` and `head ‖ value` (the value in up to two pieces:
+    /// a spliced write batch record's) into a new node and links it in; returns where the node's
+    /// value starts (another node may share it, `insert(userKey:trailer:sharing:)`).
     /// The internal key must not already be present. `ascending`: first try the place right
     /// after the previous `ascending` insert (`finger`); any key may be passed, a wrong guess only
     /// costs the check before the usual search.
-    func insert(userKey: UnsafeRawBufferPointer, trailer: UInt64, value: UnsafeRawBufferPointer, ascending: Bool = false) {
+    @discardableResult
+    func insert(
+        userKey: UnsafeRawBufferPointer, trailer: UInt64, head: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
+        ascending: Bool = false
+    ) -> UnsafeRawPointer {
         let keyLength = userKey.count + InternalKey.trailerSize
-        precondition(keyLength <= Int(UInt32.max) && value.count <= Int(UInt32.max), "entry too large")
+        let valueLength = head.count + value.count
+        precondition(keyLength <= Int(UInt32.max) && valueLength < Int(SkipList.sharedValueFlag), "entry too large")
         let nodeHeight = randomHeight()
         let node = SkipList.allocateNode(
-            in: arena, height: nodeHeight, keyLength: keyLength, valueLength: value.count)
+            in: arena, height: nodeHeight, keyLength: keyLength, valueLength: valueLength, valueBytes: valueLength)
         let keyStart = node.address + SkipList.headerSize
         if let base = userKey.baseAddress { keyStart.copyMemory(from: base, byteCount: userKey.count) }
         keyStart.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
-        if let base = value.baseAddress {
-            (keyStart + keyLength).copyMemory(from: base, byteCount: value.count)
-        }
+        if let base = head.baseAddress { (keyStart + keyLength).copyMemory(from: base, byteCount: head.count) }
+        if let base = value.baseAddress { (keyStart + keyLength + head.count).copyMemory(from: base, byteCount: value.count) }
+        link(node, height: nodeHeight, ascending: ascending)
+        return UnsafeRawPointer(keyStart + keyLength)
+    }
 
+    /// `insert` of a value in one piece (every record but a spliced one).
+    func insert(userKey: UnsafeRawBufferPointer, trailer: UInt64, value: UnsafeRawBufferPointer, ascending: Bool = false) {
+        let keyLength = userKey.count + InternalKey.trailerSize
+        precondition(keyLength <= Int(UInt32.max) && value.count < Int(SkipList.sharedValueFlag), "entry too large")
+        let nodeHeight = randomHeight()
+        let node = SkipList.allocateNode(
+            in: arena, height: nodeHeight, keyLength: keyLength, valueLength: value.count, valueBytes: value.count)
+        let keyStart = node.address + SkipList.headerSize
+        if let base = userKey.baseAddress { keyStart.copyMemory(from: base, byteCount: userKey.count) }
+        keyStart.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
+        if let base = value.baseAddress { (keyStart + keyLength).copyMemory(from: base, byteCount: value.count) }
+        link(node, height: nodeHeight, ascending: ascending)
+    }
+
+    /// As `insert`, but the node's value is `value`, bytes of another node of this list (inserted
+    /// earlier), shared instead of copied: the node holds their address.
+    func insert(userKey: UnsafeRawBufferPointer, trailer: UInt64, sharing value: UnsafeRawBufferPointer, ascending: Bool = false) {
+        let keyLength = userKey.count + InternalKey.trailerSize
+        precondition(keyLength <= Int(UInt32.max) && value.count < Int(SkipList.sharedValueFlag), "entry too large")
+        let nodeHeight = randomHeight()
+        let node = SkipList.allocateNode(
+            in: arena, height: nodeHeight, keyLength: keyLength,
+            valueLength: value.count | Int(SkipList.sharedValueFlag), valueBytes: MemoryLayout<UInt>.size)
+        let keyStart = node.address + SkipList.headerSize
+        if let base = userKey.baseAddress { keyStart.copyMemory(from: base, byteCount: userKey.count) }
+        keyStart.storeBytes(of: trailer.littleEndian, toByteOffset: userKey.count, as: UInt64.self)
+        keyStart.storeBytes(of: UInt(bitPattern: value.baseAddress), toByteOffset: keyLength, as: UInt.self)
+        link(node, height: nodeHeight, ascending: ascending)
+    }
+
+    /// Links a filled node of `nodeHeight` levels in at its place.
+    @inline(__always)
+    private func link(_ node: Node, height nodeHeight: Int, ascending: Bool) {
         let current = height.load(ordering: .relaxed)
         let predecessors = ascending ? finger : splice
         if !(ascending && fingerPrecedes(node.key, levels: current)) {
@@ -155,9 +209,11 @@ final class SkipList {
         return nodeHeight
     }
 
-    private static func allocateNode(in arena: Arena, height: Int, keyLength: Int, valueLength: Int) -> Node {
+    /// `valueLength` is what the header says (the shared flag included); `valueBytes` the room
+    /// after the key.
+    private static func allocateNode(in arena: Arena, height: Int, keyLength: Int, valueLength: Int, valueBytes: Int) -> Node {
         let towerSize = linkSize * height
-        let start = arena.allocate(towerSize + headerSize + keyLength + valueLength)
+        let start = arena.allocate(towerSize + headerSize + keyLength + valueBytes)
         let node = Node(address: start + towerSize)
         start.bindMemory(to: Link.Storage.self, capacity: height)
             .initialize(repeating: Link.Storage(nil), count: height)
