@@ -47,6 +47,25 @@ public final class BlockCache: @unchecked Sendable {
         shard(for: key).state.withLock { $0.insert(key, block, charge: block.byteSize) }
     }
 
+    /// Whether a block of `charge` bytes at (file, offset) would fit in its shard without
+    /// evicting anything (a hint: `insertIfRoom` decides under the shard's lock).
+    func hasRoom(fileNumber: UInt64, offset: UInt64, charge: Int) -> Bool {
+        shard(for: Key(fileNumber: fileNumber, offset: offset)).state.withLock { $0.usage + charge <= $0.capacity }
+    }
+
+    /// Adds a block only when it fits without evicting another: blocks a flush has just written
+    /// (`TableBuilder.fillCache`) take free room, never the place of blocks that reads brought in.
+    /// Returns whether it was added.
+    @discardableResult
+    func insertIfRoom(fileNumber: UInt64, offset: UInt64, block: Block) -> Bool {
+        let key = Key(fileNumber: fileNumber, offset: offset)
+        return shard(for: key).state.withLock { state in
+            guard state.usage + block.byteSize <= state.capacity else { return false }
+            state.insert(key, block, charge: block.byteSize)
+            return true
+        }
+    }
+
     private func shard(for key: Key) -> Shard {
         var h = key.fileNumber &* 0x9E37_79B9_7F4A_7C15 ^ key.offset &* 0xC2B2_AE3D_27D4_EB4F
         h ^= h >> 31
