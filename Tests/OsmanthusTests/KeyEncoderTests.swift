@@ -60,23 +60,4 @@ struct KeyEncoderTests {
                     "\(a) vs \(b)")
         }
     }
-
-    /// The one-pass string `_id` key (`encodeString`) is byte for byte the general encoding
-    /// after the document prefix: seeded strings with NULs, multi-byte characters, empty.
-    @Test func stringIdKeysMatchTheGeneralEncoding() {
-        let seed = UInt64.random(in: 0...UInt64.max)
-        var rng = SplitMix64(seed: seed)
-        let alphabet: [Character] = ["a", "z", "0", "\u{0}", "\u{7F}", "é", "日", "🌸", "\u{FF}"]
-        for _ in 0..<2_000 {
-            let length = Int(rng.next() % 40)
-            let text = String((0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
-            let collection = UInt32(truncatingIfNeeded: rng.next())
-            var reference: [UInt8] = [KeyFormat.Space.documents.rawValue]
-            for shift in stride(from: 24, through: 0, by: -8) { reference.append(UInt8(truncatingIfNeeded: collection >> UInt32(shift))) }
-            reference += KeyEncoder.encode(.string(text))
-            #expect(
-                KeyEncoder.encode(.string(text), afterDocumentPrefixOf: collection) == reference,
-                "seed \(seed) \(Array(text.utf8)) in \(collection)")
-        }
-    }
 }

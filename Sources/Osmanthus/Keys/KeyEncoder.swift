@@ -22,7 +22,6 @@ struct KeyEncoder {
     /// `0x10 ‖ u32be(collection) ‖ encode(value)` (`CatalogEntry.documentPrefix` then the value)
     /// in one allocation: every point read and write by `_id` builds one.
     static func encode(_ value: BSONValue, afterDocumentPrefixOf collection: UInt32) -> [UInt8] {
-        if case .string(let text) = value { return encodeString(text, afterDocumentPrefixOf: collection) }
         var e = KeyEncoder()  // its reserve holds the prefix and a typical value
         e.bytes.append(KeyFormat.Space.documents.rawValue)
         e.bytes.append(UInt8(collection >> 24))
@@ -31,47 +30,6 @@ struct KeyEncoder {
         e.bytes.append(UInt8(truncatingIfNeeded: collection))
         e.append(value)
         return e.bytes
-    }
-
-    /// `encode(.string(text), afterDocumentPrefixOf:)` sized exactly and written in one pass:
-    /// string `_id`s are the common primary key, and every point read by one builds its key.
-    static func encodeString(_ text: String, afterDocumentPrefixOf collection: UInt32) -> [UInt8] {
-        var text = text
-        return text.withUTF8 { raw in
-            var nuls = 0
-            for b in raw where b == 0 { nuls &+= 1 }
-            let count = 6 + raw.count + nuls + 2
-            // Zero-filled then written: `init(unsafeUninitializedCapacity:)` goes through an
-            // unspecialized generic allocation that costs more than the fill.
-            var key = [UInt8](repeating: 0, count: count)
-            key.withUnsafeMutableBufferPointer { out in
-                out[0] = KeyFormat.Space.documents.rawValue
-                out[1] = UInt8(collection >> 24)
-                out[2] = UInt8(truncatingIfNeeded: collection >> 16)
-                out[3] = UInt8(truncatingIfNeeded: collection >> 8)
-                out[4] = UInt8(truncatingIfNeeded: collection)
-                out[5] = KeyFormat.Rank.string.rawValue
-                var i = 6
-                if nuls == 0 {
-                    if let source = raw.baseAddress, let target = out.baseAddress {
-                        (target + i).update(from: source, count: raw.count)
-                    }
-                    i &+= raw.count
-                } else {
-                    for b in raw {  // as `appendEscaped`: NUL becomes 00 FF
-                        out[i] = b
-                        i &+= 1
-                        if b == 0 {
-                            out[i] = 0xFF
-                            i &+= 1
-                        }
-                    }
-                }
-                out[i] = 0
-                out[i &+ 1] = 1
-            }
-            return key
-        }
     }
 
     mutating func appendRaw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
