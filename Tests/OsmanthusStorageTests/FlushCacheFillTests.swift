@@ -106,6 +106,28 @@ struct FlushCacheFillTests {
         }
     }
 
+    @Test func filledBlocksAreEvictedBeforeReadBlocksUnlessReadThemselves() throws {
+        var builder = BlockBuilder(restartInterval: 16)
+        builder.add(InternalKey.make(Array("b".utf8), 1, .value), [UInt8](repeating: 2, count: 100_000))
+        let block = try Block(contents: builder.finish(), file: "b.sst", offset: 0)
+        // One shard of 1 MiB: room for ten of these blocks.
+        for readFilled in [false, true] {
+            let cache = BlockCache(capacity: 1 << 20)
+            cache.insert(fileNumber: 1, offset: 0, block: block)  // brought in by a read
+            #expect(cache.insertIfRoom(fileNumber: 2, offset: 0, block: block))  // a flush's
+            #expect(cache.insertIfRoom(fileNumber: 2, offset: 1, block: block))
+            if readFilled { _ = cache.lookup(fileNumber: 2, offset: 0) }
+            // Reads fill the rest and then need room: two blocks go.
+            for i in 0..<9 { cache.insert(fileNumber: 3, offset: UInt64(i), block: block) }
+            #expect(cache.lookup(fileNumber: 2, offset: 1) == nil)  // unread filled block: first out
+            #expect((cache.lookup(fileNumber: 2, offset: 0) != nil) == readFilled)
+            // Unread, both filled blocks went before the read block; once read, a filled block
+            // is more recent than the read block, which goes instead.
+            #expect((cache.lookup(fileNumber: 1, offset: 0) != nil) == !readFilled)
+            #expect(cache.usage <= cache.capacity)
+        }
+    }
+
     /// A database with and without the fill, same seeded writes and flushes: every get and a
     /// full scan agree with a model, and with the fill on, reads after a flush find their
     /// blocks in the cache.
