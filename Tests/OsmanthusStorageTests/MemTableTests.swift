@@ -246,6 +246,42 @@ struct MemTableTests {
         }
     }
 
+    /// `get` answers keys below the smallest stored key without searching: checked against a
+    /// model while the smallest key keeps falling (each insert may lower it) and around it
+    /// (equal user keys, prefixes of it, keys one byte below it, the empty key).
+    @Test func lookupsAroundTheSmallestKeyMatchAModelWhileItFalls() {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var rng = SplitMix64(seed: seed)
+        let mem = MemTable()
+        var newest: [[UInt8]: [(SequenceNumber, ValueKind, [UInt8])]] = [:]
+        func expected(_ key: [UInt8], _ snapshot: SequenceNumber) -> MemTable.LookupResult {
+            switch newest[key, default: []].last(where: { $0.0 <= snapshot }) {
+            case nil: .absent
+            case let (_, kind, value)?: kind == .deletion ? .deleted : .found(value)
+            }
+        }
+        var smallest: [UInt8]? = nil
+        for sequence in SequenceNumber(1)...3_000 {
+            // Mostly above a floor that falls slowly, so the smallest key changes now and then.
+            let floor = UInt8(max(0, 6 - Int(sequence / 500)))
+            var userKey = rng.bytes(maxLength: 4, maxByte: 3)
+            userKey.insert(floor + UInt8.random(in: 0...2, using: &rng), at: 0)
+            let kind: ValueKind = Int.random(in: 0..<6, using: &rng) == 0 ? .deletion : .value
+            let value: [UInt8] = kind == .deletion ? [] : rng.bytes(maxLength: 8)
+            mem.add(sequence, kind, userKey, value)
+            newest[userKey, default: []].append((sequence, kind, value))
+            if smallest.map({ compareBytes(userKey, $0) < 0 }) ?? true { smallest = userKey }
+            guard let low = smallest else { continue }
+            var probes: [[UInt8]] = [low, Array(low.dropLast()), [], userKey, rng.bytes(maxLength: 5, maxByte: 8)]
+            if let last = low.last, last > 0 { probes.append(Array(low.dropLast()) + [last - 1, 9]) }
+            probes.append(low + [0])
+            for key in probes {
+                let snapshot = SequenceNumber.random(in: 0...(sequence + 1), using: &rng)
+                #expect(mem.get(key, sequence: snapshot) == expected(key, snapshot), "seed \(seed) key \(key) at \(snapshot)")
+            }
+        }
+    }
+
     /// One writer inserts while two readers iterate and look up without a lock: every pass must be
     /// sorted, contain only whole entries that were inserted, and include everything the writer
     /// had announced before the pass began.

@@ -5,6 +5,11 @@
 //
 //   doc-profile load DIR DOCS
 //   doc-profile run DIR insert|get|update|update-general|fam|ycsbget|ycsbupdate|scan N [INPUTS]
+//   doc-profile fresh DIR DOCS N
+// `fresh` loads DOCS person documents into a new database in batches of 1000, as doc-bench does
+// before its gets, and without reopening (so the memtable and L0 are as the bench leaves them)
+// gets N of them by `_id`; it prints where the data lives. Run it with callgrind's
+// `--toggle-collect='*findOne4byId*'` to count only the gets.
 import Foundation
 import Osmanthus
 import OsmanthusBSON
@@ -49,6 +54,29 @@ let args = CommandLine.arguments
 guard args.count >= 4 else {
     print("usage: doc-profile load DIR DOCS | run DIR WORKLOAD N")
     exit(2)
+}
+if args[1] == "fresh" {
+    let database = try Database.open(at: args[2])
+    let people = database.collection("people", in: "bench")
+    var rng = Rng(state: 42)
+    let n = Int(args[3]) ?? 0
+    let ops = args.count > 4 ? Int(args[4]) ?? 0 : 0
+    var batch: [Document] = []
+    for i in 0..<n {
+        batch.append(person(i, &rng))
+        if batch.count == 1000 || i == n - 1 {
+            try people.insertMany(batch)
+            batch.removeAll()
+        }
+    }
+    let stats = database.engine.statistics
+    print("flushes \(stats.value(.flushes)) compactions \(stats.value(.compactions)) moves \(stats.value(.trivialMoves))")
+    let ids = (0..<ops).map { _ in personId(rng.below(n)) }
+    var total = 0
+    for id in ids { total += try people.findOne(byId: .string(id))?.byteCount ?? 0 }
+    print("docs \(n) gets \(ops) bytes \(total) bloomUseful \(stats.value(.bloomUseful))")
+    try database.close()
+    exit(0)
 }
 let database = try Database.open(at: args[2])
 let people = database.collection("people", in: "bench")

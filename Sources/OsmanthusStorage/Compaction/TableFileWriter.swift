@@ -14,11 +14,19 @@ final class TableFileWriter {
     @exclusivity(unchecked) private(set) var smallest: [UInt8]?
     @exclusivity(unchecked) private(set) var largest: [UInt8] = []
 
-    init(directory: String, number: UInt64, fileSystem: any FileSystem, options: TableOptions) throws {
+    /// The cache its data blocks also go into (`TableBuilder.fillCache`), evicted on `abandon`.
+    private let filledCache: BlockCache?
+
+    init(
+        directory: String, number: UInt64, fileSystem: any FileSystem, options: TableOptions,
+        fillCache: BlockCache? = nil
+    ) throws {
         self.number = number
         path = DBFiles.table(directory, number)
         file = ChecksummingFile(try fileSystem.createWritable(path))
         builder = TableBuilder(file: file, options: options)
+        filledCache = fillCache
+        if let fillCache { builder.fillCache = (fillCache, number) }
     }
 
     var entryCount: Int { builder.entryCount }
@@ -33,6 +41,7 @@ final class TableFileWriter {
     /// Finishes, syncs and closes the file; nil when nothing was added (the file is removed).
     func finish(fileSystem: any FileSystem) throws -> FileMetadata? {
         guard let smallest else {
+            filledCache?.evict(fileNumber: number)
             try? file.close()
             try? fileSystem.removeFile(path)
             return nil
@@ -49,6 +58,8 @@ final class TableFileWriter {
 
     /// Drops a half-written output after a failure.
     func abandon(fileSystem: any FileSystem) {
+        // No version will name this number: drop the blocks it put in the cache.
+        filledCache?.evict(fileNumber: number)
         try? file.close()
         try? fileSystem.removeFile(path)
     }

@@ -154,7 +154,8 @@ extension DB {
         var writer: TableFileWriter?
         do {
             let w = try TableFileWriter(
-                directory: path, number: number, fileSystem: fileSystem, options: options.tableOptions(forLevel: 0))
+                directory: path, number: number, fileSystem: fileSystem, options: options.tableOptions(forLevel: 0),
+                fillCache: options.fillCacheOnFlush ? blockCache : nil)
             writer = w
             let it = mem.makeIterator()
             it.seekToFirst()

@@ -17,6 +17,10 @@ public struct Options: Sendable {
     public var blockRestartInterval = TableOptions().restartInterval
     /// Byte budget of the shared block cache (decompressed blocks).
     public var blockCacheCapacity = 64 << 20
+    /// Put each data block a memtable flush writes into the block cache while the cache has
+    /// free room (never evicting a block reads brought in), so reads of just-flushed data do not
+    /// start by reading and decompressing every block (RocksDB's `prepopulate_block_cache`).
+    public var fillCacheOnFlush = true
     /// Compression of the tables written to each level, L0 first; the last entry repeats for
     /// deeper levels. Fast lz4 where data is rewritten soon, zstd where it settles.
     public var compressionPerLevel: [CompressionKind] = [.lz4, .lz4, .lz4, .zstd]

@@ -104,6 +104,12 @@ public final class MemTable: @unchecked Sendable {
 
     /// The newest version of userKey with sequence <= `sequence`.
     public func get(_ userKey: [UInt8], sequence: SequenceNumber) -> LookupResult {
+        guard let first = list.first else { return .absent }
+        // Below the smallest key: absent, without a search. Keys written in increasing order
+        // (ObjectId `_id`s, the change log) leave every older key below a newer memtable's.
+        // Exact for any reader: a key its sequence sees was linked before it loaded `first`,
+        // and later inserts only lower `first`.
+        if Self.userKey(userKey, precedes: first.key) { return .absent }
         let trailer = InternalKey.packTrailer(sequence, .value)
         let targetLength = userKey.count + InternalKey.trailerSize
         // The lookup key is built on the stack: reads should not allocate for it.
@@ -123,6 +129,20 @@ public final class MemTable: @unchecked Sendable {
         guard sameUserKey else { return .absent }
         let kindByte = key.load(fromByteOffset: userLength, as: UInt8.self)
         return kindByte == ValueKind.deletion.rawValue ? .deleted : .found(Array(node.value))
+    }
+
+    /// Whether `userKey` sorts before the user key of the internal key `internalKey`.
+    @inline(__always)
+    private static func userKey(_ userKey: [UInt8], precedes internalKey: UnsafeRawBufferPointer) -> Bool {
+        let other = internalKey.count - InternalKey.trailerSize
+        return userKey.withUnsafeBytes { mine in
+            let n = min(mine.count, other)
+            if n > 0, let a = mine.baseAddress, let b = internalKey.baseAddress {
+                let order = memcmp(a, b, n)
+                if order != 0 { return order < 0 }
+            }
+            return mine.count < other
+        }
     }
 
     /// Bytes of arena allocated.

@@ -47,6 +47,26 @@ public final class BlockCache: @unchecked Sendable {
         shard(for: key).state.withLock { $0.insert(key, block, charge: block.byteSize) }
     }
 
+    /// Whether a block of `charge` bytes at (file, offset) would fit in its shard without
+    /// evicting anything (a hint: `insertIfRoom` decides under the shard's lock).
+    func hasRoom(fileNumber: UInt64, offset: UInt64, charge: Int) -> Bool {
+        shard(for: Key(fileNumber: fileNumber, offset: offset)).state.withLock { $0.usage + charge <= $0.capacity }
+    }
+
+    /// Adds a block only when it fits without evicting another, as the least recently used:
+    /// blocks a flush has just written (`TableBuilder.fillCache`) take free room, never the place
+    /// of blocks that reads brought in, and are the first to go when reads need room (a read of
+    /// one makes it the most recent). Returns whether it was added.
+    @discardableResult
+    func insertIfRoom(fileNumber: UInt64, offset: UInt64, block: Block) -> Bool {
+        let key = Key(fileNumber: fileNumber, offset: offset)
+        return shard(for: key).state.withLock { state in
+            guard state.usage + block.byteSize <= state.capacity else { return false }
+            state.insert(key, block, charge: block.byteSize, asOldest: true)
+            return true
+        }
+    }
+
     private func shard(for key: Key) -> Shard {
         var h = key.fileNumber &* 0x9E37_79B9_7F4A_7C15 ^ key.offset &* 0xC2B2_AE3D_27D4_EB4F
         h ^= h >> 31
@@ -97,7 +117,8 @@ struct LRUState: ~Copyable {
         return slots[slot].block
     }
 
-    mutating func insert(_ key: BlockCache.Key, _ block: Block, charge: Int) {
+    /// `asOldest`: placed at the least recently used end instead of the most recent.
+    mutating func insert(_ key: BlockCache.Key, _ block: Block, charge: Int, asOldest: Bool = false) {
         if let existing = index.find(fileNumber: key.fileNumber, offset: key.offset) { remove(slot: existing) }
         guard charge <= capacity else { return }
         while usage + charge > capacity && oldest >= 0 { remove(slot: oldest) }
@@ -112,7 +133,7 @@ struct LRUState: ~Copyable {
         }
         index.set(fileNumber: key.fileNumber, offset: key.offset, slot: slot)
         usage += charge
-        pushNewest(slot)
+        if asOldest { pushOldest(slot) } else { pushNewest(slot) }
     }
 
     mutating func removeAll(where matches: (BlockCache.Key) -> Bool) {
@@ -136,6 +157,14 @@ struct LRUState: ~Copyable {
         if older >= 0 { slots[older].newer = newer } else { oldest = newer }
         slots[slot].newer = -1
         slots[slot].older = -1
+    }
+
+    private mutating func pushOldest(_ slot: Int) {
+        slots[slot].newer = oldest
+        slots[slot].older = -1
+        if oldest >= 0 { slots[oldest].older = slot }
+        oldest = slot
+        if newest < 0 { newest = slot }
     }
 
     private mutating func pushNewest(_ slot: Int) {

@@ -28,6 +28,11 @@ public final class TableBuilder {
     @exclusivity(unchecked) private var lz4: Lz4Compressor?
     @exclusivity(unchecked) private var finished = false
     @exclusivity(unchecked) public private(set) var entryCount = 0
+    /// When set, each data block written also goes into this cache under this table's file
+    /// number, as a read of it would decode it (the plain block), while the cache has free room
+    /// (`BlockCache.insertIfRoom`): reads of just-flushed data then start warm, as RocksDB's
+    /// `prepopulate_block_cache` does. Whoever abandons the table evicts its number.
+    var fillCache: (cache: BlockCache, fileNumber: UInt64)?
 
     public init(file: WritableFile, options: TableOptions) {
         precondition(options.blockSize > 0 && options.restartInterval > 0, "bad table options")
@@ -121,7 +126,14 @@ public final class TableBuilder {
     private func flushDataBlock() throws {
         guard !dataBlock.isEmpty else { return }
         let contents = dataBlock.finish()
-        pendingHandle = try contents.withUnsafeBytes { try writeDataBlock($0) }
+        let handle = try contents.withUnsafeBytes { try writeDataBlock($0) }
+        pendingHandle = handle
+        if let (cache, number) = fillCache,
+            cache.hasRoom(fileNumber: number, offset: handle.offset, charge: contents.count),
+            let block = try? Block(contents: contents, file: file.path, offset: handle.offset)
+        {
+            cache.insertIfRoom(fileNumber: number, offset: handle.offset, block: block)
+        }
         dataBlock.reset()
     }
 
