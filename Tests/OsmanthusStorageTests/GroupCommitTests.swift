@@ -127,7 +127,7 @@ extension GroupCommitTests {
 }
 
 /// Runs `writers` threads of `write` (given its thread number) while one more thread takes power
-/// losses of `fs` until they finish: each loss pairs the keys acknowledged before it (read
+/// losses of `fs` until they finish, and one after: each loss pairs the keys acknowledged before it (read
 /// first, so each was acknowledged before the copy) with the crash copy.
 private func powerLosses(
     of fs: MemFileSystem, while writers: Int, writersRecordingIn synced: AcknowledgedKeys,
@@ -135,18 +135,28 @@ private func powerLosses(
 ) throws -> [([[UInt8]], MemFileSystem)] {
     let losses = Mutex<[([[UInt8]], MemFileSystem)]>([])
     let finished = Atomic<Int>(0)
+    // Writers start only once the first copy is taken, so a loaded machine cannot run them all
+    // to the end before the copying thread runs at all (which left nothing to check).
+    let copying = Atomic<Bool>(false)
+    @Sendable func takeCopy() {
+        let acknowledged = synced.all
+        let copy = fs.crashClone()
+        losses.withLock { $0.append((acknowledged, copy)) }
+    }
     try runConcurrently(writers + 1) { t in
         guard t == writers else {
             defer { finished.add(1, ordering: .releasing) }
+            while !copying.load(ordering: .acquiring) { sched_yield() }
             try write(t)
             return
         }
-        while finished.load(ordering: .acquiring) < writers {
-            let acknowledged = synced.all
-            let copy = fs.crashClone()
-            losses.withLock { $0.append((acknowledged, copy)) }
+        repeat {
+            takeCopy()
+            copying.store(true, ordering: .releasing)
             sched_yield()
-        }
+        } while finished.load(ordering: .acquiring) < writers
+        // And one with every write acknowledged.
+        takeCopy()
     }
     return losses.withLock { $0 }
 }
