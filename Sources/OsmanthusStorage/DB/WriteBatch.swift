@@ -120,19 +120,11 @@ public struct WriteBatch: Sendable {
             f[1] = 9
             f[2] = keyPrefix
             f[11] = 1
+            guard let to = f.baseAddress else { preconditionFailure("a stack buffer has an address") }
             var i = 12
-            var v = UInt(head.count)
-            while v >= 0x80 {
-                f[i] = UInt8(truncatingIfNeeded: v) | 0x80
-                v >>= 7
-                i += 1
-            }
-            f[i] = UInt8(truncatingIfNeeded: v)
-            i += 1
+            i += storeVarint(UInt64(head.count), at: to + i)
             if head.count <= f.count - i {
-                if let from = head.baseAddress, let to = f.baseAddress {
-                    (to + i).copyMemory(from: from, byteCount: head.count)
-                }
+                if let from = head.baseAddress { (to + i).copyMemory(from: from, byteCount: head.count) }
                 appendRaw(UnsafeRawBufferPointer(rebasing: f[0..<(i + head.count)]))
             } else {
                 appendRaw(UnsafeRawBufferPointer(rebasing: f[0..<i]))

@@ -48,6 +48,21 @@ extension Array where Element == UInt8 {
     }
 }
 
+/// Writes `value` as a varint (SPEC.md §3) at `p`, which has room for its `varintLength`;
+/// returns that length. For hot paths that write into raw memory rather than a byte array.
+@inline(__always)
+func storeVarint(_ value: UInt64, at p: UnsafeMutableRawPointer) -> Int {
+    var v = value
+    var n = 0
+    while v >= 0x80 {
+        p.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: n, as: UInt8.self)
+        v >>= 7
+        n += 1
+    }
+    p.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: n, as: UInt8.self)
+    return n + 1
+}
+
 /// Varint length in bytes.
 @inline(__always)
 public func varintLength(_ value: UInt64) -> Int {

@@ -76,7 +76,7 @@ enum Compression {
             let bound = Int(LZ4_compressBound(Int32(input.count)))
             guard bound > 0 else { return nil }
             let dst = scratch.reserve(10 + bound)  // a varint of up to 10 bytes, then the block
-            let header = writeVarint(UInt64(input.count), to: dst)
+            let header = storeVarint(UInt64(input.count), at: dst)
             let out = (dst + header).assumingMemoryBound(to: CChar.self)
             let source = src.assumingMemoryBound(to: CChar.self)
             let written: Int32
@@ -100,19 +100,6 @@ enum Compression {
             guard ZSTD_isError(written) == 0, written > 0 else { return nil }
             return written
         }
-    }
-
-    /// Writes `value` as a varint (SPEC.md §3) at `p`; returns its length.
-    private static func writeVarint(_ value: UInt64, to p: UnsafeMutableRawPointer) -> Int {
-        var v = value
-        var n = 0
-        while v >= 0x80 {
-            p.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: n, as: UInt8.self)
-            v >>= 7
-            n += 1
-        }
-        p.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: n, as: UInt8.self)
-        return n + 1
     }
 
     /// Decompresses a stored block. `file` and `offset` name the block in corruption errors.

@@ -40,19 +40,13 @@ enum TrailerPacking {
             if unshared >= InternalKey.trailerSize {
                 p += unshared - InternalKey.trailerSize
                 let n = p - run
-                var trailer = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+                let trailer = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
                 let varintLength = max(1, (64 - trailer.leadingZeroBitCount + 6) / 7)
                 guard o + n + varintLength <= room else { return nil }
                 (out + o).update(from: base + run, count: n)
                 o += n
                 p += InternalKey.trailerSize
-                while trailer >= 0x80 {
-                    out[o] = UInt8(truncatingIfNeeded: trailer) | 0x80
-                    trailer >>= 7
-                    o += 1
-                }
-                out[o] = UInt8(truncatingIfNeeded: trailer)
-                o += 1
+                o += storeVarint(trailer, at: out + o)
                 run = p
                 p += valueLength
             } else {
