@@ -138,7 +138,7 @@ public final class MemTable: @unchecked Sendable {
         return userKey.withUnsafeBytes { mine in
             let n = min(mine.count, other)
             if n > 0, let a = mine.baseAddress, let b = internalKey.baseAddress {
-                let order = memcmp(a, b, n)
+                let order = compareMemory(a, b, n)
                 if order != 0 { return order < 0 }
             }
             return mine.count < other
