@@ -115,6 +115,29 @@ public struct Decimal128: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The value as an Int64 when it is an integer in Int64's range (`2.0E+3`, `-5.00`, `-0`),
+    /// else nil. Lets an order-preserving key place such a decimal exactly where the equal int64
+    /// is, rather than at its nearest double (2^53+1 would share 2^53's key).
+    public var exactInt64: Int64? {
+        guard isFinite else { return nil }
+        var (coefficient, exponent) = finiteParts
+        if coefficient == 0 { return 0 }
+        while exponent < 0 {  // trailing zeros only: 1.50 is no integer
+            let (q, r) = coefficient.quotientAndRemainder(dividingBy: 10)
+            if r != 0 { return nil }
+            coefficient = q
+            exponent += 1
+        }
+        let limit: UInt128 = isNegative ? 1 << 63 : (1 << 63) - 1
+        while exponent > 0 {  // at most 19 rounds before the limit is passed
+            if coefficient > limit / 10 { return nil }
+            coefficient *= 10
+            exponent -= 1
+        }
+        if coefficient > limit { return nil }
+        return isNegative ? Int64(truncatingIfNeeded: 0 &- coefficient) : Int64(coefficient)
+    }
+
     /// The nearest Double (through the decimal string, which `Double.init` rounds correctly).
     public var doubleValue: Double {
         if isNaN { return .nan }

@@ -49,6 +49,43 @@ struct KeyEncoderTests {
         #expect(KeyEncoder.encode(.int64(9_007_199_254_740_993)) != KeyEncoder.encode(.double(9_007_199_254_740_992)))
     }
 
+    /// A decimal holding an integer in Int64's range has that integer's key, whatever its
+    /// exponent; beyond Int64 or with a fraction it keeps its nearest double's.
+    @Test func integralDecimalsEncodeAsTheEqualInteger() throws {
+        let same: [(String, Int64)] = [
+            ("9007199254740993", 9_007_199_254_740_993), ("9.007199254740993E+15", 9_007_199_254_740_993),
+            ("-9007199254740993.00", -9_007_199_254_740_993), ("9223372036854775807", Int64.max),
+            ("-9223372036854775808", Int64.min), ("-0", 0), ("0E+300", 0), ("2.0E+3", 2000), ("5", 5),
+        ]
+        for (text, integer) in same {
+            #expect(KeyEncoder.encode(.decimal128(try Decimal128(text))) == KeyEncoder.encode(.int64(integer)), "\(text)")
+            #expect(try Decimal128(text).exactInt64 == integer, "\(text)")
+        }
+        for text in ["9223372036854775808", "-9223372036854775809", "1.5", "1E+19", "NaN", "Infinity", "1E+6111"] {
+            #expect(try Decimal128(text).exactInt64 == nil, "\(text)")
+        }
+        #expect(KeyEncoder.encode(.decimal128(try Decimal128("9223372036854775808"))) == KeyEncoder.encode(.double(9.223372036854775808e18)))
+    }
+
+    /// Integral decimals mixed with int64s and doubles near 2^53 and 2^63 keep MongoDB's order.
+    @Test func integralDecimalsKeepTheirOrderAmongIntegersAndDoubles() throws {
+        var rng = SystemRandomNumberGenerator()
+        let bases: [Int64] = [0, 1 << 53, -(1 << 53), 1 << 62, Int64.max - 3000, Int64.min + 3000]
+        for _ in 0..<3000 {
+            func value() throws -> BSONValue {
+                let n = bases.randomElement(using: &rng).map { $0 + Int64.random(in: -2000...2000, using: &rng) } ?? 0
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: return .int64(n)
+                case 1: return .double(Double(n))
+                default: return .decimal128(try Decimal128(String(n)))
+                }
+            }
+            let a = try value(), b = try value()
+            #expect(compareBytes(KeyEncoder.encode(a), KeyEncoder.encode(b)).signum() == BSONValue.compare(a, b).signum(),
+                    "\(a) vs \(b)")
+        }
+    }
+
     @Test func randomIntegersAndDoublesKeepTheirOrder() {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<5000 {

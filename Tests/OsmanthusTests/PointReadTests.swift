@@ -58,6 +58,29 @@ struct PointReadTests {
         }
     }
 
+    /// An integral decimal beyond 2^53 is keyed as the equal int64, not as its nearest double:
+    /// it finds that int64, collides with it as a duplicate `_id`, and not with its neighbour.
+    @Test func anIntegralDecimalBeyondTwoToThe53FindsTheEqualInt64() throws {
+        try withCollection { c in
+            let big: Int64 = 9_007_199_254_740_993  // 2^53 + 1: its nearest double is 2^53
+            try c.insertOne(["_id": .int64(big), "n": 1])
+            let probes = ["9007199254740993", "9007199254740993.000", "9.007199254740993E+15"]
+            for text in probes {
+                let probe = BSONValue.decimal128(try Decimal128(text))
+                #expect(try c.findOne(byId: probe)?["n"] == .int32(1), "findOne(byId: \(text))")
+                #expect(try c.findOne(["_id": probe])?["n"] == .int32(1), "findOne {_id: \(text)}")
+                #expect(try viaQuery(c, probe).count == 1, "query {_id: {$eq: \(text)}}")
+            }
+            #expect(try c.findOne(byId: .decimal128(try Decimal128("9007199254740992"))) == nil)
+            #expect(throws: OsmanthusError.self) {
+                try c.insertOne(["_id": .decimal128(try Decimal128("9007199254740993")), "n": 2])
+            }
+            try c.insertOne(["_id": .decimal128(try Decimal128("9007199254740992")), "n": 3])
+            #expect(try c.findOne(byId: .int64(big - 1))?["n"] == .int32(3))
+            #expect(try c.count() == 2)
+        }
+    }
+
     @Test func anIdRangeKeepsADecimalJustBelowItsBound() throws {
         try withCollection { c in
             // Below 5 but placed by its nearest double (5.0): it shares the key of 5.

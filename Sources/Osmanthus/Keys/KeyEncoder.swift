@@ -6,8 +6,9 @@ import OsmanthusBSON
 ///
 /// Numbers of every type share one rank and compare by exact value: an order-preserving double
 /// (the value rounded to nearest) followed by the exact signed difference between the value and
-/// that double, which only int64s beyond 2^53 need. Decimal128 values are placed by their nearest
-/// double (exact ordering between decimals closer than a double's precision is not kept).
+/// that double, which only int64s beyond 2^53 need. A Decimal128 that is an integer in Int64's
+/// range is encoded as that integer (exact); other decimals are placed by their nearest double
+/// (exact ordering between values closer than a double's precision is not kept).
 struct KeyEncoder {
     private(set) var bytes: [UInt8] = []
 
@@ -60,7 +61,8 @@ struct KeyEncoder {
         case .int32(let v): appendInteger(Int64(v))
         case .int64(let v): appendInteger(v)
         case .double(let v): appendDouble(v)
-        case .decimal128(let v): appendDouble(v.doubleValue)
+        case .decimal128(let v):
+            if let integer = v.exactInt64 { appendInteger(integer) } else { appendDouble(v.doubleValue) }
         case .string(let s), .symbol(let s):
             bytes.append(KeyFormat.Rank.string.rawValue)
             appendEscaped(s)
