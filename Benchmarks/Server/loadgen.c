@@ -7,7 +7,13 @@
  * ignored (for measuring the server's CPU per request over a fixed count), and the line gets a
  * seventh field: this process's own user+system CPU per operation in microseconds (the driver's
  * cost, populate excluded); LOADGEN_NO_POPULATE=1 skips (re)loading the records, for a second
- * run against data a first run loaded. */
+ * run against data a first run loaded.
+ * A find by _id runs the find command through mongoc_collection_read_command_with_opts (the
+ * driver's read path: session, read preference and concern, retryable read) and takes the
+ * document from cursor.firstBatch. libmongoc 1.23's cursor API (find_with_opts + cursor_next)
+ * selects the server twice per find (once to choose OP_QUERY or find, once to run it), and each
+ * selection copies the server description, re-parsing the stored hello reply: about 35k of
+ * 117k instructions per find. LOADGEN_FIND_CURSOR=1 uses the cursor API instead. */
 #include <arpa/inet.h>
 #include <mongoc/mongoc.h>
 #include <netinet/in.h>
@@ -28,6 +34,7 @@ static int threads;
 static double seconds;
 static volatile int stop_flag;
 static long fixed_ops;
+static int find_with_cursor;
 
 typedef struct {
     int index;
@@ -67,8 +74,40 @@ static int parse_workload(const char *name) {
     exit(2);
 }
 
+/* A find by _id through the cursor API: true when the document was returned. */
+static bool find_by_cursor(mongoc_collection_t *c, const bson_t *filter, const bson_t *opts, bson_error_t *error) {
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, opts, NULL);
+    const bson_t *found;
+    bool ok = mongoc_cursor_next(cur, &found);
+    if (!ok && !mongoc_cursor_error(cur, error)) snprintf(error->message, sizeof error->message, "no document");
+    mongoc_cursor_destroy(cur);
+    return ok;
+}
+
+/* A find by _id as one find command ({find, filter, limit: 1, singleBatch: true}) run by the
+ * driver's read-command path: true when cursor.firstBatch holds a document. */
+static bool find_by_command(mongoc_collection_t *c, bson_t *cmd, int64_t id, bson_error_t *error) {
+    bson_t filter, reply;
+    bson_reinit(cmd);
+    BSON_APPEND_UTF8(cmd, "find", "usertable");
+    BSON_APPEND_DOCUMENT_BEGIN(cmd, "filter", &filter);
+    BSON_APPEND_INT64(&filter, "_id", id);
+    bson_append_document_end(cmd, &filter);
+    BSON_APPEND_INT64(cmd, "limit", 1);
+    BSON_APPEND_BOOL(cmd, "singleBatch", true);
+    bool ok = mongoc_collection_read_command_with_opts(c, cmd, NULL, NULL, &reply, error);
+    if (ok) {
+        bson_iter_t it, doc;
+        ok = bson_iter_init(&it, &reply) && bson_iter_find_descendant(&it, "cursor.firstBatch.0", &doc) &&
+             BSON_ITER_HOLDS_DOCUMENT(&doc);
+        if (!ok) snprintf(error->message, sizeof error->message, "no document");
+    }
+    bson_destroy(&reply);
+    return ok;
+}
+
 /* One thread: its own single-threaded mongoc client (one connection), used the way an
- * application uses the driver: insert_one, find_with_opts + a cursor, update_one, with the
+ * application uses the driver: insert_one, a find (see find_by_command), update_one, with the
  * driver's implicit sessions. What is the benchmark's own is done once per thread: the find
  * options, the update's $set document and the filter's storage (reinitialised per operation). */
 static void *mongo_worker(void *arg) {
@@ -83,9 +122,10 @@ static void *mongo_worker(void *arg) {
     field[100] = 0;
     bson_t *opts = BCON_NEW("limit", BCON_INT64(1), "singleBatch", BCON_BOOL(true));
     bson_t *u = BCON_NEW("$set", "{", "f", BCON_UTF8(field), "}");
-    bson_t q, doc;
+    bson_t q, doc, cmd;
     bson_init(&q);
     bson_init(&doc);
+    bson_init(&cmd);
     while (!stop_flag && w->count < w->capacity) {
         double t0 = now_us();
         bool ok = true;
@@ -101,16 +141,12 @@ static void *mongo_worker(void *arg) {
                 int roll = (int)(next_random(&seed) % 100);
                 read = roll < (workload_kind == W_YCSB_A ? 50 : 95);
             }
-            bson_reinit(&q);
-            BSON_APPEND_INT64(&q, "_id", (int64_t)r);
-            if (read) {
-                mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &q, opts, NULL);
-                const bson_t *found;
-                ok = mongoc_cursor_next(cur, &found);
-                if (!ok) mongoc_cursor_error(cur, &error);
-                mongoc_cursor_destroy(cur);
+            if (read && !find_with_cursor) {
+                ok = find_by_command(c, &cmd, (int64_t)r, &error);
             } else {
-                ok = mongoc_collection_update_one(c, &q, u, NULL, NULL, &error);
+                bson_reinit(&q);
+                BSON_APPEND_INT64(&q, "_id", (int64_t)r);
+                ok = read ? find_by_cursor(c, &q, opts, &error) : mongoc_collection_update_one(c, &q, u, NULL, NULL, &error);
             }
         }
         if (!ok) {
@@ -121,6 +157,7 @@ static void *mongo_worker(void *arg) {
     }
     bson_destroy(&q);
     bson_destroy(&doc);
+    bson_destroy(&cmd);
     bson_destroy(opts);
     bson_destroy(u);
     mongoc_collection_destroy(c);
@@ -196,6 +233,8 @@ int main(int argc, char **argv) {
     if (mongo) workload_kind = parse_workload(workload);
     const char *ops_env = getenv("LOADGEN_OPS"), *no_populate = getenv("LOADGEN_NO_POPULATE");
     fixed_ops = ops_env ? atol(ops_env) : 0;
+    const char *cursor_env = getenv("LOADGEN_FIND_CURSOR");
+    find_with_cursor = cursor_env && strcmp(cursor_env, "1") == 0;
     if (mongo) {
         mongoc_init();
         if (strcmp(workload, "insert") != 0 && !(no_populate && strcmp(no_populate, "1") == 0)) populate();

@@ -5,16 +5,20 @@ import OsmanthusBSON
 /// aliases, and the function that runs it on a command thread. `run` returns the reply
 /// (a document without `ok`: the dispatcher adds `ok: 1`) or throws an error that
 /// `ErrorMapping` turns into `{ok: 0, errmsg, code, codeName}`.
-struct Command: Sendable {
-    var name: String
-    var aliases: [String]
+///
+/// A class: every request takes its command from the dispatcher's table and hands it down
+/// (views may swap it); as a struct each hand-off copied two strings, an array and a closure
+/// (about ten reference-count operations per request), as a class it is one.
+final class Command: Sendable {
+    let name: String
+    let aliases: [String]
     /// Only valid on the `admin` database (MongoDB answers Unauthorized elsewhere).
-    var adminOnly: Bool
-    var help: String
-    var run: @Sendable (CommandRequest, CommandContext) throws -> CommandReply
+    let adminOnly: Bool
+    let help: String
+    let run: @Sendable (CommandRequest, CommandContext) throws -> CommandReply
 
     /// A command that answers with a document.
-    init(
+    convenience init(
         name: String, aliases: [String] = [], adminOnly: Bool = false, help: String,
         run: @escaping @Sendable (CommandRequest, CommandContext) throws -> Document
     ) {
@@ -96,6 +100,8 @@ struct CommandContext {
     /// Set for a find run inline: `InlinePolicy` found its filter a point read on the cached
     /// collection (find need not check again).
     var isInlinePointRead = false
+    /// The connection's last session, for a command run inline (see `SessionCache`).
+    var sessionCache: SessionCache?
     /// Whether the command may answer `CommandReply.parked` (the connection runs it on the
     /// pool and answers a parked getMore when its wait ends).
     var canPark = false

@@ -8,14 +8,15 @@ import OsmanthusBSON
 enum InlinePolicy {
     static func runsInline(_ command: CommandRequest, server: ServerCore, collections: inout CollectionCache) -> Bool {
         guard server.configuration.inlineCommands else { return false }
+        // find first: a switch tries its string cases in order, and finds are most requests.
         switch command.name {
+        case "find":
+            return isPointRead(command, server: server, collections: &collections)
         case "ping", "buildInfo", "buildinfo", "whatsmyuri", "getParameter":
             return true
         case "hello", "isMaster", "ismaster":
             // These two read the user store.
             return command.fields.speculativeAuthenticate == nil && command.fields.saslSupportedMechs == nil
-        case "find":
-            return isPointRead(command, server: server, collections: &collections)
         default:
             return false
         }

@@ -87,6 +87,37 @@ struct SessionTableTests {
         #expect(sessions.count == 0)
     }
 
+    @Test func aCachedSessionIsReusedOnlyForItsOwnLsid() throws {
+        let sessions = table(max: 100)
+        let first = try #require(try sessions.session(for: lsid(1)))
+        #expect(try sessions.session(for: lsid(1), reusing: first) === first)
+        let second = try #require(try sessions.session(for: lsid(2), reusing: first))
+        #expect(second !== first)
+        #expect(second.lsid == lsid(2))
+        #expect(try sessions.session(for: lsid(2)) === second)
+        #expect(try sessions.session(for: nil, reusing: first) == nil)
+        #expect(sessions.count == 2)
+    }
+
+    @Test func anEndedExpiredOrKilledSessionIsNeverReusedFromACache() throws {
+        let sessions = table(max: 100, timeout: .minutes(30))
+        // endSessions.
+        let ended = try #require(try sessions.session(for: lsid(1)))
+        sessions.end([lsid(1)])
+        let afterEnd = try #require(try sessions.session(for: lsid(1), reusing: ended))
+        #expect(afterEnd !== ended)
+        #expect(try sessions.session(for: lsid(1)) === afterEnd)
+        // killAllSessions.
+        sessions.end(nil)
+        let afterKill = try #require(try sessions.session(for: lsid(1), reusing: afterEnd))
+        #expect(afterKill !== afterEnd)
+        // Expiry.
+        #expect(sessions.sweep(now: .now() + .minutes(31)) == 1)
+        let afterSweep = try #require(try sessions.session(for: lsid(1), reusing: afterKill))
+        #expect(afterSweep !== afterKill)
+        #expect(sessions.count == 1)
+    }
+
     /// Lookups, ends and re-creations against a dictionary model: one session per distinct
     /// lsid document (UUID-shaped ids, with and without a `uid`, and lsids that differ only in a
     /// field's type), the same object for every lookup of an lsid until it is ended.
@@ -103,13 +134,19 @@ struct SessionTableTests {
                 }
             }
             var model: [BSONValue: ServerSession] = [:]
+            // A connection's cache (`SessionCache`): half the lookups go through it, and it
+            // must answer exactly as the table does.
+            var cached: ServerSession?
             for step in 0..<600 {
                 let lsid = lsids[Int.random(in: 0..<lsids.count, using: &random)]
                 if Int.random(in: 0..<5, using: &random) == 0 {
                     sessions.end([lsid])
                     model[lsid] = nil
                 } else {
-                    let session = try #require(try sessions.session(for: lsid))
+                    let throughCache = Bool.random(using: &random)
+                    let session = try #require(
+                        try throughCache ? sessions.session(for: lsid, reusing: cached) : sessions.session(for: lsid))
+                    if throughCache { cached = session }
                     if let known = model[lsid] {
                         #expect(session === known, "seed \(seed) step \(step): a known lsid got another session")
                     } else {

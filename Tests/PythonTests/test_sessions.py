@@ -125,3 +125,33 @@ def test_sessions_are_counted_in_server_status(client, db):
         db.items.insert_one({"_id": 1}, session=session)
         status = client.admin.command("serverStatus")
         assert status["logicalSessionRecordCache"]["activeSessionsCount"] >= 1
+
+
+def test_an_ended_session_is_made_again_for_the_next_inline_find_on_the_same_connection(server, client, db):
+    """A connection reuses the session its last inline command used (same lsid bytes) only
+    while the session table holds it: after endSessions the next find by _id with that lsid
+    creates the session again, as a table lookup does."""
+    db.items.insert_one({"_id": 1})
+    lsid = {"id": Binary(uuid.uuid4().bytes, UUID_SUBTYPE)}
+    find = {"find": "items", "filter": {"_id": 1}, "limit": 1, "singleBatch": True, "lsid": lsid, "$db": db.name}
+    with connect(server) as sock:
+        def run(request_id, command):
+            sock.sendall(op_msg(request_id, command))
+            _, response_to, _, payload = read_message(sock)
+            assert response_to == request_id
+            reply = bson.decode(payload[5:])
+            assert reply["ok"] == 1.0, reply
+            return reply
+
+        def sessions(request_id):  # no lsid: counting creates no session
+            status = run(request_id, {"serverStatus": 1, "$db": "admin"})
+            return status["logicalSessionRecordCache"]["activeSessionsCount"]
+
+        before = sessions(1)
+        assert run(2, find)["cursor"]["firstBatch"] == [{"_id": 1}]
+        assert run(3, find)["cursor"]["firstBatch"] == [{"_id": 1}]
+        assert sessions(4) == before + 1
+        run(5, {"endSessions": [lsid], "$db": "admin"})
+        assert sessions(6) == before
+        assert run(7, find)["cursor"]["firstBatch"] == [{"_id": 1}]
+        assert sessions(8) == before + 1

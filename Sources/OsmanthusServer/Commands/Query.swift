@@ -25,8 +25,16 @@ enum QueryCommands {
     }
 
     static func find(_ request: CommandRequest, _ context: CommandContext) throws -> CommandReply {
-        let name = try request.collectionName()
-        try Namespace.validateCollection(name, in: request.databaseName)
+        // An inline point read's collection is in the connection's cache, its names checked
+        // and its namespace built when it was cached.
+        let known: (collection: Collection, namespace: String)?
+        if context.isInlinePointRead, case .string(let argument) = request.argument {
+            known = context.collections?.validated(argument, in: request.databaseName)
+        } else {
+            known = nil
+        }
+        let name = try known?.collection.name ?? request.collectionName()
+        if known == nil { try Namespace.validateCollection(name, in: request.databaseName) }
         context.server.statistics.count(.query)
         let fields = request.fields
         var options = FindOptions()
@@ -44,9 +52,11 @@ enum QueryCommands {
         if context.transaction == nil, options.sort == nil, options.projection == nil, options.skip == 0,
             options.hint == nil, batchSize != 0,
             let found = try pointRead(
-                filter, collection: context.collection(name, in: request.databaseName), known: context.isInlinePointRead)
+                filter, collection: known?.collection ?? context.collection(name, in: request.databaseName),
+                known: context.isInlinePointRead)
         {
-            return .cursor(.init(id: 0, namespace: request.namespace(name), batchKey: "firstBatch", batch: found))
+            return .cursor(
+                .init(id: 0, namespace: known?.namespace ?? request.namespace(name), batchKey: "firstBatch", batch: found))
         }
         let source: any DocumentSource
         if let transaction = context.transaction {

@@ -23,6 +23,9 @@ final class ServerSession: @unchecked Sendable {
     /// `NIODeadline.now()` in nanoseconds at the last command; the session table expires
     /// sessions idle longer than `logicalSessionTimeoutMinutes`.
     private let lastUsed: Synchronization.Atomic<UInt64>
+    /// Set when the session table forgets the session (under its shard's lock): a connection's
+    /// `SessionCache` must not hand it out again.
+    private let ended = Synchronization.Atomic<Bool>(false)
 
     init(lsid: BSONValue) {
         self.lsid = lsid
@@ -39,6 +42,12 @@ final class ServerSession: @unchecked Sendable {
     }
 
     var lastUsedNanoseconds: UInt64 { lastUsed.load(ordering: .relaxed) }
+
+    /// Whether the session table has forgotten this session (`markEnded`).
+    var isEnded: Bool { ended.load(ordering: .acquiring) }
+
+    /// Called by `SessionTable` as it removes the session.
+    func markEnded() { ended.store(true, ordering: .releasing) }
 
     /// Everything guarded by the session's lock.
     struct State {

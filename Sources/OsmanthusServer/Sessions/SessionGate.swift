@@ -39,7 +39,14 @@ enum SessionGate {
         let autocommit = try CommandFields.bool(fields.autocommit, "autocommit", in: request.name)
         let startTransaction = try CommandFields.bool(fields.startTransaction, "startTransaction", in: request.name) ?? false
         let txnNumber = try self.txnNumber(fields.txnNumber)
-        guard let session = try context.server.sessions.session(for: fields.lsid) else {
+        let found: ServerSession?
+        if let cache = context.sessionCache {
+            found = try context.server.sessions.session(for: fields.lsid, reusing: cache.session)
+            if let found { cache.session = found }
+        } else {
+            found = try context.server.sessions.session(for: fields.lsid)
+        }
+        guard let session = found else {
             if autocommit != nil || startTransaction || txnNumber != nil {
                 throw OsmanthusError(.invalidOptions, "txnNumber, autocommit and startTransaction need an lsid")
             }

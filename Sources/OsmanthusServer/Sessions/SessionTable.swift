@@ -97,6 +97,17 @@ final class SessionTable: Sendable {
         return session
     }
 
+    /// `session(for:)`, but `cached` itself when it is the session `lsid` names and the table
+    /// still holds it: the bytes of the two lsid documents compared instead of a lookup (see
+    /// `SessionCache`). A forgotten session is never returned; the lookup makes a new one.
+    func session(for lsid: BSONValue?, reusing cached: ServerSession?) throws -> ServerSession? {
+        if let cached, let lsid, cached.lsid == lsid, !cached.isEnded {
+            cached.touch()
+            return cached
+        }
+        return try session(for: lsid)
+    }
+
     /// Forgets the sessions idle longer than the timeout, one shard at a time, then aborts their
     /// transactions and closes their cursors (outside every shard lock). Returns how many.
     @discardableResult
@@ -108,7 +119,10 @@ final class SessionTable: Sendable {
         for shard in shards {
             shard.sessions.withLock { sessions in
                 let idle = sessions.values.filter { $0.lastUsedNanoseconds < cutoff }
-                for session in idle { sessions[Key(session.lsid)] = nil }
+                for session in idle {
+                    sessions[Key(session.lsid)] = nil
+                    session.markEnded()
+                }
                 expired += idle
             }
         }
@@ -123,12 +137,18 @@ final class SessionTable: Sendable {
         if let lsids {
             for lsid in lsids {
                 let key = Key(lsid)
-                if let session = shard(for: key).sessions.withLock({ $0.removeValue(forKey: key) }) { ended.append(session) }
+                let removed = shard(for: key).sessions.withLock { sessions -> ServerSession? in
+                    let session = sessions.removeValue(forKey: key)
+                    session?.markEnded()
+                    return session
+                }
+                if let removed { ended.append(removed) }
             }
         } else {
             for shard in shards {
                 ended += shard.sessions.withLock { sessions in
                     defer { sessions.removeAll() }
+                    for session in sessions.values { session.markEnded() }
                     return Array(sessions.values)
                 }
             }
