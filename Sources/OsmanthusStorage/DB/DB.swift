@@ -66,6 +66,8 @@ public final class DB: @unchecked Sendable {
         /// and that syncer.
         var gatherTarget = 0
         var gatheringSyncer: Writer?
+        /// When the current gathering wait started (`monotonicNanos`).
+        var gatherStartNanos: UInt64 = 0
         /// Writers no commit uses now, for the next ones (see `Writer`).
         var idleWriters: [Writer] = []
         /// The reusable log record of a group that is not one writer's own batch; the leader
