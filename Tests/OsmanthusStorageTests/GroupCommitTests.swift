@@ -218,6 +218,35 @@ extension GroupCommitTests {
     }
 }
 
+extension GroupCommitTests {
+    /// The writers an fsync releases wake each other in a binary tree (`completePendingGroups`):
+    /// with 32 sync writers over a slow-syncing file system, fsyncs release deep trees, and every
+    /// writer must still be woken (a lost wake-up hangs the run), each released by exactly one
+    /// fsync, every write there after reopening.
+    @Test func thirtyTwoSyncWritersAreAllWokenThroughTheWakeTree() throws {
+        let mem = MemFileSystem()
+        var options = smallOptions(SlowSyncFileSystem(base: mem, delayMicros: 1000))
+        options.memtableSize = 8 << 20
+        let db = try DB.open(at: "/db", options: options)
+        let threads = 32
+        let perThread = 25
+        try runConcurrently(threads) { t in
+            for i in 0..<perThread {
+                try db.put(bytes("w\(t)-\(i)"), bytes("v\(t)-\(i)"), options: WriteOptions(sync: true))
+            }
+        }
+        let total = UInt64(threads * perThread)
+        #expect(db.statistics.value(.walSyncedWriters) == total)
+        #expect(db.statistics.value(.walSyncs) < total, "no fsync carried more than one writer")
+        try db.close()
+        let reopened = try DB.open(at: "/db", options: smallOptions(mem.crashClone()))
+        for t in 0..<threads {
+            for i in 0..<perThread { #expect(try reopened.get(bytes("w\(t)-\(i)")) == bytes("v\(t)-\(i)")) }
+        }
+        try reopened.close()
+    }
+}
+
 /// Runs `writers` threads of `write` (given its thread number) while one more thread takes power
 /// losses of `fs` until they finish, and one after: each loss pairs the keys acknowledged before it (read
 /// first, so each was acknowledged before the copy) with the crash copy.

@@ -391,6 +391,7 @@ extension DB {
     @discardableResult
     func completePendingGroups(deferringWakeupsTo waker: Writer? = nil) -> Int {
         var released = 0
+        var woken: [Writer] = []
         while let g = state.pendingGroups.first, !g.sync || g.lastSequence <= state.syncedSequence {
             state.pendingGroups.removeFirst()
             state.pendingWriters -= g.writers.count
@@ -398,12 +399,23 @@ extension DB {
             state.visibleSequence = g.lastSequence
             for w in g.writers {
                 w.done = true
-                if let waker {
-                    // A writer that never waited will see `done` before it would.
-                    if w !== waker, let condition = w.madeConditionIfAny { waker.wakeAfterUnlock.append(condition) }
+                if waker != nil {
+                    if w !== waker { woken.append(w) }
                 } else {
                     w.signal()
                 }
+            }
+        }
+        // The wake-ups fan out as a binary tree: the waker wakes two writers, and each released
+        // writer, on its way out of `commit`, two more (woken[i] wakes woken[2i+2] and
+        // woken[2i+3]), so the signals run on every core instead of one after another on one.
+        // A writer that never waited is still a parent: it passes through `commit` anyway.
+        if let waker {
+            for (i, w) in woken.enumerated() {
+                // One that never waited will see `done` before it would.
+                guard let condition = w.madeConditionIfAny else { continue }
+                let parent = i < 2 ? waker : woken[(i - 2) / 2]
+                parent.wakeAfterUnlock.append(condition)
             }
         }
         return released
