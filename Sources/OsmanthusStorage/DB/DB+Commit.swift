@@ -61,8 +61,8 @@ extension DB {
         writer.done = false
         // Writers an fsync of ours released: woken once the monitor is free, so each can take
         // it at once instead of waking only to block on it (see `syncLog`).
-        let wake = writer.wakeAfterUnlock
-        if !wake.isEmpty { writer.wakeAfterUnlock = [] }
+        var wake: [Monitor.Condition] = []
+        if !writer.wakeAfterUnlock.isEmpty { swap(&wake, &writer.wakeAfterUnlock) }
         if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
         monitor.unlock()
         for condition in wake { condition.signal() }
@@ -263,6 +263,14 @@ extension DB {
     /// Takes the leader's group off the queue and wakes its writers, done (with `failure`, if
     /// any). Caller holds the monitor.
     private func finishGroup(through last: Writer, failure: (any Error)?) {
+        if state.writers.count == 1 {
+            // The leader alone (every write of a lone writer): nobody waits behind it.
+            let w = state.writers.removeLast()
+            w.error = failure
+            w.done = true
+            w.signal()
+            return
+        }
         while let w = state.writers.first {
             state.writers.removeFirst()
             w.error = failure

@@ -108,7 +108,8 @@ public final class DB: @unchecked Sendable {
         var error: (any Error)?
         /// The conditions of writers this one's fsync released, to be signalled by it after
         /// it unlocks the monitor (`DB.commit`); empty otherwise. Touched only under the monitor.
-        var wakeAfterUnlock: [Monitor.Condition] = []
+        /// (`@exclusivity(unchecked)`: only under the monitor, never accessed overlapping.)
+        @exclusivity(unchecked) var wakeAfterUnlock: [Monitor.Condition] = []
         private unowned let monitor: Monitor
         /// Made the first time this writer waits: a writer that leads its own group (every
         /// write of a lone writer) allocates no condition. Touched only under the monitor.
