@@ -187,6 +187,8 @@ extension DB {
                 // when its group is done, it finds itself relieved (`gatherBeforeSync`).
                 endGather(handedOver: true)
                 syncGathered(writer)
+            } else if completesGather {
+                state.gatheringSyncer?.signal()
             }
             while !writer.done {
                 if !state.syncRunning, let g = state.pendingGroups.first, g.sync {
