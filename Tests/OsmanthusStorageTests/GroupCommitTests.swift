@@ -126,6 +126,127 @@ extension GroupCommitTests {
     }
 }
 
+/// A file system over a crashable in-memory one whose fsyncs take `delayMicros` first, as a
+/// disk's do: sync writers then come back while an fsync runs, and syncers gather them.
+private final class SlowSyncFileSystem: FileSystem {
+    let base: FileSystem
+    let delayMicros: UInt32
+
+    init(base: FileSystem, delayMicros: UInt32) {
+        self.base = base
+        self.delayMicros = delayMicros
+    }
+
+    func createWritable(_ path: String) throws -> WritableFile { SlowFile(try base.createWritable(path), delayMicros) }
+    func openAppendable(_ path: String) throws -> WritableFile { SlowFile(try base.openAppendable(path), delayMicros) }
+    func openReadable(_ path: String) throws -> ReadableFile { try base.openReadable(path) }
+    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+    func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
+    func listDirectory(_ directory: String) throws -> [String] { try base.listDirectory(directory) }
+    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
+    func removeFile(_ path: String) throws { try base.removeFile(path) }
+    func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
+    func link(_ from: String, to: String) throws { try base.link(from, to: to) }
+    func syncDirectory(_ directory: String) throws { try base.syncDirectory(directory) }
+    func lockFile(_ path: String) throws -> FileLock { try base.lockFile(path) }
+
+    private final class SlowFile: WritableFile {
+        private let file: WritableFile
+        private let delayMicros: UInt32
+        init(_ file: WritableFile, _ delayMicros: UInt32) {
+            self.file = file
+            self.delayMicros = delayMicros
+        }
+        var path: String { file.path }
+        var size: UInt64 { file.size }
+        func append(_ bytes: UnsafeRawBufferPointer) throws { try file.append(bytes) }
+        func flush() throws { try file.flush() }
+        func sync() throws {
+            usleep(delayMicros)
+            try file.sync()
+        }
+        func syncFlushed() throws {
+            usleep(delayMicros)
+            try file.syncFlushed()
+        }
+        func close() throws { try file.close() }
+    }
+}
+
+extension GroupCommitTests {
+    /// When the writer whose group completes a syncer's gathering wait runs that fsync itself
+    /// (`walSyncHandOffs`), every write is still released by exactly one fsync, and power losses
+    /// taken meanwhile keep every acknowledged write. Rounds of eight sync writers over a
+    /// buffering, slow-syncing in-memory file system run until hand-offs were seen (they need
+    /// the writers back within the wait, which a loaded machine may delay for a while).
+    @Test func syncHandedToTheWriterCompletingTheGatherKeepsEveryAcknowledgedWrite() throws {
+        let mem = MemFileSystem()
+        var options = smallOptions(SlowSyncFileSystem(base: BufferingFileSystem(base: mem), delayMicros: 2000))
+        options.memtableSize = 8 << 20
+        let db = try DB.open(at: "/db", options: options)
+        let writers = 8
+        let perWriter = 30
+        let deadline = monotonicNanos() + 30_000_000_000
+        var rounds = 0
+        var checked = 0
+        repeat {
+            let synced = AcknowledgedKeys()
+            let round = rounds
+            let taken = try powerLosses(of: mem, while: writers, writersRecordingIn: synced) { t in
+                for i in 0..<perWriter {
+                    let key = bytes("h\(round)-\(t)-\(i)")
+                    try db.put(key, key, options: WriteOptions(sync: true))
+                    synced.add(key)
+                }
+            }
+            rounds += 1
+            for (acknowledged, copy) in taken.suffix(2) {
+                let reopened = try DB.open(at: "/db", options: smallOptions(copy))
+                for key in acknowledged {
+                    #expect(try reopened.get(key) == key, "\(String(decoding: key, as: UTF8.self))")
+                    checked += 1
+                }
+                try reopened.close()
+            }
+        } while db.statistics.value(.walSyncHandOffs) == 0 && monotonicNanos() < deadline
+        let handOffs = db.statistics.value(.walSyncHandOffs)
+        #expect(handOffs > 0, "no hand-off in \(rounds) rounds")
+        #expect(handOffs <= db.statistics.value(.walSyncGathers))
+        #expect(db.statistics.value(.walSyncedWriters) == UInt64(rounds * writers * perWriter))
+        #expect(checked > 0)
+        try db.close()
+    }
+}
+
+extension GroupCommitTests {
+    /// The writers an fsync releases wake each other in a binary tree (`completePendingGroups`):
+    /// with 32 sync writers over a slow-syncing file system, fsyncs release deep trees, and every
+    /// writer must still be woken (a lost wake-up hangs the run), each released by exactly one
+    /// fsync, every write there after reopening.
+    @Test func thirtyTwoSyncWritersAreAllWokenThroughTheWakeTree() throws {
+        let mem = MemFileSystem()
+        var options = smallOptions(SlowSyncFileSystem(base: mem, delayMicros: 1000))
+        options.memtableSize = 8 << 20
+        let db = try DB.open(at: "/db", options: options)
+        let threads = 32
+        let perThread = 25
+        try runConcurrently(threads) { t in
+            for i in 0..<perThread {
+                try db.put(bytes("w\(t)-\(i)"), bytes("v\(t)-\(i)"), options: WriteOptions(sync: true))
+            }
+        }
+        let total = UInt64(threads * perThread)
+        #expect(db.statistics.value(.walSyncedWriters) == total)
+        #expect(db.statistics.value(.walSyncs) < total, "no fsync carried more than one writer")
+        try db.close()
+        let reopened = try DB.open(at: "/db", options: smallOptions(mem.crashClone()))
+        for t in 0..<threads {
+            for i in 0..<perThread { #expect(try reopened.get(bytes("w\(t)-\(i)")) == bytes("v\(t)-\(i)")) }
+        }
+        try reopened.close()
+    }
+}
+
 /// Runs `writers` threads of `write` (given its thread number) while one more thread takes power
 /// losses of `fs` until they finish, and one after: each loss pairs the keys acknowledged before it (read
 /// first, so each was acknowledged before the copy) with the crash copy.

@@ -94,6 +94,36 @@ struct PosixFileSystemTests {
         #expect(try reader.read(at: 0, count: 202_000) == small + large + small)
     }
 
+    /// Appends of random sizes (empty, small, up to past the 64 KiB buffer, and those that fill
+    /// it exactly) with flushes at random points: the file holds exactly the bytes appended, in
+    /// order, and `size` counts them all along.
+    @Test(arguments: [UInt64(5), 17, 0xF11E])
+    func randomAppendsAndFlushesArriveInOrder(seed: UInt64) throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let path = joinPath(dir.path, "random")
+        var rng = SplitMix64(seed: seed)
+        let file = try fs.createWritable(path)
+        var expected: [UInt8] = []
+        for _ in 0..<300 {
+            let count: Int
+            switch rng.next() % 8 {
+            case 0: count = 0
+            case 1: count = 65_536 - (expected.count % 65_536)
+            case 2: count = 60_000 + Int(rng.next() % 20_000)
+            default: count = Int(rng.next() % 700)
+            }
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            try file.append(bytes)
+            expected += bytes
+            #expect(file.size == UInt64(expected.count))
+            if rng.next() % 5 == 0 { try file.flush() }
+        }
+        try file.close()
+        let reader = try fs.openReadable(path)
+        #expect(try reader.read(at: 0, count: expected.count + 1) == expected, "seed \(seed)")
+    }
+
     @Test func renameReplacesTheTarget() throws {
         let dir = TestDirectory()
         defer { dir.remove() }

@@ -116,4 +116,40 @@ struct SkipListTests {
             }
         }
     }
+
+    /// Plain inserts in key order (a sequential load: linked after the last plain insert without
+    /// a search) interleaved with random plain keys, which break the run, and with stamped
+    /// `ascending` runs, which keep their own: the list matches a sorted model on every level.
+    @Test(arguments: seeds())
+    func plainRunsInKeyOrderInterleavedWithOtherKeysMatchASortedModel(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let list = SkipList()
+        var model: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        var sequence: UInt64 = 1_000
+        var counter: UInt64 = 0
+        func insert(_ user: [UInt8], ascending: Bool) {
+            let key = InternalKey.make(user, sequence, .value)
+            sequence += 1
+            guard seen.insert(key).inserted else { return }
+            Self.insert(key, Array("v\(model.count)".utf8), into: list, ascending: ascending)
+            model.append(key)
+        }
+        func big(_ prefix: UInt8, _ n: UInt64) -> [UInt8] { [prefix] + withUnsafeBytes(of: n.bigEndian) { Array($0) } }
+        func randomKey() -> [UInt8] { (0..<Int(1 + rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+        for _ in 0..<8_000 {
+            switch rng.next() % 20 {
+            case 0..<12:
+                // The sequential run, sometimes skipping ahead (nodes of other runs fall between).
+                counter += 1 + (rng.next() % 4 == 0 ? rng.next() % 50 : 0)
+                insert(big(0x07, counter), ascending: false)
+            case 12..<14: insert(big(0x07, rng.next() % (counter + 100)), ascending: false)  // into the run
+            case 14..<17: insert(randomKey(), ascending: false)
+            default: insert(big(0x05, sequence), ascending: true)
+            }
+        }
+        model.sort { InternalKey.compare($0, $1) < 0 }
+        #expect(Self.keys(of: list) == model, "seed \(seed)")
+        #expect(list.levelsAreOrdered(), "seed \(seed)")
+    }
 }

@@ -160,7 +160,7 @@ extension DB {
 
     /// Writes the memtable to a table now and waits until it is installed.
     public func flush() throws {
-        try commit(batch: WriteBatch.placeholder, single: nil, sync: false, forceFlush: true)
+        try commit(batch: nil, single: nil, sync: false, forceFlush: true)
         monitor.lock()
         defer { monitor.unlock() }
         while state.imm != nil && state.backgroundError == nil && !state.closing {

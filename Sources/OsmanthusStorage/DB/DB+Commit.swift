@@ -19,20 +19,21 @@ extension DB {
 
     /// Commits a batch; a batch the caller is done with is logged without a copy.
     func commit(batch: consuming WriteBatch, sync: Bool) throws {
-        try commit(batch: batch, single: nil, sync: sync, forceFlush: false)
+        try commit(batch: Optional(batch), single: nil, sync: sync, forceFlush: false)
     }
 
     /// Commits a single put or delete whose bytes are borrowed for the call.
     func commit(single: (kind: ValueKind, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer), sync: Bool)
         throws
     {
-        try commit(batch: WriteBatch.placeholder, single: single, sync: sync, forceFlush: false)
+        try commit(batch: nil, single: single, sync: sync, forceFlush: false)
     }
 
     /// Queues a pooled writer carrying the write, and commits it (`forceFlush`: a memtable
-    /// switch for `flush()` instead of a write).
+    /// switch for `flush()` instead of a write). `batch` nil: the writer keeps the placeholder
+    /// every pooled writer holds (a single, or a forced flush), so it is neither set nor reset.
     func commit(
-        batch: consuming WriteBatch,
+        batch: consuming WriteBatch?,
         single: (kind: ValueKind, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?,
         sync: Bool, forceFlush: Bool
     ) throws {
@@ -49,18 +50,19 @@ extension DB {
         writer.sync = sync
         writer.forceFlush = forceFlush
         writer.single = single
-        writer.batch = batch
+        let hasBatch = batch != nil
+        if let batch { writer.batch = batch }
         let failure = run(writer)
         // Nobody refers to the writer now (it left the queue and every group): back to the pool,
         // holding none of this write's bytes.
-        writer.batch = WriteBatch.placeholder
+        if hasBatch { writer.batch = WriteBatch.placeholder }
         writer.single = nil
         writer.error = nil
         writer.done = false
         // Writers an fsync of ours released: woken once the monitor is free, so each can take
         // it at once instead of waking only to block on it (see `syncLog`).
-        let wake = writer.wakeAfterUnlock
-        if !wake.isEmpty { writer.wakeAfterUnlock = [] }
+        var wake: [Monitor.Condition] = []
+        if !writer.wakeAfterUnlock.isEmpty { swap(&wake, &writer.wakeAfterUnlock) }
         if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
         monitor.unlock()
         for condition in wake { condition.signal() }
@@ -92,9 +94,12 @@ extension DB {
 
         var batch = WriteBatch.placeholder
         let (last, sync, ownBatch) = buildGroup(into: &batch)
+        // A single put or delete alone in its group is logged from the caller's bytes, encoded
+        // on the stack, and inserted from them: no batch is built for it, nor walked.
+        let lone = last === writer ? writer.single : nil
         let first = versions.lastSequence + 1
-        batch.sequence = first
-        versions.lastSequence += SequenceNumber(batch.count)
+        if lone == nil { batch.sequence = first }
+        versions.lastSequence += lone == nil ? SequenceNumber(batch.count) : 1
         let lastSequence = versions.lastSequence
         let log = state.log
         let mem = state.mem
@@ -102,15 +107,34 @@ extension DB {
         monitor.unlock()
         do {
             guard let log else { throw StorageError(.closed, "no active log") }
-            try log.addRecord(batch.encoded)
+            var bytes: UInt64 = 0
+            if let single = lone {
+                let size = WriteBatch.singleByteSize(
+                    keyCount: single.key.count, valueCount: single.kind == .value ? single.value.count : nil)
+                // Framed: room for the log's record header first, so the log appends it whole.
+                let framed = LogFormat.headerSize + size
+                try withUnsafeTemporaryAllocation(byteCount: framed, alignment: 8) { buffer in
+                    guard let base = buffer.baseAddress else { preconditionFailure("a temporary allocation has an address") }
+                    _ = WriteBatch.encodeSingle(
+                        sequence: first, kind: single.kind, key: single.key, value: single.value,
+                        to: base + LogFormat.headerSize)
+                    try log.addRecord(framed: UnsafeMutableRawBufferPointer(start: base, count: framed))
+                }
+                statistics.add(.walBytes, UInt64(size))
+            } else {
+                try log.addRecord(batch.encoded)
+                statistics.add(.walBytes, UInt64(batch.byteSize))
+            }
             // Hand the record to the OS: it then survives a crash of this process. A sync group
             // is acknowledged only after its fsync, so its record may wait in the log's buffer
             // for the syncer, who hands every group appended by then to the OS in one write
             // before that fsync (`syncLog`), instead of one write per group.
             if !sync { try log.flush() }
-            statistics.add(.walBytes, UInt64(batch.byteSize))
-            var bytes: UInt64 = 0
-            if batch.hasSplicedRecords {
+            if let single = lone {
+                let value = single.kind == .value ? single.value : UnsafeRawBufferPointer(rebasing: single.value[0..<0])
+                mem.insert(first, single.kind, single.key, value)
+                bytes = UInt64(single.key.count + value.count)
+            } else if batch.hasSplicedRecords {
                 bytes = mem.insert(batch, sequence: first)
             } else {
                 // Record by record, as `MemTable.insert(_:sequence:)` does without a spliced record.
@@ -121,7 +145,7 @@ extension DB {
                     bytes += UInt64(key.count + value.count)
                 }
             }
-            statistics.add(.keysWritten, UInt64(batch.count))
+            statistics.add(.keysWritten, lone == nil ? UInt64(batch.count) : 1)
             statistics.add(.bytesWritten, bytes)
             statistics.add(.writeGroups)
         } catch {
@@ -154,10 +178,18 @@ extension DB {
             let members = takeGroup(through: last)
             state.pendingWriters += members.count
             state.pendingGroups.append(PendingGroup(writers: members, lastSequence: lastSequence, sync: sync))
-            if state.gatherTarget > 0 && state.pendingWriters >= state.gatherTarget {
+            let completesGather = state.gatherTarget > 0 && state.pendingWriters >= state.gatherTarget
+            completePendingGroups()
+            if completesGather, !writer.done, state.gatheringSyncer != nil {
+                // This writer completes the gathering syncer's wait: it runs that fsync itself,
+                // at once, instead of waking the gatherer to run it (a wake-up on the path from
+                // one fsync to the next). The gatherer is not woken: at its wait's deadline, or
+                // when its group is done, it finds itself relieved (`gatherBeforeSync`).
+                endGather(handedOver: true)
+                syncGathered(writer)
+            } else if completesGather {
                 state.gatheringSyncer?.signal()
             }
-            completePendingGroups()
             while !writer.done {
                 if !state.syncRunning, let g = state.pendingGroups.first, g.sync {
                     syncLog(writer)
@@ -175,9 +207,9 @@ extension DB {
 
     /// Joins the leader's write with those queued behind it, up to about 1 MiB. A sync writer
     /// never joins a group that will not be synced. Sets `record` to the group's log record and
-    /// returns its last writer, whether it is synced, and whether the record is the leader's own
-    /// batch (a lone batch, logged without a copy) rather than the reusable `state.groupBatch`,
-    /// taken out here. Caller holds the monitor.
+    /// returns its last writer, whether it is synced, and whether the record is not the reusable
+    /// `state.groupBatch`, taken out here: a lone batch is logged as it is, without a copy, and a
+    /// lone single from its own bytes (`record` is left as it was). Caller holds the monitor.
     private func buildGroup(into record: inout WriteBatch) -> (Writer, Bool, Bool) {
         let leader = state.writers[0]
         let size = leader.byteSize
@@ -191,7 +223,9 @@ extension DB {
             members += 1
         }
         let last = state.writers[members - 1]
-        if members == 1 && leader.single == nil {
+        // Alone, a single is logged from its own bytes (`run`): no record to build.
+        if members == 1 && leader.single != nil { return (last, leader.sync, true) }
+        if members == 1 {
             // Taken out of the writer (nothing reads it after grouping), so the record's storage
             // is unshared and stamping its sequence does not copy it.
             record = leader.batch
@@ -231,6 +265,14 @@ extension DB {
     /// Takes the leader's group off the queue and wakes its writers, done (with `failure`, if
     /// any). Caller holds the monitor.
     private func finishGroup(through last: Writer, failure: (any Error)?) {
+        if state.writers.count == 1 {
+            // The leader alone (every write of a lone writer): nobody waits behind it.
+            let w = state.writers.removeLast()
+            w.error = failure
+            w.done = true
+            w.signal()
+            return
+        }
         while let w = state.writers.first {
             state.writers.removeFirst()
             w.error = failure
@@ -246,7 +288,14 @@ extension DB {
     /// first pending group needs one.
     private func syncLog(_ syncer: Writer) {
         state.syncRunning = true
-        gatherBeforeSync(syncer)
+        // Handed over: the writer that completed the gathering runs this fsync.
+        guard gatherBeforeSync(syncer) else { return }
+        syncGathered(syncer)
+    }
+
+    /// `syncLog` once its writers are gathered, by its syncer or by the writer that completed
+    /// the gathering. Caller holds the monitor and `syncRunning` is set for this fsync.
+    private func syncGathered(_ syncer: Writer) {
         // The log's buffer belongs to the appending leader, if one is appending: wait for it.
         while state.leaderAppending {
             state.flushWaiter = syncer
@@ -302,23 +351,35 @@ extension DB {
 
     /// Before an fsync, waits briefly until as many writers wait for it as were in play at the
     /// last one (`SyncGroupPacer`): the writers the last fsync released are then back in this
-    /// one instead of the next. Caller holds the monitor and has set `syncRunning`.
-    private func gatherBeforeSync(_ syncer: Writer) {
-        guard state.syncPacer.shouldWait(pending: state.pendingWriters) else { return }
+    /// one instead of the next. Returns whether `syncer` is to run the fsync: false when the
+    /// writer whose group completed the wait took it over (`run`), leaving `syncRunning` set
+    /// for it. Caller holds the monitor and has set `syncRunning`.
+    private func gatherBeforeSync(_ syncer: Writer) -> Bool {
+        guard state.syncPacer.shouldWait(pending: state.pendingWriters) else { return true }
         let target = state.syncPacer.expectedWriters
         let start = monotonicNanos()
         let deadline = start + state.syncPacer.maxWaitNanos
         state.gatherTarget = target
         state.gatheringSyncer = syncer
-        while state.pendingWriters < target && !state.closing {
+        state.gatherStartNanos = start
+        while state.gatheringSyncer === syncer && state.pendingWriters < target && !state.closing {
             let now = monotonicNanos()
             if now >= deadline { break }
             syncer.wait(nanoseconds: deadline - now)
         }
+        // Taken over: `run` ended the gathering and runs the fsync.
+        guard state.gatheringSyncer === syncer else { return false }
+        endGather(handedOver: false)
+        return true
+    }
+
+    /// Ends the current gathering wait (counted from its start). Caller holds the monitor.
+    private func endGather(handedOver: Bool) {
         state.gatherTarget = 0
         state.gatheringSyncer = nil
         statistics.add(.walSyncGathers)
-        statistics.add(.walSyncGatherMicros, (monotonicNanos() - start) / 1000)
+        statistics.add(.walSyncGatherMicros, (monotonicNanos() - state.gatherStartNanos) / 1000)
+        if handedOver { statistics.add(.walSyncHandOffs) }
     }
 
     /// Ends an fsync (or a log switch): lets the next one start. Caller holds the monitor.
@@ -340,6 +401,7 @@ extension DB {
     @discardableResult
     func completePendingGroups(deferringWakeupsTo waker: Writer? = nil) -> Int {
         var released = 0
+        var woken: [Writer] = []
         while let g = state.pendingGroups.first, !g.sync || g.lastSequence <= state.syncedSequence {
             state.pendingGroups.removeFirst()
             state.pendingWriters -= g.writers.count
@@ -347,12 +409,23 @@ extension DB {
             state.visibleSequence = g.lastSequence
             for w in g.writers {
                 w.done = true
-                if let waker {
-                    // A writer that never waited will see `done` before it would.
-                    if w !== waker, let condition = w.madeConditionIfAny { waker.wakeAfterUnlock.append(condition) }
+                if waker != nil {
+                    if w !== waker { woken.append(w) }
                 } else {
                     w.signal()
                 }
+            }
+        }
+        // The wake-ups fan out as a binary tree: the waker wakes two writers, and each released
+        // writer, on its way out of `commit`, two more (woken[i] wakes woken[2i+2] and
+        // woken[2i+3]), so the signals run on every core instead of one after another on one.
+        // A writer that never waited is still a parent: it passes through `commit` anyway.
+        if let waker {
+            for (i, w) in woken.enumerated() {
+                // One that never waited will see `done` before it would.
+                guard let condition = w.madeConditionIfAny else { continue }
+                let parent = i < 2 ? waker : woken[(i - 2) / 2]
+                parent.wakeAfterUnlock.append(condition)
             }
         }
         return released

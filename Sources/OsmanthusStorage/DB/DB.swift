@@ -66,6 +66,8 @@ public final class DB: @unchecked Sendable {
         /// and that syncer.
         var gatherTarget = 0
         var gatheringSyncer: Writer?
+        /// When the current gathering wait started (`monotonicNanos`).
+        var gatherStartNanos: UInt64 = 0
         /// Writers no commit uses now, for the next ones (see `Writer`).
         var idleWriters: [Writer] = []
         /// The reusable log record of a group that is not one writer's own batch; the leader
@@ -106,7 +108,8 @@ public final class DB: @unchecked Sendable {
         var error: (any Error)?
         /// The conditions of writers this one's fsync released, to be signalled by it after
         /// it unlocks the monitor (`DB.commit`); empty otherwise. Touched only under the monitor.
-        var wakeAfterUnlock: [Monitor.Condition] = []
+        /// (`@exclusivity(unchecked)`: only under the monitor, never accessed overlapping.)
+        @exclusivity(unchecked) var wakeAfterUnlock: [Monitor.Condition] = []
         private unowned let monitor: Monitor
         /// Made the first time this writer waits: a writer that leads its own group (every
         /// write of a lone writer) allocates no condition. Touched only under the monitor.

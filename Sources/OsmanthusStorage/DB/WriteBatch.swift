@@ -204,10 +204,10 @@ public struct WriteBatch: Sendable {
         if value != nil { lastValueRecord = count }
         rep.append(kind.rawValue)
         rep.appendVarint(key.count)
-        rep.append(contentsOf: key)
+        appendRaw(key)
         if let value {
             rep.appendVarint(value.count)
-            rep.append(contentsOf: value)
+            appendRaw(value)
         }
         rep.withUnsafeMutableBytes { all in
             let count = UInt32(littleEndian: all.loadUnaligned(fromByteOffset: WriteBatchFormat.countOffset, as: UInt32.self))

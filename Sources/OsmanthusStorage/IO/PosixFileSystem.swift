@@ -180,7 +180,11 @@ final class PosixWritableFile: WritableFile {
     // `@exclusivity(unchecked)`: a writable file has one owner at a time and no access overlaps
     // another, so the run-time checks would only cost time on every append.
     @exclusivity(unchecked) private var fd: Int32
-    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    /// The buffer: `bufferLimit` bytes allocated once, the first `buffered` of them in use. Raw
+    /// memory, so an append is one copy and a flush one `write(2)` (an array cost a uniqueness
+    /// check, a retain and a release, and a generic removal, for every record of the log).
+    private let buffer: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var buffered = 0
     @exclusivity(unchecked) private(set) var size: UInt64
     /// `startWriteback`'s progress: where its next range starts, and where its last one ended.
     @exclusivity(unchecked) private var writebackFrom: UInt64 = 0
@@ -191,16 +195,17 @@ final class PosixWritableFile: WritableFile {
         self.path = path
         self.fd = fd
         self.size = size
-        buffer.reserveCapacity(Self.bufferLimit)
+        buffer = .allocate(byteCount: Self.bufferLimit, alignment: 16)
     }
 
     deinit {
         if fd >= 0 { Glibc.close(fd) }
+        buffer.deallocate()
     }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(fd >= 0, "append to a closed file")
-        if buffer.count + bytes.count > Self.bufferLimit {
+        if buffered + bytes.count > Self.bufferLimit {
             try flush()
             if bytes.count > Self.bufferLimit {
                 try writeAll(bytes)
@@ -208,16 +213,17 @@ final class PosixWritableFile: WritableFile {
                 return
             }
         }
-        buffer.append(contentsOf: bytes)
+        if let base = bytes.baseAddress { (buffer + buffered).copyMemory(from: base, byteCount: bytes.count) }
+        buffered += bytes.count
         size += UInt64(bytes.count)
     }
 
     func flush() throws {
-        guard !buffer.isEmpty else { return }
+        guard buffered > 0 else { return }
         // On failure the buffered bytes are dropped: the caller sees the error and must treat
         // the file's tail as unknown (the engine stops writing to it).
-        defer { buffer.removeAll(keepingCapacity: true) }
-        try buffer.withUnsafeBytes { (raw) throws in try writeAll(raw) }
+        defer { buffered = 0 }
+        try writeAll(UnsafeRawBufferPointer(start: buffer, count: buffered))
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
@@ -250,7 +256,7 @@ final class PosixWritableFile: WritableFile {
         // sync_file_range.
         // Each call covers the bytes since the call before last: the new ones start writing and
         // the previous ones, clean by now, leave the cache.
-        guard fd >= 0, buffer.isEmpty else { return }
+        guard fd >= 0, buffered == 0 else { return }
         _ = posix_fadvise(fd, off_t(writebackFrom), off_t(size - writebackFrom), POSIX_FADV_DONTNEED)
         writebackFrom = writebackMark
         writebackMark = size

@@ -72,9 +72,13 @@ final class SkipList {
     /// Height of the tallest node. Relaxed is enough: a reader that sees a new height before the
     /// head's new links just finds nil there and moves down a level.
     private let height = ManagedAtomic<Int>(1)
-    /// Writer-only state: the PRNG and the per-level predecessors of the node being inserted.
-    /// (`@exclusivity(unchecked)`: writer-only, never accessed overlapping.)
+    /// Writer-only state: the PRNG, and (`splice`) the per-level predecessors of the node being
+    /// inserted, left after the last insert that was not `ascending` as `finger` is after the
+    /// last that was. (`@exclusivity(unchecked)`: writer-only, never accessed overlapping.)
     @exclusivity(unchecked) private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+    /// Writer-only: the last plain insert went right after the one before it, so the next may
+    /// go right after it (see `link`).
+    @exclusivity(unchecked) private var plainRun = false
     private let splice: UnsafeMutablePointer<Node>
     /// Writer-only: the per-level predecessors left by the last `ascending` insert (that node
     /// itself on the levels it reached), so the next key of the run is linked in after a check
@@ -163,10 +167,19 @@ final class SkipList {
     @inline(__always)
     private func link(_ node: Node, height nodeHeight: Int, ascending: Bool) {
         let current = height.load(ordering: .relaxed)
+        // Each kind of insert keeps its own run: `finger` after the last `ascending` insert,
+        // `splice` after the last other one. A key that goes right after the last of its run
+        // (keys written in order: a sequential load, a batch in key order) is linked in
+        // without a search.
+        // A plain insert tries that only while plain inserts run in order (`plainRun`), so keys
+        // in random order pay one pointer comparison for it, not a check of every level.
         let predecessors = ascending ? finger : splice
-        if !(ascending && fingerPrecedes(node.key, levels: current)) {
+        if !((ascending || plainRun) && Self.precede(node.key, predecessors, levels: current, head: head)) {
+            let previous = predecessors[0]
             let successor = search(node.key, splice: predecessors)
             assert(successor.map { SkipList.compare($0.key, node.key) != 0 } ?? true, "duplicate internal key")
+            // Right after the last plain insert: a run in key order may be starting.
+            if !ascending { plainRun = predecessors[0] == previous && previous != head }
         }
         if nodeHeight > current {
             for level in current..<nodeHeight { predecessors[level] = head }
@@ -180,16 +193,23 @@ final class SkipList {
             predecessor.store(node.address, ordering: .releasing)
         }
         // The next key of the run goes after this node on the levels it reached.
-        if ascending { for level in 0..<nodeHeight { finger[level] = node } }
+        for level in 0..<nodeHeight { predecessors[level] = node }
     }
 
-    /// Whether `finger` holds `key`'s predecessors on every level in use: level 0's node sorts
-    /// before `key` (so every level's does) and no level's successor does.
-    private func fingerPrecedes(_ key: UnsafeRawBufferPointer, levels: Int) -> Bool {
-        let last = finger[0]
+    /// Whether `predecessors` holds `key`'s predecessors on every level in use: level 0's node
+    /// sorts before `key` (so every level's does) and no level's successor does. The levels are
+    /// checked from the top, whose few nodes stay in cache: a key far from the run is turned
+    /// down there, before the level-0 successor is loaded.
+    @inline(never)
+    private static func precede(
+        _ key: UnsafeRawBufferPointer, _ predecessors: UnsafeMutablePointer<Node>, levels: Int, head: Node
+    ) -> Bool {
+        let last = predecessors[0]
         if last != head && SkipList.compare(last.key, key) >= 0 { return false }
-        for level in 0..<levels {
-            if let next = finger[level].next(level), SkipList.compare(next.key, key) < 0 { return false }
+        var level = levels - 1
+        while level >= 0 {
+            if let next = predecessors[level].next(level), SkipList.compare(next.key, key) < 0 { return false }
+            level -= 1
         }
         return true
     }

@@ -23,38 +23,61 @@ public final class LogWriter {
 
     /// Appends one logical record (empty is allowed). Buffered: no flush, no sync.
     public func addRecord(_ record: [UInt8]) throws {
-        try record.withUnsafeBytes { (all) throws in
-            var start = 0
-            var isFirst = true
-            // Runs at least once, so an empty record is written as one empty FULL record.
-            while true {
-                let leftover = LogFormat.blockSize - blockOffset
-                if leftover < LogFormat.headerSize {
-                    // Too short for a header: pad the block with zeros and move to the next one.
-                    if leftover > 0 {
-                        try Self.zeros.withUnsafeBytes { (z) throws in
-                            try file.append(UnsafeRawBufferPointer(rebasing: z[0..<leftover]))
-                        }
+        try record.withUnsafeBytes { (all) throws in try addRecord(all) }
+    }
+
+    /// `addRecord` from borrowed bytes (the write leader encodes a lone put on the stack).
+    public func addRecord(_ all: UnsafeRawBufferPointer) throws {
+        var start = 0
+        var isFirst = true
+        // Runs at least once, so an empty record is written as one empty FULL record.
+        while true {
+            let leftover = LogFormat.blockSize - blockOffset
+            if leftover < LogFormat.headerSize {
+                // Too short for a header: pad the block with zeros and move to the next one.
+                if leftover > 0 {
+                    try Self.zeros.withUnsafeBytes { (z) throws in
+                        try file.append(UnsafeRawBufferPointer(rebasing: z[0..<leftover]))
                     }
-                    blockOffset = 0
                 }
-                // With exactly `headerSize` bytes left this is an empty FIRST fragment.
-                let room = LogFormat.blockSize - blockOffset - LogFormat.headerSize
-                let length = min(room, all.count - start)
-                let isLast = start + length == all.count
-                let type: LogFormat.RecordType =
-                    switch (isFirst, isLast) {
-                    case (true, true): .full
-                    case (true, false): .first
-                    case (false, true): .last
-                    case (false, false): .middle
-                    }
-                try emit(type, UnsafeRawBufferPointer(rebasing: all[start..<(start + length)]))
-                start += length
-                isFirst = false
-                if isLast { break }
+                blockOffset = 0
             }
+            // With exactly `headerSize` bytes left this is an empty FIRST fragment.
+            let room = LogFormat.blockSize - blockOffset - LogFormat.headerSize
+            let length = min(room, all.count - start)
+            let isLast = start + length == all.count
+            let type: LogFormat.RecordType =
+                switch (isFirst, isLast) {
+                case (true, true): .full
+                case (true, false): .first
+                case (false, true): .last
+                case (false, false): .middle
+                }
+            try emit(type, UnsafeRawBufferPointer(rebasing: all[start..<(start + length)]))
+            start += length
+            isFirst = false
+            if isLast { break }
         }
+    }
+
+    /// `addRecord` of `framed` less its first `LogFormat.headerSize` bytes, which are the
+    /// caller's scratch: a record that fits in the current block is written there as one FULL
+    /// physical record, header and payload, in one append (a lone put's record is framed so).
+    public func addRecord(framed: UnsafeMutableRawBufferPointer) throws {
+        let header = LogFormat.headerSize
+        precondition(framed.count >= header, "a framed record has room for its header")
+        let payload = UnsafeRawBufferPointer(rebasing: framed[header...])
+        guard let base = framed.baseAddress, LogFormat.blockSize - blockOffset >= framed.count else {
+            try addRecord(payload)
+            return
+        }
+        let type = LogFormat.RecordType.full.rawValue
+        let crc = LogFormat.maskedChecksum(type: type, payload: payload)
+        base.storeBytes(of: crc.littleEndian, as: UInt32.self)
+        base.storeBytes(of: UInt16(truncatingIfNeeded: payload.count).littleEndian, toByteOffset: 4, as: UInt16.self)
+        base.storeBytes(of: type, toByteOffset: 6, as: UInt8.self)
+        try file.append(UnsafeRawBufferPointer(framed))
+        blockOffset += framed.count
     }
 
     private func emit(_ type: LogFormat.RecordType, _ payload: UnsafeRawBufferPointer) throws {
