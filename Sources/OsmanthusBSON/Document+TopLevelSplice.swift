@@ -23,57 +23,60 @@ extension Document {
     /// nil otherwise. Keys are compared as bytes (a key of at most 8 bytes as one integer with
     /// its length, longer ones by a signature first).
     public func topLevelFields(leading: String, _ keys: [String]) -> TopLevelFields? {
-        let wanted = keys.map { Self.keySignature($0) }
         let leadingSignature = Self.keySignature(leading)
-        return withReader { reader -> TopLevelFields? in
-            guard let base = reader.buffer.baseAddress else { return nil }
-            let end = reader.buffer.count
-            var elements = [Range<Int>?](repeating: nil, count: keys.count)
-            var unique = true
-            var position = 4
-            var count = 0
-            // Signatures and key starts of the keys seen so far, on the stack for documents of
-            // up to 64 fields; a repeated signature is checked byte by byte.
-            let found = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128) { seen -> Bool in
-                var heap: [UInt64] = []
-                var seenBits: UInt64 = 0
-                while let element = reader.element(at: position) {
-                    let keyLength = element.keyEnd - element.keyStart
-                    let signature = Self.keySignature(base + element.keyStart, keyLength, readable: end - element.keyStart)
-                    let isLeading = signature == leadingSignature && Self.keyEquals(base + element.keyStart, keyLength, leading)
-                    if isLeading != (count == 0) { return false }  // not first, or again
-                    // A bit per signature: a key whose bit is clear is surely new.
-                    let bit = UInt64(1) << ((signature &* 0x9E37_79B9_7F4A_7C15) >> 58)
-                    defer { seenBits |= bit }
-                    if count > 0 && unique && seenBits & bit != 0 {
-                        var i = 0
-                        while i < count {
-                            let (s, at) = i < 64 ? (seen[2 * i], Int(seen[2 * i + 1])) : (heap[2 * (i - 64)], Int(heap[2 * (i - 64) + 1]))
-                            if s == signature, keyLength <= 7 || memcmp(base + at, base + element.keyStart, keyLength) == 0 {
-                                unique = false
-                                break
+        // The wanted keys' signatures on the stack (an array per update cost more than its scan).
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: keys.count) { wanted in
+            for k in keys.indices { wanted.initializeElement(at: k, to: Self.keySignature(keys[k])) }
+            return withReader { reader -> TopLevelFields? in
+                guard let base = reader.buffer.baseAddress else { return nil }
+                let end = reader.buffer.count
+                var elements = Self.noElements(keys.count)
+                var unique = true
+                var position = 4
+                var count = 0
+                // Signatures and key starts of the keys seen so far, on the stack for documents of
+                // up to 64 fields; a repeated signature is checked byte by byte.
+                let found = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 128) { seen -> Bool in
+                    var heap: [UInt64] = []
+                    var seenBits: UInt64 = 0
+                    while let element = reader.element(at: position) {
+                        let keyLength = element.keyEnd - element.keyStart
+                        let signature = Self.keySignature(base + element.keyStart, keyLength, readable: end - element.keyStart)
+                        let isLeading = signature == leadingSignature && Self.keyEquals(base + element.keyStart, keyLength, leading)
+                        if isLeading != (count == 0) { return false }  // not first, or again
+                        // A bit per signature: a key whose bit is clear is surely new.
+                        let bit = UInt64(1) << ((signature &* 0x9E37_79B9_7F4A_7C15) >> 58)
+                        defer { seenBits |= bit }
+                        if count > 0 && unique && seenBits & bit != 0 {
+                            var i = 0
+                            while i < count {
+                                let (s, at) = i < 64 ? (seen[2 * i], Int(seen[2 * i + 1])) : (heap[2 * (i - 64)], Int(heap[2 * (i - 64) + 1]))
+                                if s == signature, keyLength <= 7 || memcmp(base + at, base + element.keyStart, keyLength) == 0 {
+                                    unique = false
+                                    break
+                                }
+                                i += 1
                             }
-                            i += 1
                         }
-                    }
-                    if count < 64 {
-                        seen[2 * count] = signature
-                        seen[2 * count + 1] = UInt64(element.keyStart)
-                    } else {
-                        heap.append(signature)
-                        heap.append(UInt64(element.keyStart))
-                    }
-                    for k in wanted.indices where wanted[k] == signature && elements[k] == nil {
-                        if Self.keyEquals(base + element.keyStart, keyLength, keys[k]) {
-                            elements[k] = element.start..<element.valueEnd
+                        if count < 64 {
+                            seen[2 * count] = signature
+                            seen[2 * count + 1] = UInt64(element.keyStart)
+                        } else {
+                            heap.append(signature)
+                            heap.append(UInt64(element.keyStart))
                         }
+                        for k in wanted.indices where wanted[k] == signature && elements[k] == nil {
+                            if Self.keyEquals(base + element.keyStart, keyLength, keys[k]) {
+                                elements[k] = element.start..<element.valueEnd
+                            }
+                        }
+                        count += 1
+                        position = element.valueEnd
                     }
-                    count += 1
-                    position = element.valueEnd
+                    return count > 0
                 }
-                return count > 0
+                return found ? TopLevelFields(elements: elements, uniqueKeys: unique) : nil
             }
-            return found ? TopLevelFields(elements: elements, uniqueKeys: unique) : nil
         }
     }
 
@@ -109,17 +112,20 @@ extension Document {
         -> (document: Document, elements: [Range<Int>?])
     {
         precondition(keys.count == elements.count && keys.count == edits.count)
-        // In-place edits by position in the document; appended ones after, in the given order.
-        var order = Array(keys.indices)
-        order.sort { a, b in
-            switch (elements[a], elements[b]) {
-            case (let x?, let y?): x.lowerBound < y.lowerBound
-            case (.some, nil): true
-            case (nil, .some): false
-            case (nil, nil): a < b
+        // In-place edits by position in the document; appended ones after, in the given order
+        // (one field, the usual update, needs no array for that).
+        var order = keys.count == 1 ? Self.firstOnly : Array(keys.indices)
+        if order.count > 1 {
+            order.sort { a, b in
+                switch (elements[a], elements[b]) {
+                case (let x?, let y?): x.lowerBound < y.lowerBound
+                case (.some, nil): true
+                case (nil, .some): false
+                case (nil, nil): a < b
+                }
             }
         }
-        var after = [Range<Int>?](repeating: nil, count: keys.count)
+        var after = Self.noElements(keys.count)
         var out: [UInt8] = []
         withUnsafeBytes { old in
             out.reserveCapacity(old.count + 64)
@@ -169,6 +175,18 @@ extension Document {
             after[i] = (element.lowerBound + shift)..<(element.upperBound + shift)
         }
         return (Document(validated: out), after)
+    }
+
+    private static let firstOnly = [0]
+
+    /// `count` nils, appended: `Array(repeating:count:)` goes through an unspecialized generic
+    /// allocation that cost about 800 instructions here, more than the rest of a short scan.
+    @inline(__always)
+    static func noElements(_ count: Int) -> [Range<Int>?] {
+        var elements: [Range<Int>?] = []
+        elements.reserveCapacity(count)
+        for _ in 0..<count { elements.append(nil) }
+        return elements
     }
 
     /// The key's length and its first 7 bytes (fewer for a shorter key) in one integer: exact

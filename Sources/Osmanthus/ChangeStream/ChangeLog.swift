@@ -171,6 +171,17 @@ final class ChangeLog: Sendable {
                 database: database, collection: changes[i].entry.name, collectionId: changes[i].entry.id,
                 wallMillis: appended.wallMillis, document: after, in: &batch)
             appended.add(database, Int64(ChangeLogFormat.recordKeySize + n))
+        } else if changes[i].operation == .update, changes[i].entry.options.partitionKey == nil,
+            changes[i].entry.options.sortKey == nil, !changes[i].entry.options.changeStreamPreAndPostImages,
+            let before = changes[i].before, let after = changes[i].after,
+            let n = Self.putUpdate(
+                database: changes[i].entry.database, collection: changes[i].entry.name,
+                collectionId: changes[i].entry.id, wallMillis: appended.wallMillis, engineKey: changes[i].key,
+                after: after, description: changes[i].updateDescription ?? UpdateDescription.diff(before, after),
+                in: &batch)
+        {
+            // The common update (`documentKey` `{_id}`, no images), written from its parts.
+            appended.add(changes[i].entry.database, Int64(ChangeLogFormat.recordKeySize + n))
         } else {
             let change = changes[i]
             appended.add(change.entry.database, put(Self.record(change, wallMillis: appended.wallMillis), in: &batch))
@@ -210,7 +221,7 @@ final class ChangeLog: Sendable {
 
     /// The record of any document change (the general path: updates, deletes, replaces, and
     /// inserts into collections keyed by more than `_id`).
-    private static func record(_ change: DocumentChange, wallMillis wall: Int64) -> ChangeRecord {
+    static func record(_ change: DocumentChange, wallMillis wall: Int64) -> ChangeRecord {
         let images = change.entry.options.changeStreamPreAndPostImages
         let op: ChangeRecord.Operation =
             switch change.operation {

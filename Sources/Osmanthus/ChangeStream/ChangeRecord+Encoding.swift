@@ -187,7 +187,7 @@ extension ChangeRecord {
 
     /// Stores varint(`value`) at `p` in `out` (which has room); returns the position after it.
     @inline(__always)
-    private static func storeVarint(_ value: UInt, at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int {
+    static func storeVarint(_ value: UInt, at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int {
         var v = value
         var i = p
         while v >= 0x80 {
@@ -201,7 +201,7 @@ extension ChangeRecord {
 
     /// Stores str(`s`) at `p` in `out` if it and a 5-byte varint after it fit; returns the
     /// position after it, or nil.
-    private static func storeString(_ s: String, at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int? {
+    static func storeString(_ s: String, at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int? {
         s.utf8.withContiguousStorageIfAvailable { utf8 -> Int? in
             guard utf8.count + 10 <= out.count - p else { return nil }
             let start = storeVarint(UInt(utf8.count), at: p, in: out)

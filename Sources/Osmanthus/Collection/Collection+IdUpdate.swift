@@ -24,9 +24,13 @@ extension Collection {
             else { return nil }
             try Self.checkSize(edit.updated)
             guard edit.updated != doc else { return UpdateResult(matchedCount: 1, modifiedCount: 0) }  // memcmp
-            var change = DocumentChange.modify(doc, to: edit.updated, replacing: false, key: key, in: entry)
-            change.updateDescription = edit.updateDescription
-            try database.commit([change])
+            // Built in the array it is committed in: a change built aside and then copied in
+            // cost a copy and a destroy of the whole change (its entry, key and documents).
+            try database.commit([
+                DocumentChange(
+                    entry: entry, key: key, operation: .update, before: doc, after: edit.updated,
+                    updateDescription: edit.updateDescription)
+            ])
             return UpdateResult(matchedCount: 1, modifiedCount: 1)
         }
     }

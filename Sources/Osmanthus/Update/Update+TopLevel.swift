@@ -108,8 +108,9 @@ extension Update {
     ) -> Document? {
         // Each touched field that changed, by where it is in `after`: its offset in `before`
         // for a field kept in place, past the end (in visiting order) for an appended one;
-        // removed ones by their offset in `before`. Kept in visiting order, then sorted.
-        var changed: [(position: Int, element: ArraySlice<UInt8>)] = []
+        // removed ones by their offset in `before`. Kept in visiting order, then sorted. The
+        // changed elements are kept as ranges of `after` (no slice retaining its bytes).
+        var changed: [(position: Int, element: Range<Int>)] = []
         var removed: [(position: Int, field: String)] = []
         changed.reserveCapacity(keys.count)
         for n in keys.indices {
@@ -117,7 +118,7 @@ extension Update {
             case (nil, nil):
                 continue
             case (nil, .some(let new)):
-                changed.append((Int.max - keys.count + n, after.bytes(ofElement: new)))
+                changed.append((Int.max - keys.count + n, new))
             case (.some(let old), nil):
                 removed.append((old.lowerBound, keys[n]))
             case (.some(let oldRange), .some(let newRange)):
@@ -127,12 +128,15 @@ extension Update {
                 if oldType == newType && (oldType == BSONType.document.rawValue || oldType == BSONType.array.rawValue) {
                     return nil
                 }
-                changed.append((oldRange.lowerBound, new))
+                changed.append((oldRange.lowerBound, newRange))
             }
         }
         if changed.count > 1 { changed.sort { $0.position < $1.position } }
         if removed.count > 1 { removed.sort { $0.position < $1.position } }
-        return descriptionDocument(updated: changed.map(\.element), removed: removed.map(\.field))
+        return after.withUnsafeBytes { a in
+            descriptionDocument(
+                updated: changed.lazy.map { UnsafeRawBufferPointer(rebasing: a[$0.element]) }, removed: removed.map(\.field))
+        }
     }
 
     /// The keys of an update description, as bytes.
@@ -141,41 +145,92 @@ extension Update {
     static let truncatedArraysKey = Array("truncatedArrays".utf8)
 
     /// `{updatedFields: {<elements>}, removedFields: [<keys>], truncatedArrays: []}`, written as
-    /// bytes (as `Document.append` would write them) with the changed elements copied as they are.
-    static func descriptionDocument(updated: [ArraySlice<UInt8>], removed: [String]) -> Document? {
-        func patchLength(_ out: inout [UInt8], from start: Int) {
-            let length = UInt32(out.count - start)
-            for i in 0..<4 { out[start + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i))) }
+    /// bytes (as `Document.append` would write them) with the changed elements copied as they
+    /// are: sized first, laid out in one buffer and copied into an array of exactly that size
+    /// (appending field by field to a growing array cost more than the rest of an update's
+    /// description).
+    static func descriptionDocument<Elements: Swift.Collection<UnsafeRawBufferPointer>>(updated: Elements, removed: [String])
+        -> Document?
+    {
+        // Document framing (length, NUL) and three elements of type, key and NUL, with a
+        // length-prefixed body each; the empty `truncatedArrays` is 5 bytes.
+        var count = 4 + 1
+        count += 1 + updatedFieldsKey.count + 1 + 4 + 1
+        for element in updated { count += element.count }
+        count += 1 + removedFieldsKey.count + 1 + 4 + 1
+        for (i, key) in removed.enumerated() { count += 1 + decimalDigits(i) + 1 + 4 + key.utf8.count + 1 }
+        count += 1 + truncatedArraysKey.count + 1 + 5
+        guard count <= BSONLimits.maxDocumentSize else { return nil }
+        // Positions passed along, not captured: nested functions capturing the position cost a
+        // dynamic exclusivity check per access, more than the copying itself.
+        let bytes = withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { out -> [UInt8] in
+            storeInt32(count, at: 0, in: out)
+            var p = storeKey(.document, updatedFieldsKey, at: 4, in: out)
+            let fields = p
+            p += 4
+            for element in updated { p = store(element, at: p, in: out) }
+            out[p] = 0
+            p += 1
+            storeInt32(p - fields, at: fields, in: out)
+            p = storeKey(.array, removedFieldsKey, at: p, in: out)
+            let array = p
+            p += 4
+            for (i, name) in removed.enumerated() {
+                p = storeKey(.string, Array(String(i).utf8), at: p, in: out)
+                storeInt32(name.utf8.count + 1, at: p, in: out)
+                var name = name
+                let start = p + 4
+                p = name.withUTF8 { store(UnsafeRawBufferPointer($0), at: start, in: out) }
+                out[p] = 0
+                p += 1
+            }
+            out[p] = 0
+            p += 1
+            storeInt32(p - array, at: array, in: out)
+            p = storeKey(.array, truncatedArraysKey, at: p, in: out)
+            storeInt32(5, at: p, in: out)
+            out[p + 4] = 0
+            out[p + 5] = 0
+            precondition(p + 6 == count, "descriptionDocument: the document is not the size computed")
+            var result: [UInt8] = []
+            result.reserveCapacity(count)
+            result.append(contentsOf: UnsafeRawBufferPointer(out).assumingMemoryBound(to: UInt8.self))
+            return result
         }
-        func appendKey(_ out: inout [UInt8], _ type: BSONType, _ key: [UInt8]) {
-            out.append(type.rawValue)
-            out.append(contentsOf: key)
-            out.append(0)
+        return try? Document(trustedBytes: bytes)
+    }
+
+    @inline(__always)
+    private static func storeInt32(_ v: Int, at p: Int, in out: UnsafeMutableRawBufferPointer) {
+        out.storeBytes(of: Int32(truncatingIfNeeded: v).littleEndian, toByteOffset: p, as: Int32.self)
+    }
+
+    /// Copies `bytes` to `p` in `out` (which has room); returns the position after them.
+    @inline(__always)
+    private static func store(_ bytes: UnsafeRawBufferPointer, at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int {
+        if let from = bytes.baseAddress, let to = out.baseAddress, bytes.count > 0 {
+            (to + p).copyMemory(from: from, byteCount: bytes.count)
         }
-        var out: [UInt8] = [0, 0, 0, 0]
-        out.reserveCapacity(80 + updated.reduce(0) { $0 + $1.count })
-        appendKey(&out, .document, Self.updatedFieldsKey)
-        let fields = out.count
-        out.append(contentsOf: [0, 0, 0, 0])
-        for element in updated { out.append(contentsOf: element) }
-        out.append(0)
-        patchLength(&out, from: fields)
-        appendKey(&out, .array, Self.removedFieldsKey)
-        let array = out.count
-        out.append(contentsOf: [0, 0, 0, 0])
-        for (i, key) in removed.enumerated() {
-            appendKey(&out, .string, Array(String(i).utf8))
-            let length = UInt32(key.utf8.count + 1)
-            for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt32(k)))) }
-            out.append(contentsOf: key.utf8)
-            out.append(0)
+        return p + bytes.count
+    }
+
+    /// An element's type byte, key and NUL at `p`; returns the position after them.
+    @inline(__always)
+    private static func storeKey(_ type: BSONType, _ key: [UInt8], at p: Int, in out: UnsafeMutableRawBufferPointer) -> Int {
+        out[p] = type.rawValue
+        let end = key.withUnsafeBytes { store($0, at: p + 1, in: out) }
+        out[end] = 0
+        return end + 1
+    }
+
+    /// How many decimal digits `n` (≥ 0) has: the length of an array index key.
+    private static func decimalDigits(_ n: Int) -> Int {
+        var digits = 1
+        var v = n
+        while v >= 10 {
+            v /= 10
+            digits += 1
         }
-        out.append(0)
-        patchLength(&out, from: array)
-        appendKey(&out, .array, Self.truncatedArraysKey)
-        out.append(contentsOf: [5, 0, 0, 0, 0])
-        out.append(0)
-        patchLength(&out, from: 0)
-        return try? Document(trustedBytes: out)
+        return digits
     }
 }

@@ -25,7 +25,9 @@ public struct Update: Sendable {
     public init(_ spec: Document, arrayFilters: [Document] = []) throws {
         self.spec = spec
         self.arrayFilters = try ArrayFilterSet(arrayFilters)
-        guard let first = spec.firstKey, first.hasPrefix("$") else {
+        // The first key's first byte (after the length and the type byte), read in place.
+        let operators = spec.withUnsafeBytes { b in b.count > 6 && b[4] != 0 && b[5] == UInt8(ascii: "$") }
+        guard operators else {
             for key in spec.keys where key.hasPrefix("$") {
                 throw OsmanthusError(
                     .dollarPrefixedFieldName,

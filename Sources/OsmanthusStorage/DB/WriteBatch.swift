@@ -54,11 +54,11 @@ public struct WriteBatch: Sendable {
     /// An empty batch with room for about `capacity` encoded bytes, so filling it does not
     /// regrow its storage (a single put knows its size up front).
     public init(reservingCapacity capacity: Int) {
-        let header = WriteBatchFormat.headerSize
-        rep = [UInt8](unsafeUninitializedCapacity: max(capacity, header)) { buffer, count in
-            for i in 0..<header { buffer.initializeElement(at: i, to: 0) }
-            count = header
-        }
+        // Reserved, then the header appended: `Array(unsafeUninitializedCapacity:)` allocates
+        // through an unspecialized generic path that cost about 850 instructions per batch.
+        rep = []
+        rep.reserveCapacity(max(capacity, WriteBatchFormat.headerSize))
+        for _ in 0..<WriteBatchFormat.headerSize { rep.append(0) }
     }
 
     /// An empty batch for a writer that holds none, shared so that holding it allocates nothing.

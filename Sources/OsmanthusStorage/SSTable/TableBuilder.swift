@@ -27,6 +27,16 @@ public final class TableBuilder {
     @exclusivity(unchecked) private var zstd: ZstdCompressor?
     @exclusivity(unchecked) private var lz4: Lz4Compressor?
     @exclusivity(unchecked) private var finished = false
+    /// The compression skip (`shouldTryCompression`): a writer's policy, not the format.
+    static let incompressibleRunToSkip = 8
+    static let plainBlocksAfterRun = 32
+    /// Data blocks in a row that compression did not shrink by 1/8, and how many more data
+    /// blocks to store without trying (`shouldTryCompression`).
+    @exclusivity(unchecked) private var incompressibleRun = 0
+    @exclusivity(unchecked) private var blocksToStorePlain = 0
+    /// How many data blocks were compressed, and how many were stored without a try: for tests.
+    @exclusivity(unchecked) private(set) var compressedDataBlocks = 0
+    @exclusivity(unchecked) private(set) var untriedDataBlocks = 0
     @exclusivity(unchecked) public private(set) var entryCount = 0
     /// When set, each data block written also goes into this cache under this table's file
     /// number, as a read of it would decode it (the plain block), while the cache has free room
@@ -141,36 +151,70 @@ public final class TableBuilder {
     /// compressed if compression still saves 1/8 of the plain block, else stored packed.
     /// Uncompressed tables keep plain blocks.
     private func writeDataBlock(_ raw: UnsafeRawBufferPointer) throws -> BlockHandle {
+        let kind = shouldTryCompression() ? options.compression : .none
         guard options.packTrailers, options.compression != .none,
             let packedCount = TrailerPacking.pack(raw, into: packedScratch)
         else {
-            return try writeBlock(raw, compression: options.compression)
+            return try writeBlock(raw, compression: kind, dataBlock: true)
         }
         wrotePackedBlock = true
         let flag = TableFormat.packedTrailersFlag
         let packed = UnsafeRawBufferPointer(start: packedScratch.memory, count: packedCount)
-        if let length = Compression.compress(
-            packed, kind: options.compression, zstdLevel: options.zstdLevel, zstd: zstd, lz4: lz4,
-            scratch: compressed),
+        if kind != .none,
+            let length = Compression.compress(
+                packed, kind: kind, zstdLevel: options.zstdLevel, zstd: zstd, lz4: lz4, scratch: compressed),
             length <= raw.count - raw.count >> TableFormat.minimumCompressionSavingShift
         {
+            noteCompression(shrank: true)
             return try append(
-                UnsafeRawBufferPointer(start: compressed.memory, count: length),
-                compressionByte: options.compression.rawValue | flag)
+                UnsafeRawBufferPointer(start: compressed.memory, count: length), compressionByte: kind.rawValue | flag)
         }
+        if kind != .none { noteCompression(shrank: false) }
         return try append(packed, compressionByte: CompressionKind.none.rawValue | flag)
     }
 
+    /// After `Self.incompressibleRunToSkip` data blocks in a row that compression did not
+    /// shrink (random or already compressed values), the next `Self.plainBlocksAfterRun`
+    /// are stored without a try, then one is tried again. A try on such bytes costs lz4 about
+    /// 30 instructions per byte, most of a flush's work, for a block then stored as it was.
+    /// Only the writer's effort changes: every block still says how it is stored.
+    private func shouldTryCompression() -> Bool {
+        guard options.compression != .none else { return false }
+        guard blocksToStorePlain == 0 else {
+            blocksToStorePlain -= 1
+            untriedDataBlocks += 1
+            return false
+        }
+        return true
+    }
+
+    private func noteCompression(shrank: Bool) {
+        if shrank {
+            compressedDataBlocks += 1
+            incompressibleRun = 0
+            return
+        }
+        incompressibleRun += 1
+        if incompressibleRun >= Self.incompressibleRunToSkip {
+            incompressibleRun = 0
+            blocksToStorePlain = Self.plainBlocksAfterRun
+        }
+    }
+
     /// Appends `block ‖ compression byte ‖ masked crc`, compressed when that saves ≥ 1/8.
-    private func writeBlock(_ raw: UnsafeRawBufferPointer, compression: CompressionKind) throws -> BlockHandle {
+    private func writeBlock(_ raw: UnsafeRawBufferPointer, compression: CompressionKind, dataBlock: Bool = false)
+        throws -> BlockHandle
+    {
         if compression != .none,
             let length = Compression.compress(
                 raw, kind: compression, zstdLevel: options.zstdLevel, zstd: zstd, lz4: lz4, scratch: compressed),
             length <= raw.count - raw.count >> TableFormat.minimumCompressionSavingShift
         {
+            if dataBlock { noteCompression(shrank: true) }
             return try append(
                 UnsafeRawBufferPointer(start: compressed.memory, count: length), compressionByte: compression.rawValue)
         }
+        if dataBlock && compression != .none { noteCompression(shrank: false) }
         return try append(raw, compressionByte: CompressionKind.none.rawValue)
     }
 
