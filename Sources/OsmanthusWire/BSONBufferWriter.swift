@@ -30,7 +30,7 @@ public struct BSONBufferWriter {
 
     /// The size of the `index`th array element whose value takes `valueSize` bytes.
     @inline(__always)
-    public static func elementSize(index: Int, valueSize: Int) -> Int { decimalDigits(index) + 2 + valueSize }
+    public static func elementSize(index: Int, valueSize: Int) -> Int { ArrayKey.digitCount(index) + 2 + valueSize }
 
     /// The size of a string value (int32 length, bytes, NUL).
     @inline(__always)
@@ -38,16 +38,6 @@ public struct BSONBufferWriter {
 
     /// A document's header and terminator.
     public static let documentOverhead = 5
-
-    static func decimalDigits(_ n: Int) -> Int {
-        var digits = 1
-        var rest = n
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
-        }
-        return digits
-    }
 
     // MARK: Raw writes
 
@@ -115,7 +105,7 @@ public struct BSONBufferWriter {
     /// An array element's key: the index in decimal.
     mutating func indexKey(_ type: BSONType, _ index: Int) {
         writeByte(type.rawValue)
-        let digits = Self.decimalDigits(index)
+        let digits = ArrayKey.digitCount(index)
         let start = reserve(digits)
         var rest = index
         for position in stride(from: start + digits - 1, through: start, by: -1) {

@@ -128,9 +128,10 @@ extension GroupCommitTests {
 
 /// A file system over a crashable in-memory one whose fsyncs take `delayMicros` first, as a
 /// disk's do: sync writers then come back while an fsync runs, and syncers gather them.
-private final class SlowSyncFileSystem: FileSystem {
+private final class SlowSyncFileSystem: ForwardingFileSystem {
     let base: FileSystem
     let delayMicros: UInt32
+    var forwarded: any FileSystem { base }
 
     init(base: FileSystem, delayMicros: UInt32) {
         self.base = base
@@ -139,16 +140,6 @@ private final class SlowSyncFileSystem: FileSystem {
 
     func createWritable(_ path: String) throws -> WritableFile { SlowFile(try base.createWritable(path), delayMicros) }
     func openAppendable(_ path: String) throws -> WritableFile { SlowFile(try base.openAppendable(path), delayMicros) }
-    func openReadable(_ path: String) throws -> ReadableFile { try base.openReadable(path) }
-    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-    func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
-    func listDirectory(_ directory: String) throws -> [String] { try base.listDirectory(directory) }
-    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
-    func removeFile(_ path: String) throws { try base.removeFile(path) }
-    func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
-    func link(_ from: String, to: String) throws { try base.link(from, to: to) }
-    func syncDirectory(_ directory: String) throws { try base.syncDirectory(directory) }
-    func lockFile(_ path: String) throws -> FileLock { try base.lockFile(path) }
 
     private final class SlowFile: WritableFile {
         private let file: WritableFile

@@ -158,7 +158,7 @@ extension Update {
         count += 1 + updatedFieldsKey.count + 1 + 4 + 1
         for element in updated { count += element.count }
         count += 1 + removedFieldsKey.count + 1 + 4 + 1
-        for (i, key) in removed.enumerated() { count += 1 + decimalDigits(i) + 1 + 4 + key.utf8.count + 1 }
+        for (i, key) in removed.enumerated() { count += 1 + ArrayKey.digitCount(i) + 1 + 4 + key.utf8.count + 1 }
         count += 1 + truncatedArraysKey.count + 1 + 5
         guard count <= BSONLimits.maxDocumentSize else { return nil }
         // Positions passed along, not captured: nested functions capturing the position cost a
@@ -221,16 +221,5 @@ extension Update {
         let end = key.withUnsafeBytes { store($0, at: p + 1, in: out) }
         out[end] = 0
         return end + 1
-    }
-
-    /// How many decimal digits `n` (≥ 0) has: the length of an array index key.
-    private static func decimalDigits(_ n: Int) -> Int {
-        var digits = 1
-        var v = n
-        while v >= 10 {
-            v /= 10
-            digits += 1
-        }
-        return digits
     }
 }

@@ -6,23 +6,14 @@ import Synchronization
 /// until `flush`, as `PosixFileSystem` does, so a test over a `MemFileSystem` (which has no such
 /// buffer) sees what a crash loses when the engine forgets to flush before an fsync:
 /// `syncFlushed` makes durable only what was flushed.
-final class BufferingFileSystem: FileSystem {
+final class BufferingFileSystem: ForwardingFileSystem {
     let base: MemFileSystem
+    var forwarded: any FileSystem { base }
 
     init(base: MemFileSystem) { self.base = base }
 
     func createWritable(_ path: String) throws -> WritableFile { BufferedFile(try base.createWritable(path)) }
     func openAppendable(_ path: String) throws -> WritableFile { BufferedFile(try base.openAppendable(path)) }
-    func openReadable(_ path: String) throws -> ReadableFile { try base.openReadable(path) }
-    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-    func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
-    func listDirectory(_ directory: String) throws -> [String] { try base.listDirectory(directory) }
-    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
-    func removeFile(_ path: String) throws { try base.removeFile(path) }
-    func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
-    func link(_ from: String, to: String) throws { try base.link(from, to: to) }
-    func syncDirectory(_ directory: String) throws { try base.syncDirectory(directory) }
-    func lockFile(_ path: String) throws -> FileLock { try base.lockFile(path) }
 
     /// One owner appends and flushes (the engine's contract for a `WritableFile`); `syncFlushed`
     /// may run on another thread meanwhile, and touches only the base file.
