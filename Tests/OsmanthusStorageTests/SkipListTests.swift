@@ -23,6 +23,25 @@ struct SkipListTests {
     }
 
     /// Every key in level-0 order.
+    /// A skiplist and the sorted model it must match: each user key gets the next sequence, and
+    /// an internal key already inserted is skipped.
+    struct ModelList {
+        let list = SkipList()
+        private var model: [[UInt8]] = []
+        private var seen = Set<[UInt8]>()
+        private(set) var sequence: UInt64 = 1_000
+
+        mutating func insert(_ user: [UInt8], ascending: Bool) {
+            let key = InternalKey.make(user, sequence, .value)
+            sequence += 1
+            guard seen.insert(key).inserted else { return }
+            SkipListTests.insert(key, Array("v\(model.count)".utf8), into: list, ascending: ascending)
+            model.append(key)
+        }
+
+        var sorted: [[UInt8]] { model.sorted { InternalKey.compare($0, $1) < 0 } }
+    }
+
     static func keys(of list: SkipList) -> [[UInt8]] {
         var keys: [[UInt8]] = []
         var node = list.first
@@ -79,40 +98,30 @@ struct SkipListTests {
     @Test(arguments: seeds())
     func ascendingRunsInterleavedWithOtherKeysMatchASortedModel(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
-        let list = SkipList()
-        var model: [[UInt8]] = []
-        var seen = Set<[UInt8]>()
-        var sequence: UInt64 = 1_000
-        func insert(_ user: [UInt8], ascending: Bool) {
-            let key = InternalKey.make(user, sequence, .value)
-            sequence += 1
-            guard seen.insert(key).inserted else { return }
-            Self.insert(key, Array("v\(model.count)".utf8), into: list, ascending: ascending)
-            model.append(key)
-        }
+        var m = ModelList()
         func stamped(_ prefix: UInt8) -> [UInt8] {
-            [prefix] + withUnsafeBytes(of: sequence.bigEndian) { Array($0) }
+            [prefix] + withUnsafeBytes(of: m.sequence.bigEndian) { Array($0) }
         }
         func randomKey() -> [UInt8] { (0..<Int(1 + rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
         for _ in 0..<6_000 {
             switch rng.next() % 10 {
-            case 0...4: insert(stamped(0x05), ascending: true)
-            case 5: insert(stamped(0x09), ascending: true)
-            case 6: insert(randomKey(), ascending: true)  // a wrong guess
-            default: insert(randomKey(), ascending: false)
+            case 0...4: m.insert(stamped(0x05), ascending: true)
+            case 5: m.insert(stamped(0x09), ascending: true)
+            case 6: m.insert(randomKey(), ascending: true)  // a wrong guess
+            default: m.insert(randomKey(), ascending: false)
             }
         }
-        model.sort { InternalKey.compare($0, $1) < 0 }
-        #expect(Self.keys(of: list) == model, "seed \(seed)")
-        #expect(list.levelsAreOrdered(), "seed \(seed)")
+        let model = m.sorted
+        #expect(Self.keys(of: m.list) == model, "seed \(seed)")
+        #expect(m.list.levelsAreOrdered(), "seed \(seed)")
         for _ in 0..<2_000 {
             let user = rng.next() % 2 == 0 ? [UInt8(0x05)] + withUnsafeBytes(of: (1_000 + rng.next() % 7_000).bigEndian) { Array($0) } : randomKey()
             let target = InternalKey.make(user, rng.next() % 8_000, .value)
             let ge = model.first { InternalKey.compare($0, target) >= 0 }
             let lt = model.last { InternalKey.compare($0, target) < 0 }
             target.withUnsafeBytes { t in
-                #expect(list.findGreaterOrEqual(t).map { Array($0.key) } == ge, "seed \(seed)")
-                #expect(list.findLessThan(t).map { Array($0.key) } == lt, "seed \(seed)")
+                #expect(m.list.findGreaterOrEqual(t).map { Array($0.key) } == ge, "seed \(seed)")
+                #expect(m.list.findLessThan(t).map { Array($0.key) } == lt, "seed \(seed)")
             }
         }
     }
@@ -123,18 +132,8 @@ struct SkipListTests {
     @Test(arguments: seeds())
     func plainRunsInKeyOrderInterleavedWithOtherKeysMatchASortedModel(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
-        let list = SkipList()
-        var model: [[UInt8]] = []
-        var seen = Set<[UInt8]>()
-        var sequence: UInt64 = 1_000
+        var m = ModelList()
         var counter: UInt64 = 0
-        func insert(_ user: [UInt8], ascending: Bool) {
-            let key = InternalKey.make(user, sequence, .value)
-            sequence += 1
-            guard seen.insert(key).inserted else { return }
-            Self.insert(key, Array("v\(model.count)".utf8), into: list, ascending: ascending)
-            model.append(key)
-        }
         func big(_ prefix: UInt8, _ n: UInt64) -> [UInt8] { [prefix] + withUnsafeBytes(of: n.bigEndian) { Array($0) } }
         func randomKey() -> [UInt8] { (0..<Int(1 + rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
         for _ in 0..<8_000 {
@@ -142,14 +141,14 @@ struct SkipListTests {
             case 0..<12:
                 // The sequential run, sometimes skipping ahead (nodes of other runs fall between).
                 counter += 1 + (rng.next() % 4 == 0 ? rng.next() % 50 : 0)
-                insert(big(0x07, counter), ascending: false)
-            case 12..<14: insert(big(0x07, rng.next() % (counter + 100)), ascending: false)  // into the run
-            case 14..<17: insert(randomKey(), ascending: false)
-            default: insert(big(0x05, sequence), ascending: true)
+                m.insert(big(0x07, counter), ascending: false)
+            case 12..<14: m.insert(big(0x07, rng.next() % (counter + 100)), ascending: false)  // into the run
+            case 14..<17: m.insert(randomKey(), ascending: false)
+            default: m.insert(big(0x05, m.sequence), ascending: true)
             }
         }
-        model.sort { InternalKey.compare($0, $1) < 0 }
-        #expect(Self.keys(of: list) == model, "seed \(seed)")
-        #expect(list.levelsAreOrdered(), "seed \(seed)")
+        let model = m.sorted
+        #expect(Self.keys(of: m.list) == model, "seed \(seed)")
+        #expect(m.list.levelsAreOrdered(), "seed \(seed)")
     }
 }
