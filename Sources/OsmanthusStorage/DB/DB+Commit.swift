@@ -17,6 +17,21 @@ extension DB {
         var sync: Bool
     }
 
+    /// Writers returned by their threads without the monitor (released by an fsync, see
+    /// `Parker`), for the next commits.
+    // `@unchecked Sendable`: `lock` guards `writers`. Taken alone, or inside the DB monitor,
+    // never the other way round.
+    final class ReleasedWriterPool: @unchecked Sendable {
+        private let lock = Monitor()
+        private var writers: [Writer] = []
+
+        func put(_ writer: Writer) {
+            lock.withLock { if writers.count < DB.idleWriterLimit { writers.append(writer) } }
+        }
+
+        func take() -> Writer? { lock.withLock { writers.popLast() } }
+    }
+
     /// Commits a batch; a batch the caller is done with is logged without a copy.
     func commit(batch: consuming WriteBatch, sync: Bool) throws {
         try commit(batch: Optional(batch), single: nil, sync: sync, forceFlush: false)
@@ -46,38 +61,46 @@ extension DB {
             monitor.unlock()
             throw StorageError(.unsupported, "the database was opened read-only")
         }
-        let writer = state.idleWriters.popLast() ?? Writer(monitor: monitor)
+        let writer = state.idleWriters.popLast() ?? releasedWriters.take() ?? Writer(monitor: monitor)
+        writer.ticket &+= 1
         writer.sync = sync
         writer.forceFlush = forceFlush
         writer.single = single
         let hasBatch = batch != nil
         if let batch { writer.batch = batch }
-        let failure = run(writer)
+        let (failure, released) = run(writer)
         // Nobody refers to the writer now (it left the queue and every group): back to the pool,
-        // holding none of this write's bytes.
+        // holding none of this write's bytes. Released (monitor not held): to the released pool.
         if hasBatch { writer.batch = WriteBatch.placeholder }
         writer.single = nil
         writer.error = nil
         writer.done = false
-        // Writers an fsync of ours released: woken once the monitor is free, so each can take
-        // it at once instead of waking only to block on it (see `syncLog`).
-        var wake: [Monitor.Condition] = []
+        // Writers an fsync of ours released: released once the monitor is free, so none wakes
+        // only to block on it (see `syncLog`).
+        var wake: [(parker: Parker, ticket: UInt64)] = []
         if !writer.wakeAfterUnlock.isEmpty { swap(&wake, &writer.wakeAfterUnlock) }
-        if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
-        monitor.unlock()
-        for condition in wake { condition.signal() }
+        if released {
+            releasedWriters.put(writer)
+        } else {
+            if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
+            monitor.unlock()
+        }
+        for w in wake { w.parker.release(ticket: w.ticket) }
         if let failure { throw failure }
     }
 
     /// Enough for every thread of a busy server to find one.
-    private static let idleWriterLimit = 64
+    static let idleWriterLimit = 64
 
     /// Runs `writer` through the queue: as a follower until done, or as the leader of a group.
-    /// Caller holds the monitor (released while writing and waiting); returns the failure.
-    private func run(_ writer: Writer) -> (any Error)? {
+    /// Caller holds the monitor (released while writing and waiting); returns the failure, and
+    /// whether the writer was released (`Parker`): it then returns without the monitor.
+    private func run(_ writer: Writer) -> (failure: (any Error)?, released: Bool) {
         state.writers.append(writer)
-        while !writer.done && state.writers.first !== writer { writer.wait() }
-        if writer.done { return writer.error }
+        while !writer.done && state.writers.first !== writer {
+            if writer.waitForRelease() { return (writer.error, true) }
+        }
+        if writer.done { return (writer.error, false) }
 
         var failure: (any Error)?
         do {
@@ -89,7 +112,7 @@ extension DB {
             state.writers.removeFirst()
             state.writers.first?.signal()
             if state.closing { backgroundChanged.broadcast() }
-            return failure
+            return (failure, false)
         }
 
         var batch = WriteBatch.placeholder
@@ -193,13 +216,15 @@ extension DB {
             while !writer.done {
                 if !state.syncRunning, let g = state.pendingGroups.first, g.sync {
                     syncLog(writer)
-                } else {
-                    writer.wait()
+                } else if writer.waitForRelease() {
+                    // Done, and the monitor is not ours: whoever completed the group made its
+                    // writes visible and, if closing, tells `close` (`endLogSync`, `run`).
+                    return (writer.error, true)
                 }
             }
         }
         if state.closing { backgroundChanged.broadcast() }
-        return writer.error
+        return (writer.error, false)
     }
 
     /// The reusable group record is kept up to this capacity.
@@ -268,16 +293,12 @@ extension DB {
         if state.writers.count == 1 {
             // The leader alone (every write of a lone writer): nobody waits behind it.
             let w = state.writers.removeLast()
-            w.error = failure
-            w.done = true
-            w.signal()
+            w.finish(error: failure)
             return
         }
         while let w = state.writers.first {
             state.writers.removeFirst()
-            w.error = failure
-            w.done = true
-            w.signal()
+            w.finish(error: failure)
             if w === last { break }
         }
         state.writers.first?.signal()
@@ -394,10 +415,10 @@ extension DB {
     /// Acknowledges the pending groups at the front that are durable enough, in order, and
     /// makes their writes visible; returns how many writers that released. Caller holds the
     /// monitor.
-    /// With `deferringWakeupsTo`, the released writers other than that one are not signalled
-    /// here but listed in its `wakeAfterUnlock`, for it to signal once it has released the
-    /// monitor (every wait on a writer's condition re-checks `done` under the monitor, so a
-    /// late signal is never lost and an early or stray one is harmless).
+    /// With `deferringWakeupsTo`, the released writers other than that one are marked done here
+    /// but not released: they are listed in its `wakeAfterUnlock` (or a released writer's), to
+    /// be released once the monitor is free (`commit`). A release names the writer's ticket, so
+    /// a late one never ends a later write's wait (`Parker`).
     @discardableResult
     func completePendingGroups(deferringWakeupsTo waker: Writer? = nil) -> Int {
         var released = 0
@@ -408,24 +429,22 @@ extension DB {
             released += g.writers.count
             state.visibleSequence = g.lastSequence
             for w in g.writers {
-                w.done = true
                 if waker != nil {
+                    w.done = true
                     if w !== waker { woken.append(w) }
                 } else {
-                    w.signal()
+                    w.finish(error: nil)
                 }
             }
         }
-        // The wake-ups fan out as a binary tree: the waker wakes two writers, and each released
-        // writer, on its way out of `commit`, two more (woken[i] wakes woken[2i+2] and
-        // woken[2i+3]), so the signals run on every core instead of one after another on one.
-        // A writer that never waited is still a parent: it passes through `commit` anyway.
+        // The releases fan out as a binary tree: the waker releases two writers, and each
+        // released writer, on its way out of `commit`, two more (woken[i] releases woken[2i+2]
+        // and woken[2i+3]), so they run on every core instead of one after another on one.
+        // A writer that is not waiting is still a parent: it passes through `commit` anyway.
         if let waker {
             for (i, w) in woken.enumerated() {
-                // One that never waited will see `done` before it would.
-                guard let condition = w.madeConditionIfAny else { continue }
                 let parent = i < 2 ? waker : woken[(i - 2) / 2]
-                parent.wakeAfterUnlock.append(condition)
+                parent.wakeAfterUnlock.append((w.parker, w.ticket))
             }
         }
         return released
@@ -434,11 +453,7 @@ extension DB {
     /// Fails every pending group (after a failed fsync or log switch). Caller holds the monitor.
     func failPendingGroups(_ failure: StorageError) {
         for g in state.pendingGroups {
-            for w in g.writers {
-                w.error = failure
-                w.done = true
-                w.signal()
-            }
+            for w in g.writers { w.finish(error: failure) }
         }
         state.pendingGroups.removeAll()
         state.pendingWriters = 0
