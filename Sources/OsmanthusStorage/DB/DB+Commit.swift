@@ -34,7 +34,7 @@ extension DB {
 
     /// Commits a batch; a batch the caller is done with is logged without a copy.
     func commit(batch: consuming WriteBatch, sync: Bool) throws {
-        try commit(batch: Optional(batch), single: nil, sync: sync, forceFlush: false)
+        try commit(batch: Optional(consume batch), single: nil, sync: sync, forceFlush: false)
     }
 
     /// Commits a single put or delete whose bytes are borrowed for the call.
@@ -67,7 +67,9 @@ extension DB {
         writer.forceFlush = forceFlush
         writer.single = single
         let hasBatch = batch != nil
-        if let batch { writer.batch = batch }
+        // Moved out, not copied: the parameter would keep a second reference to the batch's
+        // storage until this call returns, and stamping the sequence would then copy it.
+        if let taken = batch.take() { writer.batch = taken }
         let (failure, released) = run(writer)
         // Nobody refers to the writer now (it left the queue and every group): back to the pool,
         // holding none of this write's bytes. Released (monitor not held): to the released pool.

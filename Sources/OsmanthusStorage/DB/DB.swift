@@ -222,7 +222,7 @@ public final class DB: @unchecked Sendable {
     public func write(_ batch: consuming WriteBatch, options writeOptions: WriteOptions = WriteOptions()) throws {
         guard batch.count > 0 else { return }
         try Self.validate(batch)
-        try commit(batch: batch, sync: writeOptions.sync ?? options.syncByDefault)
+        try commit(batch: consume batch, sync: writeOptions.sync ?? options.syncByDefault)
     }
 
     static func validate(_ batch: WriteBatch) throws {
