@@ -11,10 +11,13 @@
 extension DB {
     /// A group in the log whose writers wait (see `State.pendingGroups`).
     struct PendingGroup {
-        /// The group's writers, its leader first.
-        var writers: [Writer]
+        /// The group's leader, and its other writers (none, and no array allocated, when the
+        /// leader is alone: every group of writers that each sync alone).
+        var leader: Writer
+        var followers: [Writer]
         var lastSequence: SequenceNumber
         var sync: Bool
+        var count: Int { 1 + followers.count }
     }
 
     /// Writers returned by their threads without the monitor (released by an fsync, see
@@ -79,15 +82,18 @@ extension DB {
         writer.done = false
         // Writers an fsync of ours released: released once the monitor is free, so none wakes
         // only to block on it (see `syncLog`).
-        var wake: [(parker: Parker, ticket: UInt64)] = []
-        if !writer.wakeAfterUnlock.isEmpty { swap(&wake, &writer.wakeAfterUnlock) }
+        let wakeFirst = writer.wakeFirst
+        let wakeSecond = writer.wakeSecond
+        writer.wakeFirst = nil
+        writer.wakeSecond = nil
         if released {
             releasedWriters.put(writer)
         } else {
             if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
             monitor.unlock()
         }
-        for w in wake { w.parker.release(ticket: w.ticket) }
+        if let w = wakeFirst { w.parker.release(ticket: w.ticket) }
+        if let w = wakeSecond { w.parker.release(ticket: w.ticket) }
         if let failure { throw failure }
     }
 
@@ -200,9 +206,10 @@ extension DB {
             finishGroup(through: last, failure: nil)
         } else {
             state.writtenSequence = lastSequence
-            let members = takeGroup(through: last)
-            state.pendingWriters += members.count
-            state.pendingGroups.append(PendingGroup(writers: members, lastSequence: lastSequence, sync: sync))
+            let followers = takeGroup(through: last)
+            state.pendingWriters += 1 + followers.count
+            state.pendingGroups.append(
+                PendingGroup(leader: writer, followers: followers, lastSequence: lastSequence, sync: sync))
             let completesGather = state.gatherTarget > 0 && state.pendingWriters >= state.gatherTarget
             completePendingGroups()
             if completesGather, !writer.done, state.gatheringSyncer != nil {
@@ -276,17 +283,20 @@ extension DB {
         return (last, leader.sync, false)
     }
 
-    /// Takes the leader's group off the head of the queue, so the next leader may start.
-    /// Caller holds the monitor.
+    /// Takes the leader's group off the head of the queue, so the next leader may start;
+    /// returns the writers after the leader. Caller holds the monitor.
     private func takeGroup(through last: Writer) -> [Writer] {
-        var members: [Writer] = []
-        while let w = state.writers.first {
-            state.writers.removeFirst()
-            members.append(w)
-            if w === last { break }
+        var followers: [Writer] = []
+        let leader = state.writers.removeFirst()
+        if leader !== last {
+            while let w = state.writers.first {
+                state.writers.removeFirst()
+                followers.append(w)
+                if w === last { break }
+            }
         }
         state.writers.first?.signal()
-        return members
+        return followers
     }
 
     /// Takes the leader's group off the queue and wakes its writers, done (with `failure`, if
@@ -410,7 +420,7 @@ extension DB {
         state.syncRunning = false
         logSyncEnded.broadcast()
         // Groups appended during this fsync need the next: wake a leader to start it.
-        if let g = state.pendingGroups.first { g.writers[0].signal() }
+        if let g = state.pendingGroups.first { g.leader.signal() }
         if state.closing { backgroundChanged.broadcast() }
     }
 
@@ -418,19 +428,23 @@ extension DB {
     /// makes their writes visible; returns how many writers that released. Caller holds the
     /// monitor.
     /// With `deferringWakeupsTo`, the released writers other than that one are marked done here
-    /// but not released: they are listed in its `wakeAfterUnlock` (or a released writer's), to
+    /// but not released: they are listed in its `wakeFirst`/`wakeSecond` (or a released writer's), to
     /// be released once the monitor is free (`commit`). A release names the writer's ticket, so
     /// a late one never ends a later write's wait (`Parker`).
     @discardableResult
     func completePendingGroups(deferringWakeupsTo waker: Writer? = nil) -> Int {
         var released = 0
+        // Reused (its capacity kept): this runs under the monitor right after each fsync, on
+        // the path of every writer it releases.
         var woken: [Writer] = []
+        swap(&woken, &state.wokenScratch)
         while let g = state.pendingGroups.first, !g.sync || g.lastSequence <= state.syncedSequence {
             state.pendingGroups.removeFirst()
-            state.pendingWriters -= g.writers.count
-            released += g.writers.count
+            state.pendingWriters -= g.count
+            released += g.count
             state.visibleSequence = g.lastSequence
-            for w in g.writers {
+            for i in -1..<g.followers.count {
+                let w = i < 0 ? g.leader : g.followers[i]
                 if waker != nil {
                     w.done = true
                     if w !== waker { woken.append(w) }
@@ -446,16 +460,19 @@ extension DB {
         if let waker {
             for (i, w) in woken.enumerated() {
                 let parent = i < 2 ? waker : woken[(i - 2) / 2]
-                parent.wakeAfterUnlock.append((w.parker, w.ticket))
+                parent.addWake(w.parker, w.ticket)
             }
         }
+        woken.removeAll(keepingCapacity: true)
+        swap(&woken, &state.wokenScratch)
         return released
     }
 
     /// Fails every pending group (after a failed fsync or log switch). Caller holds the monitor.
     func failPendingGroups(_ failure: StorageError) {
         for g in state.pendingGroups {
-            for w in g.writers { w.finish(error: failure) }
+            g.leader.finish(error: failure)
+            for w in g.followers { w.finish(error: failure) }
         }
         state.pendingGroups.removeAll()
         state.pendingWriters = 0

@@ -55,6 +55,8 @@ public final class DB: @unchecked Sendable {
         var flushWaiter: Writer?
         /// Last sequence an fsync has made durable.
         var syncedSequence: SequenceNumber = 0
+        /// The list `completePendingGroups` fills, kept empty with its capacity between calls.
+        var wokenScratch: [Writer] = []
         /// Writers in `pendingGroups`.
         var pendingWriters = 0
         /// An fsync of the active log runs outside the lock, or is about to (its syncer gathers
@@ -112,11 +114,24 @@ public final class DB: @unchecked Sendable {
         var error: (any Error)?
         /// This use of the (pooled) writer: bumped by each commit, named by each release.
         var ticket: UInt64 = 0
-        /// The writers this one's fsync released, to be released by it after it unlocks the
-        /// monitor (`DB.commit`); empty otherwise. Filled under the monitor before this writer
-        /// is released, read by its own thread after.
-        /// (`@exclusivity(unchecked)`: never accessed overlapping.)
-        @exclusivity(unchecked) var wakeAfterUnlock: [(parker: Parker, ticket: UInt64)] = []
+        /// The (at most two: the releases form a binary tree) writers this one is to release
+        /// after it leaves the monitor (`DB.commit`), as (slot, ticket). Set under the monitor
+        /// before this writer is released, read by its own thread after. Two fields, not an
+        /// array: filling them allocates nothing on the path from an fsync to its releases.
+        var wakeFirst: (parker: Parker, ticket: UInt64)?
+        var wakeSecond: (parker: Parker, ticket: UInt64)?
+
+        /// Adds a writer for this one to release after it leaves the monitor.
+        func addWake(_ parker: Parker, _ ticket: UInt64) {
+            if wakeFirst == nil {
+                wakeFirst = (parker, ticket)
+            } else if wakeSecond == nil {
+                wakeSecond = (parker, ticket)
+            } else {
+                // Never with one tree per fsync; released at once (under the monitor) if it were.
+                parker.release(ticket: ticket)
+            }
+        }
         /// Where this writer waits: its own slot, so a release needs no DB monitor.
         let parker = Parker()
         private unowned let monitor: Monitor
