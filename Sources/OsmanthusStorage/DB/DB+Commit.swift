@@ -304,8 +304,10 @@ extension DB {
     private func finishGroup(through last: Writer, failure: (any Error)?) {
         if state.writers.count == 1 {
             // The leader alone (every write of a lone writer): nobody waits behind it.
+            // It is the running leader, not waiting: nothing to release.
             let w = state.writers.removeLast()
-            w.finish(error: failure)
+            w.error = failure
+            w.done = true
             return
         }
         while let w = state.writers.first {
