@@ -26,10 +26,12 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "CCRC32C"),
+        // futex(2) for the group-commit writers' wait slots (OsmanthusStorage's Parker).
+        .target(name: "CFutex"),
         .target(
             name: "OsmanthusStorage",
             dependencies: [
-                "CLZ4", "CZstd", "CCRC32C",
+                "CLZ4", "CZstd", "CCRC32C", "CFutex",
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),

@@ -41,6 +41,11 @@ final class OsmanthusEngine: Engine, Sendable {
         if let value = getenv("STORAGE_BENCH_FILL_CACHE"), String(cString: value) == "1" {
             options.fillCacheOnFlush = true
         }
+        // STORAGE_BENCH_MEMTABLE_MB=N: memtable size in MiB (default 32), e.g. to see what a
+        // larger skiplist's cache misses cost fillrandom.
+        if let value = getenv("STORAGE_BENCH_MEMTABLE_MB"), let n = Int(String(cString: value)), n > 0 {
+            options.memtableSize = n << 20
+        }
         return options
     }
 

@@ -1,3 +1,5 @@
+import Glibc
+
 // The workloads, named as db_bench names them.
 
 enum Workload: String, CaseIterable, Codable, Sendable {
@@ -29,7 +31,12 @@ enum Workload: String, CaseIterable, Codable, Sendable {
     /// fillsync16 writes this many times --sync-num: with group commit it runs several times
     /// faster than fillsync, and a run of a tenth of a second is mostly noise on a shared machine.
     static let fillsync16WriteFactor = 4
-    static let batchSize = 1000
+    /// fillbatch's records per batch; STORAGE_BENCH_BATCH_SIZE=n changes it to profile small
+    /// batches (a document update commits 2 records).
+    static let batchSize: Int = {
+        if let v = getenv("STORAGE_BENCH_BATCH_SIZE"), let n = Int(String(cString: v)), n > 0 { return n }
+        return 1000
+    }()
     static let nextsPerSeek = 10
 
     var summary: String {

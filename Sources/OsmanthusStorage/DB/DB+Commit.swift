@@ -11,15 +11,33 @@
 extension DB {
     /// A group in the log whose writers wait (see `State.pendingGroups`).
     struct PendingGroup {
-        /// The group's writers, its leader first.
-        var writers: [Writer]
+        /// The group's leader, and its other writers (none, and no array allocated, when the
+        /// leader is alone: every group of writers that each sync alone).
+        var leader: Writer
+        var followers: [Writer]
         var lastSequence: SequenceNumber
         var sync: Bool
+        var count: Int { 1 + followers.count }
+    }
+
+    /// Writers returned by their threads without the monitor (released by an fsync, see
+    /// `Parker`), for the next commits.
+    // `@unchecked Sendable`: `lock` guards `writers`. Taken alone, or inside the DB monitor,
+    // never the other way round.
+    final class ReleasedWriterPool: @unchecked Sendable {
+        private let lock = Monitor()
+        private var writers: [Writer] = []
+
+        func put(_ writer: Writer) {
+            lock.withLock { if writers.count < DB.idleWriterLimit { writers.append(writer) } }
+        }
+
+        func take() -> Writer? { lock.withLock { writers.popLast() } }
     }
 
     /// Commits a batch; a batch the caller is done with is logged without a copy.
     func commit(batch: consuming WriteBatch, sync: Bool) throws {
-        try commit(batch: Optional(batch), single: nil, sync: sync, forceFlush: false)
+        try commit(batch: Optional(consume batch), single: nil, sync: sync, forceFlush: false)
     }
 
     /// Commits a single put or delete whose bytes are borrowed for the call.
@@ -46,38 +64,51 @@ extension DB {
             monitor.unlock()
             throw StorageError(.unsupported, "the database was opened read-only")
         }
-        let writer = state.idleWriters.popLast() ?? Writer(monitor: monitor)
+        let writer = state.idleWriters.popLast() ?? releasedWriters.take() ?? Writer(monitor: monitor)
+        writer.ticket &+= 1
         writer.sync = sync
         writer.forceFlush = forceFlush
         writer.single = single
         let hasBatch = batch != nil
-        if let batch { writer.batch = batch }
-        let failure = run(writer)
+        // Moved out, not copied: the parameter would keep a second reference to the batch's
+        // storage until this call returns, and stamping the sequence would then copy it.
+        if let taken = batch.take() { writer.batch = taken }
+        let (failure, released) = run(writer)
         // Nobody refers to the writer now (it left the queue and every group): back to the pool,
-        // holding none of this write's bytes.
+        // holding none of this write's bytes. Released (monitor not held): to the released pool.
         if hasBatch { writer.batch = WriteBatch.placeholder }
         writer.single = nil
         writer.error = nil
         writer.done = false
-        // Writers an fsync of ours released: woken once the monitor is free, so each can take
-        // it at once instead of waking only to block on it (see `syncLog`).
-        var wake: [Monitor.Condition] = []
-        if !writer.wakeAfterUnlock.isEmpty { swap(&wake, &writer.wakeAfterUnlock) }
-        if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
-        monitor.unlock()
-        for condition in wake { condition.signal() }
+        // Writers an fsync of ours released: released once the monitor is free, so none wakes
+        // only to block on it (see `syncLog`).
+        let wakeFirst = writer.wakeFirst
+        let wakeSecond = writer.wakeSecond
+        writer.wakeFirst = nil
+        writer.wakeSecond = nil
+        if released {
+            releasedWriters.put(writer)
+        } else {
+            if state.idleWriters.count < Self.idleWriterLimit { state.idleWriters.append(writer) }
+            monitor.unlock()
+        }
+        if let w = wakeFirst { w.parker.release(ticket: w.ticket) }
+        if let w = wakeSecond { w.parker.release(ticket: w.ticket) }
         if let failure { throw failure }
     }
 
     /// Enough for every thread of a busy server to find one.
-    private static let idleWriterLimit = 64
+    static let idleWriterLimit = 64
 
     /// Runs `writer` through the queue: as a follower until done, or as the leader of a group.
-    /// Caller holds the monitor (released while writing and waiting); returns the failure.
-    private func run(_ writer: Writer) -> (any Error)? {
+    /// Caller holds the monitor (released while writing and waiting); returns the failure, and
+    /// whether the writer was released (`Parker`): it then returns without the monitor.
+    private func run(_ writer: Writer) -> (failure: (any Error)?, released: Bool) {
         state.writers.append(writer)
-        while !writer.done && state.writers.first !== writer { writer.wait() }
-        if writer.done { return writer.error }
+        while !writer.done && state.writers.first !== writer {
+            if writer.waitForRelease() { return (writer.error, true) }
+        }
+        if writer.done { return (writer.error, false) }
 
         var failure: (any Error)?
         do {
@@ -89,7 +120,7 @@ extension DB {
             state.writers.removeFirst()
             state.writers.first?.signal()
             if state.closing { backgroundChanged.broadcast() }
-            return failure
+            return (failure, false)
         }
 
         var batch = WriteBatch.placeholder
@@ -175,9 +206,10 @@ extension DB {
             finishGroup(through: last, failure: nil)
         } else {
             state.writtenSequence = lastSequence
-            let members = takeGroup(through: last)
-            state.pendingWriters += members.count
-            state.pendingGroups.append(PendingGroup(writers: members, lastSequence: lastSequence, sync: sync))
+            let followers = takeGroup(through: last)
+            state.pendingWriters += 1 + followers.count
+            state.pendingGroups.append(
+                PendingGroup(leader: writer, followers: followers, lastSequence: lastSequence, sync: sync))
             let completesGather = state.gatherTarget > 0 && state.pendingWriters >= state.gatherTarget
             completePendingGroups()
             if completesGather, !writer.done, state.gatheringSyncer != nil {
@@ -193,13 +225,15 @@ extension DB {
             while !writer.done {
                 if !state.syncRunning, let g = state.pendingGroups.first, g.sync {
                     syncLog(writer)
-                } else {
-                    writer.wait()
+                } else if writer.waitForRelease() {
+                    // Done, and the monitor is not ours: whoever completed the group made its
+                    // writes visible and, if closing, tells `close` (`endLogSync`, `run`).
+                    return (writer.error, true)
                 }
             }
         }
         if state.closing { backgroundChanged.broadcast() }
-        return writer.error
+        return (writer.error, false)
     }
 
     /// The reusable group record is kept up to this capacity.
@@ -249,17 +283,20 @@ extension DB {
         return (last, leader.sync, false)
     }
 
-    /// Takes the leader's group off the head of the queue, so the next leader may start.
-    /// Caller holds the monitor.
+    /// Takes the leader's group off the head of the queue, so the next leader may start;
+    /// returns the writers after the leader. Caller holds the monitor.
     private func takeGroup(through last: Writer) -> [Writer] {
-        var members: [Writer] = []
-        while let w = state.writers.first {
-            state.writers.removeFirst()
-            members.append(w)
-            if w === last { break }
+        var followers: [Writer] = []
+        let leader = state.writers.removeFirst()
+        if leader !== last {
+            while let w = state.writers.first {
+                state.writers.removeFirst()
+                followers.append(w)
+                if w === last { break }
+            }
         }
         state.writers.first?.signal()
-        return members
+        return followers
     }
 
     /// Takes the leader's group off the queue and wakes its writers, done (with `failure`, if
@@ -267,17 +304,15 @@ extension DB {
     private func finishGroup(through last: Writer, failure: (any Error)?) {
         if state.writers.count == 1 {
             // The leader alone (every write of a lone writer): nobody waits behind it.
+            // It is the running leader, not waiting: nothing to release.
             let w = state.writers.removeLast()
             w.error = failure
             w.done = true
-            w.signal()
             return
         }
         while let w = state.writers.first {
             state.writers.removeFirst()
-            w.error = failure
-            w.done = true
-            w.signal()
+            w.finish(error: failure)
             if w === last { break }
         }
         state.writers.first?.signal()
@@ -387,58 +422,59 @@ extension DB {
         state.syncRunning = false
         logSyncEnded.broadcast()
         // Groups appended during this fsync need the next: wake a leader to start it.
-        if let g = state.pendingGroups.first { g.writers[0].signal() }
+        if let g = state.pendingGroups.first { g.leader.signal() }
         if state.closing { backgroundChanged.broadcast() }
     }
 
     /// Acknowledges the pending groups at the front that are durable enough, in order, and
     /// makes their writes visible; returns how many writers that released. Caller holds the
     /// monitor.
-    /// With `deferringWakeupsTo`, the released writers other than that one are not signalled
-    /// here but listed in its `wakeAfterUnlock`, for it to signal once it has released the
-    /// monitor (every wait on a writer's condition re-checks `done` under the monitor, so a
-    /// late signal is never lost and an early or stray one is harmless).
+    /// With `deferringWakeupsTo`, the released writers other than that one are marked done here
+    /// but not released: they are listed in its `wakeFirst`/`wakeSecond` (or a released writer's), to
+    /// be released once the monitor is free (`commit`). A release names the writer's ticket, so
+    /// a late one never ends a later write's wait (`Parker`).
     @discardableResult
     func completePendingGroups(deferringWakeupsTo waker: Writer? = nil) -> Int {
         var released = 0
+        // Reused (its capacity kept): this runs under the monitor right after each fsync, on
+        // the path of every writer it releases.
         var woken: [Writer] = []
+        swap(&woken, &state.wokenScratch)
         while let g = state.pendingGroups.first, !g.sync || g.lastSequence <= state.syncedSequence {
             state.pendingGroups.removeFirst()
-            state.pendingWriters -= g.writers.count
-            released += g.writers.count
+            state.pendingWriters -= g.count
+            released += g.count
             state.visibleSequence = g.lastSequence
-            for w in g.writers {
-                w.done = true
+            for i in -1..<g.followers.count {
+                let w = i < 0 ? g.leader : g.followers[i]
                 if waker != nil {
+                    w.done = true
                     if w !== waker { woken.append(w) }
                 } else {
-                    w.signal()
+                    w.finish(error: nil)
                 }
             }
         }
-        // The wake-ups fan out as a binary tree: the waker wakes two writers, and each released
-        // writer, on its way out of `commit`, two more (woken[i] wakes woken[2i+2] and
-        // woken[2i+3]), so the signals run on every core instead of one after another on one.
-        // A writer that never waited is still a parent: it passes through `commit` anyway.
+        // The releases fan out as a binary tree: the waker releases two writers, and each
+        // released writer, on its way out of `commit`, two more (woken[i] releases woken[2i+2]
+        // and woken[2i+3]), so they run on every core instead of one after another on one.
+        // A writer that is not waiting is still a parent: it passes through `commit` anyway.
         if let waker {
             for (i, w) in woken.enumerated() {
-                // One that never waited will see `done` before it would.
-                guard let condition = w.madeConditionIfAny else { continue }
                 let parent = i < 2 ? waker : woken[(i - 2) / 2]
-                parent.wakeAfterUnlock.append(condition)
+                parent.addWake(w.parker, w.ticket)
             }
         }
+        woken.removeAll(keepingCapacity: true)
+        swap(&woken, &state.wokenScratch)
         return released
     }
 
     /// Fails every pending group (after a failed fsync or log switch). Caller holds the monitor.
     func failPendingGroups(_ failure: StorageError) {
         for g in state.pendingGroups {
-            for w in g.writers {
-                w.error = failure
-                w.done = true
-                w.signal()
-            }
+            g.leader.finish(error: failure)
+            for w in g.followers { w.finish(error: failure) }
         }
         state.pendingGroups.removeAll()
         state.pendingWriters = 0

@@ -21,6 +21,8 @@ public final class DB: @unchecked Sendable {
 
     /// Guards `state` and the fields of `versions` marked as guarded by the DB monitor.
     let monitor = Monitor()
+    /// Writers whose threads returned them without the monitor (see `Parker`).
+    let releasedWriters = ReleasedWriterPool()
     /// Signalled when background work finishes or is needed (flush, compaction, close).
     let backgroundChanged: Monitor.Condition
     /// Broadcast when a log fsync ends (`state.syncRunning` turns false).
@@ -53,6 +55,8 @@ public final class DB: @unchecked Sendable {
         var flushWaiter: Writer?
         /// Last sequence an fsync has made durable.
         var syncedSequence: SequenceNumber = 0
+        /// The list `completePendingGroups` fills, kept empty with its capacity between calls.
+        var wokenScratch: [Writer] = []
         /// Writers in `pendingGroups`.
         var pendingWriters = 0
         /// An fsync of the active log runs outside the lock, or is about to (its syncer gathers
@@ -68,7 +72,8 @@ public final class DB: @unchecked Sendable {
         var gatheringSyncer: Writer?
         /// When the current gathering wait started (`monotonicNanos`).
         var gatherStartNanos: UInt64 = 0
-        /// Writers no commit uses now, for the next ones (see `Writer`).
+        /// Writers no commit uses now, for the next ones (see `Writer`), returned under the
+        /// monitor; those that return without it go to `releasedWriters`.
         var idleWriters: [Writer] = []
         /// The reusable log record of a group that is not one writer's own batch; the leader
         /// takes it out while it writes the group and puts it back (see `DB+Commit.swift`).
@@ -91,10 +96,11 @@ public final class DB: @unchecked Sendable {
 
     struct WeakVersion { weak var version: Version? }
 
-    /// A writer waiting in (or leading) the group-commit queue. Pooled (`State.idleWriters`):
-    /// a put allocates no writer object, and a writer that once waited keeps its condition.
-    /// Every field is touched only under the monitor, except by the leader that has taken the
-    /// writer's group (the writer itself is then blocked in `commit`).
+    /// A writer waiting in (or leading) the group-commit queue. Pooled (`State.idleWriters`,
+    /// `releasedWriters`): a put allocates no writer object. Every field is touched only under
+    /// the monitor, except by the leader that has taken the writer's group (the writer itself is
+    /// then blocked in `commit`), and by its own thread once released (`Parker`): nobody refers
+    /// to it then.
     final class Writer {
         /// The batch to commit, or an empty placeholder when `single` holds the write.
         var batch = WriteBatch.placeholder
@@ -106,14 +112,29 @@ public final class DB: @unchecked Sendable {
         var forceFlush = false
         var done = false
         var error: (any Error)?
-        /// The conditions of writers this one's fsync released, to be signalled by it after
-        /// it unlocks the monitor (`DB.commit`); empty otherwise. Touched only under the monitor.
-        /// (`@exclusivity(unchecked)`: only under the monitor, never accessed overlapping.)
-        @exclusivity(unchecked) var wakeAfterUnlock: [Monitor.Condition] = []
+        /// This use of the (pooled) writer: bumped by each commit, named by each release.
+        var ticket: UInt64 = 0
+        /// The (at most two: the releases form a binary tree) writers this one is to release
+        /// after it leaves the monitor (`DB.commit`), as (slot, ticket). Set under the monitor
+        /// before this writer is released, read by its own thread after. Two fields, not an
+        /// array: filling them allocates nothing on the path from an fsync to its releases.
+        var wakeFirst: (parker: Parker, ticket: UInt64)?
+        var wakeSecond: (parker: Parker, ticket: UInt64)?
+
+        /// Adds a writer for this one to release after it leaves the monitor.
+        func addWake(_ parker: Parker, _ ticket: UInt64) {
+            if wakeFirst == nil {
+                wakeFirst = (parker, ticket)
+            } else if wakeSecond == nil {
+                wakeSecond = (parker, ticket)
+            } else {
+                // Never with one tree per fsync; released at once (under the monitor) if it were.
+                parker.release(ticket: ticket)
+            }
+        }
+        /// Where this writer waits: its own slot, so a release needs no DB monitor.
+        let parker = Parker()
         private unowned let monitor: Monitor
-        /// Made the first time this writer waits: a writer that leads its own group (every
-        /// write of a lone writer) allocates no condition. Touched only under the monitor.
-        private var condition: Monitor.Condition?
 
         init(monitor: Monitor) {
             self.monitor = monitor
@@ -125,26 +146,40 @@ public final class DB: @unchecked Sendable {
             return batch.byteSize - WriteBatchFormat.headerSize
         }
 
-        /// Waits for a signal. Caller holds the monitor.
-        func wait() { madeCondition().wait() }
+        /// Waits for a wake-up, then retakes the monitor. Caller holds the monitor.
+        func wait() { _ = waitForRelease(deadline: nil, relock: true) }
 
-        /// Waits for a signal or at most `nanoseconds`. Caller holds the monitor.
-        func wait(nanoseconds: UInt64) { madeCondition().wait(nanoseconds: nanoseconds) }
-
-        private func madeCondition() -> Monitor.Condition {
-            if let condition { return condition }
-            let made = monitor.makeCondition()
-            condition = made
-            return made
+        /// Waits for a wake-up or at most `nanoseconds`, then retakes the monitor. Caller holds
+        /// the monitor.
+        func wait(nanoseconds: UInt64) {
+            _ = waitForRelease(deadline: monotonicNanos() + nanoseconds, relock: true)
         }
 
-        /// Wakes this writer if it waits; one that never waited re-checks its state under the
-        /// monitor before it would. Caller holds the monitor.
-        func signal() { condition?.signal() }
+        /// Waits for a wake-up. Returns true when released (`done` and `error` are final and
+        /// were set before): the monitor is then NOT retaken. Otherwise returns false holding
+        /// the monitor again. Caller holds the monitor.
+        func waitForRelease() -> Bool { waitForRelease(deadline: nil, relock: false) }
 
-        /// The condition this writer waits on, if it ever waited: for a caller that signals
-        /// it after releasing the monitor. Caller holds the monitor.
-        var madeConditionIfAny: Monitor.Condition? { condition }
+        private func waitForRelease(deadline: UInt64?, relock: Bool) -> Bool {
+            let ticket = self.ticket
+            monitor.unlock()
+            let released = parker.park(ticket: ticket, deadline: deadline)
+            if released && !relock { return true }
+            monitor.lock()
+            return false
+        }
+
+        /// Wakes this writer to re-check the DB's state; a stray wake-up only costs it a look.
+        /// Caller holds the monitor.
+        func signal() { parker.unpark() }
+
+        /// Marks this writer's write done (with `error`, if any) and releases it. Caller holds
+        /// the monitor.
+        func finish(error: (any Error)?) {
+            self.error = error
+            done = true
+            parker.release(ticket: ticket)
+        }
     }
 
     private init(path: String, options: Options) {
@@ -202,7 +237,7 @@ public final class DB: @unchecked Sendable {
     public func write(_ batch: consuming WriteBatch, options writeOptions: WriteOptions = WriteOptions()) throws {
         guard batch.count > 0 else { return }
         try Self.validate(batch)
-        try commit(batch: batch, sync: writeOptions.sync ?? options.syncByDefault)
+        try commit(batch: consume batch, sync: writeOptions.sync ?? options.syncByDefault)
     }
 
     static func validate(_ batch: WriteBatch) throws {
