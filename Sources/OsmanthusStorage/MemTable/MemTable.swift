@@ -10,8 +10,13 @@ import Glibc
 public final class MemTable: @unchecked Sendable {
     private let list = SkipList()
     private let count = ManagedAtomic<Int>(0)
+    /// Every user key inserted (deletions too), asked before a point read searches the list.
+    private let filter: MemTableFilter
 
-    public init() {}
+    /// A memtable expected to grow to about `expectedBytes` (sizes its key filter).
+    public init(expectedBytes: Int = 4 << 20) {
+        filter = MemTableFilter(memtableBytes: expectedBytes)
+    }
 
     /// Only one thread may call add at a time; readers may run concurrently.
     public func add(_ sequence: SequenceNumber, _ kind: ValueKind, _ key: [UInt8], _ value: [UInt8]) {
@@ -38,6 +43,7 @@ public final class MemTable: @unchecked Sendable {
         _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, head: UnsafeRawBufferPointer? = nil,
         _ value: UnsafeRawBufferPointer, ascending: Bool = false
     ) {
+        filter.add(MemTableFilter.hash(key))  // before the node is published (MemTableFilter)
         if let head, !head.isEmpty {
             list.insert(
                 userKey: key, trailer: InternalKey.packTrailer(sequence, kind), head: head, value: value, ascending: ascending)
@@ -73,6 +79,8 @@ public final class MemTable: @unchecked Sendable {
                 held = nil
                 // Spliced from the held record: its value is those very bytes of the batch.
                 if kind == .value, value.count > 0, value.baseAddress == h.value.baseAddress, value.count == h.value.count {
+                    filter.add(MemTableFilter.hash(key))
+                    filter.add(MemTableFilter.hash(h.key))
                     let start = list.insert(
                         userKey: key, trailer: InternalKey.packTrailer(seq, .value), head: head, value: value,
                         ascending: stamped)
@@ -100,6 +108,16 @@ public final class MemTable: @unchecked Sendable {
         case found([UInt8])
         case deleted
         case absent
+    }
+
+    /// False when no entry of the user key whose `MemTableFilter.hash` is `hash` was ever
+    /// inserted (a point read can skip `get`); true when one may have been.
+    @inline(__always)
+    func mayContain(hash: UInt64) -> Bool { filter.mayContain(hash) }
+
+    /// Whether an entry of `userKey` may have been inserted (as `mayContain(hash:)`).
+    public func mayContain(_ userKey: [UInt8]) -> Bool {
+        userKey.withUnsafeBytes { filter.mayContain(MemTableFilter.hash($0)) }
     }
 
     /// The newest version of userKey with sequence <= `sequence`.
