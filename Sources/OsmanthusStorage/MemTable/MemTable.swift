@@ -8,15 +8,19 @@ import Glibc
 /// with a release store after filling it and readers load links with acquire ordering, nodes are
 /// never changed or freed once published, and the counters are atomics.
 public final class MemTable: @unchecked Sendable {
-    private let list = SkipList()
+    private let list: SkipList
     private let count = ManagedAtomic<Int>(0)
-    /// Every user key inserted (deletions too), asked before a point read searches the list.
+    /// Every user key inserted (deletions too), asked before a point read searches the list;
+    /// the list adds each key as it links its node.
     private let filter: MemTableFilter
 
     /// A memtable expected to grow to about `expectedBytes` (sizes its key filter).
     public init(expectedBytes: Int = 4 << 20) {
         filter = MemTableFilter(memtableBytes: expectedBytes)
+        list = SkipList(filter: filter)
     }
+
+    deinit { filter.deallocate() }  // after the list's last use: the list goes with this memtable
 
     /// Only one thread may call add at a time; readers may run concurrently.
     public func add(_ sequence: SequenceNumber, _ kind: ValueKind, _ key: [UInt8], _ value: [UInt8]) {
@@ -43,7 +47,6 @@ public final class MemTable: @unchecked Sendable {
         _ sequence: SequenceNumber, _ kind: ValueKind, _ key: UnsafeRawBufferPointer, head: UnsafeRawBufferPointer? = nil,
         _ value: UnsafeRawBufferPointer, ascending: Bool = false
     ) {
-        filter.add(MemTableFilter.hash(key))  // before the node is published (MemTableFilter)
         if let head, !head.isEmpty {
             list.insert(
                 userKey: key, trailer: InternalKey.packTrailer(sequence, kind), head: head, value: value, ascending: ascending)
@@ -79,8 +82,6 @@ public final class MemTable: @unchecked Sendable {
                 held = nil
                 // Spliced from the held record: its value is those very bytes of the batch.
                 if kind == .value, value.count > 0, value.baseAddress == h.value.baseAddress, value.count == h.value.count {
-                    filter.add(MemTableFilter.hash(key))
-                    filter.add(MemTableFilter.hash(h.key))
                     let start = list.insert(
                         userKey: key, trailer: InternalKey.packTrailer(seq, .value), head: head, value: value,
                         ascending: stamped)

@@ -13,7 +13,11 @@ import Atomics
 /// published, and a reader only asks for keys of sequences it learned after that publication
 /// (through the monitor), so it sees them. A reader may see bits of a key still being inserted:
 /// a false "maybe", which the skiplist search answers.
-final class MemTableFilter {
+///
+/// A struct over memory its memtable owns (`deallocate` in the memtable's deinit): the
+/// skiplist keeps a copy without a reference count to touch per insert.
+struct MemTableFilter {
+    /// Bits set per key (`mask`).
     static let probes = 4
     /// Filter bytes per memtable byte: 1/64 (512 KiB for a 32 MiB memtable; 16 bits a key for
     /// 116-byte entries, about 1% false "maybe", far fewer for larger values).
@@ -36,13 +40,19 @@ final class MemTableFilter {
         words.initialize(repeating: Word.Storage(0), count: 1 << bits)
     }
 
-    deinit {
+    /// Frees the words; the owner calls it once, when no reader or writer is left.
+    func deallocate() {
         words.deinitialize(count: 1 << wordBits)
         words.deallocate()
     }
 
     /// Number of 64-bit words (for tests).
     var wordCount: Int { 1 << wordBits }
+
+    /// Records a user key. The one writer only. Not inlined: in the skiplist's insert it made
+    /// the search there no longer inlined, which cost more than this call.
+    @inline(never)
+    func add(key: UnsafeRawBufferPointer) { add(Self.hash(key)) }
 
     /// Records `hash` (`MemTableFilter.hash` of a user key). The one writer only.
     @inline(__always)
@@ -70,52 +80,38 @@ final class MemTableFilter {
     /// top `wordBits` <= 19 bits, so they do not overlap the 24 used here).
     @inline(__always)
     private func mask(_ hash: UInt64) -> UInt64 {
-        var m: UInt64 = 0
-        var h = hash
-        for _ in 0..<Self.probes {
-            m |= 1 << (h & 63)
-            h >>= 6
-        }
-        return m
+        (1 << (hash & 63)) | (1 << ((hash >> 6) & 63)) | (1 << ((hash >> 12) & 63)) | (1 << ((hash >> 18) & 63))
     }
 
-    /// A 64-bit hash of a user key: 8-byte little-endian blocks folded by multiply and shift,
-    /// the last partial block read byte by byte, then a final avalanche (every output bit
-    /// depends on every input bit).
+    /// A 64-bit hash of a user key: 8-byte little-endian blocks folded by multiply and shift
+    /// (a key's last partial block read as the 8 bytes ending the key, overlapping the block
+    /// before), then one multiply-shift avalanche. Cheap on purpose: every memtable insert pays it.
     @inline(__always)
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
         let n = key.count
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ (UInt64(truncatingIfNeeded: n) &* 0xFF51_AFD7_ED55_8CCD)
-        guard let p = key.baseAddress else { return finish(h) }
+        guard n >= 8, let p = key.baseAddress else { return shortHash(key) }
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: n)
+        let last = n &- 8
         var i = 0
-        while i + 8 <= n {
-            let block = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            h = (h ^ block) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 29
-            i += 8
-        }
-        if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
-            }
-            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        while i < last {
+            h = (h ^ UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 31
+            i &+= 8
         }
-        return finish(h)
+        h = (h ^ UInt64(littleEndian: p.loadUnaligned(fromByteOffset: last, as: UInt64.self))) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        return h ^ (h >> 32)
     }
 
-    @inline(__always)
-    private static func finish(_ x: UInt64) -> UInt64 {
-        var h = x
-        h ^= h >> 33
+    /// `hash` of a key under 8 bytes, read byte by byte (kept out of line: keys are rarely this short).
+    @inline(never)
+    static func shortHash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var tail: UInt64 = 0
+        for i in 0..<key.count { tail |= UInt64(key[i]) << UInt64(8 * i) }
+        var h = (0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: key.count) ^ tail) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
         h = h &* 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h = h &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return h
+        return h ^ (h >> 32)
     }
 }
