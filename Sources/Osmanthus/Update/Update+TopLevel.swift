@@ -53,7 +53,8 @@ extension Update {
     func applyTopLevel(_ actions: [UpdateAction], to doc: Document, now: Int64, describe: Bool) throws
         -> TopLevelEdit?
     {
-        let keys = actions.map { $0.path[0] }
+        // One action (the usual update): its one-component path is the key list, no new array.
+        let keys = actions.count == 1 ? actions[0].path : actions.map { $0.path[0] }
         guard let fields = doc.topLevelFields(leading: "_id", keys) else { return nil }
         let environment = UpdateEnvironment(document: doc, now: now)
         guard fields.uniqueKeys else {
@@ -110,6 +111,20 @@ extension Update {
         // for a field kept in place, past the end (in visiting order) for an appended one;
         // removed ones by their offset in `before`. Kept in visiting order, then sorted. The
         // changed elements are kept as ranges of `after` (no slice retaining its bytes).
+        // One field kept in place (`$set` of an existing field): no arrays, the same answer.
+        if keys.count == 1, let oldRange = old[0], let newRange = new[0] {
+            let (oldBytes, newBytes) = (before.bytes(ofElement: oldRange), after.bytes(ofElement: newRange))
+            if compareBytes(oldBytes, newBytes) == 0 {
+                return descriptionDocument(updated: EmptyCollection<UnsafeRawBufferPointer>(), removed: [])
+            }
+            let (oldType, newType) = (oldBytes[oldBytes.startIndex], newBytes[newBytes.startIndex])
+            if oldType == newType && (oldType == BSONType.document.rawValue || oldType == BSONType.array.rawValue) {
+                return nil
+            }
+            return after.withUnsafeBytes { a in
+                descriptionDocument(updated: CollectionOfOne(UnsafeRawBufferPointer(rebasing: a[newRange])), removed: [])
+            }
+        }
         var changed: [(position: Int, element: Range<Int>)] = []
         var removed: [(position: Int, field: String)] = []
         changed.reserveCapacity(keys.count)
