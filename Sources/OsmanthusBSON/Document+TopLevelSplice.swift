@@ -179,6 +179,28 @@ extension Document {
 
     private static let firstOnly = [0]
 
+    /// `splicingTopLevel([key], [element], [.set(value)])` without its arrays (one `$set`, the
+    /// usual update): the document with `key`'s element (at `element`, or appended when nil)
+    /// holding `value`, and where that element is in the result.
+    public func splicingTopLevel(_ key: String, _ element: Range<Int>?, setting value: BSONValue)
+        -> (document: Document, element: Range<Int>)
+    {
+        var out: [UInt8] = []
+        var written = 0..<0
+        withUnsafeBytes { old in
+            out.reserveCapacity(old.count + 64)
+            // In place of the old element, or before the closing NUL.
+            let (cut, resume) = element.map { ($0.lowerBound, $0.upperBound) } ?? (old.count - 1, old.count - 1)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[0..<cut]))
+            let at = out.count
+            BSONWriter.appendElement(key: key, value: value, to: &out)
+            written = at..<out.count
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[resume..<old.count]))
+        }
+        BSONWriter.patchInt32(out.count, at: 0, in: &out)
+        return (Document(validated: out), written)
+    }
+
     /// `count` nils, appended: `Array(repeating:count:)` goes through an unspecialized generic
     /// allocation that cost about 800 instructions here, more than the rest of a short scan.
     @inline(__always)

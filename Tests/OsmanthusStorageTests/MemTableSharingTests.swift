@@ -91,5 +91,9 @@ struct MemTableSharingTests {
         #expect(got.map(\.0) == want.map(\.0), "seed \(seed)")
         #expect(got.map(\.1) == want.map(\.1), "seed \(seed)")
         #expect(mem.entryCount == model.entryCount, "seed \(seed)")
+        // The key filter holds every key a batch inserted, spliced records and their sources too.
+        for (internalKey, _) in got {
+            #expect(mem.mayContain(Array(internalKey.dropLast(InternalKey.trailerSize))), "seed \(seed)")
+        }
     }
 }

@@ -167,6 +167,7 @@ func report(_ workload: Workload, _ engine: String, _ m: Measurement, _ results:
     results.add(workload, engine, m)
     var line = "\(workload.rawValue) [\(engine)]: \(Int(m.opsPerSecond)) ops/s "
         + "(\(m.ops) \(workload.unit) in \(String(format: "%.2f", m.seconds)) s)"
+        + String(format: "; cpu %.2f s, other threads %.2f s", m.threadCPU, m.otherCPU)
     if !m.completed { line += " STOPPED at the time limit" }
     for problem in m.problems { line += "\n  PROBLEM: \(problem)" }
     progress(line)

@@ -6,10 +6,13 @@
 //   doc-profile load DIR DOCS
 //   doc-profile run DIR insert|get|update|update-general|fam|ycsbget|ycsbupdate|scan N [INPUTS]
 //   doc-profile fresh DIR DOCS N
+//   doc-profile ycsbfresh DIR RECORDS N
 // `fresh` loads DOCS person documents into a new database in batches of 1000, as doc-bench does
 // before its gets, and without reopening (so the memtable and L0 are as the bench leaves them)
 // gets N of them by `_id`; it prints where the data lives. Run it with callgrind's
-// `--toggle-collect='*findOne4byId*'` to count only the gets.
+// `--toggle-collect='*findOne4byId*'` to count only the gets. `ycsbfresh` does the same with
+// YCSB records (random-order keys, so a get's key is not below the memtable's smallest: without
+// the memtable's key filter every get searched the memtable).
 import Foundation
 import Osmanthus
 import OsmanthusBSON
@@ -54,6 +57,29 @@ let args = CommandLine.arguments
 guard args.count >= 4 else {
     print("usage: doc-profile load DIR DOCS | run DIR WORKLOAD N")
     exit(2)
+}
+if args[1] == "ycsbfresh" {
+    let database = try Database.open(at: args[2])
+    let ycsb = database.collection("ycsb", in: "bench")
+    var rng = Rng(state: 42)
+    let n = Int(args[3]) ?? 0
+    let ops = args.count > 4 ? Int(args[4]) ?? 0 : 0
+    var records: [Document] = []
+    for i in 0..<n {
+        records.append(ycsbRecord(i, &rng))
+        if records.count == 1000 || i == n - 1 {
+            try ycsb.insertMany(records)
+            records.removeAll()
+        }
+    }
+    let stats = database.engine.statistics
+    print("flushes \(stats.value(.flushes)) compactions \(stats.value(.compactions))")
+    let ids = (0..<ops).map { _ in ycsbKey(rng.below(n)) }
+    var total = 0
+    for id in ids { total += try ycsb.findOne(byId: .string(id))?.byteCount ?? 0 }
+    print("records \(n) gets \(ops) bytes \(total)")
+    try database.close()
+    exit(0)
 }
 if args[1] == "fresh" {
     let database = try Database.open(at: args[2])

@@ -37,6 +37,10 @@ final class OsmanthusEngine: Engine, Sendable {
         if let value = getenv("STORAGE_BENCH_PACK"), String(cString: value) == "0" {
             options.packTrailers = false
         }
+        // STORAGE_BENCH_NO_MEMTABLE_FILTER=1: memtables without their key filter (what it costs).
+        if let value = getenv("STORAGE_BENCH_NO_MEMTABLE_FILTER"), String(cString: value) == "1" {
+            options.memtableKeyFilter = false
+        }
         // STORAGE_BENCH_FILL_CACHE=1: flushes fill the block cache (`Options.fillCacheOnFlush`).
         if let value = getenv("STORAGE_BENCH_FILL_CACHE"), String(cString: value) == "1" {
             options.fillCacheOnFlush = true

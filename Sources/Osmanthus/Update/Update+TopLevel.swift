@@ -53,7 +53,8 @@ extension Update {
     func applyTopLevel(_ actions: [UpdateAction], to doc: Document, now: Int64, describe: Bool) throws
         -> TopLevelEdit?
     {
-        let keys = actions.map { $0.path[0] }
+        // One action (the usual update): its one-component path is the key list, no new array.
+        let keys = actions.count == 1 ? actions[0].path : actions.map { $0.path[0] }
         guard let fields = doc.topLevelFields(leading: "_id", keys) else { return nil }
         let environment = UpdateEnvironment(document: doc, now: now)
         guard fields.uniqueKeys else {
@@ -66,6 +67,14 @@ extension Update {
                 }
             }
             return TopLevelEdit(updated: updated, updateDescription: nil)
+        }
+        // One `$set` (YCSB's update, and most): one splice, no arrays of edits or elements.
+        if actions.count == 1, case .set(let value) = actions[0].kind {
+            let old = fields.elements[0]
+            let (updated, new) = doc.splicingTopLevel(keys[0], old, setting: value)
+            guard describe else { return TopLevelEdit(updated: updated, updateDescription: nil) }
+            return TopLevelEdit(
+                updated: updated, updateDescription: Self.describeOne(keys[0], before: doc, old, after: updated, new))
         }
         // Distinct fields (conflicts are refused at parse): each action sees the stored value.
         var edits: [Document.TopLevelFieldEdit] = []
@@ -110,6 +119,7 @@ extension Update {
         // for a field kept in place, past the end (in visiting order) for an appended one;
         // removed ones by their offset in `before`. Kept in visiting order, then sorted. The
         // changed elements are kept as ranges of `after` (no slice retaining its bytes).
+        if keys.count == 1 { return describeOne(keys[0], before: before, old[0], after: after, new[0]) }
         var changed: [(position: Int, element: Range<Int>)] = []
         var removed: [(position: Int, field: String)] = []
         changed.reserveCapacity(keys.count)
@@ -136,6 +146,35 @@ extension Update {
         return after.withUnsafeBytes { a in
             descriptionDocument(
                 updated: changed.lazy.map { UnsafeRawBufferPointer(rebasing: a[$0.element]) }, removed: removed.map(\.field))
+        }
+    }
+
+    /// `describe` of one field (`key`, at `old` in `before` and `new` in `after`, each nil when
+    /// absent there) without the arrays the general case sorts.
+    private static func describeOne(
+        _ key: String, before: Document, _ old: Range<Int>?, after: Document, _ new: Range<Int>?
+    ) -> Document? {
+        switch (old, new) {
+        case (nil, nil):
+            return descriptionDocument(updated: EmptyCollection<UnsafeRawBufferPointer>(), removed: [])
+        case (.some, nil):
+            return descriptionDocument(updated: EmptyCollection<UnsafeRawBufferPointer>(), removed: [key])
+        case (nil, .some(let newRange)):
+            return after.withUnsafeBytes { a in
+                descriptionDocument(updated: CollectionOfOne(UnsafeRawBufferPointer(rebasing: a[newRange])), removed: [])
+            }
+        case (.some(let oldRange), .some(let newRange)):
+            let (oldBytes, newBytes) = (before.bytes(ofElement: oldRange), after.bytes(ofElement: newRange))
+            if compareBytes(oldBytes, newBytes) == 0 {
+                return descriptionDocument(updated: EmptyCollection<UnsafeRawBufferPointer>(), removed: [])
+            }
+            let (oldType, newType) = (oldBytes[oldBytes.startIndex], newBytes[newBytes.startIndex])
+            if oldType == newType && (oldType == BSONType.document.rawValue || oldType == BSONType.array.rawValue) {
+                return nil
+            }
+            return after.withUnsafeBytes { a in
+                descriptionDocument(updated: CollectionOfOne(UnsafeRawBufferPointer(rebasing: a[newRange])), removed: [])
+            }
         }
     }
 

@@ -89,7 +89,7 @@ extension DB {
 
         // Replay every log the manifest has not absorbed, oldest first.
         var edit = VersionEdit()
-        var mem = MemTable()
+        var mem = MemTable(expectedBytes: options.memtableSize, keyFilter: options.memtableKeyFilter)
         var maxSequence = versions.lastSequence
         for number in logs.sorted() where number >= versions.logNumber {
             let logPath = DBFiles.log(path, number)
@@ -102,7 +102,7 @@ extension DB {
                 if batch.count > 0 { maxSequence = max(maxSequence, batch.sequence + SequenceNumber(batch.count) - 1) }
                 if !options.readOnly && mem.approximateMemoryUsage > options.memtableSize {
                     if let meta = try writeLevel0Table(mem) { edit.newFiles.append((level: 0, file: meta)) }
-                    mem = MemTable()
+                    mem = MemTable(expectedBytes: options.memtableSize, keyFilter: options.memtableKeyFilter)
                 }
             }
         }
@@ -132,6 +132,7 @@ extension DB {
             state.pendingOutputs.removeAll()
             state.log = log
             state.logFileNumber = logNumber
+            state.mem = MemTable(expectedBytes: options.memtableSize, keyFilter: options.memtableKeyFilter)  // its key filter sized for it
             state.liveVersions.append(WeakVersion(version: versions.current))
         }
         for name in names {

@@ -340,7 +340,7 @@ public final class DB: @unchecked Sendable {
         }
         monitor.lock()
         state.imm = state.mem
-        state.mem = MemTable()
+        state.mem = MemTable(expectedBytes: options.memtableSize, keyFilter: options.memtableKeyFilter)
         state.log = newLog
         state.logFileNumber = number
         // Every group waiting for an fsync was in the old log, which is synced now.

@@ -9,6 +9,9 @@ public struct Options: Sendable {
 
     /// Memtable size at which it is switched and flushed to an L0 table.
     public var memtableSize = 32 << 20
+    /// Each memtable keeps a whole-key filter that point reads ask before searching it (SPEC.md
+    /// §9.3): a hash and one word update per insert; off only to measure what it costs.
+    public var memtableKeyFilter = true
     /// Uncompressed size of a data block.
     public var blockSize = 4096
     /// A data block's keys are prefix-compressed in runs of this many entries, each run starting

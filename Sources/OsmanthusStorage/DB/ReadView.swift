@@ -87,9 +87,18 @@ public final class ReadView: @unchecked Sendable {
         statistics.add(.gets)
         let memEmpty = mem.isEmpty
         if !memEmpty || !(imm?.isEmpty ?? true) {
-            let userKey = keyArray ?? Array(key)
-            var result = memEmpty ? .absent : mem.get(userKey, sequence: sequence)
-            if case .absent = result, let imm { result = imm.get(userKey, sequence: sequence) }
+            // Each memtable's key filter first: after a load most keys live only in tables, and
+            // a "surely absent" skips the search (and the key's array).
+            let hash = MemTableFilter.hash(key)
+            let inMem = !memEmpty && mem.mayContain(hash: hash)
+            var inImm = false
+            if let imm, !imm.isEmpty { inImm = imm.mayContain(hash: hash) }
+            var result = MemTable.LookupResult.absent
+            if inMem || inImm {
+                let userKey = keyArray ?? Array(key)
+                if inMem { result = mem.get(userKey, sequence: sequence) }
+                if case .absent = result, inImm, let imm { result = imm.get(userKey, sequence: sequence) }
+            }
             switch result {
             case .found(let v):
                 statistics.add(.bytesRead, UInt64(v.count))

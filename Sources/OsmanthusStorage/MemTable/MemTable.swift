@@ -8,10 +8,20 @@ import Glibc
 /// with a release store after filling it and readers load links with acquire ordering, nodes are
 /// never changed or freed once published, and the counters are atomics.
 public final class MemTable: @unchecked Sendable {
-    private let list = SkipList()
+    private let list: SkipList
     private let count = ManagedAtomic<Int>(0)
+    /// Every user key inserted (deletions too), asked before a point read searches the list;
+    /// the list adds each key as it links its node. Nil: no filter (`Options.memtableKeyFilter`).
+    private let filter: MemTableFilter?
 
-    public init() {}
+    /// A memtable expected to grow to about `expectedBytes` (sizes its key filter), with a key
+    /// filter unless `keyFilter` is false.
+    public init(expectedBytes: Int = 4 << 20, keyFilter: Bool = true) {
+        filter = keyFilter ? MemTableFilter(memtableBytes: expectedBytes) : nil
+        list = SkipList(filter: filter)
+    }
+
+    deinit { filter?.deallocate() }  // after the list's last use: the list goes with this memtable
 
     /// Only one thread may call add at a time; readers may run concurrently.
     public func add(_ sequence: SequenceNumber, _ kind: ValueKind, _ key: [UInt8], _ value: [UInt8]) {
@@ -100,6 +110,16 @@ public final class MemTable: @unchecked Sendable {
         case found([UInt8])
         case deleted
         case absent
+    }
+
+    /// False when no entry of the user key whose `MemTableFilter.hash` is `hash` was ever
+    /// inserted (a point read can skip `get`); true when one may have been.
+    @inline(__always)
+    func mayContain(hash: UInt64) -> Bool { filter?.mayContain(hash) ?? true }
+
+    /// Whether an entry of `userKey` may have been inserted (as `mayContain(hash:)`).
+    public func mayContain(_ userKey: [UInt8]) -> Bool {
+        userKey.withUnsafeBytes { mayContain(hash: MemTableFilter.hash($0)) }
     }
 
     /// The newest version of userKey with sequence <= `sequence`.

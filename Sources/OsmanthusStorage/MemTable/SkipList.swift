@@ -87,7 +87,11 @@ final class SkipList {
     /// new key covers them all; each level's successor is checked to be greater.
     private let finger: UnsafeMutablePointer<Node>
 
-    init() {
+    /// The memtable's key filter, told every user key as its node is linked (nil: none).
+    private let filter: MemTableFilter?
+
+    init(filter: MemTableFilter? = nil) {
+        self.filter = filter
         precondition(MemoryLayout<Link.Storage>.size == SkipList.linkSize)
         head = SkipList.allocateNode(in: arena, height: SkipList.maxHeight, keyLength: 0, valueLength: 0, valueBytes: 0)
         splice = .allocate(capacity: SkipList.maxHeight)
@@ -166,6 +170,14 @@ final class SkipList {
     /// Links a filled node of `nodeHeight` levels in at its place.
     @inline(__always)
     private func link(_ node: Node, height nodeHeight: Int, ascending: Bool) {
+        // The key's filter bits before the node is published (MemTableFilter); hashed from the
+        // node's copy of the key, just written. Here rather than in `MemTable.insert`, which
+        // then stayed small enough to be inlined into the write path.
+        if let filter {
+            filter.add(
+                key: UnsafeRawBufferPointer(
+                    start: node.address + SkipList.headerSize, count: node.keyLength - InternalKey.trailerSize))
+        }
         let current = height.load(ordering: .relaxed)
         // Each kind of insert keeps its own run: `finger` after the last `ascending` insert,
         // `splice` after the last other one. A key that goes right after the last of its run
