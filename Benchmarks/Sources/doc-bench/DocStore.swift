@@ -40,5 +40,15 @@ protocol DocStore: AnyObject {
     func findCitySortedByAge(_ city: String, limit: Int) throws -> Int
     /// All documents.
     func count() throws -> Int
+    /// Returns once the engine's background work is done (Osmanthus: flushes and compactions;
+    /// SQLite has none, its checkpoints run inside the committing call).
+    func settle() throws
     func close() throws
+}
+
+/// Before `engine`'s timed run: finish every other engine's background work, so the run does
+/// not share the CPU with work the other engine left behind (the engine's own leftovers still
+/// run during its own runs and count against it).
+func settle(_ stores: [String: DocStore], before engine: String) throws {
+    for (name, store) in stores where name != engine { try store.settle() }
 }

@@ -57,6 +57,7 @@ struct DocWorkloads {
         let batches = (n + options.batchSize - 1) / options.batchSize
         for engine in engineOrder {
             let store = try makeStore(engine, "docs")
+            try settle(stores, before: engine)
             stores[engine] = store
             var m = try timedLoop(batches, maxSeconds: 1e7) { b in
                 let slice = records[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)]
@@ -73,6 +74,7 @@ struct DocWorkloads {
         let getIDs = (0..<options.ops).map { _ in RecordFactory.docID(rng.index(below: n)) }
         for engine in engineOrder {
             guard let store = stores[engine] else { continue }
+            try settle(stores, before: engine)
             var m = try timedLoop(getIDs.count, maxSeconds: options.maxSeconds) { i in
                 try store.get(getIDs[i]).map { $0.isEmpty ? 0 : 1 } ?? 0
             }
@@ -87,6 +89,7 @@ struct DocWorkloads {
         var updatesDone: [String: Int] = [:]
         for engine in engineOrder {
             guard let store = stores[engine] else { continue }
+            try settle(stores, before: engine)
             var m = try timedLoop(updates.count, maxSeconds: options.maxSeconds) { i in
                 try store.updateCityAge(RecordFactory.docID(updates[i].0), city: updates[i].1, ageDelta: 1) ? 1 : 0
             }
@@ -109,6 +112,7 @@ struct DocWorkloads {
             if prepare > 0.01 {
                 progress("\(engine): age index built in \(String(format: "%.2f", prepare)) s (not timed)")
             }
+            try settle(stores, before: engine)
             let histogram = ageHistogram(afterUpdates: updates.prefix(updatesDone[engine] ?? 0))
             func expected(_ lo: Int) -> Int { (lo...(lo + 2)).reduce(0) { $0 + (histogram[$1] ?? 0) } }
 
@@ -132,6 +136,7 @@ struct DocWorkloads {
         // $group over the whole collection: documents per city and their average age.
         for engine in engineOrder {
             guard let store = stores[engine] else { continue }
+            try settle(stores, before: engine)
             var groups = Set<Int>()
             var m = try timedLoop(options.groupOps, maxSeconds: options.maxSeconds) { _ in
                 let (found, documents) = try store.groupByCity()

@@ -116,5 +116,7 @@ final class OsmanthusDocStore: DocStore {
 
     func count() throws -> Int { try collection.count() }
 
+    func settle() throws { try database.engine.waitForBackgroundWork() }
+
     func close() throws { try database.close() }
 }

@@ -13,6 +13,8 @@ struct ReportPrinter {
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average "
                 + loadAverage() + ", databases under \(directory)",
             "repeats: \(options.repeatCount) (median ops/s shown; engines alternate who goes first)",
+            "Before each timed run the other engine's background work is finished first (Osmanthus: flushes and "
+                + "compactions), untimed; an engine's own leftovers run during its own runs.",
             "",
             "Durability: neither engine fsyncs per commit. Osmanthus: default DatabaseOptions "
                 + "(syncWrites false: the WAL is written, not fsynced, per write; the change log",

@@ -191,6 +191,8 @@ final class SQLiteDocStore: DocStore {
 
     func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM docs")) ?? -1 }
 
+    func settle() throws {}
+
     func close() throws {
         for statement in [
             insertStatement, getStatement, updateCityAgeStatement, setFieldStatement, scanStatement,

@@ -95,6 +95,7 @@ struct YCSBWorkloads {
         defer { for store in stores.values { try? store.close() } }
         for engine in engineOrder {
             let store = try makeStore(engine, "ycsb")
+            try settle(stores, before: engine)
             stores[engine] = store
             let loaded = try timedLoop(records.count / options.batchSize + 1, maxSeconds: 1e7) { b in
                 let slice = records[min(records.count, b * options.batchSize)..<min(records.count, (b + 1) * options.batchSize)]
@@ -113,6 +114,7 @@ struct YCSBWorkloads {
             guard let ops = plans[workload] else { continue }
             for engine in engineOrder {
                 guard let store = stores[engine] else { continue }
+                try settle(stores, before: engine)
                 var missing = 0
                 var m = try timedLoop(ops.count, maxSeconds: options.maxSeconds) { i in
                     switch ops[i] {
