@@ -76,12 +76,6 @@ public struct BSONBufferWriter {
         string.withUTF8 { writeBytes(UnsafeRawBufferPointer($0)) }
     }
 
-    /// The bytes of `string` without a terminator.
-    @inline(__always)
-    mutating func writeUTF8(_ string: StaticString) {
-        string.withUTF8Buffer { writeBytes(UnsafeRawBufferPointer($0)) }
-    }
-
     /// Patches an int32 written earlier at `position`.
     @inline(__always)
     mutating func setInt32(_ value: Int32, at position: Int) {
@@ -104,10 +98,19 @@ public struct BSONBufferWriter {
         setInt32(Int32(truncatingIfNeeded: offset - start), at: start)
     }
 
+    /// An element's type byte, key and NUL: one room check, the key's few bytes copied in a loop
+    /// (a `memcpy` call costs more than the copy for keys this short).
     mutating func key(_ type: BSONType, _ name: StaticString) {
-        writeByte(type.rawValue)
-        writeUTF8(name)
-        writeByte(0)
+        name.withUTF8Buffer { bytes in
+            let at = reserve(bytes.count + 2)
+            memory[at] = type.rawValue
+            var index = 0
+            while index < bytes.count {
+                memory[at + 1 + index] = bytes[index]
+                index += 1
+            }
+            memory[at + 1 + bytes.count] = 0
+        }
     }
 
     /// An array element's key: the index in decimal.
