@@ -17,6 +17,38 @@ extension Document {
         /// The value, as `Document`'s iterator gives it.
         public var value: BSONValue { reader.value(type: element.type, at: element.valueStart) }
 
+        /// Up to eight of the key's bytes from `offset` on, as a little-endian word, zero past
+        /// the key's end. Two keys of one length are equal when their words at 0, 8, 16... are:
+        /// a matcher against a fixed list of keys compares words instead of bytes.
+        public func keyWord(at offset: Int) -> UInt64 {
+            let count = Swift.min(8, keyCount - offset)
+            guard count > 0 else { return 0 }
+            let position = element.keyStart + offset
+            if reader.buffer.count - position >= 8 {
+                let word = UInt64(littleEndian: reader.buffer.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                return count == 8 ? word : word & ((1 << (UInt64(count) &* 8)) &- 1)
+            }
+            // Near the end of the buffer (a short key in the last element): byte by byte.
+            var word: UInt64 = 0
+            for index in 0..<count {
+                word |= UInt64(reader.buffer[position + index]) << (UInt64(index) &* 8)
+            }
+            return word
+        }
+
+        /// `keyWord(at:)` of a key spelled `name`.
+        public static func keyWord(_ name: StaticString, at offset: Int) -> UInt64 {
+            name.withUTF8Buffer { bytes in
+                var word: UInt64 = 0
+                var index = offset
+                while index < Swift.min(bytes.count, offset + 8) {
+                    word |= UInt64(bytes[index]) << (UInt64(index - offset) * 8)
+                    index += 1
+                }
+                return word
+            }
+        }
+
         /// True when the key's bytes are exactly `name`'s UTF-8 bytes.
         public func keyEquals(_ name: StaticString) -> Bool {
             let count = keyCount

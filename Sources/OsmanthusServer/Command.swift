@@ -16,6 +16,9 @@ final class Command: Sendable {
     let adminOnly: Bool
     let help: String
     let run: @Sendable (CommandRequest, CommandContext) throws -> CommandReply
+    /// `commitTransaction` or `abortTransaction` (decided once here: `SessionGate` asks for
+    /// every command, and two string comparisons per request cost more than a stored flag).
+    let endsTransaction: Bool
 
     /// A command that answers with a document.
     convenience init(
@@ -35,6 +38,7 @@ final class Command: Sendable {
         self.adminOnly = adminOnly
         self.help = help
         self.run = reply
+        endsTransaction = name == "commitTransaction" || name == "abortTransaction"
     }
 }
 

@@ -24,9 +24,11 @@ public struct BSONBufferWriter {
 
     // MARK: Sizes
 
-    /// The size of an element: type byte, key, NUL, and a value of `valueSize` bytes.
+    /// The size of an element: type byte, key, NUL, and a value of `valueSize` bytes. Keys are
+    /// static strings: the fixed replies name their fields with literals, whose bytes are
+    /// copied from where they are, with no `String` to take apart per field.
     @inline(__always)
-    public static func elementSize(_ key: String, valueSize: Int) -> Int { key.utf8.count + 2 + valueSize }
+    public static func elementSize(_ key: StaticString, valueSize: Int) -> Int { key.utf8CodeUnitCount + 2 + valueSize }
 
     /// The size of the `index`th array element whose value takes `valueSize` bytes.
     @inline(__always)
@@ -96,10 +98,19 @@ public struct BSONBufferWriter {
         setInt32(Int32(truncatingIfNeeded: offset - start), at: start)
     }
 
-    mutating func key(_ type: BSONType, _ name: String) {
-        writeByte(type.rawValue)
-        writeUTF8(name)
-        writeByte(0)
+    /// An element's type byte, key and NUL: one room check, the key's few bytes copied in a loop
+    /// (a `memcpy` call costs more than the copy for keys this short).
+    mutating func key(_ type: BSONType, _ name: StaticString) {
+        name.withUTF8Buffer { bytes in
+            let at = reserve(bytes.count + 2)
+            memory[at] = type.rawValue
+            var index = 0
+            while index < bytes.count {
+                memory[at + 1 + index] = bytes[index]
+                index += 1
+            }
+            memory[at + 1 + bytes.count] = 0
+        }
     }
 
     /// An array element's key: the index in decimal.
@@ -115,22 +126,22 @@ public struct BSONBufferWriter {
         writeByte(0)
     }
 
-    public mutating func int32(_ name: String, _ value: Int32) {
+    public mutating func int32(_ name: StaticString, _ value: Int32) {
         key(.int32, name)
         writeInt32(value)
     }
 
-    public mutating func int64(_ name: String, _ value: Int64) {
+    public mutating func int64(_ name: StaticString, _ value: Int64) {
         key(.int64, name)
         writeInt64(value)
     }
 
-    public mutating func double(_ name: String, _ value: Double) {
+    public mutating func double(_ name: StaticString, _ value: Double) {
         key(.double, name)
         writeInt64(Int64(bitPattern: value.bitPattern))
     }
 
-    public mutating func string(_ name: String, _ value: String) {
+    public mutating func string(_ name: StaticString, _ value: String) {
         key(.string, name)
         writeInt32(Int32(truncatingIfNeeded: value.utf8.count + 1))
         writeUTF8(value)
@@ -149,13 +160,13 @@ public struct BSONBufferWriter {
     }
 
     /// Opens an embedded document field; close it with `end`.
-    public mutating func beginDocument(_ name: String) -> Int {
+    public mutating func beginDocument(_ name: StaticString) -> Int {
         key(.document, name)
         return begin()
     }
 
     /// Opens an array field; add elements with `element`, close it with `end`.
-    public mutating func beginArray(_ name: String) -> Int {
+    public mutating func beginArray(_ name: StaticString) -> Int {
         key(.array, name)
         return begin()
     }

@@ -39,6 +39,34 @@ struct RawFieldsTests {
         #expect(accentMatches.filter(\.value).map(\.key) == ["é"])
     }
 
+    @Test func keyWordsAgreeWithTheSpelledKeyAndTellKeysOfOneLengthApart() {
+        // Keys of 0 to 23 bytes, some multi-byte UTF-8, each last in its document too (where
+        // fewer than eight bytes follow the key's start).
+        let keys = ["", "a", "$db", "lsid", "limit", "filter", "é", "singleBatch", "topologyVersion",
+            "speculativeAuthenticate", "speculativeAuthenticatE", "αβγδεζηθ", "12345678", "123456789"]
+        for key in keys {
+            for document in [Document([(key, .int32(1))]), Document([("x", .int32(1)), (key, .null)])] {
+                document.forEachRawField { raw in
+                    guard raw.key == key else { return }
+                    let bytes = Array(key.utf8)
+                    for offset in stride(from: 0, through: 16, by: 8) {
+                        var expected: UInt64 = 0
+                        for (index, byte) in bytes.dropFirst(offset).prefix(8).enumerated() {
+                            expected |= UInt64(byte) << (8 * UInt64(index))
+                        }
+                        #expect(raw.keyWord(at: offset) == expected, "\(key) at \(offset)")
+                    }
+                }
+            }
+        }
+        var words: [String: UInt64] = [:]
+        let spelled: Document = ["lsid": 1, "lsiD": 2, "Lsid": 3]
+        spelled.forEachRawField { words[$0.key] = $0.keyWord(at: 0) }
+        #expect(words["lsid"] == Document.RawField.keyWord("lsid", at: 0))
+        #expect(words["lsiD"] != words["lsid"] && words["Lsid"] != words["lsid"])
+        #expect(Document.RawField.keyWord("speculativeAuthenticate", at: 16) == Document.RawField.keyWord("speculativeAuthenticatE", at: 16) ^ (UInt64(UInt8(ascii: "e") ^ UInt8(ascii: "E")) << 48))
+    }
+
     @Test func duplicateKeysAreAllWalkedInOrder() throws {
         var document = Document()
         document.append("a", 1)

@@ -27,7 +27,12 @@ struct CommandFieldsTests {
             for _ in 0..<Int.random(in: 0...12, using: &random) {
                 // Known keys (duplicates included), unknown ones, and near misses.
                 let key = Int.random(in: 0..<4, using: &random) == 0
-                    ? ["filterx", "Filter", "lsi", "comment", "readConcern", "$clusterTime"].randomElement(using: &random) ?? "x"
+                    ? [
+                        "filterx", "Filter", "lsi", "comment", "readConcern", "$clusterTime",
+                        // Same length as a known key, one byte off (first, middle or last word).
+                        "lsiD", "$dB", "singleBatcH", "Singlebatch", "topologyVersioN", "speculativeAuthenticatE",
+                        "speculativeAuthXnticate", "saslSupportedMechz", "maxAwaitTimeMs", "startTransactioN",
+                    ].randomElement(using: &random) ?? "x"
                     : known.randomElement(using: &random)?.0 ?? "filter"
                 body.append(key, random.value(depth: 1))
             }
@@ -37,6 +42,17 @@ struct CommandFieldsTests {
             for (key, field) in known {
                 #expect(fields[field] == body[key], "seed \(seed): \(key)")
             }
+        }
+    }
+
+    @Test func eachFieldsKeyWordsAreItsSpelledKey() {
+        for (key, field) in known {
+            #expect("\(field.key)" == key)
+            let words = field.words
+            typealias Raw = Document.RawField
+            #expect(words.0 == Raw.keyWord(field.key, at: 0), "\(key)")
+            #expect(words.1 == Raw.keyWord(field.key, at: 8), "\(key)")
+            #expect(words.2 == Raw.keyWord(field.key, at: 16), "\(key)")
         }
     }
 

@@ -12,7 +12,7 @@ struct CommandReplyTests {
     /// The reply as the server used to build it: `{cursor: {<key>: [...], id, ns}}` then `ok`.
     private func referenceCursorReply(_ batch: CommandReply.CursorBatch) -> Document {
         var cursor = Document()
-        cursor.append(batch.batchKey, .array(batch.batch.map { .document($0) }))
+        cursor.append("\(batch.batchKey)", .array(batch.batch.map { .document($0) }))
         cursor.append("id", .int64(batch.id))
         cursor.append("ns", .string(batch.namespace))
         var reply: Document = ["cursor": .document(cursor)]
@@ -53,6 +53,23 @@ struct CommandReplyTests {
             #expect(
                 try directBytes(reply, requestID: requestID, responseTo: responseTo)
                     == referenceBytes(reference, requestID: requestID, responseTo: responseTo), "seed \(seed)")
+        }
+    }
+
+    @Test func pointReadRepliesAreByteIdenticalToTheOneOrNoDocumentCursorBatch() throws {
+        for seed in UInt64(1)...200 {
+            var random = SplitMix64(seed: seed)
+            let document = Bool.random(using: &random) ? random.document() : nil
+            let namespace = random.string(maxLength: 30)
+            let reference = referenceCursorReply(
+                CommandReply.CursorBatch(
+                    id: 0, namespace: namespace, batchKey: "firstBatch", batch: document.map { [$0] } ?? []))
+            let reply = CommandReply.pointRead(namespace: namespace, document: document)
+            let requestID = Int32.random(in: 1 ... .max, using: &random)
+            #expect(reply.document == reference, "seed \(seed)")
+            #expect(
+                try directBytes(reply, requestID: requestID, responseTo: 8)
+                    == referenceBytes(reference, requestID: requestID, responseTo: 8), "seed \(seed)")
         }
     }
 

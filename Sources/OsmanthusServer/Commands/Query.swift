@@ -55,8 +55,7 @@ enum QueryCommands {
                 filter, collection: known?.collection ?? context.collection(name, in: request.databaseName),
                 known: context.isInlinePointRead)
         {
-            return .cursor(
-                .init(id: 0, namespace: known?.namespace ?? request.namespace(name), batchKey: "firstBatch", batch: found))
+            return .pointRead(namespace: known?.namespace ?? request.namespace(name), document: found)
         }
         let source: any DocumentSource
         if let transaction = context.transaction {
@@ -79,12 +78,12 @@ enum QueryCommands {
                 operation: context.operation))
     }
 
-    /// The answer of `{_id: v}` by one engine get (no filter, snapshot or cursor), or nil when
-    /// the filter is not one the collection answers so.
+    /// The answer of `{_id: v}` by one engine get (no filter, snapshot or cursor): `.some(nil)`
+    /// when no document has that `_id`; nil when the filter is not one the collection answers so.
     /// `known`: `InlinePolicy` has just checked `isPointRead` on this collection and filter.
-    static func pointRead(_ filter: Document, collection: Collection, known: Bool = false) throws -> [Document]? {
+    static func pointRead(_ filter: Document, collection: Collection, known: Bool = false) throws -> Document?? {
         guard known || collection.isPointRead(filter), let id = filter["_id"] else { return nil }
-        return try collection.findOne(byId: id).map { [$0] } ?? []
+        return .some(try collection.findOne(byId: id))
     }
 
     /// `hint`: an index name or key pattern.

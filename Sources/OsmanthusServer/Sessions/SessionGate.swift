@@ -54,7 +54,7 @@ enum SessionGate {
         }
         defer { session.touch() }
         guard let autocommit else {
-            if request.name == "commitTransaction" || request.name == "abortTransaction" {
+            if command.endsTransaction {
                 throw OsmanthusError(.invalidOptions, "\(request.name) must be run within a transaction (autocommit: false)")
             }
             guard let txnNumber, retryableWrites.contains(request.name) else {
