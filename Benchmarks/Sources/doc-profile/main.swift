@@ -58,52 +58,33 @@ guard args.count >= 4 else {
     print("usage: doc-profile load DIR DOCS | run DIR WORKLOAD N")
     exit(2)
 }
-if args[1] == "ycsbfresh" {
+/// `fresh` / `ycsbfresh DIR N [GETS]`: loads N documents (`make`) in batches of 1,000, then gets
+/// GETS of them by `_id` without reopening, so the gets see the memtable and levels a load leaves.
+func loadThenGet(collection name: String, make: (Int, inout Rng) -> Document, id: (Int) -> String) throws -> Never {
     let database = try Database.open(at: args[2])
-    let ycsb = database.collection("ycsb", in: "bench")
-    var rng = Rng(state: 42)
-    let n = Int(args[3]) ?? 0
-    let ops = args.count > 4 ? Int(args[4]) ?? 0 : 0
-    var records: [Document] = []
-    for i in 0..<n {
-        records.append(ycsbRecord(i, &rng))
-        if records.count == 1000 || i == n - 1 {
-            try ycsb.insertMany(records)
-            records.removeAll()
-        }
-    }
-    let stats = database.engine.statistics
-    print("flushes \(stats.value(.flushes)) compactions \(stats.value(.compactions))")
-    let ids = (0..<ops).map { _ in ycsbKey(rng.below(n)) }
-    var total = 0
-    for id in ids { total += try ycsb.findOne(byId: .string(id))?.byteCount ?? 0 }
-    print("records \(n) gets \(ops) bytes \(total)")
-    try database.close()
-    exit(0)
-}
-if args[1] == "fresh" {
-    let database = try Database.open(at: args[2])
-    let people = database.collection("people", in: "bench")
+    let collection = database.collection(name, in: "bench")
     var rng = Rng(state: 42)
     let n = Int(args[3]) ?? 0
     let ops = args.count > 4 ? Int(args[4]) ?? 0 : 0
     var batch: [Document] = []
     for i in 0..<n {
-        batch.append(person(i, &rng))
+        batch.append(make(i, &rng))
         if batch.count == 1000 || i == n - 1 {
-            try people.insertMany(batch)
+            try collection.insertMany(batch)
             batch.removeAll()
         }
     }
     let stats = database.engine.statistics
     print("flushes \(stats.value(.flushes)) compactions \(stats.value(.compactions)) moves \(stats.value(.trivialMoves))")
-    let ids = (0..<ops).map { _ in personId(rng.below(n)) }
+    let ids = (0..<ops).map { _ in id(rng.below(n)) }
     var total = 0
-    for id in ids { total += try people.findOne(byId: .string(id))?.byteCount ?? 0 }
-    print("docs \(n) gets \(ops) bytes \(total) bloomUseful \(stats.value(.bloomUseful))")
+    for id in ids { total += try collection.findOne(byId: .string(id))?.byteCount ?? 0 }
+    print("documents \(n) gets \(ops) bytes \(total) bloomUseful \(stats.value(.bloomUseful))")
     try database.close()
     exit(0)
 }
+if args[1] == "ycsbfresh" { try loadThenGet(collection: "ycsb", make: ycsbRecord, id: ycsbKey) }
+if args[1] == "fresh" { try loadThenGet(collection: "people", make: person, id: personId) }
 let database = try Database.open(at: args[2])
 let people = database.collection("people", in: "bench")
 let ycsb = database.collection("ycsb", in: "bench")
