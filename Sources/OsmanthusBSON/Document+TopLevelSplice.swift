@@ -23,14 +23,36 @@ extension Document {
     /// nil otherwise. Keys are compared as bytes (a key of at most 8 bytes as one integer with
     /// its length, longer ones by a signature first).
     public func topLevelFields(leading: String, _ keys: [String]) -> TopLevelFields? {
+        var elements = Self.noElements(keys.count)
+        let unique = elements.withUnsafeMutableBufferPointer { out in
+            scanTopLevel(leading: leading, keyCount: keys.count, key: { keys[$0] }, into: out)
+        }
+        return unique.map { TopLevelFields(elements: elements, uniqueKeys: $0) }
+    }
+
+    /// `topLevelFields(leading:_:)` of one key without its arrays (one `$set`, the usual
+    /// update): the key's element (nil: no such field) and whether no key occurs twice.
+    public func topLevelFields(leading: String, _ key: String) -> (element: Range<Int>?, uniqueKeys: Bool)? {
+        var element: Range<Int>? = nil
+        let unique = withUnsafeMutablePointer(to: &element) { p in
+            scanTopLevel(leading: leading, keyCount: 1, key: { _ in key }, into: UnsafeMutableBufferPointer(start: p, count: 1))
+        }
+        return unique.map { (element, $0) }
+    }
+
+    /// The scan behind `topLevelFields`: fills `elements[k]` (all nil on entry) with the
+    /// element of `key(k)`; returns whether no key occurs twice, or nil when the first field is
+    /// not `leading` or a later one is.
+    private func scanTopLevel(
+        leading: String, keyCount: Int, key: (Int) -> String, into elements: UnsafeMutableBufferPointer<Range<Int>?>
+    ) -> Bool? {
         let leadingSignature = Self.keySignature(leading)
         // The wanted keys' signatures on the stack (an array per update cost more than its scan).
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: keys.count) { wanted in
-            for k in keys.indices { wanted.initializeElement(at: k, to: Self.keySignature(keys[k])) }
-            return withReader { reader -> TopLevelFields? in
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: keyCount) { wanted in
+            for k in 0..<keyCount { wanted.initializeElement(at: k, to: Self.keySignature(key(k))) }
+            return withReader { reader -> Bool? in
                 guard let base = reader.buffer.baseAddress else { return nil }
                 let end = reader.buffer.count
-                var elements = Self.noElements(keys.count)
                 var unique = true
                 var position = 4
                 var count = 0
@@ -66,7 +88,7 @@ extension Document {
                             heap.append(UInt64(element.keyStart))
                         }
                         for k in wanted.indices where wanted[k] == signature && elements[k] == nil {
-                            if Self.keyEquals(base + element.keyStart, keyLength, keys[k]) {
+                            if Self.keyEquals(base + element.keyStart, keyLength, key(k)) {
                                 elements[k] = element.start..<element.valueEnd
                             }
                         }
@@ -75,7 +97,7 @@ extension Document {
                     }
                     return count > 0
                 }
-                return found ? TopLevelFields(elements: elements, uniqueKeys: unique) : nil
+                return found ? unique : nil
             }
         }
     }
@@ -199,6 +221,29 @@ extension Document {
         }
         BSONWriter.patchInt32(out.count, at: 0, in: &out)
         return (Document(validated: out), written)
+    }
+
+    /// `splicingTopLevel(key, element, setting: value)` with the new element already encoded
+    /// (`newElement`: type byte, key, value, as an update's `$set` argument holds it): the
+    /// document with it in place of the element at `element` (appended when nil), written into
+    /// an array reserved at exactly the new size in three copies, and where it is in the result.
+    /// (Reserved and appended: `Array(unsafeUninitializedCapacity:)` goes through generic
+    /// metadata at run time, about 600 instructions here.)
+    public func splicingTopLevel(_ element: Range<Int>?, withElement newElement: UnsafeRawBufferPointer)
+        -> (document: Document, element: Range<Int>)
+    {
+        var out: [UInt8] = []
+        let cut = withUnsafeBytes { old -> Int in
+            let (cut, resume) = element.map { ($0.lowerBound, $0.upperBound) } ?? (old.count - 1, old.count - 1)
+            out.reserveCapacity(old.count - (resume - cut) + newElement.count)
+            // As typed bytes: a raw buffer appends byte by byte.
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[0..<cut]).assumingMemoryBound(to: UInt8.self))
+            out.append(contentsOf: newElement.assumingMemoryBound(to: UInt8.self))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[resume...]).assumingMemoryBound(to: UInt8.self))
+            return cut
+        }
+        BSONWriter.patchInt32(out.count, at: 0, in: &out)
+        return (Document(validated: out), cut..<(cut + newElement.count))
     }
 
     /// `count` nils, appended: `Array(repeating:count:)` goes through an unspecialized generic

@@ -33,4 +33,36 @@ struct TopLevelSpliceTests {
             #expect(one.document[key] == newValue, "seed \(seed) round \(round)")
         }
     }
+
+    /// The one-key scan finds what the array scan finds (element, repeated keys, a refused
+    /// leading field), and splicing an encoded element writes what encoding its value writes.
+    @Test(arguments: [UInt64(4), 5, 6])
+    func encodedElementSpliceEqualsTheValueSplice(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let keys = ["a", "b", "field0", "field1", "a somewhat longer key", "_id"]
+        for round in 0..<300 {
+            var doc = Document()
+            if random.next() % 8 != 0 { doc.append("_id", .int32(Int32(round))) }
+            for key in keys.dropLast() where random.next() % 2 == 0 {
+                doc.append(key, .string(String(repeating: "y", count: Int(random.next() % 40))))
+            }
+            if random.next() % 6 == 0 { doc.append(keys[Int(random.next() % UInt64(keys.count))], .null) }  // repeated
+            let key = keys[Int(random.next() % UInt64(keys.count - 1))]
+            let many = doc.topLevelFields(leading: "_id", [key])
+            let one = doc.topLevelFields(leading: "_id", key)
+            #expect(one?.element == many?.elements[0], "seed \(seed) round \(round)")
+            #expect(one?.uniqueKeys == many?.uniqueKeys, "seed \(seed) round \(round)")
+            guard let one, one.uniqueKeys else { continue }
+            let newValue = BSONValue.string(String(repeating: "z", count: Int(random.next() % 120)))
+            var encoded = Document()
+            encoded.append(key, newValue)
+            let byValue = doc.splicingTopLevel(key, one.element, setting: newValue)
+            let byElement = encoded.withUnsafeBytes { b in
+                doc.splicingTopLevel(one.element, withElement: UnsafeRawBufferPointer(rebasing: b[4..<(b.count - 1)]))
+            }
+            #expect(byElement.document.bytes == byValue.document.bytes, "seed \(seed) round \(round)")
+            #expect(byElement.element == byValue.element, "seed \(seed) round \(round)")
+            #expect(byElement.document.byteCount == byElement.document.bytes.count)
+        }
+    }
 }

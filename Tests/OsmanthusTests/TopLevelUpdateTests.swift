@@ -124,6 +124,70 @@ struct TopLevelUpdateTests {
         #expect(try Update(["a": 1]).topLevelActions == nil)
     }
 
+    /// A scalar of each type `OneFieldSet` takes, some equal to what a field may hold already.
+    static func scalar(_ rng: inout SplitMix64) -> BSONValue {
+        switch rng.next() % 10 {
+        case 0: .int32(Int32(rng.next() % 3))
+        case 1: .int64(Int64(rng.next() % 3))
+        case 2: [.double(.nan), .double(-0.0), .double(0), .double(1.5)][Int(rng.next() % 4)]
+        case 3: .string(String(repeating: "x", count: Int(rng.next() % 120)))
+        case 4: .null
+        case 5: .bool(rng.next() % 2 == 0)
+        case 6: .objectId(ObjectId(seconds: UInt32(rng.next() % 3), processUnique: 7, counter: 1))
+        case 7: .datetime(Int64(rng.next() % 3))
+        case 8: .timestamp(increment: UInt32(rng.next() % 3), seconds: 1)
+        default: .decimal128(Decimal128(Int64(rng.next() % 2)))
+        }
+    }
+
+    @Test(arguments: 0..<3)
+    func oneFieldSetFromTheUpdateBytesAgreesWithTheGeneralUpdate(set: Int) throws {
+        let (seed, fields, size, repeatOdds, cases) = Self.fieldSets[set]
+        var rng = SplitMix64(seed: seed ^ 0x0F5E7)
+        var described = 0
+        var refused = 0
+        for i in 0..<cases {
+            let doc = Self.document(&rng, id: i, fields: fields, size: size, repeatOdds: repeatOdds)
+            let field = fields[Int(rng.next() % UInt64(fields.count))]
+            var argument = Document()
+            argument.append(field, Self.scalar(&rng))
+            let spec: Document = ["$set": .document(argument)]
+            let set = try #require(OneFieldSet(spec), "\(spec)")
+            #expect(set.key == field)
+            let lean = set.apply(to: doc, describe: true)
+            let leadsAndUnique = doc.topLevelFields(leading: "_id", fields)?.uniqueKeys ?? false
+            #expect((lean != nil) == leadsAndUnique, "case \(i): \(doc)")
+            guard let lean else {
+                refused += 1
+                continue
+            }
+            let general = try Update(spec).apply(to: doc, now: 0)
+            #expect(lean.updated.bytes == general.bytes, "case \(i): \(doc) \(spec)")
+            #expect(set.apply(to: doc, describe: false)?.updateDescription == nil)
+            guard general != doc else { continue }
+            let description = try #require(lean.updateDescription, "case \(i): \(doc) \(spec)")
+            #expect(description == UpdateDescription.diff(doc, general), "case \(i): \(doc) \(spec)")
+            described += 1
+        }
+        #expect(described > cases / 3)
+        #expect(refused > cases / 30)
+    }
+
+    @Test func onlyOneScalarSetOfATopLevelFieldIsReadFromTheUpdateBytes() throws {
+        #expect(OneFieldSet(["$set": ["a": 1]])?.key == "a")
+        #expect(OneFieldSet(["$set": ["field7": "text"]])?.key == "field7")
+        #expect(OneFieldSet(["$set": ["_idx": .null]])?.key == "_idx")
+        #expect(OneFieldSet(["$set": ["_i": .bool(true)]])?.key == "_i")
+        let refused: [Document] = [
+            ["$set": ["a": 1, "b": 2]], ["$set": ["a.b": 1]], ["$set": ["_id": 1]], ["$set": ["$a": 1]],
+            ["$set": ["a": ["b": 1]]], ["$set": ["a": [1, 2]]], ["$set": ["a": .regex(pattern: "x", options: "")]],
+            ["$set": ["a": .binary(BSONBinary(data: [1]))]], ["$set": [:]], ["$set": ["": 1]], ["$inc": ["a": 1]],
+            ["$set": ["a": 1], "$inc": ["b": 1]], ["$inc": ["b": 1], "$set": ["a": 1]], ["a": 1], ["$setOnInsert": ["a": 1]],
+            ["$set": 1], [:],
+        ]
+        for spec in refused { #expect(OneFieldSet(spec) == nil, "\(spec)") }
+    }
+
     /// The same random updates by `{_id: v}` (lean) and by `{_id: {$eq: v}}` (the general
     /// path) on two collections with the same documents: same results, documents and events.
     @Test func updatesByIdAgreeWithPlannedUpdatesAndTheirEvents() throws {
@@ -142,9 +206,11 @@ struct TopLevelUpdateTests {
             try general.insertOne(doc)
         }
         var errors = 0
+        var readInPlace = 0
         for step in 0..<600 {
             let id = BSONValue.int32(Int32(rng.next() % 34))  // some absent
             let spec = Self.update(&rng)
+            if OneFieldSet(spec) != nil { readInPlace += 1 }
             let upsert = rng.next() % 4 == 0
             var a: UpdateResult?
             var b: UpdateResult?
@@ -155,6 +221,7 @@ struct TopLevelUpdateTests {
             if codeA != nil { errors += 1 }
         }
         #expect(errors > 10)
+        #expect(readInPlace > 50)
         #expect(try lean.find().all() == general.find().all())
         var reader = try db.changeStreamReader(.cluster, options: ChangeStreamOptions(resumeAfter: start))
         var events: [String: [ChangeEvent]] = [:]

@@ -13,15 +13,28 @@ extension Collection {
     func updateById(_ id: BSONValue, _ update: Update, _ actions: [UpdateAction], upsert: Bool) throws
         -> UpdateResult?
     {
+        try updateById(id, upsert: upsert) { doc, describe in
+            try update.applyTopLevel(actions, to: doc, now: Clock.nowMillis(), describe: describe)
+        }
+    }
+
+    /// `updateById` of `{$set: {field: scalar}}` read in the update's bytes (`OneFieldSet`):
+    /// the update is never parsed unless the general path must answer.
+    func updateById(_ id: BSONValue, _ set: OneFieldSet, upsert: Bool) throws -> UpdateResult? {
+        try updateById(id, upsert: upsert) { doc, describe in set.apply(to: doc, describe: describe) }
+    }
+
+    /// The stored document of `id` edited by `edit` (given whether to describe the change; nil:
+    /// the general path must answer) and committed under the key's lock.
+    private func updateById(
+        _ id: BSONValue, upsert: Bool, _ edit: (Document, Bool) throws -> TopLevelEdit?
+    ) throws -> UpdateResult? {
         guard let entry, entry.options.partitionKey == nil else { return nil }
         let key = PrimaryKey.key(id: id, in: entry)
         let notFound: UpdateResult? = upsert ? nil : UpdateResult(matchedCount: 0, modifiedCount: 0)
         return try database.locks.withLock(key: key) { () throws -> UpdateResult? in
             guard let doc = try storedDocument(key, id) else { return notFound }
-            guard
-                let edit = try update.applyTopLevel(
-                    actions, to: doc, now: Clock.nowMillis(), describe: database.changeLog.enabled)
-            else { return nil }
+            guard let edit = try edit(doc, database.changeLog.enabled) else { return nil }
             try Self.checkSize(edit.updated)
             guard edit.updated != doc else { return UpdateResult(matchedCount: 1, modifiedCount: 0) }  // memcmp
             // Built in the array it is committed in: a change built aside and then copied in

@@ -10,6 +10,13 @@ extension Collection {
         try wrapping {
             // `{_id: v}` parses as a filter without fail: its parse waits for the general path.
             let idValue = Self.idEqualityValue(filter)
+            // `{$set: {field: scalar}}` by `_id` (the usual update): edited from the update's
+            // bytes, parsed only if the general path must answer.
+            if let idValue, options.arrayFilters.isEmpty, let set = OneFieldSet(update),
+                let result = try updateById(idValue, set, upsert: options.upsert)
+            {
+                return result
+            }
             let idFilter = try idValue == nil ? Filter(filter) : nil
             let parsedUpdate = try Update(update, arrayFilters: options.arrayFilters)
             if parsedUpdate.isReplacement && options.multi {

@@ -151,7 +151,7 @@ extension Update {
 
     /// `describe` of one field (`key`, at `old` in `before` and `new` in `after`, each nil when
     /// absent there) without the arrays the general case sorts.
-    private static func describeOne(
+    static func describeOne(
         _ key: String, before: Document, _ old: Range<Int>?, after: Document, _ new: Range<Int>?
     ) -> Document? {
         switch (old, new) {
