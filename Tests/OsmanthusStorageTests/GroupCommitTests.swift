@@ -6,6 +6,22 @@ import Testing
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// `threads` threads each put `perThread` keys `<prefix><t>-<i>` = `v<t>-<i>` with sync on.
+private func putSyncFromThreads(_ db: DB, threads: Int, perThread: Int, prefix: String) throws {
+    try runConcurrently(threads) { t in
+        for i in 0..<perThread {
+            try db.put(bytes("\(prefix)\(t)-\(i)"), bytes("v\(t)-\(i)"), options: WriteOptions(sync: true))
+        }
+    }
+}
+
+/// Every key `putSyncFromThreads` wrote is in `db` with its value.
+private func expectSyncWrites(in db: DB, threads: Int, perThread: Int, prefix: String) throws {
+    for t in 0..<threads {
+        for i in 0..<perThread { #expect(try db.get(bytes("\(prefix)\(t)-\(i)")) == bytes("v\(t)-\(i)")) }
+    }
+}
+
 struct GroupCommitTests {
     /// Writers that stop at different times: the groups and the fsyncs they share change shape
     /// as writers leave; every write must still land and nobody may hang.
@@ -221,19 +237,13 @@ extension GroupCommitTests {
         let db = try DB.open(at: "/db", options: options)
         let threads = 32
         let perThread = 25
-        try runConcurrently(threads) { t in
-            for i in 0..<perThread {
-                try db.put(bytes("w\(t)-\(i)"), bytes("v\(t)-\(i)"), options: WriteOptions(sync: true))
-            }
-        }
+        try putSyncFromThreads(db, threads: threads, perThread: perThread, prefix: "w")
         let total = UInt64(threads * perThread)
         #expect(db.statistics.value(.walSyncedWriters) == total)
         #expect(db.statistics.value(.walSyncs) < total, "no fsync carried more than one writer")
         try db.close()
         let reopened = try DB.open(at: "/db", options: smallOptions(mem.crashClone()))
-        for t in 0..<threads {
-            for i in 0..<perThread { #expect(try reopened.get(bytes("w\(t)-\(i)")) == bytes("v\(t)-\(i)")) }
-        }
+        try expectSyncWrites(in: reopened, threads: threads, perThread: perThread, prefix: "w")
         try reopened.close()
     }
 }
@@ -299,11 +309,7 @@ extension GroupCommitTests {
         let db = try DB.open(at: dir.path, options: noSwitchOptions())
         let threads = 16
         let perThread = 40
-        try runConcurrently(threads) { t in
-            for i in 0..<perThread {
-                try db.put(bytes("s\(t)-\(i)"), bytes("v\(t)-\(i)"), options: WriteOptions(sync: true))
-            }
-        }
+        try putSyncFromThreads(db, threads: threads, perThread: perThread, prefix: "s")
         let total = UInt64(threads * perThread)
         #expect(db.statistics.value(.keysWritten) == total)
         #expect(db.statistics.value(.walSyncedWriters) == total)
@@ -312,9 +318,7 @@ extension GroupCommitTests {
         #expect(db.statistics.value(.walSyncGathers) <= db.statistics.value(.walSyncs))
         try db.close()
         let reopened = try DB.open(at: dir.path, options: noSwitchOptions())
-        for t in 0..<threads {
-            for i in 0..<perThread { #expect(try reopened.get(bytes("s\(t)-\(i)")) == bytes("v\(t)-\(i)")) }
-        }
+        try expectSyncWrites(in: reopened, threads: threads, perThread: perThread, prefix: "s")
         try reopened.close()
     }
 

@@ -213,9 +213,7 @@ struct InsertRecordEncodingTests {
             let n = ChangeLog.putInsert(
                 database: db, collection: coll, collectionId: collectionId, wallMillis: wall, document: doc, in: &batch)
             #expect(n == fast.count, "seed round \(round)")
-            batch.sequence = 1000 + UInt64(round)
-            var records: [([UInt8], [UInt8])] = []
-            batch.forEach { _, key, value in records.append((Array(key), Array(value))) }
+            let records = stampedRecords(&batch, at: 1000 + UInt64(round))
             #expect(records.count == 2)
             #expect(records.last?.0 == ChangeLogFormat.recordKey(1001 + UInt64(round)), "seed round \(round)")
             #expect(records.last?.1 == fast, "seed round \(round)")

@@ -50,9 +50,7 @@ struct UpdateRecordEncodingTests {
                 after: after, description: change.updateDescription ?? UpdateDescription.diff(before, after),
                 in: &batch)
             #expect(n == general.count, "seed round \(round)")
-            batch.sequence = 500 + UInt64(round)
-            var records: [([UInt8], [UInt8])] = []
-            batch.forEach { _, key, value in records.append((Array(key), Array(value))) }
+            let records = stampedRecords(&batch, at: 500 + UInt64(round))
             #expect(records.count == 2)
             #expect(records.last?.0 == ChangeLogFormat.recordKey(501 + UInt64(round)), "seed round \(round)")
             #expect(records.last?.1 == general, "seed round \(round)")
