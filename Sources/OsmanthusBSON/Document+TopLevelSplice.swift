@@ -246,6 +246,12 @@ extension Document {
         return (Document(validated: out), cut..<(cut + newElement.count))
     }
 
+    /// The size of a value of `type` at `offset` in validated BSON `bytes` (the reader's own
+    /// table, for a caller that reads an element's bytes itself).
+    public static func valueLength(type: UInt8, at offset: Int, in bytes: UnsafeRawBufferPointer) -> Int {
+        BSONReader(buffer: bytes, base: [], start: 0).valueLength(type: type, at: offset)
+    }
+
     /// `count` nils, appended: `Array(repeating:count:)` goes through an unspecialized generic
     /// allocation that cost about 800 instructions here, more than the rest of a short scan.
     @inline(__always)

@@ -57,13 +57,8 @@ struct OneFieldSet {
     /// for a type left to the general path.
     private static func valueLength(_ type: UInt8, _ b: UnsafeRawBufferPointer, at p: Int) -> Int? {
         switch BSONType(rawValue: type) {
-        case .double, .datetime, .timestamp, .int64: 8
-        case .int32: 4
-        case .bool: 1
-        case .null: 0
-        case .objectId: 12
-        case .decimal128: 16
-        case .string: 4 + Int(Int32(littleEndian: b.loadUnaligned(fromByteOffset: p, as: Int32.self)))
+        case .double, .datetime, .timestamp, .int64, .int32, .bool, .null, .objectId, .decimal128, .string:
+            Document.valueLength(type: type, at: p, in: b)
         default: nil
         }
     }
